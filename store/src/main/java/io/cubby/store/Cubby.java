@@ -1,0 +1,1726 @@
+package io.cubby.store;
+
+import net.openhft.hashing.LongHashFunction;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.StampedLock;
+import java.util.function.LongConsumer;
+
+import static io.cubby.store.SlotDescriptor.STATE_FULL;
+import static io.cubby.store.SlotDescriptor.STATE_TOMBSTONE;
+
+/**
+ * A persistent hash store: an open-addressing table of fixed-size slots in a memory-mapped file, with a
+ * write-ahead log that makes growth and compaction (an incremental rehash into a new file) crash-safe.
+ * <p>
+ * Open with {@link #builder(Path)}. A store is thread-safe: writers are serialised by one lock, readers never
+ * block each other and normally take no lock at all (optimistic reads validated with a {@link StampedLock}).
+ * Keys and values are byte strings up to the maximum sizes fixed at creation. The {@code byte[]} methods allocate
+ * their results; the {@link DirectBuffer} methods allocate nothing.
+ */
+public final class Cubby implements AutoCloseable
+{
+    /** Returned by the allocation-free {@code get} when the key is absent. */
+    public static final int MISSING = -1;
+
+    static final System.Logger LOGGER = System.getLogger("io.cubby.store");
+
+    private static final int NOT_APPLIED = -2;
+    private static final int OP_PUT = 0;
+    private static final int OP_PUT_IF_ABSENT = 1;
+    private static final int OP_REPLACE = 2;
+    private static final int OP_REPLACE_IF_EQUALS = 3;
+    private static final int OP_REMOVE = 4;
+    private static final int OP_REMOVE_IF_EQUALS = 5;
+    private static final int OPTIMISTIC_ATTEMPTS = 8;
+    private static final int ITERATION_CHUNK = 1024;
+    private static final int MIGRATION_CHUNK = 4096;
+
+    private final Path directory;
+    private final TableParams params;
+    private final Durability durability;
+    private final boolean readOnly;
+    private final boolean verifyChecksumsOnRead;
+    private final int migrationStep;
+    private final double tombstoneCompactionRatio;
+    private final long minCapacity;
+    private final Duration syncInterval;
+    private final LongHashFunction hashFunction;
+    private final StoreLock fileLock;
+    private final StampedLock lock = new StampedLock();
+    private Wal wal;
+    private final ThreadLocal<UnsafeBuffer> scratch;
+    private ScheduledExecutorService maintenance;
+
+    private Table current;
+    private Table source;
+    private long cursor;
+    private boolean replaying;
+    private boolean retirePending;
+    private long rehashesStarted;
+    private volatile boolean closed;
+    private RecoveryReport recoveryReport;
+
+    private Cubby(
+        final Builder builder,
+        final TableParams params,
+        final StoreLock fileLock,
+        final Table current,
+        final Table source,
+        final long cursor,
+        final Wal wal)
+    {
+        this.directory = builder.directory;
+        this.params = params;
+        this.durability = builder.durability;
+        this.readOnly = builder.readOnly;
+        this.verifyChecksumsOnRead = builder.verifyChecksumsOnRead;
+        this.migrationStep = builder.migrationStep;
+        this.tombstoneCompactionRatio = builder.tombstoneCompactionRatio;
+        this.minCapacity = TableDescriptor.MIN_CAPACITY;
+        this.fileLock = fileLock;
+        this.current = current;
+        this.source = source;
+        this.cursor = cursor;
+        this.wal = wal;
+        this.syncInterval = builder.syncInterval;
+        this.hashFunction = LongHashFunction.xx3(params.seed);
+        final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
+        this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
+    }
+
+    /**
+     * Start configuring a store in a directory.
+     *
+     * @param directory the store directory; created if missing when the store is created.
+     * @return a builder.
+     */
+    public static Builder builder(final Path directory)
+    {
+        return new Builder(directory);
+    }
+
+    /**
+     * Describe a store from its file headers without opening it or taking its lock.
+     *
+     * @param directory the store directory.
+     * @return the description.
+     * @throws NotAStoreException    if the directory holds no table file.
+     * @throws CorruptStoreException if the newest table header is damaged.
+     */
+    public static StoreInfo inspect(final Path directory)
+    {
+        return Inspector.inspect(directory);
+    }
+
+    // ================================================================ reads
+
+    /**
+     * Copy the value of a key into a buffer, allocating nothing.
+     *
+     * @param key       buffer holding the key.
+     * @param keyOffset offset of the key.
+     * @param keyLength key length.
+     * @param dst       buffer receiving the value; it must have room for it.
+     * @param dstOffset where the value goes.
+     * @return the value length, or {@link #MISSING}.
+     */
+    public int get(
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        checkKey(key, keyOffset, keyLength);
+        Objects.requireNonNull(dst, "dst");
+        return read(key, keyOffset, keyLength, dst, dstOffset);
+    }
+
+    /**
+     * @param key       buffer holding the key.
+     * @param keyOffset offset of the key.
+     * @param keyLength key length.
+     * @return true if the key is present.
+     */
+    public boolean containsKey(final DirectBuffer key, final int keyOffset, final int keyLength)
+    {
+        checkKey(key, keyOffset, keyLength);
+        return read(key, keyOffset, keyLength, null, 0) >= 0;
+    }
+
+    /**
+     * @param key the key.
+     * @return a copy of the value, or null if absent. In set mode the key itself.
+     */
+    public byte[] get(final byte[] key)
+    {
+        final UnsafeBuffer k = wrapKey(key);
+        final UnsafeBuffer dst = scratch.get();
+        final int length = read(k, 0, key.length, dst, 0);
+        return length < 0 ? null : Arrays.copyOf(dst.byteArray(), length);
+    }
+
+    /**
+     * @param key the key.
+     * @return true if present.
+     */
+    public boolean containsKey(final byte[] key)
+    {
+        return read(wrapKey(key), 0, key.length, null, 0) >= 0;
+    }
+
+    private int read(
+        final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
+        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
+        {
+            final long stamp = lock.tryOptimisticRead();
+            if (0 != stamp)
+            {
+                try
+                {
+                    final int result = readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
+                    if (lock.validate(stamp))
+                    {
+                        return result;
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    if (lock.validate(stamp))
+                    {
+                        throw ex;
+                    }
+                }
+            }
+            Thread.onSpinWait();
+        }
+        final long stamp = lock.readLock();
+        try
+        {
+            return readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
+        }
+        finally
+        {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private int readLocked(
+        final long hash,
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        ensureOpen();
+        Table table = current;
+        final Table old = source;
+        long index = table.find(hash, key, keyOffset, keyLength);
+        if (index < 0 && null != old)
+        {
+            table = old;
+            index = old.find(hash, key, keyOffset, keyLength);
+        }
+        if (index < 0)
+        {
+            return MISSING;
+        }
+        final int length = params.setMode ? table.keyLength(index) : table.valueLength(index);
+        if (verifyChecksumsOnRead)
+        {
+            table.verifyChecksum(index);
+        }
+        if (null != dst)
+        {
+            if (!dst.isExpandable() && (dstOffset < 0 || (long)dstOffset + length > dst.capacity()))
+            {
+                throw new IndexOutOfBoundsException("destination has " + (dst.capacity() - dstOffset) +
+                    " bytes from offset " + dstOffset + " but the value has " + length);
+            }
+            if (params.setMode)
+            {
+                table.copyKey(index, dst, dstOffset, length);
+            }
+            else
+            {
+                table.copyValue(index, dst, dstOffset, length);
+            }
+        }
+        return length;
+    }
+
+    // ================================================================ writes
+
+    /**
+     * Insert or replace an entry, allocating nothing.
+     *
+     * @return true if the key was absent.
+     */
+    public boolean put(
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffset,
+        final int valueLength)
+    {
+        checkKey(key, keyOffset, keyLength);
+        checkValue(value, valueOffset, valueLength);
+        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null) < 0;
+    }
+
+    /**
+     * Remove an entry, allocating nothing.
+     *
+     * @return true if the key was present.
+     */
+    public boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
+    {
+        checkKey(key, keyOffset, keyLength);
+        return write(OP_REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null) >= 0;
+    }
+
+    /**
+     * Insert or replace an entry.
+     *
+     * @param key   the key.
+     * @param value the value; must be empty in set mode.
+     * @return true if the key was absent.
+     */
+    public boolean put(final byte[] key, final byte[] value)
+    {
+        final UnsafeBuffer k = wrapKey(key);
+        final UnsafeBuffer v = wrapValue(value);
+        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null) < 0;
+    }
+
+    /**
+     * Add a key to a set-mode store (created with {@code maxValueSize(0)}).
+     *
+     * @param key the key.
+     * @return true if the key was absent.
+     */
+    public boolean add(final byte[] key)
+    {
+        return put(key, EMPTY);
+    }
+
+    /**
+     * Insert or replace an entry and return the previous value.
+     *
+     * @return the previous value, or null if the key was absent.
+     */
+    public byte[] getAndPut(final byte[] key, final byte[] value)
+    {
+        final UnsafeBuffer previous = scratch.get();
+        final int length = write(OP_PUT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
+            null, 0, 0, previous);
+        return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
+    }
+
+    /**
+     * Insert an entry only if the key is absent.
+     *
+     * @return null if inserted, else the present value (unchanged).
+     */
+    public byte[] putIfAbsent(final byte[] key, final byte[] value)
+    {
+        final UnsafeBuffer previous = scratch.get();
+        final int length = write(OP_PUT_IF_ABSENT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
+            null, 0, 0, previous);
+        return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
+    }
+
+    /**
+     * Replace the value only if the key is present.
+     *
+     * @return the previous value, or null if the key was absent and nothing changed.
+     */
+    public byte[] replace(final byte[] key, final byte[] value)
+    {
+        final UnsafeBuffer previous = scratch.get();
+        final int length = write(OP_REPLACE, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
+            null, 0, 0, previous);
+        return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
+    }
+
+    /**
+     * Replace the value only if the key is present with the expected value.
+     *
+     * @return true if replaced.
+     */
+    public boolean replace(final byte[] key, final byte[] expected, final byte[] value)
+    {
+        Objects.requireNonNull(expected, "expected");
+        final UnsafeBuffer e = new UnsafeBuffer(expected);
+        return write(OP_REPLACE_IF_EQUALS, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
+            e, 0, expected.length, null) >= 0;
+    }
+
+    /**
+     * Remove an entry.
+     *
+     * @return true if the key was present.
+     */
+    public boolean remove(final byte[] key)
+    {
+        return write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null) >= 0;
+    }
+
+    /**
+     * Remove an entry and return its value.
+     *
+     * @return the removed value, or null if the key was absent.
+     */
+    public byte[] getAndRemove(final byte[] key)
+    {
+        final UnsafeBuffer previous = scratch.get();
+        final int length = write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, previous);
+        return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
+    }
+
+    /**
+     * Remove an entry only if it has the expected value.
+     *
+     * @return true if removed.
+     */
+    public boolean remove(final byte[] key, final byte[] expected)
+    {
+        Objects.requireNonNull(expected, "expected");
+        final UnsafeBuffer e = new UnsafeBuffer(expected);
+        return write(OP_REMOVE_IF_EQUALS, wrapKey(key), 0, key.length, null, 0, 0, e, 0, expected.length,
+            null) >= 0;
+    }
+
+    /**
+     * The write core. The previous value, if any and if {@code previous} is given, is copied into it.
+     *
+     * @return the previous value length, {@link #MISSING} if the key was absent, or {@link #NOT_APPLIED} if the
+     * key was present but a conditional operation's expectation failed.
+     */
+    private int write(
+        final int op,
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffset,
+        final int valueLength,
+        final DirectBuffer expected,
+        final int expectedOffset,
+        final int expectedLength,
+        final MutableDirectBuffer previous)
+    {
+        final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
+        final long sequence;
+        final int result;
+        final long stamp = lock.writeLock();
+        try
+        {
+            ensureWritable();
+            final boolean removal = op == OP_REMOVE || op == OP_REMOVE_IF_EQUALS;
+            beforeWrite(removal ? WalRecordDescriptor.entryRecordLength(keyLength, 0) :
+                WalRecordDescriptor.entryRecordLength(keyLength, valueLength));
+
+            final Table table = current;
+            final Table old = source;
+            final long slot = table.findForInsert(hash, key, keyOffset, keyLength);
+            Table found = null;
+            long foundIndex = -1;
+            if (slot >= 0)
+            {
+                found = table;
+                foundIndex = slot;
+            }
+            else if (null != old)
+            {
+                final long j = old.find(hash, key, keyOffset, keyLength);
+                if (j >= 0)
+                {
+                    found = old;
+                    foundIndex = j;
+                }
+            }
+            final int previousLength = null == found ? MISSING :
+                params.setMode ? found.keyLength(foundIndex) : found.valueLength(foundIndex);
+            final boolean apply;
+            switch (op)
+            {
+                case OP_PUT_IF_ABSENT:
+                    apply = previousLength < 0;
+                    break;
+                case OP_REPLACE:
+                case OP_REMOVE:
+                    apply = previousLength >= 0;
+                    break;
+                case OP_REPLACE_IF_EQUALS:
+                case OP_REMOVE_IF_EQUALS:
+                    apply = previousLength >= 0 && (params.setMode ?
+                        expectedLength == 0 :
+                        found.valueEquals(foundIndex, expected, expectedOffset, expectedLength));
+                    break;
+                default:
+                    apply = true;
+            }
+            if (null != previous && previousLength >= 0)
+            {
+                if (params.setMode)
+                {
+                    found.copyKey(foundIndex, previous, 0, previousLength);
+                }
+                else
+                {
+                    found.copyValue(foundIndex, previous, 0, previousLength);
+                }
+            }
+            if (!apply)
+            {
+                return previousLength >= 0 && (op == OP_REPLACE_IF_EQUALS || op == OP_REMOVE_IF_EQUALS) ?
+                    NOT_APPLIED : (op == OP_PUT_IF_ABSENT ? previousLength : MISSING);
+            }
+            sequence = log(removal ? WalRecordDescriptor.TYPE_REMOVE : WalRecordDescriptor.TYPE_PUT,
+                key, keyOffset, keyLength, value, valueOffset, valueLength);
+            if (removal)
+            {
+                if (slot >= 0)
+                {
+                    table.remove(slot, true);
+                }
+                removeFromSource(hash, key, keyOffset, keyLength);
+            }
+            else if (slot >= 0)
+            {
+                table.update(slot, value, valueOffset, valueLength);
+            }
+            else
+            {
+                if (found == old && null != old)
+                {
+                    old.remove(foundIndex, foundIndex >= cursor);
+                }
+                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength);
+            }
+            result = op == OP_PUT_IF_ABSENT ? MISSING : previousLength;
+        }
+        finally
+        {
+            lock.unlockWrite(stamp);
+        }
+        if (Durability.SYNC == durability && sequence > 0)
+        {
+            awaitDurable(sequence);
+        }
+        return result;
+    }
+
+    private void removeFromSource(final long hash, final DirectBuffer key, final int keyOffset, final int keyLength)
+    {
+        final Table old = source;
+        if (null != old)
+        {
+            final long j = old.find(hash, key, keyOffset, keyLength);
+            if (j >= 0)
+            {
+                old.remove(j, j >= cursor);
+            }
+        }
+    }
+
+    private long log(
+        final short type,
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffset,
+        final int valueLength)
+    {
+        if (Durability.NONE == durability || replaying)
+        {
+            return 0;
+        }
+        final boolean removal = type == WalRecordDescriptor.TYPE_REMOVE;
+        return wal.appendEntry(type, key, keyOffset, keyLength, removal ? null : value, valueOffset,
+            removal ? 0 : valueLength);
+    }
+
+    private void awaitDurable(final long sequence)
+    {
+        try
+        {
+            wal.awaitDurable(sequence);
+        }
+        catch (final java.io.UncheckedIOException ex)
+        {
+            throw new StoreIOException("forcing the log of " + directory + " failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    // ================================================================ growth, migration, checkpoints
+
+    /**
+     * Housekeeping before each write, with the write lock held: log space, one migration step, growth.
+     */
+    private void beforeWrite(final int recordLength)
+    {
+        if (!replaying)
+        {
+            final long needed = recordLength + 4L * WalRecordDescriptor.STRUCTURAL_LENGTH;
+            if (wal.remaining() < needed || wal.usedBytes() > wal.capacity / 2)
+            {
+                checkpointLocked();
+            }
+        }
+        if (null != source)
+        {
+            if (cursor < source.capacity)
+            {
+                migrate(migrationStep);
+            }
+            if (cursor == source.capacity && !retirePending && !replaying)
+            {
+                retirePending = true;
+                scheduleRetire(source);
+            }
+            if (current.entryCount() + current.tombstoneCount() + 1 > current.maxFill)
+            {
+                migrate(Long.MAX_VALUE);
+                completeRehashLocked(false);
+            }
+        }
+        if (null == source)
+        {
+            final long fill = current.entryCount() + current.tombstoneCount();
+            if (fill + 1 > current.maxFill)
+            {
+                final long live = current.entryCount();
+                beginRehash(live * 2 > current.maxFill ?
+                    current.capacity * 2 : Math.max(minCapacity, capacityFor(live + 1, params.maxLoad() / 2)));
+            }
+            else if (current.tombstoneCount() > current.capacity * tombstoneCompactionRatio &&
+                current.tombstoneCount() > 64)
+            {
+                beginRehash(Math.max(minCapacity, capacityFor(current.entryCount() + 1, params.maxLoad() / 2)));
+            }
+        }
+    }
+
+    /**
+     * Smallest power-of-two capacity holding {@code entries} at no more than {@code load}.
+     */
+    static long capacityFor(final long entries, final double load)
+    {
+        final long needed = (long)Math.ceil(entries / load);
+        long capacity = TableDescriptor.MIN_CAPACITY;
+        while (capacity < needed && capacity < TableDescriptor.MAX_CAPACITY)
+        {
+            capacity <<= 1;
+        }
+        return capacity;
+    }
+
+    private void beginRehash(final long newCapacity)
+    {
+        if (newCapacity > TableDescriptor.MAX_CAPACITY)
+        {
+            throw new StoreIOException("store " + directory + " cannot grow beyond " + TableDescriptor.MAX_CAPACITY +
+                " slots");
+        }
+        final long generation = current.generation + 1;
+        final Path file = directory.resolve(TableDescriptor.fileName(generation));
+        final Table target;
+        try
+        {
+            Files.deleteIfExists(file);
+            target = Table.create(file, params, newCapacity, generation, current.generation, current.capacity);
+        }
+        catch (final IOException ex)
+        {
+            try
+            {
+                Files.deleteIfExists(file);
+            }
+            catch (final IOException ignore)
+            {
+                // reported through the original failure
+            }
+            throw new StoreIOException("cannot create " + file + " to rehash into (" + ex.getMessage() +
+                "); the store is unchanged and still readable", ex);
+        }
+        if (!replaying)
+        {
+            wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_BEGIN, generation, newCapacity, current.generation);
+            wal.forceAll();
+        }
+        source = current;
+        current = target;
+        cursor = 0;
+        retirePending = false;
+        rehashesStarted++;
+        LOGGER.log(System.Logger.Level.DEBUG, () -> "rehash of " + directory + " into " + file.getFileName() +
+            " (" + newCapacity + " slots) started");
+    }
+
+    /**
+     * Move up to {@code slots} slots of the old table into the current one. The old table is only read: entries
+     * stay in it until the old file is deleted, so a crash at any point can resume from a logged cursor.
+     */
+    private void migrate(final long slots)
+    {
+        final Table old = source;
+        final Table table = current;
+        final long end = Math.min(old.capacity, cursor + Math.min(slots, old.capacity));
+        for (long i = cursor; i < end; i++)
+        {
+            if (STATE_FULL != old.state(i))
+            {
+                continue;
+            }
+            old.verifyChecksum(i);
+            final int keyLength = old.keyLength(i);
+            final long hash = old.slotHash(i);
+            final long slot = table.findForInsert(hash, old.window(i), old.keyOffsetInWindow(i), keyLength);
+            if (slot < 0)
+            {
+                table.insertCopy(-2 - slot, old, i);
+            }
+            old.setEntryCount(old.entryCount() - 1);
+        }
+        cursor = end;
+        table.setMigrationCursor(end);
+    }
+
+    private void scheduleRetire(final Table old)
+    {
+        maintenance().execute(() ->
+        {
+            final Table target;
+            long stamp = lock.readLock();
+            try
+            {
+                if (closed || source != old)
+                {
+                    return;
+                }
+                target = current;
+            }
+            finally
+            {
+                lock.unlockRead(stamp);
+            }
+            try
+            {
+                target.force();
+            }
+            catch (final RuntimeException ex)
+            {
+                LOGGER.log(System.Logger.Level.WARNING, "forcing " + target.file + " failed; retrying later", ex);
+                stamp = lock.writeLock();
+                retirePending = false;
+                lock.unlockWrite(stamp);
+                return;
+            }
+            stamp = lock.writeLock();
+            try
+            {
+                if (!closed && source == old && current == target)
+                {
+                    completeRehashLocked(true);
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                LOGGER.log(System.Logger.Level.WARNING, "finishing rehash of " + directory + " failed", ex);
+            }
+            finally
+            {
+                lock.unlockWrite(stamp);
+            }
+        });
+    }
+
+    /**
+     * Finish a rehash whose migration is complete: make the new table durable, mark it complete, log the end and
+     * delete the old file.
+     */
+    private void completeRehashLocked(final boolean currentForced)
+    {
+        final Table old = source;
+        if (!currentForced)
+        {
+            current.force();
+        }
+        current.clearSource();
+        current.setMigrationCursor(0);
+        current.forceHeader();
+        if (!replaying)
+        {
+            if (wal.remaining() < WalRecordDescriptor.STRUCTURAL_LENGTH)
+            {
+                wal.reset(wal.nextSequence());
+            }
+            wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_END, current.generation, old.generation, 0);
+            wal.forceAll();
+        }
+        source = null;
+        cursor = 0;
+        retirePending = false;
+        try
+        {
+            old.delete();
+            Storage.syncDirectory(directory);
+        }
+        catch (final IOException ex)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "could not delete " + old.file + "; it is deleted on next open",
+                ex);
+        }
+    }
+
+    /**
+     * Make every change durable in the tables and start a new log generation.
+     */
+    private void checkpointLocked()
+    {
+        current.force();
+        if (null != source)
+        {
+            source.force();
+            if (cursor == source.capacity)
+            {
+                completeRehashLocked(true);
+            }
+        }
+        wal.reset(wal.nextSequence());
+        wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
+            null == source ? 0 : source.generation, cursor);
+        wal.forceAll();
+    }
+
+    /**
+     * Force all changes to disk and trim the log. Blocks writers while the tables are forced.
+     */
+    public void checkpoint()
+    {
+        final long stamp = lock.writeLock();
+        try
+        {
+            ensureWritable();
+            checkpointLocked();
+        }
+        finally
+        {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Rebuild the table without tombstones at the default target load (half the maximum load), crash-safely, and
+     * wait for it to finish. Readers and writers continue meanwhile; each step holds the write lock briefly.
+     */
+    public void compact()
+    {
+        compact(-1, null);
+    }
+
+    /**
+     * Rebuild the table without tombstones, crash-safely, and wait for the migration to finish.
+     *
+     * @param targetLoad load of the rebuilt table in (0, maxLoad], or a negative number for half the maximum load.
+     * @param progress   receives the number of migrated slots out of the old capacity after each step; may be null.
+     */
+    public void compact(final double targetLoad, final LongConsumer progress)
+    {
+        final double load = targetLoad < 0 ? params.maxLoad() / 2 : targetLoad;
+        if (!(load > 0) || load > params.maxLoad())
+        {
+            throw new IllegalArgumentException("target load must be in (0, " + params.maxLoad() + "]: " + targetLoad);
+        }
+        long stamp = lock.writeLock();
+        try
+        {
+            ensureWritable();
+            finishMigrationLocked();
+            beginRehash(capacityFor(Math.max(1, current.entryCount()), load));
+        }
+        finally
+        {
+            lock.unlockWrite(stamp);
+        }
+        while (true)
+        {
+            stamp = lock.writeLock();
+            try
+            {
+                ensureWritable();
+                if (null == source)
+                {
+                    return;
+                }
+                if (cursor < source.capacity)
+                {
+                    migrate(MIGRATION_CHUNK);
+                    if (null != progress)
+                    {
+                        progress.accept(cursor);
+                    }
+                }
+                if (cursor == source.capacity)
+                {
+                    completeRehashLocked(false);
+                    checkpointLocked();
+                    return;
+                }
+            }
+            finally
+            {
+                lock.unlockWrite(stamp);
+            }
+        }
+    }
+
+    private void finishMigrationLocked()
+    {
+        if (null != source)
+        {
+            migrate(Long.MAX_VALUE);
+            completeRehashLocked(false);
+        }
+    }
+
+    /**
+     * Drive an in-progress migration to its end, one chunk per write-lock hold.
+     */
+    private void finishMigrationInChunks()
+    {
+        while (true)
+        {
+            final long stamp = lock.writeLock();
+            try
+            {
+                ensureOpen();
+                if (readOnly || null == source || cursor == source.capacity)
+                {
+                    return;
+                }
+                migrate(MIGRATION_CHUNK);
+            }
+            finally
+            {
+                lock.unlockWrite(stamp);
+            }
+        }
+    }
+
+    private ScheduledExecutorService maintenance()
+    {
+        if (null == maintenance)
+        {
+            final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable ->
+            {
+                final Thread thread = new Thread(runnable, "cubby-maintenance-" + directory.getFileName());
+                thread.setDaemon(true);
+                return thread;
+            });
+            executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            maintenance = executor;
+        }
+        return maintenance;
+    }
+
+    // ================================================================ size, iteration, stats
+
+    /**
+     * @return the number of entries.
+     */
+    public long size()
+    {
+        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
+        {
+            final long stamp = lock.tryOptimisticRead();
+            final Table table = current;
+            final Table old = source;
+            final long size = table.entryCount() + (null == old ? 0 : old.entryCount());
+            if (0 != stamp && lock.validate(stamp))
+            {
+                ensureOpen();
+                return size;
+            }
+        }
+        final long stamp = lock.readLock();
+        try
+        {
+            ensureOpen();
+            return current.entryCount() + (null == source ? 0 : source.entryCount());
+        }
+        finally
+        {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * @return true if the store has no entries.
+     */
+    public boolean isEmpty()
+    {
+        return 0 == size();
+    }
+
+    /**
+     * Visit every entry of a consistent snapshot. Writers wait until the visit ends; readers do not.
+     *
+     * @param visitor receives each entry; must not write to this store.
+     */
+    public void forEach(final EntryVisitor visitor)
+    {
+        Objects.requireNonNull(visitor, "visitor");
+        final long stamp = lock.readLock();
+        try
+        {
+            ensureOpen();
+            visitTable(current, 0, current.capacity, null, visitor);
+            if (null != source)
+            {
+                visitTable(source, cursor, source.capacity, current, visitor);
+            }
+        }
+        finally
+        {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private void visitTable(
+        final Table table, final long from, final long to, final Table shadowing, final EntryVisitor visitor)
+    {
+        for (long i = from; i < to; i++)
+        {
+            if (STATE_FULL != table.state(i))
+            {
+                continue;
+            }
+            final int keyLength = table.keyLength(i);
+            final int valueLength = params.setMode ? keyLength : table.valueLength(i);
+            final UnsafeBuffer window = table.window(i);
+            final int keyOffset = table.keyOffsetInWindow(i);
+            if (null != shadowing &&
+                shadowing.find(table.slotHash(i), window, keyOffset, keyLength) >= 0)
+            {
+                continue;
+            }
+            final int valueOffset = params.setMode ? keyOffset : table.valueOffsetInWindow(i);
+            visitor.visit(window, keyOffset, keyLength, window, valueOffset, valueLength);
+        }
+    }
+
+    /**
+     * Iterate over copies of the entries. The iterator is weakly consistent: it returns every entry present
+     * from its creation to its end exactly once, and may or may not reflect changes made meanwhile. Creating it
+     * first finishes any rehash in progress.
+     *
+     * @return an iterator; {@link Iterator#remove()} removes the last returned key from the store.
+     */
+    public Iterator<Map.Entry<byte[], byte[]>> entries()
+    {
+        finishMigrationInChunks();
+        return new ChunkedIterator();
+    }
+
+    /**
+     * @return an iterator over copies of the keys, with the guarantees of {@link #entries()}.
+     */
+    public Iterator<byte[]> keys()
+    {
+        final Iterator<Map.Entry<byte[], byte[]>> entries = entries();
+        return new Iterator<>()
+        {
+            public boolean hasNext()
+            {
+                return entries.hasNext();
+            }
+
+            public byte[] next()
+            {
+                return entries.next().getKey();
+            }
+
+            public void remove()
+            {
+                entries.remove();
+            }
+        };
+    }
+
+    private final class ChunkedIterator implements Iterator<Map.Entry<byte[], byte[]>>
+    {
+        private final ArrayDeque<Map.Entry<byte[], byte[]>> buffered = new ArrayDeque<>();
+        private final Table table;
+        private final Table old;
+        private final long oldFrom;
+        private long index;
+        private boolean inOld;
+        private boolean done;
+        private byte[] lastKey;
+
+        ChunkedIterator()
+        {
+            final long stamp = lock.readLock();
+            try
+            {
+                ensureOpen();
+                table = current;
+                old = source;
+                oldFrom = cursor;
+            }
+            finally
+            {
+                lock.unlockRead(stamp);
+            }
+        }
+
+        public boolean hasNext()
+        {
+            while (buffered.isEmpty() && !done)
+            {
+                fill();
+            }
+            return !buffered.isEmpty();
+        }
+
+        public Map.Entry<byte[], byte[]> next()
+        {
+            if (!hasNext())
+            {
+                throw new NoSuchElementException();
+            }
+            final Map.Entry<byte[], byte[]> entry = buffered.poll();
+            lastKey = entry.getKey();
+            return entry;
+        }
+
+        public void remove()
+        {
+            if (null == lastKey)
+            {
+                throw new IllegalStateException("next() has not returned an entry since the last remove()");
+            }
+            Cubby.this.remove(lastKey);
+            lastKey = null;
+        }
+
+        private void fill()
+        {
+            final long stamp = lock.readLock();
+            try
+            {
+                ensureOpen();
+                final Table t = inOld ? old : table;
+                final long end = Math.min(t.capacity, index + ITERATION_CHUNK);
+                visitTable(t, index, end, inOld ? table : null, (k, ko, kl, v, vo, vl) ->
+                {
+                    final byte[] key = new byte[kl];
+                    k.getBytes(ko, key);
+                    final byte[] value = new byte[vl];
+                    v.getBytes(vo, value);
+                    buffered.add(Map.entry(key, value));
+                });
+                index = end;
+                if (end == t.capacity)
+                {
+                    if (!inOld && null != old)
+                    {
+                        inOld = true;
+                        index = oldFrom;
+                    }
+                    else
+                    {
+                        done = true;
+                    }
+                }
+            }
+            finally
+            {
+                lock.unlockRead(stamp);
+            }
+        }
+    }
+
+    /**
+     * @return a snapshot of the store's counters.
+     */
+    public CubbyStats stats()
+    {
+        final long stamp = lock.readLock();
+        try
+        {
+            ensureOpen();
+            final Table old = source;
+            return new CubbyStats(
+                current.entryCount() + (null == old ? 0 : old.entryCount()),
+                current.capacity,
+                current.tombstoneCount(),
+                params.maxLoad(),
+                current.slotLength,
+                current.generation,
+                null != old,
+                null == old ? 0 : cursor,
+                null == old ? 0 : old.capacity,
+                current.fileLength() + (null == old ? 0 : old.fileLength()),
+                null == wal ? 0 : wal.usedBytes(),
+                null == wal ? 0 : wal.capacity,
+                rehashesStarted,
+                params.probing,
+                durability,
+                current.entryCount());
+        }
+        finally
+        {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Scan every slot: states, lengths, checksums, reachability from the home slot, duplicates and counts. Writers
+     * wait during the scan.
+     *
+     * @return the report.
+     */
+    public VerifyReport verify()
+    {
+        final long stamp = lock.readLock();
+        try
+        {
+            ensureOpen();
+            return Verifier.verify(current, source, cursor);
+        }
+        finally
+        {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * @return what opening this store had to recover.
+     */
+    public RecoveryReport recoveryReport()
+    {
+        return recoveryReport;
+    }
+
+    /**
+     * @return the store directory.
+     */
+    public Path directory()
+    {
+        return directory;
+    }
+
+    /**
+     * @return the largest key in bytes.
+     */
+    public int maxKeySize()
+    {
+        return params.maxKeyLength;
+    }
+
+    /**
+     * @return the largest value in bytes; 0 in set mode.
+     */
+    public int maxValueSize()
+    {
+        return params.maxValueLength;
+    }
+
+    /**
+     * @return true for a set-mode store.
+     */
+    public boolean isSetMode()
+    {
+        return params.setMode;
+    }
+
+    /**
+     * @return true if opened read-only.
+     */
+    public boolean isReadOnly()
+    {
+        return readOnly;
+    }
+
+    /**
+     * A {@link java.util.concurrent.ConcurrentMap} view converting keys and values with codecs.
+     *
+     * @param keyCodec   key codec.
+     * @param valueCodec value codec.
+     * @param <K>        key type.
+     * @param <V>        value type.
+     * @return the view; it shares this store's lifetime.
+     */
+    public <K, V> CubbyMap<K, V> asMap(final Codec<K> keyCodec, final Codec<V> valueCodec)
+    {
+        return new CubbyMap<>(this, keyCodec, valueCodec);
+    }
+
+    // ================================================================ lifecycle
+
+    /**
+     * Close the store: checkpoint, mark it cleanly closed, release its lock. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        final long stamp = lock.writeLock();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            if (!readOnly)
+            {
+                try
+                {
+                    checkpointLocked();
+                    current.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
+                    current.forceHeader();
+                    if (null != source)
+                    {
+                        source.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
+                        source.forceHeader();
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    throw new StoreIOException("closing " + directory + " failed; the next open recovers: " +
+                        ex.getMessage(), ex);
+                }
+            }
+        }
+        finally
+        {
+            lock.unlockWrite(stamp);
+            if (null != maintenance)
+            {
+                maintenance.shutdownNow();
+            }
+            if (null != wal)
+            {
+                wal.close();
+            }
+            current.close();
+            if (null != source)
+            {
+                source.close();
+            }
+            fileLock.close();
+        }
+    }
+
+    /**
+     * @return true once {@link #close()} has been called.
+     */
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Cubby[" + directory + "]";
+    }
+
+    // ================================================================ argument checks
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private void ensureOpen()
+    {
+        if (closed)
+        {
+            throw new StoreClosedException("store " + directory + " is closed");
+        }
+    }
+
+    private void ensureWritable()
+    {
+        ensureOpen();
+        if (readOnly)
+        {
+            throw new ReadOnlyStoreException("store " + directory + " is open read-only");
+        }
+    }
+
+    private UnsafeBuffer wrapKey(final byte[] key)
+    {
+        Objects.requireNonNull(key, "key");
+        checkKeyLength(key.length);
+        return new UnsafeBuffer(key);
+    }
+
+    private UnsafeBuffer wrapValue(final byte[] value)
+    {
+        Objects.requireNonNull(value, "value");
+        checkValueLength(value.length);
+        return new UnsafeBuffer(value);
+    }
+
+    private void checkKey(final DirectBuffer key, final int offset, final int length)
+    {
+        Objects.requireNonNull(key, "key");
+        checkKeyLength(length);
+        checkRange(key, offset, length, "key");
+    }
+
+    private void checkValue(final DirectBuffer value, final int offset, final int length)
+    {
+        Objects.requireNonNull(value, "value");
+        checkValueLength(length);
+        checkRange(value, offset, length, "value");
+    }
+
+    private void checkKeyLength(final int length)
+    {
+        if (length > params.maxKeyLength)
+        {
+            throw new EntryTooLargeException("key of " + length + " bytes exceeds the maximum key size " +
+                params.maxKeyLength + " of store " + directory);
+        }
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("negative key length " + length);
+        }
+    }
+
+    private void checkValueLength(final int length)
+    {
+        if (length > params.maxValueLength)
+        {
+            throw new EntryTooLargeException(params.setMode ?
+                "store " + directory + " is a set: values must be empty, got " + length + " bytes" :
+                "value of " + length + " bytes exceeds the maximum value size " + params.maxValueLength +
+                " of store " + directory);
+        }
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("negative value length " + length);
+        }
+    }
+
+    private static void checkRange(final DirectBuffer buffer, final int offset, final int length, final String what)
+    {
+        if (offset < 0 || (long)offset + length > buffer.capacity())
+        {
+            throw new IndexOutOfBoundsException(what + " range [" + offset + ", " + ((long)offset + length) +
+                ") outside buffer of capacity " + buffer.capacity());
+        }
+    }
+
+    // ================================================================ opening and recovery
+
+    static Cubby openStore(final Builder builder)
+    {
+        return Opener.open(builder);
+    }
+
+    /**
+     * Package-private construction for the opener, which has already validated and recovered the files.
+     */
+    static Cubby create(
+        final Builder builder,
+        final TableParams params,
+        final StoreLock fileLock,
+        final Table current,
+        final Table source,
+        final long cursor,
+        final Wal wal)
+    {
+        return new Cubby(builder, params, fileLock, current, source, cursor, wal);
+    }
+
+    /**
+     * Apply one logged operation again during recovery, without logging it.
+     */
+    void replay(final boolean removal, final DirectBuffer buffer, final int keyOffset, final int keyLength,
+        final int valueOffset, final int valueLength)
+    {
+        replaying = true;
+        try
+        {
+            if (removal)
+            {
+                write(OP_REMOVE, buffer, keyOffset, keyLength, null, 0, 0, null, 0, 0, null);
+            }
+            else
+            {
+                write(OP_PUT, buffer, keyOffset, keyLength, buffer, valueOffset, valueLength, null, 0, 0, null);
+            }
+        }
+        finally
+        {
+            replaying = false;
+        }
+    }
+
+    /**
+     * Called by the opener once replay is done: checkpoint if anything was recovered, mark tables open.
+     */
+    void finishOpen(final RecoveryReport report, final boolean checkpoint, final Wal replacementLog)
+    {
+        this.recoveryReport = report;
+        if (readOnly)
+        {
+            return;
+        }
+        final long stamp = lock.writeLock();
+        try
+        {
+            if (checkpoint)
+            {
+                checkpointLocked();
+            }
+            if (null != replacementLog)
+            {
+                wal.close();
+                wal = replacementLog;
+                checkpointLocked();
+            }
+            current.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
+            current.forceHeader();
+            if (null != source)
+            {
+                source.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
+                source.forceHeader();
+                if (cursor == source.capacity)
+                {
+                    completeRehashLocked(false);
+                }
+            }
+            if (Durability.ASYNC == durability)
+            {
+                final long interval = Math.max(1, syncInterval.toMillis());
+                maintenance().scheduleWithFixedDelay(this::backgroundSync, interval, interval, TimeUnit.MILLISECONDS);
+            }
+        }
+        finally
+        {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    private void backgroundSync()
+    {
+        try
+        {
+            if (!closed)
+            {
+                wal.forceAll();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "background log sync of " + directory + " failed", ex);
+        }
+    }
+
+    Table currentTable()
+    {
+        return current;
+    }
+
+    Table sourceTable()
+    {
+        return source;
+    }
+
+    long migrationCursor()
+    {
+        return cursor;
+    }
+
+    /**
+     * Configures and opens a {@link Cubby}. Parameters left unset take the values stored in an existing store, or
+     * the defaults when creating one; a parameter set explicitly must match an existing store.
+     */
+    public static final class Builder
+    {
+        final Path directory;
+        Integer maxKeySize;
+        Integer maxValueSize;
+        long expectedEntries = 1024;
+        Double maxLoad;
+        Probing probing;
+        Durability durability = Durability.NONE;
+        Duration syncInterval = Duration.ofMillis(100);
+        long logSize = -1;
+        boolean readOnly;
+        boolean createIfMissing = true;
+        boolean verifyChecksumsOnRead = true;
+        boolean salvage;
+        int migrationStep = 64;
+        double tombstoneCompactionRatio = 0.25;
+
+        private Builder(final Path directory)
+        {
+            this.directory = Objects.requireNonNull(directory, "directory");
+        }
+
+        /** Largest key in bytes (creation). Default 64. */
+        public Builder maxKeySize(final int bytes)
+        {
+            this.maxKeySize = bytes;
+            return this;
+        }
+
+        /** Largest value in bytes (creation). 0 makes a set. Default 256. */
+        public Builder maxValueSize(final int bytes)
+        {
+            this.maxValueSize = bytes;
+            return this;
+        }
+
+        /** Entries to size the first table for (creation). Default 1024. The table grows beyond it as needed. */
+        public Builder expectedEntries(final long entries)
+        {
+            if (entries < 0)
+            {
+                throw new IllegalArgumentException("expected entries must be >= 0: " + entries);
+            }
+            this.expectedEntries = entries;
+            return this;
+        }
+
+        /** Maximum (entries + tombstones) / capacity before the table grows (creation). Default 0.75. */
+        public Builder maxLoad(final double load)
+        {
+            this.maxLoad = load;
+            return this;
+        }
+
+        /** Probing strategy (creation). Default {@link Probing#LINEAR}. */
+        public Builder probing(final Probing probing)
+        {
+            this.probing = Objects.requireNonNull(probing, "probing");
+            return this;
+        }
+
+        /** Durability of this open. Default {@link Durability#NONE}. */
+        public Builder durability(final Durability durability)
+        {
+            this.durability = Objects.requireNonNull(durability, "durability");
+            return this;
+        }
+
+        /** Interval of background log forces in {@link Durability#ASYNC} mode. Default 100 ms. */
+        public Builder syncInterval(final Duration interval)
+        {
+            if (interval.isNegative() || interval.isZero())
+            {
+                throw new IllegalArgumentException("sync interval must be positive: " + interval);
+            }
+            this.syncInterval = interval;
+            return this;
+        }
+
+        /**
+         * Size of the preallocated log file in bytes. Default 64 MiB when operations are logged, 1 MiB in
+         * {@link Durability#NONE}. A checkpoint runs whenever the log is half full.
+         */
+        public Builder logSize(final long bytes)
+        {
+            this.logSize = bytes;
+            return this;
+        }
+
+        /** Open without writing anything; takes a shared lock. Default false. */
+        public Builder readOnly(final boolean readOnly)
+        {
+            this.readOnly = readOnly;
+            return this;
+        }
+
+        /** Create the store if the directory holds none. Default true. */
+        public Builder createIfMissing(final boolean create)
+        {
+            this.createIfMissing = create;
+            return this;
+        }
+
+        /** Check each slot's checksum when reading it. Default true. */
+        public Builder verifyChecksumsOnRead(final boolean verify)
+        {
+            this.verifyChecksumsOnRead = verify;
+            return this;
+        }
+
+        /**
+         * On recovery, drop slots that fail their checksum even when the log cannot restore them, instead of
+         * refusing to open. Each dropped slot is counted in the recovery report. Default false.
+         */
+        public Builder salvage(final boolean salvage)
+        {
+            this.salvage = salvage;
+            return this;
+        }
+
+        /** Old-table slots migrated per write during a rehash. Default 64. */
+        public Builder migrationStep(final int slots)
+        {
+            if (slots < 1)
+            {
+                throw new IllegalArgumentException("migration step must be >= 1: " + slots);
+            }
+            this.migrationStep = slots;
+            return this;
+        }
+
+        /** Tombstones as a fraction of capacity that trigger an automatic compaction. Default 0.25. */
+        public Builder tombstoneCompactionRatio(final double ratio)
+        {
+            if (!(ratio > 0) || ratio >= 1)
+            {
+                throw new IllegalArgumentException("tombstone ratio must be in (0, 1): " + ratio);
+            }
+            this.tombstoneCompactionRatio = ratio;
+            return this;
+        }
+
+        /**
+         * Open or create the store.
+         *
+         * @return the open store.
+         * @throws NotAStoreException         if the path is a file or a directory of other files.
+         * @throws StoreLockedException       if another process or instance has the store open.
+         * @throws IncompatibleStoreException if explicit parameters differ from the store's.
+         * @throws CorruptStoreException      if validation or recovery fails.
+         */
+        public Cubby open()
+        {
+            return openStore(this);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.cubby.store;
+
+/**
+ * A snapshot of a store's counters, cheap to take. See {@link Cubby#stats()}.
+ */
+public final class CubbyStats
+{
+    /** Live entries. */
+    public final long size;
+    /** Slots of the current table. */
+    public final long capacity;
+    /** Tombstones in the current table. */
+    public final long tombstones;
+    /** (entries + tombstones) / capacity of the current table. */
+    public final double load;
+    /** Configured maximum load. */
+    public final double maxLoad;
+    /** Slot width in bytes. */
+    public final int slotLength;
+    /** Generation of the current table file. */
+    public final long generation;
+    /** True while entries migrate from an old table. */
+    public final boolean rehashInProgress;
+    /** Slots of the old table migrated so far (0 when no rehash runs). */
+    public final long migratedSlots;
+    /** Slots of the old table (0 when no rehash runs). */
+    public final long sourceCapacity;
+    /** Bytes of all table files. */
+    public final long tableFileBytes;
+    /** Bytes in use in the write-ahead log, and its capacity. */
+    public final long logBytesUsed;
+    public final long logCapacity;
+    /** Rehashes (growth and compaction) started since open. */
+    public final long rehashesStarted;
+    /** Probing strategy and durability. */
+    public final Probing probing;
+    public final Durability durability;
+
+    CubbyStats(
+        final long size,
+        final long capacity,
+        final long tombstones,
+        final double maxLoad,
+        final int slotLength,
+        final long generation,
+        final boolean rehashInProgress,
+        final long migratedSlots,
+        final long sourceCapacity,
+        final long tableFileBytes,
+        final long logBytesUsed,
+        final long logCapacity,
+        final long rehashesStarted,
+        final Probing probing,
+        final Durability durability,
+        final long currentEntries)
+    {
+        this.size = size;
+        this.capacity = capacity;
+        this.tombstones = tombstones;
+        this.load = (currentEntries + tombstones) / (double)capacity;
+        this.maxLoad = maxLoad;
+        this.slotLength = slotLength;
+        this.generation = generation;
+        this.rehashInProgress = rehashInProgress;
+        this.migratedSlots = migratedSlots;
+        this.sourceCapacity = sourceCapacity;
+        this.tableFileBytes = tableFileBytes;
+        this.logBytesUsed = logBytesUsed;
+        this.logCapacity = logCapacity;
+        this.rehashesStarted = rehashesStarted;
+        this.probing = probing;
+        this.durability = durability;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "entries=" + size + ", capacity=" + capacity + ", tombstones=" + tombstones +
+            String.format(", load=%.3f/%.3f", load, maxLoad) + ", slot=" + slotLength + "B" +
+            ", generation=" + generation +
+            (rehashInProgress ? ", rehash " + migratedSlots + "/" + sourceCapacity : "") +
+            ", table bytes=" + tableFileBytes + ", log=" + logBytesUsed + "/" + logCapacity +
+            ", probing=" + probing + ", durability=" + durability;
+    }
+}

@@ -1,0 +1,107 @@
+package io.cubby.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads store headers for {@link Cubby#inspect(Path)} without the store's lock and without writing.
+ */
+final class Inspector
+{
+    private Inspector()
+    {
+    }
+
+    static StoreInfo inspect(final Path directory)
+    {
+        if (!Files.exists(directory))
+        {
+            throw new NotAStoreException("no Cubby store at " + directory + " (path does not exist)");
+        }
+        if (!Files.isDirectory(directory))
+        {
+            throw new NotAStoreException(directory + " is a file, not a Cubby store directory");
+        }
+        final List<Long> generations = Opener.tableGenerations(directory);
+        if (generations.isEmpty())
+        {
+            throw new NotAStoreException("no Cubby store at " + directory + " (no table file)");
+        }
+        final List<StoreInfo.TableInfo> tables = new ArrayList<>();
+        for (final long generation : generations)
+        {
+            final Path file = directory.resolve(TableDescriptor.fileName(generation));
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+            {
+                tables.add(new StoreInfo.TableInfo(file.getFileName().toString(), TableHeader.read(file, channel)));
+            }
+            catch (final NoSuchFileException ex)
+            {
+                // deleted while listing: a rehash finished meanwhile
+            }
+            catch (final IOException ex)
+            {
+                throw new StoreIOException("cannot read " + file + ": " + ex, ex);
+            }
+            catch (final NotAStoreException ex)
+            {
+                if (tables.isEmpty() && generation != generations.get(generations.size() - 1))
+                {
+                    continue; // an interrupted rehash start; recovery deletes it
+                }
+                throw ex;
+            }
+        }
+        if (tables.isEmpty())
+        {
+            throw new NotAStoreException("no valid Cubby table file in " + directory);
+        }
+        final StoreInfo.TableInfo newest = tables.get(0);
+        StoreInfo.LogInfo log = null;
+        String logProblem = null;
+        final Path walFile = directory.resolve(WalDescriptor.FILE_NAME);
+        if (Files.exists(walFile))
+        {
+            Wal wal = null;
+            try
+            {
+                wal = Wal.open(walFile, newest.hashSeed, true);
+                final Map<String, Integer> byType = new TreeMap<>();
+                final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
+                    byType.merge(WalRecordDescriptor.typeName(type), 1, Integer::sum),
+                    newest.maxKeySize, newest.maxValueSize, true);
+                log = new StoreInfo.LogInfo(walFile.getFileName().toString(), Files.size(walFile), wal.capacity,
+                    read.nextSequence - read.records, read.records, read.endPosition - WalDescriptor.HEADER_LENGTH,
+                    read.tailProblem, byType);
+            }
+            catch (final IOException ex)
+            {
+                logProblem = "cannot read " + walFile.getFileName() + ": " + ex.getMessage();
+            }
+            catch (final CubbyException ex)
+            {
+                logProblem = ex.getMessage();
+            }
+            finally
+            {
+                if (null != wal)
+                {
+                    wal.close();
+                }
+            }
+        }
+        else
+        {
+            logProblem = WalDescriptor.FILE_NAME + " is missing";
+        }
+        return new StoreInfo(directory.toString(), StoreLock.isLockedElsewhere(directory), tables, log, logProblem);
+    }
+}

@@ -1,0 +1,157 @@
+package io.cubby.store;
+
+import java.util.List;
+
+/**
+ * Header-level description of a store directory, read with plain file reads and without taking the store's lock,
+ * so it works on a store another process has open. See {@link Cubby#inspect(java.nio.file.Path)}.
+ */
+public final class StoreInfo
+{
+    /** One table file. */
+    public static final class TableInfo
+    {
+        public final String file;
+        public final long fileBytes;
+        public final long generation;
+        public final int readVersion;
+        public final int writeVersion;
+        public final long capacity;
+        public final long entries;
+        public final long tombstones;
+        public final int slotLength;
+        public final int maxKeySize;
+        public final int maxValueSize;
+        public final boolean setMode;
+        public final Probing probing;
+        public final String hashAlgorithm;
+        public final long hashSeed;
+        public final double maxLoad;
+        public final long sourceGeneration;
+        public final long migrationCursor;
+        public final boolean openedUncleanly;
+        public final long createdMillis;
+
+        TableInfo(final String file, final TableHeader h)
+        {
+            this.file = file;
+            this.fileBytes = h.fileLength;
+            this.generation = h.generation;
+            this.readVersion = h.readVersion;
+            this.writeVersion = h.writeVersion;
+            this.capacity = h.capacity;
+            this.entries = h.entryCount;
+            this.tombstones = h.tombstoneCount;
+            this.slotLength = h.slotLength;
+            this.maxKeySize = h.params.maxKeyLength;
+            this.maxValueSize = h.params.maxValueLength;
+            this.setMode = h.params.setMode;
+            this.probing = h.params.probing;
+            this.hashAlgorithm = "XXH3-64";
+            this.hashSeed = h.params.seed;
+            this.maxLoad = h.params.maxLoad();
+            this.sourceGeneration = h.sourceGeneration;
+            this.migrationCursor = h.migrationCursor;
+            this.openedUncleanly = h.openState != TableDescriptor.OPEN_STATE_CLEAN;
+            this.createdMillis = h.created;
+        }
+
+        /**
+         * @return (entries + tombstones) / capacity.
+         */
+        public double load()
+        {
+            return (entries + tombstones) / (double)capacity;
+        }
+    }
+
+    /** The write-ahead log. */
+    public static final class LogInfo
+    {
+        public final String file;
+        public final long fileBytes;
+        public final long capacity;
+        public final long firstSequence;
+        public final int validRecords;
+        public final long usedBytes;
+        /** Null if the record area ends cleanly. */
+        public final String tailProblem;
+        /** Counts of valid records by type name. */
+        public final java.util.Map<String, Integer> recordsByType;
+
+        LogInfo(
+            final String file,
+            final long fileBytes,
+            final long capacity,
+            final long firstSequence,
+            final int validRecords,
+            final long usedBytes,
+            final String tailProblem,
+            final java.util.Map<String, Integer> recordsByType)
+        {
+            this.file = file;
+            this.fileBytes = fileBytes;
+            this.capacity = capacity;
+            this.firstSequence = firstSequence;
+            this.validRecords = validRecords;
+            this.usedBytes = usedBytes;
+            this.tailProblem = tailProblem;
+            this.recordsByType = java.util.Map.copyOf(recordsByType);
+        }
+    }
+
+    public final String directory;
+    /** True if another process holds the store's lock right now; the figures may then be changing. */
+    public final boolean lockedByAnotherProcess;
+    /** Table files, newest generation first. */
+    public final List<TableInfo> tables;
+    /** The log, or null if the store has none. */
+    public final LogInfo log;
+    /** Problem reading the log, or null. */
+    public final String logProblem;
+
+    StoreInfo(
+        final String directory,
+        final boolean lockedByAnotherProcess,
+        final List<TableInfo> tables,
+        final LogInfo log,
+        final String logProblem)
+    {
+        this.directory = directory;
+        this.lockedByAnotherProcess = lockedByAnotherProcess;
+        this.tables = List.copyOf(tables);
+        this.log = log;
+        this.logProblem = logProblem;
+    }
+
+    /**
+     * @return the newest table, the one holding new writes.
+     */
+    public TableInfo currentTable()
+    {
+        return tables.get(0);
+    }
+
+    /**
+     * @return true if the newest table is still being filled from an older one.
+     */
+    public boolean rehashInProgress()
+    {
+        return currentTable().sourceGeneration != 0;
+    }
+
+    /**
+     * @return true if the last process to open the store closed it cleanly.
+     */
+    public boolean cleanShutdown()
+    {
+        for (final TableInfo table : tables)
+        {
+            if (table.openedUncleanly)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

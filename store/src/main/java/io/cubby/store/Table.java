@@ -1,0 +1,817 @@
+package io.cubby.store;
+
+import net.openhft.hashing.LongHashFunction;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static io.cubby.store.SlotDescriptor.CHECKSUMMED_HEADER_LENGTH;
+import static io.cubby.store.SlotDescriptor.CHECKSUM_OFFSET;
+import static io.cubby.store.SlotDescriptor.HASH_OFFSET;
+import static io.cubby.store.SlotDescriptor.KEY_LENGTH_OFFSET;
+import static io.cubby.store.SlotDescriptor.KEY_OFFSET;
+import static io.cubby.store.SlotDescriptor.STATE_EMPTY;
+import static io.cubby.store.SlotDescriptor.STATE_FULL;
+import static io.cubby.store.SlotDescriptor.STATE_OFFSET;
+import static io.cubby.store.SlotDescriptor.STATE_TOMBSTONE;
+import static io.cubby.store.SlotDescriptor.VALUE_LENGTH_OFFSET;
+import static io.cubby.store.TableDescriptor.CAPACITY_OFFSET;
+import static io.cubby.store.TableDescriptor.CREATED_OFFSET;
+import static io.cubby.store.TableDescriptor.ENTRY_COUNT_OFFSET;
+import static io.cubby.store.TableDescriptor.FLAGS_OFFSET;
+import static io.cubby.store.TableDescriptor.GENERATION_OFFSET;
+import static io.cubby.store.TableDescriptor.HASH_ALGORITHM_OFFSET;
+import static io.cubby.store.TableDescriptor.HASH_SEED_OFFSET;
+import static io.cubby.store.TableDescriptor.HEADER_CHECKSUM_OFFSET;
+import static io.cubby.store.TableDescriptor.HEADER_LENGTH_OFFSET;
+import static io.cubby.store.TableDescriptor.MAGIC_OFFSET;
+import static io.cubby.store.TableDescriptor.MAX_KEY_LENGTH_OFFSET;
+import static io.cubby.store.TableDescriptor.MAX_LOAD_OFFSET;
+import static io.cubby.store.TableDescriptor.MAX_VALUE_LENGTH_OFFSET;
+import static io.cubby.store.TableDescriptor.MIGRATION_CURSOR_OFFSET;
+import static io.cubby.store.TableDescriptor.NO_UNDO;
+import static io.cubby.store.TableDescriptor.OPEN_STATE_OFFSET;
+import static io.cubby.store.TableDescriptor.PROBING_OFFSET;
+import static io.cubby.store.TableDescriptor.READ_VERSION_OFFSET;
+import static io.cubby.store.TableDescriptor.SLOT_LENGTH_OFFSET;
+import static io.cubby.store.TableDescriptor.SOURCE_CAPACITY_OFFSET;
+import static io.cubby.store.TableDescriptor.SOURCE_GENERATION_OFFSET;
+import static io.cubby.store.TableDescriptor.TOMBSTONE_COUNT_OFFSET;
+import static io.cubby.store.TableDescriptor.UNDO_CHECKSUM_OFFSET;
+import static io.cubby.store.TableDescriptor.UNDO_IMAGE_OFFSET;
+import static io.cubby.store.TableDescriptor.UNDO_SLOT_INDEX_OFFSET;
+import static io.cubby.store.TableDescriptor.WRITE_VERSION_OFFSET;
+
+/**
+ * One table file: a validated header and a slot array mapped in windows of at most 1 GiB, each an Agrona
+ * {@link UnsafeBuffer} so that every access is bounds-checked unless bounds checks are disabled.
+ * <p>
+ * Not thread-safe: the store serialises writers and validates optimistic readers. Mappings are never unmapped
+ * explicitly; they are released by the garbage collector once no reader holds the table, so a reader that raced
+ * with a rehash or close can never touch unmapped memory.
+ */
+final class Table
+{
+    static final long NOT_FOUND = -1;
+    private static final int MAX_WINDOW_BYTES = 1 << 30;
+
+    final Path file;
+    final TableParams params;
+    final long generation;
+    final long capacity;
+    final long sourceGeneration;
+    final long sourceCapacity;
+    final long created;
+    final int writeVersion;
+    final int slotLength;
+    final int headerLength;
+    final int maxKeyLength;
+    final int maxValueLength;
+    final int valueOffset;
+    final long maxFill;
+
+    private final long mask;
+    private final int probingCode;
+    private final LongHashFunction hashFunction;
+    private final FileChannel channel;
+    private final boolean readOnly;
+    private final MappedByteBuffer headerMapping;
+    private final UnsafeBuffer header;
+    private final MappedByteBuffer[] mappings;
+    private final UnsafeBuffer[] windows;
+    private final int windowShift;
+    private final long windowMask;
+
+    private long entryCount;
+    private long tombstoneCount;
+
+    private Table(
+        final Path file,
+        final FileChannel channel,
+        final boolean readOnly,
+        final TableHeader h) throws IOException
+    {
+        this.file = file;
+        this.channel = channel;
+        this.readOnly = readOnly;
+        this.params = h.params;
+        this.generation = h.generation;
+        this.capacity = h.capacity;
+        this.sourceGeneration = h.sourceGeneration;
+        this.sourceCapacity = h.sourceCapacity;
+        this.created = h.created;
+        this.writeVersion = h.writeVersion;
+        this.slotLength = h.slotLength;
+        this.headerLength = h.headerLength;
+        this.maxKeyLength = params.maxKeyLength;
+        this.maxValueLength = params.maxValueLength;
+        this.valueOffset = SlotDescriptor.valueOffset(maxKeyLength);
+        this.mask = capacity - 1;
+        this.probingCode = params.probing.code();
+        this.hashFunction = LongHashFunction.xx3(params.seed);
+        this.maxFill = Math.max(1, Math.min(capacity - 1, (long)(capacity * (params.maxLoadPpm / 1_000_000.0))));
+
+        final FileChannel.MapMode mode = readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE;
+        headerMapping = channel.map(mode, 0, headerLength);
+        header = new UnsafeBuffer(headerMapping);
+
+        long slotsPerWindow = Long.highestOneBit(Math.max(1, MAX_WINDOW_BYTES / slotLength));
+        slotsPerWindow = Math.min(slotsPerWindow, capacity);
+        windowShift = Long.numberOfTrailingZeros(slotsPerWindow);
+        windowMask = slotsPerWindow - 1;
+        final int windowCount = (int)((capacity + slotsPerWindow - 1) / slotsPerWindow);
+        mappings = new MappedByteBuffer[windowCount];
+        windows = new UnsafeBuffer[windowCount];
+        for (int i = 0; i < windowCount; i++)
+        {
+            final long firstSlot = (long)i << windowShift;
+            final long slots = Math.min(slotsPerWindow, capacity - firstSlot);
+            mappings[i] = channel.map(mode, headerLength + firstSlot * slotLength, slots * slotLength);
+            windows[i] = new UnsafeBuffer(mappings[i]);
+        }
+        entryCount = header.getLong(ENTRY_COUNT_OFFSET);
+        tombstoneCount = header.getLong(TOMBSTONE_COUNT_OFFSET);
+    }
+
+    /**
+     * Create a new table file, write its header and map it. The file must not exist.
+     */
+    static Table create(
+        final Path file,
+        final TableParams params,
+        final long capacity,
+        final long generation,
+        final long sourceGeneration,
+        final long sourceCapacity) throws IOException
+    {
+        if (!TableDescriptor.isPowerOfTwo(capacity) || capacity < TableDescriptor.MIN_CAPACITY ||
+            capacity > TableDescriptor.MAX_CAPACITY)
+        {
+            throw new IllegalArgumentException("capacity must be a power of two in [" +
+                TableDescriptor.MIN_CAPACITY + ", " + TableDescriptor.MAX_CAPACITY + "]: " + capacity);
+        }
+        final int slotLength = SlotDescriptor.slotLength(params.maxKeyLength, params.maxValueLength);
+        final int headerLength = TableDescriptor.headerLength(slotLength);
+        final long fileLength = TableDescriptor.fileLength(headerLength, slotLength, capacity);
+        final FileChannel channel = FileChannel.open(
+            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try
+        {
+            channel.truncate(0);
+            channel.write(ByteBuffer.allocate(1), fileLength - 1);
+
+            final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(UNDO_IMAGE_OFFSET).order(ByteOrder.LITTLE_ENDIAN));
+            h.putInt(READ_VERSION_OFFSET, TableDescriptor.READ_VERSION);
+            h.putInt(WRITE_VERSION_OFFSET, TableDescriptor.WRITE_VERSION);
+            h.putInt(HEADER_LENGTH_OFFSET, headerLength);
+            h.putInt(SLOT_LENGTH_OFFSET, slotLength);
+            h.putInt(MAX_KEY_LENGTH_OFFSET, params.maxKeyLength);
+            h.putInt(MAX_VALUE_LENGTH_OFFSET, params.maxValueLength);
+            h.putLong(CAPACITY_OFFSET, capacity);
+            h.putInt(PROBING_OFFSET, params.probing.code());
+            h.putInt(HASH_ALGORITHM_OFFSET, TableDescriptor.HASH_ALGORITHM_XXH3);
+            h.putLong(HASH_SEED_OFFSET, params.seed);
+            h.putLong(GENERATION_OFFSET, generation);
+            h.putLong(SOURCE_GENERATION_OFFSET, sourceGeneration);
+            h.putLong(SOURCE_CAPACITY_OFFSET, sourceCapacity);
+            h.putInt(MAX_LOAD_OFFSET, params.maxLoadPpm);
+            h.putInt(FLAGS_OFFSET, params.setMode ? TableDescriptor.FLAG_SET_MODE : 0);
+            h.putLong(CREATED_OFFSET, System.currentTimeMillis());
+            h.putLong(ENTRY_COUNT_OFFSET, 0);
+            h.putLong(TOMBSTONE_COUNT_OFFSET, 0);
+            h.putLong(MIGRATION_CURSOR_OFFSET, 0);
+            h.putInt(OPEN_STATE_OFFSET, TableDescriptor.OPEN_STATE_OPEN);
+            h.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
+            h.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(h, TableDescriptor.MAGIC));
+
+            // Everything but the magic first, forced, then the magic: a torn creation reads as "not initialised".
+            final ByteBuffer body = h.byteBuffer().duplicate().clear().position(MAGIC_OFFSET + 8);
+            writeFully(channel, body, MAGIC_OFFSET + 8);
+            channel.force(true);
+            final ByteBuffer magic = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(0, TableDescriptor.MAGIC);
+            writeFully(channel, magic, MAGIC_OFFSET);
+            channel.force(true);
+            Storage.syncDirectory(file.getParent());
+
+            return open(file, channel, false);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            closeQuietly(channel);
+            throw ex;
+        }
+    }
+
+    /**
+     * Open and validate an existing table file.
+     */
+    static Table open(final Path file, final boolean readOnly) throws IOException
+    {
+        final FileChannel channel;
+        try
+        {
+            channel = readOnly ?
+                FileChannel.open(file, StandardOpenOption.READ) :
+                FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new NotAStoreException("table file not found: " + file, ex);
+        }
+        try
+        {
+            return open(file, channel, readOnly);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            closeQuietly(channel);
+            throw ex;
+        }
+    }
+
+    private static Table open(final Path file, final FileChannel channel, final boolean readOnly) throws IOException
+    {
+        final TableHeader h = TableHeader.read(file, channel);
+        return new Table(file, channel, readOnly, h);
+    }
+
+    static void writeFully(final FileChannel channel, final ByteBuffer buffer, final long position)
+        throws IOException
+    {
+        long p = position;
+        while (buffer.hasRemaining())
+        {
+            p += channel.write(buffer, p);
+        }
+    }
+
+    static void closeQuietly(final AutoCloseable closeable)
+    {
+        try
+        {
+            closeable.close();
+        }
+        catch (final Exception ignore)
+        {
+            // best effort while already failing
+        }
+    }
+
+    // ---------------------------------------------------------------- hashing and probing
+
+    long hash(final DirectBuffer key, final int offset, final int length)
+    {
+        return Hashing.hash(hashFunction, key, offset, length);
+    }
+
+    long homeIndex(final long hash)
+    {
+        return hash & mask;
+    }
+
+    private long nextIndex(final long index, final long probe, final long hash)
+    {
+        switch (probingCode)
+        {
+            case 2:
+                return (index + probe) & mask;
+            case 3:
+                return (index + ((hash >>> 32) | 1)) & mask;
+            default:
+                return (index + 1) & mask;
+        }
+    }
+
+    /**
+     * Find the slot holding a key.
+     *
+     * @return the slot index, or {@link #NOT_FOUND}.
+     */
+    long find(final long hash, final DirectBuffer key, final int offset, final int length)
+    {
+        long index = hash & mask;
+        for (long probe = 1; probe <= capacity; probe++)
+        {
+            final UnsafeBuffer window = windows[(int)(index >>> windowShift)];
+            final int slot = (int)((index & windowMask) * slotLength);
+            final int state = window.getIntAcquire(slot + STATE_OFFSET);
+            if (STATE_EMPTY == state)
+            {
+                return NOT_FOUND;
+            }
+            if (STATE_FULL == state && window.getLong(slot + HASH_OFFSET) == hash &&
+                window.getInt(slot + KEY_LENGTH_OFFSET) == length &&
+                equalBytes(window, slot + KEY_OFFSET, key, offset, length))
+            {
+                return index;
+            }
+            checkState(state, index);
+            index = nextIndex(index, probe, hash);
+        }
+        throw noEmptySlot();
+    }
+
+    /**
+     * Find the slot holding a key, or where it would be inserted.
+     *
+     * @return the slot index if found, else {@code -2 - insertIndex}.
+     */
+    long findForInsert(final long hash, final DirectBuffer key, final int offset, final int length)
+    {
+        long index = hash & mask;
+        long firstTombstone = -1;
+        for (long probe = 1; probe <= capacity; probe++)
+        {
+            final UnsafeBuffer window = windows[(int)(index >>> windowShift)];
+            final int slot = (int)((index & windowMask) * slotLength);
+            final int state = window.getInt(slot + STATE_OFFSET);
+            if (STATE_EMPTY == state)
+            {
+                return -2 - (firstTombstone >= 0 ? firstTombstone : index);
+            }
+            if (STATE_FULL == state)
+            {
+                if (window.getLong(slot + HASH_OFFSET) == hash &&
+                    window.getInt(slot + KEY_LENGTH_OFFSET) == length &&
+                    equalBytes(window, slot + KEY_OFFSET, key, offset, length))
+                {
+                    return index;
+                }
+            }
+            else if (STATE_TOMBSTONE == state)
+            {
+                if (firstTombstone < 0)
+                {
+                    firstTombstone = index;
+                }
+            }
+            else
+            {
+                checkState(state, index);
+            }
+            index = nextIndex(index, probe, hash);
+        }
+        if (firstTombstone >= 0)
+        {
+            return -2 - firstTombstone;
+        }
+        throw noEmptySlot();
+    }
+
+    /**
+     * Number of probes from a key's home slot to the slot it sits in, 1 for the home slot itself.
+     */
+    long probeLength(final long hash, final long targetIndex)
+    {
+        long index = hash & mask;
+        for (long probe = 1; probe <= capacity; probe++)
+        {
+            if (index == targetIndex)
+            {
+                return probe;
+            }
+            if (STATE_EMPTY == state(index))
+            {
+                return -1;
+            }
+            index = nextIndex(index, probe, hash);
+        }
+        return -1;
+    }
+
+    private CorruptStoreException noEmptySlot()
+    {
+        return new CorruptStoreException("no empty slot reachable in " + file.getFileName() +
+            ": the table is overfull or its slot states are corrupt; run `cubby verify`");
+    }
+
+    private void checkState(final int state, final long index)
+    {
+        if (!SlotDescriptor.isValidState(state))
+        {
+            throw new CorruptStoreException(
+                "slot " + index + " of " + file.getFileName() + " has invalid state " + state);
+        }
+    }
+
+    private static boolean equalBytes(
+        final UnsafeBuffer window, final int slotKeyOffset, final DirectBuffer key, final int offset, final int length)
+    {
+        int i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            if (window.getLong(slotKeyOffset + i) != key.getLong(offset + i))
+            {
+                return false;
+            }
+        }
+        for (; i < length; i++)
+        {
+            if (window.getByte(slotKeyOffset + i) != key.getByte(offset + i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- slot access
+
+    UnsafeBuffer window(final long index)
+    {
+        return windows[(int)(index >>> windowShift)];
+    }
+
+    int slotOffset(final long index)
+    {
+        return (int)((index & windowMask) * slotLength);
+    }
+
+    int state(final long index)
+    {
+        return window(index).getIntAcquire(slotOffset(index) + STATE_OFFSET);
+    }
+
+    long slotHash(final long index)
+    {
+        return window(index).getLong(slotOffset(index) + HASH_OFFSET);
+    }
+
+    /**
+     * Key length of a full slot, validated against the maximum.
+     */
+    int keyLength(final long index)
+    {
+        final int length = window(index).getInt(slotOffset(index) + KEY_LENGTH_OFFSET);
+        if (length < 0 || length > maxKeyLength)
+        {
+            throw new CorruptStoreException("slot " + index + " of " + file.getFileName() +
+                " has key length " + length + " outside [0, " + maxKeyLength + "]");
+        }
+        return length;
+    }
+
+    /**
+     * Value length of a full slot, validated against the maximum.
+     */
+    int valueLength(final long index)
+    {
+        final int length = window(index).getInt(slotOffset(index) + VALUE_LENGTH_OFFSET);
+        if (length < 0 || length > maxValueLength)
+        {
+            throw new CorruptStoreException("slot " + index + " of " + file.getFileName() +
+                " has value length " + length + " outside [0, " + maxValueLength + "]");
+        }
+        return length;
+    }
+
+    int keyOffsetInWindow(final long index)
+    {
+        return slotOffset(index) + KEY_OFFSET;
+    }
+
+    int valueOffsetInWindow(final long index)
+    {
+        return slotOffset(index) + valueOffset;
+    }
+
+    /**
+     * Whether the checksum of a full slot matches its contents. Lengths are validated first.
+     */
+    boolean checksumMatches(final long index)
+    {
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        final int stored = window.getInt(slot + CHECKSUM_OFFSET);
+        return stored == computeChecksum(window, slot, keyLength(index), valueLength(index));
+    }
+
+    private int computeChecksum(
+        final UnsafeBuffer window, final int slot, final int keyLength, final int valueLength)
+    {
+        final int length = CHECKSUMMED_HEADER_LENGTH + keyLength;
+        window.boundsCheck(slot + HASH_OFFSET, length);
+        window.boundsCheck(slot + valueOffset, valueLength);
+        final long address = window.addressOffset() + slot;
+        return Hashing.slotChecksum(address + HASH_OFFSET, length, address + valueOffset, valueLength);
+    }
+
+    void verifyChecksum(final long index)
+    {
+        if (!checksumMatches(index))
+        {
+            throw new CorruptStoreException("slot " + index + " of " + file.getFileName() +
+                " fails its checksum; run `cubby verify` for a full report");
+        }
+    }
+
+    // ---------------------------------------------------------------- mutation (writer holds the lock)
+
+    /**
+     * Write a new entry into an empty or tombstone slot. The body is written first and the state last, so a
+     * crash part way leaves the slot as it was.
+     */
+    void insert(
+        final long index,
+        final long hash,
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffsetInBuffer,
+        final int valueLength)
+    {
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        final int previous = window.getInt(slot + STATE_OFFSET);
+        writeBody(window, slot, hash, key, keyOffset, keyLength, value, valueOffsetInBuffer, valueLength);
+        window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        if (STATE_TOMBSTONE == previous)
+        {
+            setTombstoneCount(tombstoneCount - 1);
+        }
+        setEntryCount(entryCount + 1);
+    }
+
+    /**
+     * Copy a full slot of another table (same key and value limits) into an empty or tombstone slot.
+     */
+    void insertCopy(final long index, final Table source, final long sourceIndex)
+    {
+        final int keyLength = source.keyLength(sourceIndex);
+        final int valueLength = source.valueLength(sourceIndex);
+        final UnsafeBuffer from = source.window(sourceIndex);
+        final int fromSlot = source.slotOffset(sourceIndex);
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        final int previous = window.getInt(slot + STATE_OFFSET);
+        window.putBytes(slot + CHECKSUM_OFFSET, from, fromSlot + CHECKSUM_OFFSET,
+            KEY_OFFSET - CHECKSUM_OFFSET + keyLength);
+        if (valueLength > 0)
+        {
+            window.putBytes(slot + valueOffset, from, fromSlot + source.valueOffset, valueLength);
+        }
+        window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        if (STATE_TOMBSTONE == previous)
+        {
+            setTombstoneCount(tombstoneCount - 1);
+        }
+        setEntryCount(entryCount + 1);
+    }
+
+    /**
+     * Replace the value of a full slot in place. The slot image is saved to the header's undo area first, so a
+     * crash part way can be rolled back by recovery.
+     */
+    void update(final long index, final DirectBuffer value, final int offset, final int length)
+    {
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        saveUndo(index, window, slot);
+        final int keyLength = keyLength(index);
+        if (length > 0)
+        {
+            window.putBytes(slot + valueOffset, value, offset, length);
+        }
+        window.putInt(slot + VALUE_LENGTH_OFFSET, length);
+        window.putInt(slot + CHECKSUM_OFFSET, computeChecksum(window, slot, keyLength, length));
+        header.putLongRelease(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
+    }
+
+    private void saveUndo(final long index, final UnsafeBuffer window, final int slot)
+    {
+        header.putBytes(UNDO_IMAGE_OFFSET, window, slot, slotLength);
+        header.putInt(UNDO_CHECKSUM_OFFSET, Hashing.checksum(header.addressOffset() + UNDO_IMAGE_OFFSET, slotLength));
+        header.putLongRelease(UNDO_SLOT_INDEX_OFFSET, index);
+    }
+
+    private void writeBody(
+        final UnsafeBuffer window,
+        final int slot,
+        final long hash,
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffsetInBuffer,
+        final int valueLength)
+    {
+        window.putLong(slot + HASH_OFFSET, hash);
+        window.putInt(slot + KEY_LENGTH_OFFSET, keyLength);
+        window.putInt(slot + VALUE_LENGTH_OFFSET, valueLength);
+        window.putBytes(slot + KEY_OFFSET, key, keyOffset, keyLength);
+        if (valueLength > 0)
+        {
+            window.putBytes(slot + valueOffset, value, valueOffsetInBuffer, valueLength);
+        }
+        window.putInt(slot + CHECKSUM_OFFSET, computeChecksum(window, slot, keyLength, valueLength));
+    }
+
+    /**
+     * Turn a full slot into a tombstone with one aligned 4-byte store.
+     */
+    void remove(final long index, final boolean countedAsEntry)
+    {
+        window(index).putIntRelease(slotOffset(index) + STATE_OFFSET, STATE_TOMBSTONE);
+        setTombstoneCount(tombstoneCount + 1);
+        if (countedAsEntry)
+        {
+            setEntryCount(entryCount - 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- reads into caller buffers
+
+    void copyKey(final long index, final MutableDirectBuffer dst, final int dstOffset, final int keyLength)
+    {
+        dst.putBytes(dstOffset, window(index), keyOffsetInWindow(index), keyLength);
+    }
+
+    void copyValue(final long index, final MutableDirectBuffer dst, final int dstOffset, final int valueLength)
+    {
+        if (valueLength > 0)
+        {
+            dst.putBytes(dstOffset, window(index), valueOffsetInWindow(index), valueLength);
+        }
+    }
+
+    boolean valueEquals(final long index, final DirectBuffer expected, final int offset, final int length)
+    {
+        return valueLength(index) == length && equalBytes(window(index), valueOffsetInWindow(index),
+            expected, offset, length);
+    }
+
+    // ---------------------------------------------------------------- header state
+
+    long entryCount()
+    {
+        return entryCount;
+    }
+
+    long tombstoneCount()
+    {
+        return tombstoneCount;
+    }
+
+    void setEntryCount(final long count)
+    {
+        entryCount = count;
+        header.putLong(ENTRY_COUNT_OFFSET, count);
+    }
+
+    void setTombstoneCount(final long count)
+    {
+        tombstoneCount = count;
+        header.putLong(TOMBSTONE_COUNT_OFFSET, count);
+    }
+
+    long migrationCursor()
+    {
+        return header.getLong(MIGRATION_CURSOR_OFFSET);
+    }
+
+    void setMigrationCursor(final long cursor)
+    {
+        header.putLong(MIGRATION_CURSOR_OFFSET, cursor);
+    }
+
+    int openState()
+    {
+        return header.getInt(OPEN_STATE_OFFSET);
+    }
+
+    void setOpenState(final int state)
+    {
+        header.putIntVolatile(OPEN_STATE_OFFSET, state);
+    }
+
+    long undoSlotIndex()
+    {
+        return header.getLong(UNDO_SLOT_INDEX_OFFSET);
+    }
+
+    /**
+     * Roll back a torn in-place update recorded in the undo area, if any.
+     *
+     * @return the slot index restored, or -1.
+     */
+    long restoreUndo()
+    {
+        final long index = header.getLong(UNDO_SLOT_INDEX_OFFSET);
+        if (NO_UNDO == index)
+        {
+            return -1;
+        }
+        long restored = -1;
+        if (index >= 0 && index < capacity &&
+            header.getInt(UNDO_CHECKSUM_OFFSET) ==
+            Hashing.checksum(header.addressOffset() + UNDO_IMAGE_OFFSET, slotLength))
+        {
+            final UnsafeBuffer window = window(index);
+            final int slot = slotOffset(index);
+            if (!slotIntact(index))
+            {
+                window.putBytes(slot, header, UNDO_IMAGE_OFFSET, slotLength);
+                restored = index;
+            }
+        }
+        header.putLongRelease(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
+        return restored;
+    }
+
+    /**
+     * Whether a full slot has valid lengths and checksum, without throwing.
+     */
+    boolean slotIntact(final long index)
+    {
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        final int keyLength = window.getInt(slot + KEY_LENGTH_OFFSET);
+        final int valueLength = window.getInt(slot + VALUE_LENGTH_OFFSET);
+        if (keyLength < 0 || keyLength > maxKeyLength || valueLength < 0 || valueLength > maxValueLength)
+        {
+            return false;
+        }
+        return window.getInt(slot + CHECKSUM_OFFSET) == computeChecksum(window, slot, keyLength, valueLength);
+    }
+
+    /**
+     * Mark a table as fully migrated: clears the source generation and rewrites the header checksum.
+     */
+    void clearSource()
+    {
+        header.putLong(SOURCE_GENERATION_OFFSET, TableDescriptor.NO_SOURCE);
+        header.putLong(SOURCE_CAPACITY_OFFSET, 0);
+        header.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(header, TableDescriptor.MAGIC));
+    }
+
+    long headerSourceGeneration()
+    {
+        return header.getLong(SOURCE_GENERATION_OFFSET);
+    }
+
+    // ---------------------------------------------------------------- durability
+
+    /**
+     * Force every mapped page of this table to disk.
+     */
+    void force()
+    {
+        if (readOnly)
+        {
+            return;
+        }
+        for (final MappedByteBuffer mapping : mappings)
+        {
+            mapping.force();
+        }
+        headerMapping.force();
+    }
+
+    void forceHeader()
+    {
+        if (!readOnly)
+        {
+            headerMapping.force();
+        }
+    }
+
+    boolean isReadOnly()
+    {
+        return readOnly;
+    }
+
+    long fileLength()
+    {
+        return TableDescriptor.fileLength(headerLength, slotLength, capacity);
+    }
+
+    void close()
+    {
+        closeQuietly(channel);
+    }
+
+    void delete() throws IOException
+    {
+        close();
+        Files.deleteIfExists(file);
+    }
+
+    @Override
+    public String toString()
+    {
+        return file.getFileName() + "[capacity=" + capacity + ", entries=" + entryCount +
+            ", tombstones=" + tombstoneCount + "]";
+    }
+}
