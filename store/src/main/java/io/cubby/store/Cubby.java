@@ -74,6 +74,8 @@ public final class Cubby implements AutoCloseable
     private long cursor;
     private boolean replaying;
     private boolean retirePending;
+    private boolean checkpointScheduled;
+    private long checkpoints;
     private long rehashesStarted;
     private volatile boolean closed;
     private RecoveryReport recoveryReport;
@@ -587,10 +589,13 @@ public final class Cubby implements AutoCloseable
     {
         if (!replaying)
         {
-            final long needed = recordLength + 4L * WalRecordDescriptor.STRUCTURAL_LENGTH;
-            if (wal.remaining() < needed || wal.usedBytes() > wal.capacity / 2)
+            if (!wal.fits(recordLength + 4 * WalRecordDescriptor.STRUCTURAL_LENGTH))
             {
                 checkpointLocked();
+            }
+            else if (Durability.NONE != durability && !checkpointScheduled && wal.needsCheckpoint())
+            {
+                scheduleCheckpoint();
             }
         }
         if (null != source)
@@ -777,12 +782,11 @@ public final class Cubby implements AutoCloseable
         current.forceHeader();
         if (!replaying)
         {
-            if (wal.remaining() < WalRecordDescriptor.STRUCTURAL_LENGTH)
+            if (wal.fits(WalRecordDescriptor.STRUCTURAL_LENGTH))
             {
-                wal.reset(wal.nextSequence());
+                wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_END, current.generation, old.generation, 0);
+                wal.forceAll();
             }
-            wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_END, current.generation, old.generation, 0);
-            wal.forceAll();
         }
         source = null;
         cursor = 0;
@@ -804,6 +808,9 @@ public final class Cubby implements AutoCloseable
      */
     private void checkpointLocked()
     {
+        final long sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
+            null == source ? 0 : source.generation, cursor);
+        final int position = wal.lastRecordPosition();
         current.force();
         if (null != source)
         {
@@ -813,10 +820,70 @@ public final class Cubby implements AutoCloseable
                 completeRehashLocked(true);
             }
         }
-        wal.reset(wal.nextSequence());
-        wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
-            null == source ? 0 : source.generation, cursor);
+        wal.advanceStart(position, sequence);
         wal.forceAll();
+    }
+
+    /**
+     * A checkpoint that does not stop writers: log a CHECKPOINT record under the lock, force the tables without
+     * it, then move the log start to the record. Changes made meanwhile stay in the log after the record.
+     */
+    private void scheduleCheckpoint()
+    {
+        checkpointScheduled = true;
+        maintenance().execute(() ->
+        {
+            final long sequence;
+            final int position;
+            final Table table;
+            final Table old;
+            long stamp = lock.writeLock();
+            try
+            {
+                if (closed)
+                {
+                    checkpointScheduled = false;
+                    return;
+                }
+                sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
+                    null == source ? 0 : source.generation, cursor);
+                position = wal.lastRecordPosition();
+                table = current;
+                old = source;
+            }
+            finally
+            {
+                lock.unlockWrite(stamp);
+            }
+            boolean forced = false;
+            try
+            {
+                table.force();
+                if (null != old)
+                {
+                    old.force();
+                }
+                forced = true;
+            }
+            catch (final RuntimeException ex)
+            {
+                LOGGER.log(System.Logger.Level.WARNING, "checkpoint of " + directory + " failed; retrying later", ex);
+            }
+            stamp = lock.writeLock();
+            try
+            {
+                if (forced && !closed)
+                {
+                    wal.advanceStart(position, sequence);
+                    checkpoints++;
+                }
+                checkpointScheduled = false;
+            }
+            finally
+            {
+                lock.unlockWrite(stamp);
+            }
+        });
     }
 
     /**

@@ -300,17 +300,21 @@ final class Opener
             wal = Wal.create(walFile, logSize(builder), params.seed, 1);
         }
         final LongArrayList operations = new LongArrayList();
-        final long[] loggedCursor = { -1 };
+        // Only the checkpoint at the log start is complete (its tables were forced); a later one may not be.
+        final long[] loggedCursor = { 0 };
         final long sourceGeneration = null == source ? 0 : source.generation;
+        final boolean[] first = { true };
         final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
         {
+            final boolean atStart = first[0];
+            first[0] = false;
             if (WalRecordDescriptor.TYPE_PUT == type || WalRecordDescriptor.TYPE_REMOVE == type)
             {
                 operations.addLong(offset);
             }
             else if (WalRecordDescriptor.TYPE_CHECKPOINT == type)
             {
-                if (buffer.getLong(offset + STRUCTURAL_FIELD_1_OFFSET) == current.generation &&
+                if (atStart && buffer.getLong(offset + STRUCTURAL_FIELD_1_OFFSET) == current.generation &&
                     buffer.getLong(offset + STRUCTURAL_FIELD_2_OFFSET) == sourceGeneration)
                 {
                     loggedCursor[0] = buffer.getLong(offset + STRUCTURAL_FIELD_3_OFFSET);
@@ -358,7 +362,7 @@ final class Opener
             // Step 7: resume a rehash from its last logged cursor and de-duplicate entries present in both tables.
             if (null != source)
             {
-                cursor = Math.max(0, Math.min(cursor, loggedCursor[0]));
+                cursor = Math.min(cursor, loggedCursor[0]);
                 duplicates = deduplicate(current, source, cursor);
             }
             // Step 8: recount entries and tombstones.

@@ -39,10 +39,11 @@ import static io.cubby.store.WalRecordDescriptor.TYPE_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.VALUE_LENGTH_OFFSET;
 
 /**
- * The write-ahead log: a preallocated file of fixed capacity, mapped once, to which records are appended under
- * the store's write lock. Appends touch only mapped memory, so a process crash never loses an appended record;
- * {@link #awaitDurable(long)} forces the log to disk, with concurrent callers sharing one force (group commit).
- * A checkpoint {@link #reset(long) resets} the log: a new salt invalidates every older record.
+ * The write-ahead log: a preallocated file of fixed capacity, mapped once, holding a ring of records appended
+ * under the store's write lock. Appends touch only mapped memory, so a process crash never loses an appended
+ * record; {@link #awaitDurable(long)} forces the log to disk, with concurrent callers sharing one force (group
+ * commit). A checkpoint {@link #advanceStart(int, long) moves the start} of the live records forward once the
+ * tables hold everything before it, without stopping writers.
  */
 final class Wal
 {
@@ -74,8 +75,11 @@ final class Wal
     private final Object syncLock = new Object();
 
     private int salt;
+    private int start;
     private long firstSequence;
     private long nextSequence;
+    private long used;
+    private int lastRecordPosition;
     private volatile int appendPosition;
     private volatile long appendedSequence;
     private volatile long durableSequence;
@@ -113,7 +117,8 @@ final class Wal
             // Real blocks, not a sparse file: appends to the mapping can never meet a full disk.
             IoUtil.fill(channel, 0, capacity, (byte)0);
             final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
-            writeHeaderFields(h, capacity, storeSeed, ThreadLocalRandom.current().nextInt() | 1, firstSequence);
+            writeHeaderFields(h, capacity, storeSeed, ThreadLocalRandom.current().nextInt() | 1, HEADER_LENGTH,
+                firstSequence);
             Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
             channel.force(true);
         }
@@ -177,12 +182,19 @@ final class Wal
             {
                 throw new CorruptStoreException(name + " belongs to another store (seed mismatch)");
             }
+            final long startOffset = h.getLong(WalDescriptor.START_OFFSET_OFFSET);
+            if (startOffset < HEADER_LENGTH || startOffset + WalRecordDescriptor.HEADER_LENGTH > capacity ||
+                (startOffset & (WalRecordDescriptor.ALIGNMENT - 1)) != 0)
+            {
+                throw new CorruptStoreException(name + ": invalid start offset " + startOffset);
+            }
             final Wal wal = new Wal(file, channel, capacity, storeSeed, readOnly);
             wal.salt = h.getInt(SALT_OFFSET);
+            wal.start = (int)startOffset;
             wal.firstSequence = h.getLong(FIRST_SEQUENCE_OFFSET);
             wal.nextSequence = wal.firstSequence;
-            wal.appendPosition = HEADER_LENGTH;
-            wal.forcedPosition = HEADER_LENGTH;
+            wal.appendPosition = wal.start;
+            wal.forcedPosition = wal.start;
             wal.appendedSequence = wal.firstSequence - 1;
             wal.durableSequence = wal.firstSequence - 1;
             return wal;
@@ -195,7 +207,12 @@ final class Wal
     }
 
     private static void writeHeaderFields(
-        final UnsafeBuffer h, final long capacity, final long storeSeed, final int salt, final long firstSequence)
+        final UnsafeBuffer h,
+        final long capacity,
+        final long storeSeed,
+        final int salt,
+        final int start,
+        final long firstSequence)
     {
         h.putLong(MAGIC_OFFSET, MAGIC);
         h.putInt(VERSION_OFFSET, WalDescriptor.VERSION);
@@ -204,6 +221,7 @@ final class Wal
         h.putLong(STORE_SEED_OFFSET, storeSeed);
         h.putInt(SALT_OFFSET, salt);
         h.putInt(WalDescriptor.RESERVED_OFFSET, 0);
+        h.putLong(WalDescriptor.START_OFFSET_OFFSET, start);
         h.putLong(FIRST_SEQUENCE_OFFSET, firstSequence);
         h.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(h));
     }
@@ -219,17 +237,25 @@ final class Wal
 
     // ---------------------------------------------------------------- appending (store write lock held)
 
-    /**
-     * Space left for records.
-     */
-    long remaining()
+    private long ringSize()
     {
-        return capacity - appendPosition;
+        return capacity - HEADER_LENGTH;
     }
 
+    /**
+     * Bytes held by live records, padding included.
+     */
     long usedBytes()
     {
-        return appendPosition - HEADER_LENGTH;
+        return used;
+    }
+
+    /**
+     * Whether the live records fill more than half of the ring.
+     */
+    boolean needsCheckpoint()
+    {
+        return used > ringSize() / 2;
     }
 
     long nextSequence()
@@ -238,11 +264,40 @@ final class Wal
     }
 
     /**
-     * Whether a record of the given length fits.
+     * Position of the record appended last.
+     */
+    int lastRecordPosition()
+    {
+        return lastRecordPosition;
+    }
+
+    /**
+     * Whether a record of the given length fits in the free part of the ring, counting padding for a wrap.
      */
     boolean fits(final int recordLength)
     {
-        return appendPosition + (long)recordLength <= capacity;
+        final int position = appendPosition;
+        final long wrap = position + (long)recordLength > capacity ? capacity - position : 0;
+        return used + wrap + recordLength < ringSize();
+    }
+
+    /**
+     * Position at which a record of the given length goes, after padding to the end of the file if needed.
+     */
+    private int reserve(final int length)
+    {
+        if (!fits(length))
+        {
+            throw new IllegalStateException("log full");
+        }
+        final int position = appendPosition;
+        if (position + (long)length > capacity)
+        {
+            // seal() counts the padding and moves the append position to the start of the record area
+            seal(position, WalRecordDescriptor.TYPE_PADDING, (int)(capacity - position));
+            return appendPosition;
+        }
+        return position;
     }
 
     /**
@@ -260,11 +315,7 @@ final class Wal
         final int valueLength)
     {
         final int length = WalRecordDescriptor.entryRecordLength(keyLength, valueLength);
-        final int position = appendPosition;
-        if (position + (long)length > capacity)
-        {
-            throw new IllegalStateException("log full");
-        }
+        final int position = reserve(length);
         buffer.putInt(position + KEY_LENGTH_OFFSET, keyLength);
         buffer.putInt(position + VALUE_LENGTH_OFFSET, valueLength);
         buffer.putBytes(position + KEY_OFFSET, key, keyOffset, keyLength);
@@ -287,11 +338,7 @@ final class Wal
      */
     long appendStructural(final short type, final long field1, final long field2, final long field3)
     {
-        final int position = appendPosition;
-        if (position + (long)STRUCTURAL_LENGTH > capacity)
-        {
-            throw new IllegalStateException("log full");
-        }
+        final int position = reserve(STRUCTURAL_LENGTH);
         buffer.putLong(position + STRUCTURAL_FIELD_1_OFFSET, field1);
         buffer.putLong(position + STRUCTURAL_FIELD_2_OFFSET, field2);
         buffer.putLong(position + STRUCTURAL_FIELD_3_OFFSET, field3);
@@ -307,9 +354,18 @@ final class Wal
         buffer.putInt(position + WalRecordDescriptor.SALT_OFFSET, salt);
         buffer.putLong(position + SEQUENCE_OFFSET, sequence);
         buffer.putInt(position + CHECKSUM_OFFSET, recordChecksum(position, length));
-        appendPosition = position + length;
+        used += length;
+        lastRecordPosition = position;
+        final int next = position + length;
+        appendPosition = next + WalRecordDescriptor.HEADER_LENGTH > capacity ? wrapTail(next) : next;
         appendedSequence = sequence;
         return sequence;
+    }
+
+    private int wrapTail(final int position)
+    {
+        used += capacity - position;
+        return HEADER_LENGTH;
     }
 
     private int recordChecksum(final int position, final int length)
@@ -320,6 +376,34 @@ final class Wal
         crcView.limit(position + length).position(position + SEQUENCE_OFFSET);
         crc.update(crcView);
         return (int)crc.getValue();
+    }
+
+    /**
+     * Move the start of the live records to a checkpoint record, once the tables hold every change logged before
+     * it. Ignored if the start is already at or past it.
+     *
+     * @param position position of the checkpoint record.
+     * @param sequence its sequence.
+     */
+    void advanceStart(final int position, final long sequence)
+    {
+        synchronized (syncLock)
+        {
+            if (sequence <= firstSequence)
+            {
+                return;
+            }
+            used -= ringDistance(start, position);
+            start = position;
+            firstSequence = sequence;
+            writeHeaderFields(buffer, capacity, storeSeed, salt, start, firstSequence);
+            mapping.force(0, HEADER_LENGTH);
+        }
+    }
+
+    private long ringDistance(final int from, final int to)
+    {
+        return to >= from ? to - from : (capacity - from) + (to - HEADER_LENGTH);
     }
 
     // ---------------------------------------------------------------- durability
@@ -363,114 +447,126 @@ final class Wal
         if (end > from)
         {
             mapping.force(from, end - from);
-            forcedPosition = end;
         }
+        else if (end < from)
+        {
+            mapping.force(from, (int)(capacity - from));
+            mapping.force(HEADER_LENGTH, end - HEADER_LENGTH);
+        }
+        forcedPosition = end;
         if (sequence > durableSequence)
         {
             durableSequence = sequence;
         }
     }
 
-    /**
-     * Start a new log generation: a new salt, records from the start of the record area. The caller has made
-     * every earlier change durable in the tables, so older records are no longer needed.
-     */
-    void reset(final long firstSequence)
-    {
-        synchronized (syncLock)
-        {
-            int newSalt = ThreadLocalRandom.current().nextInt() | 1;
-            if (newSalt == salt)
-            {
-                newSalt += 2;
-            }
-            salt = newSalt;
-            this.firstSequence = firstSequence;
-            nextSequence = firstSequence;
-            // The first record slot is cleared before the header changes, so it can never look valid.
-            buffer.putLong(HEADER_LENGTH + LENGTH_OFFSET, 0L);
-            writeHeaderFields(buffer, capacity, storeSeed, salt, firstSequence);
-            mapping.force(0, HEADER_LENGTH + WalRecordDescriptor.HEADER_LENGTH);
-            appendPosition = HEADER_LENGTH;
-            forcedPosition = HEADER_LENGTH;
-            appendedSequence = firstSequence - 1;
-            durableSequence = firstSequence - 1;
-        }
-    }
-
     // ---------------------------------------------------------------- reading (recovery)
 
     /**
-     * Read the valid records from the start of the record area, stopping at the first record that fails
-     * validation. Sets the append position to the end of the last valid record.
+     * Read the live records from the start offset, stopping at the first record that fails validation or
+     * belongs to an earlier lap of the ring. Sets the append position to the end of the last valid record.
      *
-     * @param visitor        receives each valid record.
+     * @param visitor        receives each valid record except PADDING.
      * @param maxKeyLength   largest valid key length.
      * @param maxValueLength largest valid value length.
      * @param salvage        discard a damaged record in the middle of the log, and all after it, instead of
      *                       refusing.
      * @return what was read, and why reading stopped.
+     * @throws CorruptStoreException if a damaged record is followed by a valid later one and salvage is off.
      */
     ReadResult read(
         final RecordVisitor visitor, final int maxKeyLength, final int maxValueLength, final boolean salvage)
     {
         final ReadResult result = new ReadResult();
-        int position = HEADER_LENGTH;
+        int position = start;
         long expected = firstSequence;
-        while (true)
+        long consumed = 0;
+        while (consumed < ringSize())
         {
+            if (position + (long)WalRecordDescriptor.HEADER_LENGTH > capacity)
+            {
+                consumed += capacity - position;
+                position = HEADER_LENGTH;
+                continue;
+            }
             final String problem = validate(position, expected, maxKeyLength, maxValueLength);
             if (null != problem)
             {
-                if (!isCleanEnd(position))
+                if (!isCleanEnd(position, expected))
                 {
                     result.tailProblem = problem + " at offset " + position;
                 }
                 break;
             }
             final int length = buffer.getInt(position + LENGTH_OFFSET);
-            visitor.onRecord(buffer.getShort(position + TYPE_OFFSET), expected, buffer, position, length);
+            final int type = buffer.getShort(position + TYPE_OFFSET);
+            if (WalRecordDescriptor.TYPE_PADDING != type)
+            {
+                visitor.onRecord(type, expected, buffer, position, length);
+            }
             result.records++;
+            consumed += length;
             position += length;
             expected++;
+            if (WalRecordDescriptor.TYPE_PADDING == type)
+            {
+                position = HEADER_LENGTH;
+            }
         }
         result.endPosition = position;
         result.nextSequence = expected;
         if (null != result.tailProblem)
         {
-            final int later = findLaterValidRecord(position + WalRecordDescriptor.ALIGNMENT, expected,
-                maxKeyLength, maxValueLength);
+            final int later = findLaterValidRecord(expected, maxKeyLength, maxValueLength);
             if (later >= 0 && !salvage)
             {
                 throw new CorruptStoreException(file.getFileName() + ": record damaged in the middle of the log (" +
                     result.tailProblem + ") while a valid later record follows at offset " + later +
-                    "; refusing to drop acknowledged operations");
+                    "; refusing to drop logged operations. Open with salvage(true) (cubby recover --salvage) " +
+                    "to keep only the records before the damage");
             }
-            result.discardedBytes = (int)(capacity - position);
+            result.discardedBytes = recordLengthOrZero(position);
         }
         nextSequence = expected;
+        used = ringDistance(start, position);
         appendPosition = position;
         forcedPosition = position;
+        lastRecordPosition = position;
         appendedSequence = expected - 1;
         durableSequence = expected - 1;
         return result;
     }
 
-    private boolean isCleanEnd(final int position)
+    private int recordLengthOrZero(final int position)
     {
-        if (position + WalRecordDescriptor.HEADER_LENGTH > capacity)
+        final int length = buffer.getInt(position + LENGTH_OFFSET);
+        return length > 0 && position + (long)length <= capacity ? length : (int)(capacity - position);
+    }
+
+    /**
+     * Whether reading stopped on bytes that were never part of this lap: zeros, another salt, or a valid record
+     * of an earlier lap (lower sequence).
+     */
+    private boolean isCleanEnd(final int position, final long expected)
+    {
+        final int length = buffer.getInt(position + LENGTH_OFFSET);
+        if (0 == length || buffer.getInt(position + WalRecordDescriptor.SALT_OFFSET) != salt)
         {
             return true;
         }
-        final int length = buffer.getInt(position + LENGTH_OFFSET);
-        final int recordSalt = buffer.getInt(position + WalRecordDescriptor.SALT_OFFSET);
-        return 0 == length || recordSalt != salt;
+        if (length >= WalRecordDescriptor.HEADER_LENGTH && position + (long)length <= capacity &&
+            (length & (WalRecordDescriptor.ALIGNMENT - 1)) == 0 &&
+            buffer.getInt(position + CHECKSUM_OFFSET) == recordChecksum(position, length))
+        {
+            return buffer.getLong(position + SEQUENCE_OFFSET) < expected;
+        }
+        return false;
     }
 
-    private int findLaterValidRecord(
-        final int from, final long expected, final int maxKeyLength, final int maxValueLength)
+    private int findLaterValidRecord(final long expected, final int maxKeyLength, final int maxValueLength)
     {
-        for (int p = from; p + WalRecordDescriptor.HEADER_LENGTH <= capacity; p += WalRecordDescriptor.ALIGNMENT)
+        for (int p = HEADER_LENGTH; p + WalRecordDescriptor.HEADER_LENGTH <= capacity;
+            p += WalRecordDescriptor.ALIGNMENT)
         {
             if (buffer.getInt(p + WalRecordDescriptor.SALT_OFFSET) != salt)
             {
@@ -492,10 +588,6 @@ final class Wal
      */
     private String validate(final int position, final long expected, final int maxKeyLength, final int maxValueLength)
     {
-        if (position + (long)WalRecordDescriptor.HEADER_LENGTH > capacity)
-        {
-            return "end of log file";
-        }
         final int length = buffer.getInt(position + LENGTH_OFFSET);
         if (length < WalRecordDescriptor.HEADER_LENGTH || (length & (WalRecordDescriptor.ALIGNMENT - 1)) != 0 ||
             position + (long)length > capacity)
@@ -539,6 +631,8 @@ final class Wal
             case WalRecordDescriptor.TYPE_CHECKPOINT:
             case WalRecordDescriptor.TYPE_REHASH_END:
                 return length == STRUCTURAL_LENGTH ? null : "invalid structural record length " + length;
+            case WalRecordDescriptor.TYPE_PADDING:
+                return position + (long)length == capacity ? null : "padding record not reaching the end of the log";
             default:
                 return "unknown record type " + type;
         }

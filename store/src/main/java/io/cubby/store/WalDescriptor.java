@@ -27,16 +27,23 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  *  +---------------------------------------------------------------+
  *  |                     Reserved (must be zero)                   |
  *  +---------------------------------------------------------------+
- *  |                        First Sequence                         |
+ *  |                 Start Offset (first live record)              |
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |            Header Checksum (CRC32C of bytes 0 .. 43)          |
+ *  |              First Sequence (of the record at Start)          |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |            Header Checksum (CRC32C of bytes 0 .. 55)          |
  *  +---------------------------------------------------------------+
  *  |                Zero padding up to Header Length              ...
  *  +---------------------------------------------------------------+
  * </pre>
- * Records start at {@code Header Length}; see {@link WalRecordDescriptor}. A log reset (after a checkpoint)
- * rewrites the salt and first sequence, which invalidates every record written under the previous salt.
+ * The bytes from {@code Header Length} to {@code Log Capacity} form a ring of records (see
+ * {@link WalRecordDescriptor}). The live records run from {@code Start Offset}, whose record has sequence
+ * {@code First Sequence}, with consecutive sequences, wrapping from the end of the file to {@code Header Length}
+ * (after a PADDING record, or when fewer than a record header's bytes remain). A checkpoint moves the start
+ * forward by rewriting these two fields. Sequences never repeat, so records of an earlier lap are recognised by
+ * their lower sequence.
  */
 final class WalDescriptor
 {
@@ -52,7 +59,8 @@ final class WalDescriptor
     static final int STORE_SEED_OFFSET = CAPACITY_OFFSET + SIZE_OF_LONG;
     static final int SALT_OFFSET = STORE_SEED_OFFSET + SIZE_OF_LONG;
     static final int RESERVED_OFFSET = SALT_OFFSET + SIZE_OF_INT;
-    static final int FIRST_SEQUENCE_OFFSET = RESERVED_OFFSET + SIZE_OF_INT;
+    static final int START_OFFSET_OFFSET = RESERVED_OFFSET + SIZE_OF_INT;
+    static final int FIRST_SEQUENCE_OFFSET = START_OFFSET_OFFSET + SIZE_OF_LONG;
     static final int HEADER_CHECKSUM_OFFSET = FIRST_SEQUENCE_OFFSET + SIZE_OF_LONG;
     static final int HEADER_LENGTH = 64;
 

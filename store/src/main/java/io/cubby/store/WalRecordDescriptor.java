@@ -36,7 +36,8 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  *     <li>REMOVE: key length (int), zero (int), key bytes.</li>
  *     <li>REHASH_BEGIN: target generation (long), target capacity (long), source generation (long).</li>
  *     <li>CHECKPOINT: table generation (long), source generation (long), migration cursor (long).</li>
- *     <li>REHASH_END: table generation (long), source generation (long).</li>
+ *     <li>REHASH_END: table generation (long), source generation (long), zero (long).</li>
+ *     <li>PADDING: any bytes up to the end of the file; reading continues at the start of the record area.</li>
  * </ul>
  */
 final class WalRecordDescriptor
@@ -47,6 +48,7 @@ final class WalRecordDescriptor
     static final short TYPE_REHASH_BEGIN = 3;
     static final short TYPE_CHECKPOINT = 4;
     static final short TYPE_REHASH_END = 5;
+    static final short TYPE_PADDING = 6;
 
     static final int LENGTH_OFFSET = 0;
     static final int TYPE_OFFSET = LENGTH_OFFSET + SIZE_OF_INT;
@@ -91,7 +93,7 @@ final class WalRecordDescriptor
 
     static boolean isValidType(final int type)
     {
-        return type >= TYPE_PUT && type <= TYPE_REHASH_END;
+        return type >= TYPE_PUT && type <= TYPE_PADDING;
     }
 
     static String typeName(final int type)
@@ -103,6 +105,7 @@ final class WalRecordDescriptor
             case TYPE_REHASH_BEGIN: return "REHASH_BEGIN";
             case TYPE_CHECKPOINT: return "CHECKPOINT";
             case TYPE_REHASH_END: return "REHASH_END";
+            case TYPE_PADDING: return "PADDING";
             default: return "INVALID(" + type + ")";
         }
     }
