@@ -52,6 +52,7 @@ public final class Cubby implements AutoCloseable
     private static final int OPTIMISTIC_ATTEMPTS = 8;
     private static final int ITERATION_CHUNK = 1024;
     private static final int MIGRATION_CHUNK = 4096;
+    private static final int EVICTION_SAMPLE = 16;
 
     private final Path directory;
     private final TableParams params;
@@ -61,6 +62,9 @@ public final class Cubby implements AutoCloseable
     private final int migrationStep;
     private final double tombstoneCompactionRatio;
     private final long minCapacity;
+    private final long maxEntries;
+    private final boolean timeAware;
+    private final Counters counters;
     private final Duration syncInterval;
     private final LongHashFunction hashFunction;
     private final StoreLock fileLock;
@@ -97,6 +101,9 @@ public final class Cubby implements AutoCloseable
         this.migrationStep = builder.migrationStep;
         this.tombstoneCompactionRatio = builder.tombstoneCompactionRatio;
         this.minCapacity = TableDescriptor.MIN_CAPACITY;
+        this.maxEntries = builder.maxEntries;
+        this.timeAware = params.expiry || builder.maxEntries > 0;
+        this.counters = builder.recordStats ? new Counters() : null;
         this.fileLock = fileLock;
         this.current = current;
         this.source = source;
@@ -204,6 +211,10 @@ public final class Cubby implements AutoCloseable
                     final int result = readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
                     if (lock.validate(stamp))
                     {
+                        if (null != counters)
+                        {
+                            counters.recordRead(result >= 0);
+                        }
                         return result;
                     }
                 }
@@ -220,7 +231,12 @@ public final class Cubby implements AutoCloseable
         final long stamp = lock.readLock();
         try
         {
-            return readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
+            final int result = readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
+            if (null != counters)
+            {
+                counters.recordRead(result >= 0);
+            }
+            return result;
         }
         finally
         {
@@ -245,7 +261,7 @@ public final class Cubby implements AutoCloseable
             table = old;
             index = old.find(hash, key, keyOffset, keyLength);
         }
-        if (index < 0)
+        if (index < 0 || (table.expiry && table.isExpired(index, System.currentTimeMillis())))
         {
             return MISSING;
         }
@@ -290,7 +306,62 @@ public final class Cubby implements AutoCloseable
     {
         checkKey(key, keyOffset, keyLength);
         checkValue(value, valueOffset, valueLength);
-        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null) < 0;
+        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null, 0L) < 0;
+    }
+
+    /**
+     * Insert or replace an entry that expires after a time to live, allocating nothing. The store must have been
+     * created with {@link Builder#expiry(boolean) expiry}.
+     *
+     * @param ttlMillis time to live in milliseconds, at least 1.
+     * @return true if the key was absent (or expired).
+     */
+    public boolean put(
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffset,
+        final int valueLength,
+        final long ttlMillis)
+    {
+        checkKey(key, keyOffset, keyLength);
+        checkValue(value, valueOffset, valueLength);
+        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+            expiresAt(ttlMillis)) < 0;
+    }
+
+    /**
+     * Insert or replace an entry that expires after a time to live. The store must have been created with
+     * {@link Builder#expiry(boolean) expiry}. Expired entries read as absent and are reclaimed by rehash and
+     * compaction.
+     *
+     * @param key   the key.
+     * @param value the value.
+     * @param ttl   time to live, positive.
+     * @return true if the key was absent (or expired).
+     */
+    public boolean put(final byte[] key, final byte[] value, final Duration ttl)
+    {
+        final long expiresAt = expiresAt(ttl.toMillis());
+        final UnsafeBuffer k = wrapKey(key);
+        final UnsafeBuffer v = wrapValue(value);
+        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
+    }
+
+    private long expiresAt(final long ttlMillis)
+    {
+        if (!params.expiry)
+        {
+            throw new UnsupportedOperationException("store " + directory + " was created without expiry; " +
+                "create it with Cubby.builder(dir).expiry(true) to use time-to-live");
+        }
+        if (ttlMillis < 1)
+        {
+            throw new IllegalArgumentException("time to live must be at least 1 ms: " + ttlMillis);
+        }
+        final long now = System.currentTimeMillis();
+        return ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
     }
 
     /**
@@ -301,7 +372,7 @@ public final class Cubby implements AutoCloseable
     public boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         checkKey(key, keyOffset, keyLength);
-        return write(OP_REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null) >= 0;
+        return write(OP_REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -315,7 +386,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = wrapKey(key);
         final UnsafeBuffer v = wrapValue(value);
-        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null) < 0;
+        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, 0L) < 0;
     }
 
     /**
@@ -338,7 +409,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer previous = scratch.get();
         final int length = write(OP_PUT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous);
+            null, 0, 0, previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -351,7 +422,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer previous = scratch.get();
         final int length = write(OP_PUT_IF_ABSENT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous);
+            null, 0, 0, previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -364,7 +435,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer previous = scratch.get();
         final int length = write(OP_REPLACE, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous);
+            null, 0, 0, previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -378,7 +449,7 @@ public final class Cubby implements AutoCloseable
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
         return write(OP_REPLACE_IF_EQUALS, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            e, 0, expected.length, null) >= 0;
+            e, 0, expected.length, null, 0L) >= 0;
     }
 
     /**
@@ -388,7 +459,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean remove(final byte[] key)
     {
-        return write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null) >= 0;
+        return write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -399,7 +470,7 @@ public final class Cubby implements AutoCloseable
     public byte[] getAndRemove(final byte[] key)
     {
         final UnsafeBuffer previous = scratch.get();
-        final int length = write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, previous);
+        final int length = write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -413,7 +484,7 @@ public final class Cubby implements AutoCloseable
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
         return write(OP_REMOVE_IF_EQUALS, wrapKey(key), 0, key.length, null, 0, 0, e, 0, expected.length,
-            null) >= 0;
+            null, 0L) >= 0;
     }
 
     /**
@@ -433,9 +504,11 @@ public final class Cubby implements AutoCloseable
         final DirectBuffer expected,
         final int expectedOffset,
         final int expectedLength,
-        final MutableDirectBuffer previous)
+        final MutableDirectBuffer previous,
+        final long expiresAt)
     {
         final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
+        final long now = timeAware ? System.currentTimeMillis() : 0;
         final long sequence;
         final int result;
         final long stamp = lock.writeLock();
@@ -465,7 +538,7 @@ public final class Cubby implements AutoCloseable
                     foundIndex = j;
                 }
             }
-            final int previousLength = null == found ? MISSING :
+            final int previousLength = null == found || found.isExpired(foundIndex, now) ? MISSING :
                 params.setMode ? found.keyLength(foundIndex) : found.valueLength(foundIndex);
             final boolean apply;
             switch (op)
@@ -502,8 +575,12 @@ public final class Cubby implements AutoCloseable
                 return previousLength >= 0 && (op == OP_REPLACE_IF_EQUALS || op == OP_REMOVE_IF_EQUALS) ?
                     NOT_APPLIED : (op == OP_PUT_IF_ABSENT ? previousLength : MISSING);
             }
+            if (!removal && slot < 0 && null == found && maxEntries > 0 && size0() >= maxEntries)
+            {
+                evictOne(now);
+            }
             sequence = log(removal ? WalRecordDescriptor.TYPE_REMOVE : WalRecordDescriptor.TYPE_PUT,
-                key, keyOffset, keyLength, value, valueOffset, valueLength);
+                key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
             if (removal)
             {
                 if (slot >= 0)
@@ -514,7 +591,7 @@ public final class Cubby implements AutoCloseable
             }
             else if (slot >= 0)
             {
-                table.update(slot, value, valueOffset, valueLength);
+                table.update(slot, value, valueOffset, valueLength, expiresAt, now);
             }
             else
             {
@@ -522,7 +599,8 @@ public final class Cubby implements AutoCloseable
                 {
                     old.remove(foundIndex, foundIndex >= cursor);
                 }
-                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength);
+                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
+                    now);
             }
             result = op == OP_PUT_IF_ABSENT ? MISSING : previousLength;
         }
@@ -557,7 +635,8 @@ public final class Cubby implements AutoCloseable
         final int keyLength,
         final DirectBuffer value,
         final int valueOffset,
-        final int valueLength)
+        final int valueLength,
+        final long expiresAt)
     {
         if (Durability.NONE == durability || replaying)
         {
@@ -565,7 +644,72 @@ public final class Cubby implements AutoCloseable
         }
         final boolean removal = type == WalRecordDescriptor.TYPE_REMOVE;
         return wal.appendEntry(type, key, keyOffset, keyLength, removal ? null : value, valueOffset,
-            removal ? 0 : valueLength);
+            removal ? 0 : valueLength, removal ? 0 : expiresAt);
+    }
+
+    private long size0()
+    {
+        return current.entryCount() + (null == source ? 0 : source.entryCount());
+    }
+
+    /**
+     * Make room for one entry: sample up to {@link #EVICTION_SAMPLE} full slots from a random position and remove
+     * an expired one if any, else the one written longest ago (in a store without expiry all sampled entries tie
+     * and the first, a random entry, goes). The removal is logged like any other.
+     */
+    private void evictOne(final long now)
+    {
+        Table victimTable = null;
+        long victim = -1;
+        long oldest = Long.MAX_VALUE;
+        final Table[] tables = null == source ? new Table[]{ current } : new Table[]{ current, source };
+        int sampled = 0;
+        for (final Table table : tables)
+        {
+            final long mask = table.capacity - 1;
+            final long start = java.util.concurrent.ThreadLocalRandom.current().nextLong(table.capacity);
+            for (long n = 0; n < table.capacity && sampled < EVICTION_SAMPLE; n++)
+            {
+                final long i = (start + n) & mask;
+                if (STATE_FULL != table.state(i) || (table == source && i < cursor))
+                {
+                    continue;
+                }
+                sampled++;
+                final long writtenAt = table.isExpired(i, now) ? Long.MIN_VALUE : table.writtenAt(i);
+                if (writtenAt < oldest)
+                {
+                    oldest = writtenAt;
+                    victim = i;
+                    victimTable = table;
+                }
+            }
+        }
+        if (null == victimTable)
+        {
+            return;
+        }
+        final UnsafeBuffer window = victimTable.window(victim);
+        final int keyOffset = victimTable.keyOffsetInWindow(victim);
+        final int keyLength = victimTable.keyLength(victim);
+        final long hash = victimTable.slotHash(victim);
+        log(WalRecordDescriptor.TYPE_REMOVE, window, keyOffset, keyLength, null, 0, 0, 0);
+        victimTable.remove(victim, victimTable == current || victim >= cursor);
+        if (victimTable == current)
+        {
+            removeFromSource(hash, window, keyOffset, keyLength);
+        }
+        if (null != counters)
+        {
+            if (oldest == Long.MIN_VALUE)
+            {
+                counters.expired.increment();
+            }
+            else
+            {
+                counters.evictions.increment();
+            }
+        }
     }
 
     private void awaitDurable(final long sequence)
@@ -697,6 +841,7 @@ public final class Cubby implements AutoCloseable
         final Table old = source;
         final Table table = current;
         final long end = Math.min(old.capacity, cursor + Math.min(slots, old.capacity));
+        final long now = old.expiry ? System.currentTimeMillis() : 0;
         for (long i = cursor; i < end; i++)
         {
             if (STATE_FULL != old.state(i))
@@ -704,6 +849,15 @@ public final class Cubby implements AutoCloseable
                 continue;
             }
             old.verifyChecksum(i);
+            if (old.isExpired(i, now))
+            {
+                old.setEntryCount(old.entryCount() - 1);
+                if (null != counters)
+                {
+                    counters.expired.increment();
+                }
+                continue;
+            }
             final int keyLength = old.keyLength(i);
             final long hash = old.slotHash(i);
             final long slot = table.findForInsert(hash, old.window(i), old.keyOffsetInWindow(i), keyLength);
@@ -1083,9 +1237,10 @@ public final class Cubby implements AutoCloseable
     private void visitTable(
         final Table table, final long from, final long to, final Table shadowing, final EntryVisitor visitor)
     {
+        final long now = table.expiry ? System.currentTimeMillis() : 0;
         for (long i = from; i < to; i++)
         {
-            if (STATE_FULL != table.state(i))
+            if (STATE_FULL != table.state(i) || table.isExpired(i, now))
             {
                 continue;
             }
@@ -1261,7 +1416,11 @@ public final class Cubby implements AutoCloseable
                 rehashesStarted,
                 params.probing,
                 durability,
-                current.entryCount());
+                current.entryCount(),
+                null == counters ? -1 : counters.hits.sum(),
+                null == counters ? -1 : counters.misses.sum(),
+                null == counters ? -1 : counters.evictions.sum(),
+                null == counters ? -1 : counters.expired.sum());
         }
         finally
         {
@@ -1533,18 +1692,19 @@ public final class Cubby implements AutoCloseable
      * Apply one logged operation again during recovery, without logging it.
      */
     void replay(final boolean removal, final DirectBuffer buffer, final int keyOffset, final int keyLength,
-        final int valueOffset, final int valueLength)
+        final int valueOffset, final int valueLength, final long expiresAt)
     {
         replaying = true;
         try
         {
             if (removal)
             {
-                write(OP_REMOVE, buffer, keyOffset, keyLength, null, 0, 0, null, 0, 0, null);
+                write(OP_REMOVE, buffer, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L);
             }
             else
             {
-                write(OP_PUT, buffer, keyOffset, keyLength, buffer, valueOffset, valueLength, null, 0, 0, null);
+                write(OP_PUT, buffer, keyOffset, keyLength, buffer, valueOffset, valueLength, null, 0, 0, null,
+                    expiresAt);
             }
         }
         finally
@@ -1630,6 +1790,22 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * Cache counters, kept only when {@link Builder#recordStats(boolean)} is set.
+     */
+    static final class Counters
+    {
+        final java.util.concurrent.atomic.LongAdder hits = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder misses = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder evictions = new java.util.concurrent.atomic.LongAdder();
+        final java.util.concurrent.atomic.LongAdder expired = new java.util.concurrent.atomic.LongAdder();
+
+        void recordRead(final boolean hit)
+        {
+            (hit ? hits : misses).increment();
+        }
+    }
+
+    /**
      * Configures and opens a {@link Cubby}. Parameters left unset take the values stored in an existing store, or
      * the defaults when creating one; a parameter set explicitly must match an existing store.
      */
@@ -1649,6 +1825,9 @@ public final class Cubby implements AutoCloseable
         boolean verifyChecksumsOnRead = true;
         boolean salvage;
         int migrationStep = 64;
+        boolean expiry;
+        long maxEntries;
+        boolean recordStats;
         double tombstoneCompactionRatio = 0.25;
 
         private Builder(final Path directory)
@@ -1751,6 +1930,39 @@ public final class Cubby implements AutoCloseable
         public Builder salvage(final boolean salvage)
         {
             this.salvage = salvage;
+            return this;
+        }
+
+        /**
+         * Store an expiry time and a write time in every slot, enabling per-entry time-to-live
+         * ({@link Cubby#put(byte[], byte[], Duration)}) and least-recently-written eviction (creation). Costs 16
+         * bytes per slot. Default false.
+         */
+        public Builder expiry(final boolean expiry)
+        {
+            this.expiry = expiry;
+            return this;
+        }
+
+        /**
+         * Largest number of entries; inserting a new key into a full store first evicts one: an expired entry, or
+         * the least recently written of a random sample of 16 (a random entry in a store without
+         * {@link #expiry(boolean) expiry}). 0 means unbounded, the default. Applies to this open.
+         */
+        public Builder maxEntries(final long entries)
+        {
+            if (entries < 0)
+            {
+                throw new IllegalArgumentException("max entries must be >= 0: " + entries);
+            }
+            this.maxEntries = entries;
+            return this;
+        }
+
+        /** Count hits, misses, evictions and expirations, reported by {@link Cubby#stats()}. Default false. */
+        public Builder recordStats(final boolean record)
+        {
+            this.recordStats = record;
             return this;
         }
 

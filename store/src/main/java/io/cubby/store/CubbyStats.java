@@ -35,6 +35,14 @@ public final class CubbyStats
     /** Probing strategy and durability. */
     public final Probing probing;
     public final Durability durability;
+    /** Reads that found a live entry, or -1 unless statistics are recorded. */
+    public final long hits;
+    /** Reads that found nothing (absent or expired), or -1 unless statistics are recorded. */
+    public final long misses;
+    /** Entries evicted to respect the maximum entry count, or -1 unless statistics are recorded. */
+    public final long evictions;
+    /** Expired entries reclaimed (by eviction or rehash), or -1 unless statistics are recorded. */
+    public final long expiredReclaimed;
 
     CubbyStats(
         final long size,
@@ -52,8 +60,16 @@ public final class CubbyStats
         final long rehashesStarted,
         final Probing probing,
         final Durability durability,
-        final long currentEntries)
+        final long currentEntries,
+        final long hits,
+        final long misses,
+        final long evictions,
+        final long expiredReclaimed)
     {
+        this.hits = hits;
+        this.misses = misses;
+        this.evictions = evictions;
+        this.expiredReclaimed = expiredReclaimed;
         this.size = size;
         this.capacity = capacity;
         this.tombstones = tombstones;
@@ -80,6 +96,8 @@ public final class CubbyStats
             ", generation=" + generation +
             (rehashInProgress ? ", rehash " + migratedSlots + "/" + sourceCapacity : "") +
             ", table bytes=" + tableFileBytes + ", log=" + logBytesUsed + "/" + logCapacity +
-            ", probing=" + probing + ", durability=" + durability;
+            ", probing=" + probing + ", durability=" + durability +
+            (hits >= 0 ? ", hits=" + hits + ", misses=" + misses + ", evictions=" + evictions +
+            ", expired=" + expiredReclaimed : "");
     }
 }

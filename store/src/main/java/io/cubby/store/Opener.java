@@ -158,7 +158,8 @@ final class Opener
         {
             seed = random.nextLong();
         }
-        final TableParams params = new TableParams(maxKey, maxValue, probing, maxLoadPpm, seed, 0 == maxValue);
+        final TableParams params = new TableParams(maxKey, maxValue, probing, maxLoadPpm, seed, 0 == maxValue,
+            builder.expiry);
         final long capacity = Cubby.capacityFor(Math.max(1, builder.expectedEntries), params.maxLoad() * 0.999);
         final Path tableFile = builder.directory.resolve(TableDescriptor.fileName(1));
         final Table table = Table.create(tableFile, params, capacity, 1, 0, 0);
@@ -384,7 +385,8 @@ final class Opener
                 final int keyLength = log.getInt(position + KEY_LENGTH_OFFSET);
                 final int valueLength = log.getInt(position + VALUE_LENGTH_OFFSET);
                 cubby.replay(log.getShort(position + TYPE_OFFSET) == WalRecordDescriptor.TYPE_REMOVE, log,
-                    position + KEY_OFFSET, keyLength, position + KEY_OFFSET + keyLength, valueLength);
+                    position + KEY_OFFSET, keyLength, position + KEY_OFFSET + keyLength, valueLength,
+                    log.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET));
             }
             // Step 10: checkpoint, which forces the tables and starts a new log generation.
             final long wantedLogSize = logSize(builder);
@@ -542,6 +544,10 @@ final class Opener
         if (null != builder.probing && builder.probing != params.probing)
         {
             mismatches.add("probing " + params.probing + " (asked " + builder.probing + ")");
+        }
+        if (builder.expiry && !params.expiry)
+        {
+            mismatches.add("no expiry (asked expiry(true))");
         }
         if (null != builder.maxLoad && Math.round(builder.maxLoad * 1_000_000) != params.maxLoadPpm)
         {

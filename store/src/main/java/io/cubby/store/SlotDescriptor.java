@@ -21,6 +21,12 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  *  +---------------------------------------------------------------+
  *  |                         Value Length                          |
  *  +---------------------------------------------------------------+
+ *  |        Expires At (epoch ms, 0 = never; expiry stores only)   |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |        Written At (epoch ms; expiry stores only)              |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  *  |                    Key (Max Key Length bytes)                ...
  * ...                                                              |
  *  +---------------------------------------------------------------+
@@ -31,7 +37,8 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  *  +---------------------------------------------------------------+
  * </pre>
  * The checksum is {@link Hashing#slotChecksum}: the low 32 bits of {@code XXH3(head) ^ (XXH3(value) * 0x9E3779B97F4A7C15)}
- * where head is Key Hash, Key Length, Value Length and the key bytes, and value the value bytes (XXH3-64, seed 0). It is only meaningful while the
+ * where head is every byte from Key Hash to the end of the key (the lengths, the expiry fields if present, the key),
+ * and value the value bytes (XXH3-64, seed 0). It is only meaningful while the
  * slot is full. An all-zero slot is empty.
  */
 final class SlotDescriptor
@@ -45,10 +52,13 @@ final class SlotDescriptor
     static final int HASH_OFFSET = CHECKSUM_OFFSET + SIZE_OF_INT;
     static final int KEY_LENGTH_OFFSET = HASH_OFFSET + SIZE_OF_LONG;
     static final int VALUE_LENGTH_OFFSET = KEY_LENGTH_OFFSET + SIZE_OF_INT;
+    /** Key offset in a store without expiry. */
     static final int KEY_OFFSET = VALUE_LENGTH_OFFSET + SIZE_OF_INT;
-    static final int HEADER_LENGTH = KEY_OFFSET;
-    /** Bytes covered by the checksum before the key: hash and both lengths. */
-    static final int CHECKSUMMED_HEADER_LENGTH = KEY_OFFSET - HASH_OFFSET;
+    /** Present only in stores created with expiry ({@link TableDescriptor#FLAG_EXPIRY}). */
+    static final int EXPIRES_AT_OFFSET = VALUE_LENGTH_OFFSET + SIZE_OF_INT;
+    static final int WRITTEN_AT_OFFSET = EXPIRES_AT_OFFSET + SIZE_OF_LONG;
+    /** Key offset in a store with expiry. */
+    static final int EXPIRY_KEY_OFFSET = WRITTEN_AT_OFFSET + SIZE_OF_LONG;
     static final int ALIGNMENT = SIZE_OF_LONG;
 
     /** Largest key or value length accepted at creation. */
@@ -63,23 +73,36 @@ final class SlotDescriptor
      *
      * @param maxKeyLength   largest key in bytes.
      * @param maxValueLength largest value in bytes.
+     * @param expiry         whether the store was created with expiry.
      * @return slot length in bytes.
      */
-    static int slotLength(final int maxKeyLength, final int maxValueLength)
+    static int slotLength(final int maxKeyLength, final int maxValueLength, final boolean expiry)
     {
-        final int raw = HEADER_LENGTH + maxKeyLength + maxValueLength;
+        final int raw = keyOffset(expiry) + maxKeyLength + maxValueLength;
         return (raw + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    /**
+     * Offset of the key within a slot.
+     *
+     * @param expiry whether the store was created with expiry.
+     * @return {@link #EXPIRY_KEY_OFFSET} or {@link #KEY_OFFSET}.
+     */
+    static int keyOffset(final boolean expiry)
+    {
+        return expiry ? EXPIRY_KEY_OFFSET : KEY_OFFSET;
     }
 
     /**
      * Offset of the value within a slot.
      *
      * @param maxKeyLength largest key in bytes.
+     * @param expiry       whether the store was created with expiry.
      * @return offset of the first value byte relative to the slot start.
      */
-    static int valueOffset(final int maxKeyLength)
+    static int valueOffset(final int maxKeyLength, final boolean expiry)
     {
-        return KEY_OFFSET + maxKeyLength;
+        return keyOffset(expiry) + maxKeyLength;
     }
 
     static boolean isValidState(final int state)

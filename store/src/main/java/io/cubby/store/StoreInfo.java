@@ -23,6 +23,8 @@ public final class StoreInfo
         public final int maxKeySize;
         public final int maxValueSize;
         public final boolean setMode;
+        /** True if slots carry expiry and write times (time-to-live and eviction support). */
+        public final boolean expiry;
         public final Probing probing;
         public final String hashAlgorithm;
         public final long hashSeed;
@@ -46,6 +48,7 @@ public final class StoreInfo
             this.maxKeySize = h.params.maxKeyLength;
             this.maxValueSize = h.params.maxValueLength;
             this.setMode = h.params.setMode;
+            this.expiry = h.params.expiry;
             this.probing = h.params.probing;
             this.hashAlgorithm = "XXH3-64";
             this.hashSeed = h.params.seed;

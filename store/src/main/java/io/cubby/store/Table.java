@@ -15,11 +15,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-import static io.cubby.store.SlotDescriptor.CHECKSUMMED_HEADER_LENGTH;
 import static io.cubby.store.SlotDescriptor.CHECKSUM_OFFSET;
 import static io.cubby.store.SlotDescriptor.HASH_OFFSET;
 import static io.cubby.store.SlotDescriptor.KEY_LENGTH_OFFSET;
-import static io.cubby.store.SlotDescriptor.KEY_OFFSET;
 import static io.cubby.store.SlotDescriptor.STATE_EMPTY;
 import static io.cubby.store.SlotDescriptor.STATE_FULL;
 import static io.cubby.store.SlotDescriptor.STATE_OFFSET;
@@ -77,7 +75,9 @@ final class Table
     final int headerLength;
     final int maxKeyLength;
     final int maxValueLength;
+    final int keyOffset;
     final int valueOffset;
+    final boolean expiry;
     final long maxFill;
 
     private final long mask;
@@ -115,7 +115,9 @@ final class Table
         this.headerLength = h.headerLength;
         this.maxKeyLength = params.maxKeyLength;
         this.maxValueLength = params.maxValueLength;
-        this.valueOffset = SlotDescriptor.valueOffset(maxKeyLength);
+        this.expiry = params.expiry;
+        this.keyOffset = SlotDescriptor.keyOffset(expiry);
+        this.valueOffset = SlotDescriptor.valueOffset(maxKeyLength, expiry);
         this.mask = capacity - 1;
         this.probingCode = params.probing.code();
         this.hashFunction = LongHashFunction.xx3(params.seed);
@@ -160,7 +162,7 @@ final class Table
             throw new IllegalArgumentException("capacity must be a power of two in [" +
                 TableDescriptor.MIN_CAPACITY + ", " + TableDescriptor.MAX_CAPACITY + "]: " + capacity);
         }
-        final int slotLength = SlotDescriptor.slotLength(params.maxKeyLength, params.maxValueLength);
+        final int slotLength = SlotDescriptor.slotLength(params.maxKeyLength, params.maxValueLength, params.expiry);
         final int headerLength = TableDescriptor.headerLength(slotLength);
         final long fileLength = TableDescriptor.fileLength(headerLength, slotLength, capacity);
         final FileChannel channel = FileChannel.open(
@@ -185,7 +187,7 @@ final class Table
             h.putLong(SOURCE_GENERATION_OFFSET, sourceGeneration);
             h.putLong(SOURCE_CAPACITY_OFFSET, sourceCapacity);
             h.putInt(MAX_LOAD_OFFSET, params.maxLoadPpm);
-            h.putInt(FLAGS_OFFSET, params.setMode ? TableDescriptor.FLAG_SET_MODE : 0);
+            h.putInt(FLAGS_OFFSET, params.flags());
             h.putLong(CREATED_OFFSET, System.currentTimeMillis());
             h.putLong(ENTRY_COUNT_OFFSET, 0);
             h.putLong(TOMBSTONE_COUNT_OFFSET, 0);
@@ -312,7 +314,7 @@ final class Table
             }
             if (STATE_FULL == state && window.getLong(slot + HASH_OFFSET) == hash &&
                 window.getInt(slot + KEY_LENGTH_OFFSET) == length &&
-                equalBytes(window, slot + KEY_OFFSET, key, offset, length))
+                equalBytes(window, slot + keyOffset, key, offset, length))
             {
                 return index;
             }
@@ -344,7 +346,7 @@ final class Table
             {
                 if (window.getLong(slot + HASH_OFFSET) == hash &&
                     window.getInt(slot + KEY_LENGTH_OFFSET) == length &&
-                    equalBytes(window, slot + KEY_OFFSET, key, offset, length))
+                    equalBytes(window, slot + keyOffset, key, offset, length))
                 {
                     return index;
                 }
@@ -478,7 +480,7 @@ final class Table
 
     int keyOffsetInWindow(final long index)
     {
-        return slotOffset(index) + KEY_OFFSET;
+        return slotOffset(index) + keyOffset;
     }
 
     int valueOffsetInWindow(final long index)
@@ -500,7 +502,7 @@ final class Table
     private int computeChecksum(
         final UnsafeBuffer window, final int slot, final int keyLength, final int valueLength)
     {
-        final int length = CHECKSUMMED_HEADER_LENGTH + keyLength;
+        final int length = keyOffset - HASH_OFFSET + keyLength;
         window.boundsCheck(slot + HASH_OFFSET, length);
         window.boundsCheck(slot + valueOffset, valueLength);
         final long address = window.addressOffset() + slot;
@@ -530,12 +532,15 @@ final class Table
         final int keyLength,
         final DirectBuffer value,
         final int valueOffsetInBuffer,
-        final int valueLength)
+        final int valueLength,
+        final long expiresAt,
+        final long writtenAt)
     {
         final UnsafeBuffer window = window(index);
         final int slot = slotOffset(index);
         final int previous = window.getInt(slot + STATE_OFFSET);
-        writeBody(window, slot, hash, key, keyOffset, keyLength, value, valueOffsetInBuffer, valueLength);
+        writeBody(window, slot, hash, key, keyOffset, keyLength, value, valueOffsetInBuffer, valueLength, expiresAt,
+            writtenAt);
         window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
         if (STATE_TOMBSTONE == previous)
         {
@@ -557,7 +562,7 @@ final class Table
         final int slot = slotOffset(index);
         final int previous = window.getInt(slot + STATE_OFFSET);
         window.putBytes(slot + CHECKSUM_OFFSET, from, fromSlot + CHECKSUM_OFFSET,
-            KEY_OFFSET - CHECKSUM_OFFSET + keyLength);
+            keyOffset - CHECKSUM_OFFSET + keyLength);
         if (valueLength > 0)
         {
             window.putBytes(slot + valueOffset, from, fromSlot + source.valueOffset, valueLength);
@@ -574,12 +579,23 @@ final class Table
      * Replace the value of a full slot in place. The slot image is saved to the header's undo area first, so a
      * crash part way can be rolled back by recovery.
      */
-    void update(final long index, final DirectBuffer value, final int offset, final int length)
+    void update(
+        final long index,
+        final DirectBuffer value,
+        final int offset,
+        final int length,
+        final long expiresAt,
+        final long writtenAt)
     {
         final UnsafeBuffer window = window(index);
         final int slot = slotOffset(index);
         saveUndo(index, window, slot);
         final int keyLength = keyLength(index);
+        if (expiry)
+        {
+            window.putLong(slot + SlotDescriptor.EXPIRES_AT_OFFSET, expiresAt);
+            window.putLong(slot + SlotDescriptor.WRITTEN_AT_OFFSET, writtenAt);
+        }
         if (length > 0)
         {
             window.putBytes(slot + valueOffset, value, offset, length);
@@ -605,12 +621,19 @@ final class Table
         final int keyLength,
         final DirectBuffer value,
         final int valueOffsetInBuffer,
-        final int valueLength)
+        final int valueLength,
+        final long expiresAt,
+        final long writtenAt)
     {
         window.putLong(slot + HASH_OFFSET, hash);
         window.putInt(slot + KEY_LENGTH_OFFSET, keyLength);
         window.putInt(slot + VALUE_LENGTH_OFFSET, valueLength);
-        window.putBytes(slot + KEY_OFFSET, key, keyOffset, keyLength);
+        if (expiry)
+        {
+            window.putLong(slot + SlotDescriptor.EXPIRES_AT_OFFSET, expiresAt);
+            window.putLong(slot + SlotDescriptor.WRITTEN_AT_OFFSET, writtenAt);
+        }
+        window.putBytes(slot + this.keyOffset, key, keyOffset, keyLength);
         if (valueLength > 0)
         {
             window.putBytes(slot + valueOffset, value, valueOffsetInBuffer, valueLength);
@@ -632,6 +655,35 @@ final class Table
     }
 
     // ---------------------------------------------------------------- reads into caller buffers
+
+    /**
+     * Expiry time of a full slot in epoch milliseconds, 0 for never; always 0 in a store without expiry.
+     */
+    long expiresAt(final long index)
+    {
+        return expiry ? window(index).getLong(slotOffset(index) + SlotDescriptor.EXPIRES_AT_OFFSET) : 0;
+    }
+
+    /**
+     * Last write time of a full slot in epoch milliseconds; 0 in a store without expiry.
+     */
+    long writtenAt(final long index)
+    {
+        return expiry ? window(index).getLong(slotOffset(index) + SlotDescriptor.WRITTEN_AT_OFFSET) : 0;
+    }
+
+    /**
+     * Whether a full slot has expired at the given time.
+     */
+    boolean isExpired(final long index, final long nowMillis)
+    {
+        if (!expiry)
+        {
+            return false;
+        }
+        final long expiresAt = window(index).getLong(slotOffset(index) + SlotDescriptor.EXPIRES_AT_OFFSET);
+        return expiresAt != 0 && expiresAt <= nowMillis;
+    }
 
     void copyKey(final long index, final MutableDirectBuffer dst, final int dstOffset, final int keyLength)
     {

@@ -97,7 +97,8 @@ final class TableDescriptor
 
     static final int HASH_ALGORITHM_XXH3 = 1;
     static final int FLAG_SET_MODE = 1;
-    static final int KNOWN_FLAGS = FLAG_SET_MODE;
+    static final int FLAG_EXPIRY = 2;
+    static final int KNOWN_FLAGS = FLAG_SET_MODE | FLAG_EXPIRY;
 
     static final int OPEN_STATE_CLEAN = 0;
     static final int OPEN_STATE_OPEN = 1;

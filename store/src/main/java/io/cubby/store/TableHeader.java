@@ -33,6 +33,7 @@ final class TableHeader
     final long migrationCursor;
     final int openState;
     final long fileLength;
+    final int flags;
 
     private TableHeader(final UnsafeBuffer h, final long fileLength)
     {
@@ -57,7 +58,9 @@ final class TableHeader
             probing,
             h.getInt(MAX_LOAD_OFFSET),
             h.getLong(HASH_SEED_OFFSET),
-            (h.getInt(FLAGS_OFFSET) & FLAG_SET_MODE) != 0);
+            (h.getInt(FLAGS_OFFSET) & FLAG_SET_MODE) != 0,
+            (h.getInt(FLAGS_OFFSET) & FLAG_EXPIRY) != 0);
+        flags = h.getInt(FLAGS_OFFSET);
     }
 
     /**
@@ -137,7 +140,9 @@ final class TableHeader
         final int maxValue = params.maxValueLength;
         check(maxKey >= 1 && maxKey <= SlotDescriptor.MAX_ENTRY_PART_LENGTH, name, "max key length", maxKey);
         check(maxValue >= 0 && maxValue <= SlotDescriptor.MAX_ENTRY_PART_LENGTH, name, "max value length", maxValue);
-        check(slotLength == SlotDescriptor.slotLength(maxKey, maxValue), name, "slot length", slotLength);
+        check((flags & ~KNOWN_FLAGS) == 0, name, "flags", flags);
+        check(slotLength == SlotDescriptor.slotLength(maxKey, maxValue, params.expiry), name, "slot length",
+            slotLength);
         check(headerLength == TableDescriptor.headerLength(slotLength), name, "header length", headerLength);
         check(isPowerOfTwo(capacity) && capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY, name,
             "capacity", capacity);

@@ -11,6 +11,7 @@ final class TableParams
     final int maxLoadPpm;
     final long seed;
     final boolean setMode;
+    final boolean expiry;
 
     TableParams(
         final int maxKeyLength,
@@ -18,7 +19,8 @@ final class TableParams
         final Probing probing,
         final int maxLoadPpm,
         final long seed,
-        final boolean setMode)
+        final boolean setMode,
+        final boolean expiry)
     {
         this.maxKeyLength = maxKeyLength;
         this.maxValueLength = maxValueLength;
@@ -26,6 +28,12 @@ final class TableParams
         this.maxLoadPpm = maxLoadPpm;
         this.seed = seed;
         this.setMode = setMode;
+        this.expiry = expiry;
+    }
+
+    int flags()
+    {
+        return (setMode ? TableDescriptor.FLAG_SET_MODE : 0) | (expiry ? TableDescriptor.FLAG_EXPIRY : 0);
     }
 
     double maxLoad()
@@ -37,6 +45,6 @@ final class TableParams
     {
         return maxKeyLength == other.maxKeyLength && maxValueLength == other.maxValueLength &&
             probing == other.probing && maxLoadPpm == other.maxLoadPpm && seed == other.seed &&
-            setMode == other.setMode;
+            setMode == other.setMode && expiry == other.expiry;
     }
 }

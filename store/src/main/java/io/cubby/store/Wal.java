@@ -312,12 +312,14 @@ final class Wal
         final int keyLength,
         final DirectBuffer value,
         final int valueOffset,
-        final int valueLength)
+        final int valueLength,
+        final long expiresAt)
     {
         final int length = WalRecordDescriptor.entryRecordLength(keyLength, valueLength);
         final int position = reserve(length);
         buffer.putInt(position + KEY_LENGTH_OFFSET, keyLength);
         buffer.putInt(position + VALUE_LENGTH_OFFSET, valueLength);
+        buffer.putLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET, expiresAt);
         buffer.putBytes(position + KEY_OFFSET, key, keyOffset, keyLength);
         if (valueLength > 0)
         {

@@ -32,8 +32,9 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * <p>
  * Payloads:
  * <ul>
- *     <li>PUT: key length (int), value length (int), key bytes, value bytes.</li>
- *     <li>REMOVE: key length (int), zero (int), key bytes.</li>
+ *     <li>PUT: key length (int), value length (int), expires at (long, epoch ms, 0 = never), key bytes, value
+ *     bytes.</li>
+ *     <li>REMOVE: key length (int), zero (int), zero (long), key bytes.</li>
  *     <li>REHASH_BEGIN: target generation (long), target capacity (long), source generation (long).</li>
  *     <li>CHECKPOINT: table generation (long), source generation (long), migration cursor (long).</li>
  *     <li>REHASH_END: table generation (long), source generation (long), zero (long).</li>
@@ -61,7 +62,8 @@ final class WalRecordDescriptor
 
     static final int KEY_LENGTH_OFFSET = PAYLOAD_OFFSET;
     static final int VALUE_LENGTH_OFFSET = KEY_LENGTH_OFFSET + SIZE_OF_INT;
-    static final int KEY_OFFSET = VALUE_LENGTH_OFFSET + SIZE_OF_INT;
+    static final int EXPIRES_AT_OFFSET = VALUE_LENGTH_OFFSET + SIZE_OF_INT;
+    static final int KEY_OFFSET = EXPIRES_AT_OFFSET + SIZE_OF_LONG;
 
     static final int STRUCTURAL_FIELD_1_OFFSET = PAYLOAD_OFFSET;
     static final int STRUCTURAL_FIELD_2_OFFSET = STRUCTURAL_FIELD_1_OFFSET + SIZE_OF_LONG;
