@@ -53,6 +53,8 @@ public final class Cubby implements AutoCloseable
     private static final int ITERATION_CHUNK = 1024;
     private static final int MIGRATION_CHUNK = 4096;
     private static final int EVICTION_SAMPLE = 16;
+    /** Tables up to this size are allocated when a rehash starts; larger ones ahead of time in the background. */
+    private static final long SYNC_ALLOCATION_BYTES = 32L << 20;
 
     private final Path directory;
     private final TableParams params;
@@ -63,6 +65,7 @@ public final class Cubby implements AutoCloseable
     private final double tombstoneCompactionRatio;
     private final long minCapacity;
     private final long maxEntries;
+    private final boolean preallocate;
     private final boolean timeAware;
     private final Counters counters;
     private final Duration syncInterval;
@@ -79,6 +82,10 @@ public final class Cubby implements AutoCloseable
     private boolean replaying;
     private boolean retirePending;
     private boolean checkpointScheduled;
+    private java.util.concurrent.Future<?> prepareTask;
+    private volatile Path preparedFile;
+    private volatile long preparedGeneration;
+    private volatile long preparedCapacity;
     private long checkpoints;
     private long rehashesStarted;
     private volatile boolean closed;
@@ -102,6 +109,7 @@ public final class Cubby implements AutoCloseable
         this.tombstoneCompactionRatio = builder.tombstoneCompactionRatio;
         this.minCapacity = TableDescriptor.MIN_CAPACITY;
         this.maxEntries = builder.maxEntries;
+        this.preallocate = builder.preallocate;
         this.timeAware = params.expiry || builder.maxEntries > 0;
         this.counters = builder.recordStats ? new Counters() : null;
         this.fileLock = fileLock;
@@ -762,7 +770,15 @@ public final class Cubby implements AutoCloseable
         if (null == source)
         {
             final long fill = current.entryCount() + current.tombstoneCount();
-            if (fill + 1 > current.maxFill)
+            if (preallocate && fill > current.maxFill / 2 && null == prepareTask && !replaying)
+            {
+                prepareNextTable(current.generation + 1, current.capacity * 2);
+            }
+            // While the next table is still being allocated, the load may overshoot up to half-way to full
+            // rather than make this write wait for the allocation.
+            final boolean allocating = null != prepareTask && !prepareTask.isDone() &&
+                fill + 1 < current.maxFill + (current.capacity - current.maxFill) / 2;
+            if (fill + 1 > current.maxFill && !allocating)
             {
                 final long live = current.entryCount();
                 beginRehash(live * 2 > current.maxFill ?
@@ -803,7 +819,9 @@ public final class Cubby implements AutoCloseable
         try
         {
             Files.deleteIfExists(file);
-            target = Table.create(file, params, newCapacity, generation, current.generation, current.capacity);
+            final Path prepared = takePreparedTable(generation, newCapacity);
+            target = Table.create(file, params, newCapacity, generation, current.generation, current.capacity,
+                prepared, !preallocate);
         }
         catch (final IOException ex)
         {
@@ -830,6 +848,70 @@ public final class Cubby implements AutoCloseable
         rehashesStarted++;
         LOGGER.log(System.Logger.Level.DEBUG, () -> "rehash of " + directory + " into " + file.getFileName() +
             " (" + newCapacity + " slots) started");
+    }
+
+    /**
+     * Allocate the file of the next table in the background once the current table is half full, so that a
+     * large rehash starts without writing gigabytes of zeros while holding the lock.
+     */
+    private void prepareNextTable(final long generation, final long capacity)
+    {
+        if (capacity > TableDescriptor.MAX_CAPACITY || Table.fileLength(params, capacity) <= SYNC_ALLOCATION_BYTES)
+        {
+            return;
+        }
+        final Path file = Table.preparedPath(directory.resolve(TableDescriptor.fileName(generation)));
+        prepareTask = maintenance().submit(() ->
+        {
+            try
+            {
+                Table.preallocate(file, Table.fileLength(params, capacity));
+                preparedGeneration = generation;
+                preparedCapacity = capacity;
+                preparedFile = file;
+            }
+            catch (final IOException ex)
+            {
+                LOGGER.log(System.Logger.Level.WARNING, "cannot allocate " + file + " ahead of growth: " + ex);
+            }
+        });
+    }
+
+    /**
+     * The file allocated ahead for this rehash, waiting for its allocation to end if needed; null if none fits.
+     */
+    private Path takePreparedTable(final long generation, final long capacity) throws IOException
+    {
+        final java.util.concurrent.Future<?> task = prepareTask;
+        if (null == task)
+        {
+            return null;
+        }
+        prepareTask = null;
+        try
+        {
+            task.get();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final java.util.concurrent.ExecutionException ex)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "allocation ahead of growth failed", ex.getCause());
+        }
+        final Path file = preparedFile;
+        preparedFile = null;
+        if (null == file)
+        {
+            return null;
+        }
+        if (preparedGeneration == generation && preparedCapacity == capacity)
+        {
+            return file;
+        }
+        Files.deleteIfExists(file);
+        return null;
     }
 
     /**
@@ -1552,6 +1634,26 @@ public final class Cubby implements AutoCloseable
             if (null != maintenance)
             {
                 maintenance.shutdownNow();
+                try
+                {
+                    maintenance.awaitTermination(10, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            final Path prepared = preparedFile;
+            if (null != prepared)
+            {
+                try
+                {
+                    Files.deleteIfExists(prepared);
+                }
+                catch (final IOException ignore)
+                {
+                    // deleted on next open
+                }
             }
             if (null != wal)
             {
@@ -1828,6 +1930,7 @@ public final class Cubby implements AutoCloseable
         boolean expiry;
         long maxEntries;
         boolean recordStats;
+        boolean preallocate = true;
         double tombstoneCompactionRatio = 0.25;
 
         private Builder(final Path directory)
@@ -1963,6 +2066,18 @@ public final class Cubby implements AutoCloseable
         public Builder recordStats(final boolean record)
         {
             this.recordStats = record;
+            return this;
+        }
+
+        /**
+         * Allocate table files by writing zeros before mapping them (large ones in the background, ahead of
+         * growth), so a full disk shows as a {@link StoreIOException} and never as a fault on a mapped page.
+         * With false, table files are sparse after a free-space check: growth is cheaper, but a disk filled by
+         * another process meanwhile can fault. Default true.
+         */
+        public Builder preallocate(final boolean preallocate)
+        {
+            this.preallocate = preallocate;
             return this;
         }
 

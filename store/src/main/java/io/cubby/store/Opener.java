@@ -123,7 +123,8 @@ final class Opener
         {
             return files.map(f -> f.getFileName().toString())
                 .anyMatch(name -> !name.equals(StoreLock.FILE_NAME) && !name.equals(WalDescriptor.FILE_NAME) &&
-                    !name.equals(WalDescriptor.FILE_NAME + ".tmp") && !name.startsWith("."));
+                    !name.equals(WalDescriptor.FILE_NAME + ".tmp") && !name.startsWith(".") &&
+                    !name.endsWith(TableDescriptor.PREPARED_SUFFIX));
         }
         catch (final IOException ex)
         {
@@ -162,7 +163,7 @@ final class Opener
             builder.expiry);
         final long capacity = Cubby.capacityFor(Math.max(1, builder.expectedEntries), params.maxLoad() * 0.999);
         final Path tableFile = builder.directory.resolve(TableDescriptor.fileName(1));
-        final Table table = Table.create(tableFile, params, capacity, 1, 0, 0);
+        final Table table = Table.create(tableFile, params, capacity, 1, 0, 0, null, !builder.preallocate);
         final Wal wal;
         try
         {
@@ -291,6 +292,18 @@ final class Opener
         if (Files.deleteIfExists(walTmp))
         {
             deleted.add(walTmp.getFileName().toString());
+        }
+        try (Stream<Path> files = Files.list(directory))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                final String name = file.getFileName().toString();
+                if (name.startsWith("table-") && name.endsWith(TableDescriptor.PREPARED_SUFFIX))
+                {
+                    Files.deleteIfExists(file);
+                    deleted.add(name);
+                }
+            }
         }
         final boolean clean = isClean(current, source);
 

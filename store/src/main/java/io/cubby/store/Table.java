@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 import static io.cubby.store.SlotDescriptor.CHECKSUM_OFFSET;
@@ -146,7 +147,15 @@ final class Table
     }
 
     /**
-     * Create a new table file, write its header and map it. The file must not exist.
+     * Create a new table file, write its header and map it. The file is first fully allocated (zero-filled, or
+     * taken from {@code prepared}), so a full disk shows here as an {@link IOException} and never later as a fault
+     * on a mapped page. The header is written into a temporary file, magic last, which is then renamed into place:
+     * a table file either has a complete header or does not exist.
+     *
+     * @param prepared a zero-filled file of exactly the table's length made by {@link #preallocate}, or null.
+     * @param sparse   when no file is prepared, create a sparse file after checking the free space instead of
+     *                 writing zeros: faster, but a disk filled by another process meanwhile can then fault a
+     *                 mapped page.
      */
     static Table create(
         final Path file,
@@ -154,7 +163,9 @@ final class Table
         final long capacity,
         final long generation,
         final long sourceGeneration,
-        final long sourceCapacity) throws IOException
+        final long sourceCapacity,
+        final Path prepared,
+        final boolean sparse) throws IOException
     {
         if (!TableDescriptor.isPowerOfTwo(capacity) || capacity < TableDescriptor.MIN_CAPACITY ||
             capacity > TableDescriptor.MAX_CAPACITY)
@@ -162,16 +173,28 @@ final class Table
             throw new IllegalArgumentException("capacity must be a power of two in [" +
                 TableDescriptor.MIN_CAPACITY + ", " + TableDescriptor.MAX_CAPACITY + "]: " + capacity);
         }
+        final long fileLength = fileLength(params, capacity);
         final int slotLength = SlotDescriptor.slotLength(params.maxKeyLength, params.maxValueLength, params.expiry);
         final int headerLength = TableDescriptor.headerLength(slotLength);
-        final long fileLength = TableDescriptor.fileLength(headerLength, slotLength, capacity);
-        final FileChannel channel = FileChannel.open(
-            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        try
+        final Path tmp = null != prepared ? prepared : preparedPath(file);
+        if (null == prepared)
         {
-            channel.truncate(0);
-            channel.write(ByteBuffer.allocate(1), fileLength - 1);
-
+            if (sparse)
+            {
+                createSparse(tmp, fileLength);
+            }
+            else
+            {
+                preallocate(tmp, fileLength);
+            }
+        }
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            if (channel.size() != fileLength)
+            {
+                throw new IOException("prepared file " + tmp + " has " + channel.size() + " bytes, expected " +
+                    fileLength);
+            }
             final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(UNDO_IMAGE_OFFSET).order(ByteOrder.LITTLE_ENDIAN));
             h.putInt(READ_VERSION_OFFSET, TableDescriptor.READ_VERSION);
             h.putInt(WRITE_VERSION_OFFSET, TableDescriptor.WRITE_VERSION);
@@ -196,7 +219,7 @@ final class Table
             h.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
             h.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(h, TableDescriptor.MAGIC));
 
-            // Everything but the magic first, forced, then the magic: a torn creation reads as "not initialised".
+            // Everything but the magic first, forced, then the magic: a torn header reads as "not initialised".
             final ByteBuffer body = h.byteBuffer().duplicate().clear().position(MAGIC_OFFSET + 8);
             writeFully(channel, body, MAGIC_OFFSET + 8);
             channel.force(true);
@@ -204,13 +227,75 @@ final class Table
                 .putLong(0, TableDescriptor.MAGIC);
             writeFully(channel, magic, MAGIC_OFFSET);
             channel.force(true);
-            Storage.syncDirectory(file.getParent());
-
-            return open(file, channel, false);
         }
         catch (final IOException | RuntimeException ex)
         {
-            closeQuietly(channel);
+            Files.deleteIfExists(tmp);
+            throw ex;
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        Storage.syncDirectory(file.getParent());
+        return open(file, false);
+    }
+
+    /**
+     * Length of a table file.
+     */
+    static long fileLength(final TableParams params, final long capacity)
+    {
+        final int slotLength = SlotDescriptor.slotLength(params.maxKeyLength, params.maxValueLength, params.expiry);
+        return TableDescriptor.fileLength(TableDescriptor.headerLength(slotLength), slotLength, capacity);
+    }
+
+    /**
+     * Temporary name of a table file while it is allocated and its header written.
+     */
+    static Path preparedPath(final Path tableFile)
+    {
+        return tableFile.resolveSibling(tableFile.getFileName() + TableDescriptor.PREPARED_SUFFIX);
+    }
+
+    /**
+     * Create a sparse file of the given length after checking that the file system has room for all of it.
+     */
+    static void createSparse(final Path file, final long length) throws IOException
+    {
+        final long usable = Files.getFileStore(file.getParent()).getUsableSpace();
+        if (usable < length)
+        {
+            throw new IOException("No space left on device: " + length + " bytes needed for " + file.getFileName() +
+                ", " + usable + " usable");
+        }
+        Files.deleteIfExists(file);
+        try (FileChannel channel = FileChannel.open(
+            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            channel.write(ByteBuffer.allocate(1), length - 1);
+        }
+    }
+
+    /**
+     * Create a file of the given length filled with zeros written through the file system, so that its blocks
+     * are allocated (unlike a sparse file). Deletes the file and rethrows if the disk is full.
+     */
+    static void preallocate(final Path file, final long length) throws IOException
+    {
+        Files.deleteIfExists(file);
+        try (FileChannel channel = FileChannel.open(
+            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            long position = 0;
+            while (position < length)
+            {
+                zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                position += channel.write(zeros, position);
+            }
+            channel.force(true);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(file);
             throw ex;
         }
     }

@@ -94,6 +94,8 @@ final class TableDescriptor
     /** Format version this code writes. */
     static final int WRITE_VERSION = 1;
     static final int PAGE_SIZE = 4096;
+    /** Suffix of a table file being allocated; such files are deleted when a store is opened. */
+    static final String PREPARED_SUFFIX = ".prep";
 
     static final int HASH_ALGORITHM_XXH3 = 1;
     static final int FLAG_SET_MODE = 1;
