@@ -346,7 +346,7 @@ final class Opener
         int dropped = 0;
         int duplicates = 0;
         long cursor = null == source ? 0 : current.migrationCursor();
-        if (!clean)
+        if (!clean || builder.salvage)
         {
             // Step 5: roll back torn in-place updates from the undo areas.
             undone += current.restoreUndo() >= 0 ? 1 : 0;
