@@ -86,7 +86,8 @@ final class InspectCommand implements Callable<Integer>
             .add("store", info.directory)
             .add("in use", info.lockedByAnotherProcess ?
                 "yes: locked by another process; figures may be changing" : "no")
-            .add("shutdown", info.cleanShutdown() ? "clean" :
+            .add("shutdown", info.cleanShutdown() ? "clean" : info.lockedByAnotherProcess ?
+                "marked open (by the process using it)" :
                 "unclean: recovery runs on the next writable open (`cubby recover`)")
             .add("format", "version " + table.readVersion + " (read " + table.readVersion + ", write " +
                 table.writeVersion + ")")
