@@ -930,7 +930,12 @@ public final class Cubby implements AutoCloseable
             {
                 continue;
             }
-            old.verifyChecksum(i);
+            if (!old.slotIntact(i))
+            {
+                throw new CorruptStoreException("slot " + i + " of " + old.file.getFileName() + " fails its checksum " +
+                    "and cannot be migrated; writes are refused until it is repaired: reopen with salvage(true) " +
+                    "(`cubby recover --salvage`) to drop it");
+            }
             if (old.isExpired(i, now))
             {
                 old.setEntryCount(old.entryCount() - 1);
@@ -2027,8 +2032,9 @@ public final class Cubby implements AutoCloseable
         }
 
         /**
-         * On recovery, drop slots that fail their checksum even when the log cannot restore them, instead of
-         * refusing to open. Each dropped slot is counted in the recovery report. Default false.
+         * On open, scan every slot (even after a clean shutdown) and drop slots that fail their checksum even when
+         * the log cannot restore them, instead of refusing to open. Each dropped slot is counted in the recovery
+         * report. Default false.
          */
         public Builder salvage(final boolean salvage)
         {

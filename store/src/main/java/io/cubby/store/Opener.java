@@ -308,7 +308,30 @@ final class Opener
         final boolean clean = isClean(current, source);
 
         // Step 4: read the log, stopping at its first invalid record.
-        Wal wal = Files.exists(walFile) ? Wal.open(walFile, params.seed) : null;
+        Wal wal = null;
+        String logProblem = null;
+        if (Files.exists(walFile))
+        {
+            try
+            {
+                wal = Wal.open(walFile, params.seed);
+            }
+            catch (final CorruptStoreException ex)
+            {
+                // A log is only needed to redo changes after an unclean shutdown.
+                if (!clean && !builder.salvage)
+                {
+                    throw new CorruptStoreException(ex.getMessage() + "; the store was not closed cleanly, so " +
+                        "changes since its last checkpoint may be lost without it. Open with salvage(true) " +
+                        "(`cubby recover --salvage`) to continue with a new log", ex);
+                }
+                logProblem = "log replaced: " + ex.getMessage();
+            }
+        }
+        else
+        {
+            logProblem = "log missing, created";
+        }
         if (null == wal)
         {
             wal = Wal.create(walFile, logSize(builder), params.seed, 1);
@@ -346,7 +369,7 @@ final class Opener
         int dropped = 0;
         int duplicates = 0;
         long cursor = null == source ? 0 : current.migrationCursor();
-        if (!clean)
+        if (!clean || builder.salvage)
         {
             // Step 5: roll back torn in-place updates from the undo areas.
             undone += current.restoreUndo() >= 0 ? 1 : 0;
@@ -407,9 +430,10 @@ final class Opener
                 (builder.logSize > 0 || wal.capacity < wantedLogSize) ?
                 Wal.create(directory.resolve(WalDescriptor.FILE_NAME), wantedLogSize, params.seed,
                     wal.nextSequence()) : null;
-            final boolean didWork = !clean || operations.size() > 0 || null != read.tailProblem;
+            final boolean didWork = !clean || operations.size() > 0 || null != read.tailProblem ||
+                null != logProblem;
             final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
-                read.tailProblem, read.discardedBytes, undone, restoredFromLog, dropped, duplicates,
+                null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, undone, restoredFromLog, dropped, duplicates,
                 !clean && null != source, cursor, deleted, elapsedMillis(start));
             cubby.finishOpen(report, didWork, replacement);
             if (report.didWork())

@@ -69,7 +69,8 @@ public final class RecoveryReport
      */
     public boolean didWork()
     {
-        return !cleanShutdown || operationsReplayed > 0 || tornUpdatesRolledBack > 0 || corruptSlotsDropped > 0 ||
+        return !cleanShutdown || null != logTailProblem || operationsReplayed > 0 || tornUpdatesRolledBack > 0 ||
+            corruptSlotsDropped > 0 ||
             corruptSlotsRestoredFromLog > 0 || duplicatesResolved > 0 || rehashResumed || !filesDeleted.isEmpty();
     }
 
