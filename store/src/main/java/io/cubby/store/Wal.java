@@ -70,8 +70,9 @@ final class Wal
     private final FileChannel channel;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
-    private final ByteBuffer crcView;
     private final CRC32C crc = new CRC32C();
+    /** Heap copy of the record being checksummed; grows to the longest record seen. */
+    private byte[] crcScratch = new byte[256];
     private final Object syncLock = new Object();
 
     private int salt;
@@ -95,7 +96,6 @@ final class Wal
         this.storeSeed = storeSeed;
         this.mapping = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, capacity);
         this.buffer = new UnsafeBuffer(mapping);
-        this.crcView = mapping.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -370,13 +370,21 @@ final class Wal
         return HEADER_LENGTH;
     }
 
+    /**
+     * CRC32C of a record, computed over a heap copy: the CRC32C intrinsic reading the mapping directly would crash
+     * the JVM with SIGBUS if another process truncated the log, whereas the copy (an {@code Unsafe} access) turns
+     * that fault into an {@link InternalError} the store reports.
+     */
     private int recordChecksum(final int position, final int length)
     {
+        if (crcScratch.length < length)
+        {
+            crcScratch = new byte[Math.max(length, crcScratch.length * 2)];
+        }
+        buffer.getBytes(position, crcScratch, 0, length);
         crc.reset();
-        crcView.limit(position + CHECKSUM_OFFSET).position(position);
-        crc.update(crcView);
-        crcView.limit(position + length).position(position + SEQUENCE_OFFSET);
-        crc.update(crcView);
+        crc.update(crcScratch, 0, CHECKSUM_OFFSET);
+        crc.update(crcScratch, SEQUENCE_OFFSET, length - SEQUENCE_OFFSET);
         return (int)crc.getValue();
     }
 
