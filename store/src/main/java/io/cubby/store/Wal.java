@@ -67,6 +67,7 @@ final class Wal
     final Path file;
     final long capacity;
     private final long storeSeed;
+    private final Object fileKey;
     private final FileChannel channel;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
@@ -91,6 +92,7 @@ final class Wal
         throws IOException
     {
         this.file = file;
+        this.fileKey = Storage.fileKey(file);
         this.channel = channel;
         this.capacity = capacity;
         this.storeSeed = storeSeed;
@@ -649,6 +651,14 @@ final class Wal
     }
 
     // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * @return null while the file is as mapped, else what another process did to it.
+     */
+    String changedFile()
+    {
+        return Storage.changedFile(file, fileKey, capacity);
+    }
 
     UnsafeBuffer buffer()
     {
