@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  * they hold an unclean shutdown with logged records to replay: a table with entries, tombstones and in-place
  * updates; a store in the middle of a rehash (two table files); a store with expiry fields. The input then
  * overwrites bytes at chosen offsets of a table header (with its undo area), a slot array, the log header or the
- * log records, may truncate a file, and drives a sequence of operations. The store is opened read-only
+ * log records, may truncate or delete a file, and drives a sequence of operations. The store is opened read-only
  * ({@code get}, {@code containsKey}, {@code forEach}, iteration, {@code verify}), then writable (recovery and a mix
  * of writes, reads, {@code compact}, {@code checkpoint}, {@code verify}), closed and reopened. A
  * {@code CubbyException} caused by anything but an I/O error is also a finding: it hides an unexpected exception
@@ -197,14 +197,22 @@ class FuzzStoreFilesTest
             }
             write(dir.resolve(region.file), offset, bytes);
         }
-        if (data.consumeInt(0, 7) == 0)
+        switch (data.consumeInt(0, 15))
         {
-            final String file = scenario.files.get(data.consumeInt(0, scenario.files.size() - 1));
-            final long size = Files.size(dir.resolve(file));
-            try (FileChannel channel = FileChannel.open(dir.resolve(file), StandardOpenOption.WRITE))
+            case 0:
             {
-                channel.truncate(data.consumeLong(0, size - 1));
+                final Path file = dir.resolve(scenario.files.get(data.consumeInt(0, scenario.files.size() - 1)));
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
+                {
+                    channel.truncate(data.consumeLong(0, channel.size() - 1));
+                }
+                break;
             }
+            case 1:
+                Files.delete(dir.resolve(scenario.files.get(data.consumeInt(0, scenario.files.size() - 1))));
+                break;
+            default:
+                break;
         }
     }
 
