@@ -106,8 +106,8 @@ public class LincheckStoreTest
     void stressShort()
     {
         new StressOptions()
-            .iterations(5)
-            .invocationsPerIteration(50)
+            .iterations(4)
+            .invocationsPerIteration(40)
             .threads(2)
             .actorsPerThread(4)
             .actorsBefore(2)
@@ -119,7 +119,7 @@ public class LincheckStoreTest
     @Test
     void modelCheckingShort()
     {
-        modelChecking().iterations(4).invocationsPerIteration(30).check(LincheckStoreTest.class);
+        modelChecking().iterations(3).invocationsPerIteration(20).check(LincheckStoreTest.class);
     }
 
     @Test
