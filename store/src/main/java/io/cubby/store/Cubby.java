@@ -1937,14 +1937,14 @@ public final class Cubby implements AutoCloseable
         final long stamp = lock.writeLock();
         try
         {
-            if (checkpoint)
-            {
-                checkpointLocked();
-            }
             if (null != replacementLog)
             {
+                // The replacement has already taken the log's name: checkpoint into it, not into the old log.
                 wal.close();
                 wal = replacementLog;
+            }
+            if (checkpoint || null != replacementLog)
+            {
                 checkpointLocked();
             }
             current.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
