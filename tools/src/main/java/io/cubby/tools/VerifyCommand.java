@@ -50,14 +50,17 @@ final class VerifyCommand implements Callable<Integer>
         }
         final List<String> problems = new ArrayList<>(report.problems);
         long problemCount = report.problemCount;
-        if (null == info.log && Files.exists(store.path.resolve("wal.log")))
+        final boolean logUnreadable = null == info.log && Files.exists(store.path.resolve("wal.log"));
+        if (logUnreadable && !clean)
         {
+            // after an unclean shutdown the log holds changes the tables may lack
             problems.add("log: " + info.logProblem);
             problemCount++;
         }
         else if (null == info.log)
         {
-            err.println("cubby verify: warning: " + info.logProblem + "; the next writable open creates a new one");
+            err.println("cubby verify: warning: log: " + info.logProblem + "; the store was closed cleanly, so " +
+                "the next writable open replaces it");
         }
         else if (null != info.log.tailProblem)
         {
@@ -112,8 +115,9 @@ final class VerifyCommand implements Callable<Integer>
         }
         if (problemCount > report.problemCount)
         {
-            err.println("cubby verify: the log of " + store.path + " is unreadable; read-only commands work, but " +
-                "opening for writing fails until it is restored");
+            err.println("cubby verify: the log of " + store.path + " is unreadable and the store was not closed " +
+                "cleanly; opening for writing fails, or with `cubby recover --salvage` continues with a new log, " +
+                "losing changes only the log held");
         }
         return 0 == problemCount ? ExitCode.OK : ExitCode.CORRUPT;
     }
