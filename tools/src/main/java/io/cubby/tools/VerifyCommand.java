@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -92,7 +93,7 @@ final class VerifyCommand implements Callable<Integer>
                 .add("entries", Text.count(report.entriesCounted))
                 .add("tombstones", Text.count(report.tombstonesCounted))
                 .add("slots scanned", Text.count(report.slotsScanned))
-                .add("probe length", String.format(java.util.Locale.ROOT, "mean %.2f, max %d",
+                .add("probe length", String.format(Locale.ROOT, "mean %.2f, max %d",
                     report.meanProbeLength, report.maxProbeLength))
                 .add("shutdown", clean ? "clean" : "unclean, not recovered")
                 .add("log", null == info.log ? "unreadable: " + info.logProblem :
