@@ -208,6 +208,20 @@ public final class Cubby implements AutoCloseable
         final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
         final int dstOffset)
     {
+        try
+        {
+            return readOptimistically(key, keyOffset, keyLength, dst, dstOffset);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
+    }
+
+    private int readOptimistically(
+        final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
         final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
         for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
         {
@@ -611,6 +625,10 @@ public final class Cubby implements AutoCloseable
                     now);
             }
             result = op == OP_PUT_IF_ABSENT ? MISSING : previousLength;
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
         }
         finally
         {
@@ -1049,6 +1067,7 @@ public final class Cubby implements AutoCloseable
      */
     private void checkpointLocked()
     {
+        checkFilesUnchanged();
         final long sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
             null == source ? 0 : source.generation, cursor);
         final int position = wal.lastRecordPosition();
@@ -1099,6 +1118,7 @@ public final class Cubby implements AutoCloseable
             boolean forced = false;
             try
             {
+                checkFilesUnchanged();
                 table.force();
                 if (null != old)
                 {
@@ -1138,6 +1158,10 @@ public final class Cubby implements AutoCloseable
             ensureWritable();
             checkpointLocked();
         }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
         finally
         {
             lock.unlockWrite(stamp);
@@ -1173,6 +1197,10 @@ public final class Cubby implements AutoCloseable
             finishMigrationLocked();
             beginRehash(capacityFor(Math.max(1, current.entryCount()), load));
         }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
         finally
         {
             lock.unlockWrite(stamp);
@@ -1201,6 +1229,10 @@ public final class Cubby implements AutoCloseable
                     checkpointLocked();
                     return;
                 }
+            }
+            catch (final InternalError ex)
+            {
+                throw mappedFault(ex);
             }
             finally
             {
@@ -1234,6 +1266,10 @@ public final class Cubby implements AutoCloseable
                     return;
                 }
                 migrate(MIGRATION_CHUNK);
+            }
+            catch (final InternalError ex)
+            {
+                throw mappedFault(ex);
             }
             finally
             {
@@ -1314,6 +1350,10 @@ public final class Cubby implements AutoCloseable
             {
                 visitTable(source, cursor, source.capacity, current, visitor);
             }
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
         }
         finally
         {
@@ -1470,6 +1510,10 @@ public final class Cubby implements AutoCloseable
                     }
                 }
             }
+            catch (final InternalError ex)
+            {
+                throw mappedFault(ex);
+            }
             finally
             {
                 lock.unlockRead(stamp);
@@ -1528,6 +1572,10 @@ public final class Cubby implements AutoCloseable
         {
             ensureOpen();
             return Verifier.verify(current, source, cursor);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
         }
         finally
         {
@@ -1631,6 +1679,10 @@ public final class Cubby implements AutoCloseable
                     throw new StoreIOException("closing " + directory + " failed; the next open recovers: " +
                         ex.getMessage(), ex);
                 }
+                catch (final InternalError ex)
+                {
+                    throw mappedFault(ex);
+                }
             }
         }
         finally
@@ -1685,6 +1737,58 @@ public final class Cubby implements AutoCloseable
     public String toString()
     {
         return "Cubby[" + directory + "]";
+    }
+
+    // ================================================================ files changed by other processes
+
+    /**
+     * What other processes did to the mapped files: empty while every file is as mapped.
+     */
+    private String changedFiles()
+    {
+        final List<String> changes = new ArrayList<>(3);
+        for (final String change : new String[]{ current.changedFile(),
+            null == source ? null : source.changedFile(), null == wal ? null : wal.changedFile() })
+        {
+            if (null != change)
+            {
+                changes.add(change);
+            }
+        }
+        return String.join("; ", changes);
+    }
+
+    /**
+     * Refuse to checkpoint into files that another process truncated, replaced or deleted: writes since the open
+     * went to the mapped originals, and moving the log start would lose them.
+     */
+    private void checkFilesUnchanged()
+    {
+        final String changes = changedFiles();
+        if (!changes.isEmpty())
+        {
+            throw new StoreIOException("store " + directory + ": " + changes + "; nothing was checkpointed. Close " +
+                "the store and find out what changed its files before opening it again");
+        }
+    }
+
+    /**
+     * Translate a fault on a mapped page, the one place where this is done. Touching a page that another process
+     * truncated away (or that the disk cannot read) raises SIGBUS, which the JVM turns into an
+     * {@link InternalError} for the {@code Unsafe} access. In compiled code the JVM may raise it a little later
+     * than the access, so an error caught here can come from the operation before; other errors are rethrown.
+     */
+    private StoreIOException mappedFault(final InternalError error)
+    {
+        final String message = error.getMessage();
+        if (null == message || !message.contains("unsafe memory access"))
+        {
+            throw error;
+        }
+        final String changes = changedFiles();
+        return new StoreIOException("store " + directory + ": a mapped page could not be accessed (" +
+            (changes.isEmpty() ? "no file changed size: the disk may have failed" : changes) +
+            "); close the store", error);
     }
 
     // ================================================================ argument checks

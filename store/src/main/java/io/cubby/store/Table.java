@@ -81,6 +81,7 @@ final class Table
     final boolean expiry;
     final long maxFill;
 
+    private final Object fileKey;
     private final long mask;
     private final int probingCode;
     private final LongHashFunction hashFunction;
@@ -103,6 +104,7 @@ final class Table
         final TableHeader h) throws IOException
     {
         this.file = file;
+        this.fileKey = Storage.fileKey(file);
         this.channel = channel;
         this.readOnly = readOnly;
         this.params = h.params;
@@ -932,6 +934,14 @@ final class Table
     long fileLength()
     {
         return TableDescriptor.fileLength(headerLength, slotLength, capacity);
+    }
+
+    /**
+     * @return null while the file is as mapped, else what another process did to it.
+     */
+    String changedFile()
+    {
+        return Storage.changedFile(file, fileKey, fileLength());
     }
 
     void close()

@@ -67,11 +67,13 @@ final class Wal
     final Path file;
     final long capacity;
     private final long storeSeed;
+    private final Object fileKey;
     private final FileChannel channel;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
-    private final ByteBuffer crcView;
     private final CRC32C crc = new CRC32C();
+    /** Heap copy of the record being checksummed; grows to the longest record seen. */
+    private byte[] crcScratch = new byte[256];
     private final Object syncLock = new Object();
 
     private int salt;
@@ -90,12 +92,12 @@ final class Wal
         throws IOException
     {
         this.file = file;
+        this.fileKey = Storage.fileKey(file);
         this.channel = channel;
         this.capacity = capacity;
         this.storeSeed = storeSeed;
         this.mapping = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, capacity);
         this.buffer = new UnsafeBuffer(mapping);
-        this.crcView = mapping.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -370,13 +372,21 @@ final class Wal
         return HEADER_LENGTH;
     }
 
+    /**
+     * CRC32C of a record, computed over a heap copy: the CRC32C intrinsic reading the mapping directly would crash
+     * the JVM with SIGBUS if another process truncated the log, whereas the copy (an {@code Unsafe} access) turns
+     * that fault into an {@link InternalError} the store reports.
+     */
     private int recordChecksum(final int position, final int length)
     {
+        if (crcScratch.length < length)
+        {
+            crcScratch = new byte[Math.max(length, crcScratch.length * 2)];
+        }
+        buffer.getBytes(position, crcScratch, 0, length);
         crc.reset();
-        crcView.limit(position + CHECKSUM_OFFSET).position(position);
-        crc.update(crcView);
-        crcView.limit(position + length).position(position + SEQUENCE_OFFSET);
-        crc.update(crcView);
+        crc.update(crcScratch, 0, CHECKSUM_OFFSET);
+        crc.update(crcScratch, SEQUENCE_OFFSET, length - SEQUENCE_OFFSET);
         return (int)crc.getValue();
     }
 
@@ -641,6 +651,14 @@ final class Wal
     }
 
     // ---------------------------------------------------------------- lifecycle
+
+    /**
+     * @return null while the file is as mapped, else what another process did to it.
+     */
+    String changedFile()
+    {
+        return Storage.changedFile(file, fileKey, capacity);
+    }
 
     UnsafeBuffer buffer()
     {

@@ -1,0 +1,180 @@
+package io.cubby.store;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import static io.cubby.store.StoreTestSupport.bytes;
+import static io.cubby.store.StoreTestSupport.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The crash harness: a child JVM ({@link CrashChild}) runs random operations and journals each one before
+ * (intent) and after (ack) it returns; the parent kills it with SIGKILL at a random moment — often during a
+ * rehash or compaction, since its tables start tiny and migrate one slot per write — then reopens the store and
+ * checks that every acknowledged operation is present, the one in flight either applied or not, nothing else
+ * appears, and the store verifies clean. The next round continues on the same store.
+ */
+class CrashRecoveryTest
+{
+    @Test
+    void shouldKeepEveryAcknowledgedOperationAcrossKillsInSyncMode(@TempDir final Path tmp) throws Exception
+    {
+        campaign(tmp, Durability.SYNC, 14, 1);
+    }
+
+    @Test
+    void shouldKeepEveryCompletedOperationAcrossKillsInNoneMode(@TempDir final Path tmp) throws Exception
+    {
+        campaign(tmp, Durability.NONE, 6, 2);
+    }
+
+    @Test
+    @Tag("slow")
+    void longCampaignOfTwoHundredKills(@TempDir final Path tmp) throws Exception
+    {
+        campaign(tmp.resolve("sync"), Durability.SYNC, 120, 3);
+        campaign(tmp.resolve("async"), Durability.ASYNC, 40, 4);
+        campaign(tmp.resolve("none"), Durability.NONE, 40, 5);
+    }
+
+    private static void campaign(final Path tmp, final Durability durability, final int kills, final long seed)
+        throws Exception
+    {
+        Files.createDirectories(tmp);
+        final Path dir = tmp.resolve("store");
+        final Path journal = tmp.resolve("journal.txt");
+        Files.createFile(journal);
+        final SplittableRandom random = new SplittableRandom(seed);
+        final Map<String, String> model = new HashMap<>();
+        for (int round = 0; round < kills; round++)
+        {
+            final Process child = ChildJvm.builder(CrashChild.class, dir.toString(), Long.toString(seed * 1000 + round),
+                journal.toString(), durability.name()).start();
+            final BufferedReader output = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            final String first = output.readLine();
+            if (!"ready".equals(first))
+            {
+                child.destroyForcibly();
+                fail("child did not start (round " + round + "): " + first + "\n" + drain(output));
+            }
+            Thread.sleep(50 + random.nextInt(400));
+            child.destroyForcibly();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
+            checkAfterKill(dir, journal, model, "round " + round + " (" + durability + ")");
+        }
+    }
+
+    private static String drain(final BufferedReader reader) throws Exception
+    {
+        final StringBuilder text = new StringBuilder();
+        for (String line = reader.readLine(); null != line; line = reader.readLine())
+        {
+            text.append(line).append('\n');
+        }
+        return text.toString();
+    }
+
+    /**
+     * Apply the journal to the model; check the store; record the outcome of the operation in flight so the
+     * journal stays an exact history for the next round.
+     */
+    private static void checkAfterKill(
+        final Path dir, final Path journal, final Map<String, String> model, final String context) throws Exception
+    {
+        final List<String> lines = Files.readAllLines(journal, StandardCharsets.US_ASCII);
+        String[] pending = null;
+        int consumed = 0;
+        for (final String line : lines)
+        {
+            consumed++;
+            if (line.isEmpty() || line.startsWith("#"))
+            {
+                continue;
+            }
+            final String[] parts = line.split(" ");
+            if ("I".equals(parts[0]))
+            {
+                pending = parts;
+            }
+            else if ("A".equals(parts[0]))
+            {
+                apply(model, parts);
+                pending = null;
+            }
+        }
+        assertEquals(lines.size(), consumed);
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            final VerifyReport report = store.verify();
+            assertTrue(report.isOk(), context + ": verify " + report.problems + "; " + store.recoveryReport());
+            final Set<String> present = new HashSet<>();
+            store.forEach((k, ko, kl, v, vo, vl) -> present.add(k.getStringWithoutLengthAscii(ko, kl)));
+            final String pendingKey = null == pending ? null : pending[2];
+            for (final String key : present)
+            {
+                assertTrue(model.containsKey(key) || key.equals(pendingKey),
+                    context + ": key " + key + " present but never acknowledged; " + store.recoveryReport());
+            }
+            for (final Map.Entry<String, String> entry : model.entrySet())
+            {
+                final String actual = text(store.get(bytes(entry.getKey())));
+                if (!entry.getKey().equals(pendingKey))
+                {
+                    assertEquals(entry.getValue(), actual, context + ": acknowledged value of " + entry.getKey() +
+                        "; " + store.recoveryReport());
+                }
+            }
+            String resolution = "# none in flight";
+            if (null != pending)
+            {
+                final String actual = text(store.get(bytes(pending[2])));
+                final boolean applied = "R".equals(pending[1]) ? null == actual : pending[3].equals(actual);
+                final String before = model.get(pending[2]);
+                assertTrue(applied || (null == before ? null == actual : before.equals(actual)),
+                    context + ": in-flight " + String.join(" ", pending) + " left " + actual + " (before: " + before +
+                    ")");
+                if (applied)
+                {
+                    apply(model, pending);
+                    resolution = "A" + String.join(" ", pending).substring(1);
+                }
+                else
+                {
+                    resolution = "# in-flight operation not applied";
+                }
+            }
+            assertEquals(model.size(), store.size(), context + ": size");
+            Files.writeString(journal, resolution + "\n", StandardOpenOption.APPEND);
+        }
+    }
+
+    private static void apply(final Map<String, String> model, final String[] parts)
+    {
+        if ("P".equals(parts[1]))
+        {
+            model.put(parts[2], parts[3]);
+        }
+        else
+        {
+            model.remove(parts[2]);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+package io.cubby.store;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A full disk: growth (a new, larger table file), compaction (a new table file of the same kind) and log
+ * replacement that meet ENOSPC fail with a {@link StoreIOException} saying so, leave the store readable with
+ * everything acknowledged before, and work again once space is freed. Log appends and in-place writes need no new
+ * blocks (the log and the tables are allocated before they are mapped), so they go on with zero bytes free and
+ * never fault on a mapped page.
+ * <p>
+ * The disk is a 16 MiB tmpfs: the mount point given as {@code -Dcubby.tmpfs=DIR}, or, when running as root, one
+ * that this test mounts and unmounts itself. Elsewhere the tests are skipped with the reason.
+ */
+class FullDiskTest
+{
+    private static final long TMPFS_BYTES = 16L << 20;
+    private static final int MAX_KEY = 16;
+    private static final int MAX_VALUE = 1000;
+    private static final int LOG_SIZE = 1 << 16;
+
+    @TempDir
+    Path tmp;
+
+    private Path disk;
+    private Path mountPoint;
+
+    @BeforeEach
+    void smallFileSystem() throws Exception
+    {
+        final String given = System.getProperty("cubby.tmpfs");
+        if (null != given && !given.isBlank())
+        {
+            final Path path = Paths.get(given);
+            if (!Files.isDirectory(path) || !Files.isWritable(path))
+            {
+                Assumptions.abort("-Dcubby.tmpfs=" + given + " is not a writable directory");
+            }
+            disk = Files.createTempDirectory(path, "full-disk-");
+            return;
+        }
+        final Path point = Files.createDirectories(tmp.resolve("tmpfs"));
+        final String output = run("mount", "-t", "tmpfs", "-o", "size=" + TMPFS_BYTES, "tmpfs", point.toString());
+        if (null != output)
+        {
+            Assumptions.abort("cannot mount a " + (TMPFS_BYTES >> 20) + " MiB tmpfs (needs root; or pass " +
+                "-Dcubby.tmpfs=<mount point of a small tmpfs>): " + output);
+        }
+        mountPoint = point;
+        disk = point;
+    }
+
+    @AfterEach
+    void release()
+    {
+        // Deleted but still mapped files keep their pages until the mappings are collected.
+        System.gc();
+        if (null != mountPoint)
+        {
+            run("umount", "-l", mountPoint.toString());
+        }
+        else if (null != disk)
+        {
+            deleteRecursively(disk);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Durability.class, names = { "NONE", "SYNC" })
+    void growthOnFullDiskFailsCleanlyAndResumesAfterSpaceIsFreed(final Durability durability) throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        try (Cubby store = open(dir, durability, 500))
+        {
+            final Path filler = fillDisk();
+            final long capacity = store.stats().capacity;
+            StoreIOException failure = null;
+            for (int i = 0; null == failure; i++)
+            {
+                assertTrue(i <= capacity, "the table never needed to grow");
+                final byte[] value = value(i);
+                try
+                {
+                    store.put(key(i), value);
+                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value);
+                }
+                catch (final StoreIOException ex)
+                {
+                    failure = ex;
+                }
+            }
+            assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
+            assertTrue(failure.getMessage().contains("still readable"), failure::getMessage);
+            assertEquals(capacity, store.stats().capacity, "no growth happened");
+            assertEquals(Set.of("cubby.lock", "table-0000000000000001.cubby", "wal.log"), fileNames(dir),
+                "the half-written table file was deleted");
+
+            assertAllReadable(store, acknowledged);
+            assertTrue(store.verify().isOk());
+            assertThrows(StoreIOException.class, () -> store.put(key(100_000), value(1)), "still full");
+            assertAllReadable(store, acknowledged);
+
+            Files.delete(filler);
+            final int from = acknowledged.size();
+            for (int i = from; i < from + 600; i++)
+            {
+                store.put(key(i), value(i));
+                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+            }
+            assertTrue(store.stats().capacity > capacity, "the table grew once space was freed");
+            assertTrue(store.verify().isOk());
+        }
+        try (Cubby store = Cubby.builder(dir).logSize(LOG_SIZE).open())
+        {
+            assertEquals(acknowledged.size(), store.size());
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
+    @Test
+    void compactionOnFullDiskFailsCleanlyAndWorksAfterSpaceIsFreed() throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        try (Cubby store = open(dir, Durability.SYNC, 500))
+        {
+            for (int i = 0; i < 400; i++)
+            {
+                store.put(key(i), value(i));
+                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+            }
+            for (int i = 0; i < 400; i += 4)
+            {
+                store.remove(key(i));
+                acknowledged.remove(new String(key(i), StandardCharsets.UTF_8));
+            }
+            final long tombstones = store.stats().tombstones;
+            assertTrue(tombstones > 0);
+            final Path filler = fillDisk();
+
+            final StoreIOException failure = assertThrows(StoreIOException.class, store::compact);
+            assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
+            assertEquals(tombstones, store.stats().tombstones, "nothing was compacted");
+            assertEquals(Set.of("cubby.lock", "table-0000000000000001.cubby", "wal.log"), fileNames(dir));
+            assertAllReadable(store, acknowledged);
+            assertTrue(store.verify().isOk());
+
+            Files.delete(filler);
+            store.compact();
+            assertEquals(0, store.stats().tombstones);
+            assertAllReadable(store, acknowledged);
+            assertTrue(store.verify().isOk());
+        }
+        try (Cubby store = Cubby.builder(dir).logSize(LOG_SIZE).open())
+        {
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
+    @Test
+    void logAppendsAndInPlaceWritesNeedNoSpaceAndANewLogDoes() throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        final Path filler;
+        try (Cubby store = open(dir, Durability.SYNC, 500))
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                store.put(key(i), value(i));
+                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+            }
+            filler = fillDisk();
+            // about 1 KiB per record: the 64 KiB log wraps and is checkpointed dozens of times, all on a full disk
+            for (int round = 0; round < 10; round++)
+            {
+                for (int i = 0; i < 300; i += 2)
+                {
+                    final byte[] value = value(i + round * 7);
+                    store.put(key(i), value);
+                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value);
+                }
+            }
+            assertTrue(store.verify().isOk());
+            assertAllReadable(store, acknowledged);
+        }
+
+        // A larger log must be allocated first: refused with the reason, the store is unchanged.
+        final StoreIOException failure = assertThrows(StoreIOException.class,
+            () -> Cubby.builder(dir).logSize(4L << 20).open());
+        assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
+        try (Cubby store = Cubby.builder(dir).logSize(LOG_SIZE).durability(Durability.SYNC).open())
+        {
+            assertAllReadable(store, acknowledged);
+            store.put(key(0), value(0));
+            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(0));
+        }
+
+        Files.delete(filler);
+        try (Cubby store = Cubby.builder(dir).logSize(4L << 20).durability(Durability.SYNC).open())
+        {
+            assertEquals(4L << 20, store.stats().logCapacity);
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
+    @Test
+    void creatingAStoreOnAFullDiskLeavesNothingBehind() throws IOException
+    {
+        final Path filler = fillDisk();
+        final Path dir = disk.resolve("store");
+        final StoreIOException failure = assertThrows(StoreIOException.class, () -> open(dir, Durability.NONE, 500));
+        assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
+        final Set<String> left = fileNames(dir);
+        assertTrue(left.stream().noneMatch(name -> name.endsWith(".cubby") || name.endsWith(".prep")),
+            () -> "left behind: " + left);
+
+        Files.delete(filler);
+        try (Cubby store = open(dir, Durability.NONE, 500))
+        {
+            store.put(key(1), value(1));
+            assertArrayEquals(value(1), store.get(key(1)));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static Cubby open(final Path dir, final Durability durability, final long expectedEntries)
+    {
+        return Cubby.builder(dir).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE).expectedEntries(expectedEntries)
+            .durability(durability).logSize(LOG_SIZE).open();
+    }
+
+    /**
+     * Write a file until the file system refuses more.
+     *
+     * @return the file, to delete to free the space.
+     */
+    private Path fillDisk() throws IOException
+    {
+        final Path filler = disk.resolve("filler");
+        final byte[] chunk = new byte[1 << 20];
+        Arrays.fill(chunk, (byte)0x5A);
+        try (OutputStream out = Files.newOutputStream(filler))
+        {
+            for (int size = chunk.length; size > 0; size /= 2)
+            {
+                try
+                {
+                    while (true)
+                    {
+                        out.write(chunk, 0, size);
+                        out.flush();
+                    }
+                }
+                catch (final IOException full)
+                {
+                    // now try smaller pieces
+                }
+            }
+        }
+        catch (final IOException ignore)
+        {
+            // closing may fail to write the last bytes; the disk is full either way
+        }
+        assertNotNull(Files.getFileStore(disk));
+        assertTrue(Files.getFileStore(disk).getUsableSpace() < 8192, "the disk is full");
+        return filler;
+    }
+
+    private static void assertAllReadable(final Cubby store, final Map<String, byte[]> acknowledged)
+    {
+        for (final Map.Entry<String, byte[]> entry : acknowledged.entrySet())
+        {
+            assertArrayEquals(entry.getValue(), store.get(entry.getKey().getBytes(StandardCharsets.UTF_8)),
+                entry.getKey());
+        }
+    }
+
+    private static Set<String> fileNames(final Path dir) throws IOException
+    {
+        if (!Files.exists(dir))
+        {
+            return Set.of();
+        }
+        try (Stream<Path> files = Files.list(dir))
+        {
+            return files.map(f -> f.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    private static byte[] key(final int i)
+    {
+        return ("key-" + i).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] value(final int i)
+    {
+        final byte[] value = new byte[MAX_VALUE - (i % 50)];
+        Arrays.fill(value, (byte)i);
+        return value;
+    }
+
+    /**
+     * @return null on success, else the command's output and exit code.
+     */
+    private static String run(final String... command)
+    {
+        try
+        {
+            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!process.waitFor(30, TimeUnit.SECONDS))
+            {
+                process.destroyForcibly();
+                return String.join(" ", command) + " did not finish";
+            }
+            return 0 == process.exitValue() ? null :
+                String.join(" ", command) + " exited with " + process.exitValue() + ": " + output;
+        }
+        catch (final IOException ex)
+        {
+            return String.join(" ", command) + ": " + ex.getMessage();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return String.join(" ", command) + " interrupted";
+        }
+    }
+
+    private static void deleteRecursively(final Path root)
+    {
+        if (!Files.exists(root))
+        {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(root))
+        {
+            files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.cubby.store;
+
+import net.openhft.hashing.LongHashFunction;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Hash flooding: an attacker who learns one store's seed can craft keys that all land in the same home slot of
+ * that store and turn every lookup into a scan of one long probe chain. Each store draws its own random seed at
+ * creation (kept in the table header and used by XXH3 for every key), so the same keys spread out in any other
+ * store.
+ */
+class HashFloodingTest
+{
+    private static final int COLLIDING_KEYS = 64;
+    private static final long EXPECTED_ENTRIES = 2_000;
+    private static final int KEY_LENGTH = 12;
+
+    @ParameterizedTest
+    @EnumSource(value = Probing.class, names = { "LINEAR", "QUADRATIC" })
+    void keysCraftedAgainstOneSeedChainThereButSpreadInAnotherStore(
+        final Probing probing, @TempDir final Path tmp)
+    {
+        final Path victim = tmp.resolve("victim");
+        final Path other = tmp.resolve("other");
+        try (Cubby a = open(victim, probing); Cubby b = open(other, probing))
+        {
+            final StoreInfo.TableInfo tableA = Cubby.inspect(victim).currentTable();
+            final StoreInfo.TableInfo tableB = Cubby.inspect(other).currentTable();
+            assertNotEquals(tableA.hashSeed, tableB.hashSeed, "every store draws its own seed");
+            assertEquals(tableA.capacity, tableB.capacity);
+            final long mask = tableA.capacity - 1;
+
+            final List<byte[]> keys = craftCollidingKeys(tableA.hashSeed, mask);
+            final LongHashFunction hashB = LongHashFunction.xx3(tableB.hashSeed);
+            final Set<Long> homesInB = new HashSet<>();
+            for (final byte[] key : keys)
+            {
+                a.put(key, key);
+                b.put(key, key);
+                homesInB.add(hashB.hashBytes(key) & mask);
+            }
+
+            final VerifyReport flooded = a.verify();
+            final VerifyReport spread = b.verify();
+            assertTrue(flooded.isOk(), flooded::toString);
+            assertTrue(spread.isOk(), spread::toString);
+
+            // In the store whose seed they were crafted for, the keys form one chain: the i-th key inserted needs
+            // i probes, so the longest probe is the number of keys and the mean half of it.
+            assertEquals(COLLIDING_KEYS, flooded.maxProbeLength, flooded::toString);
+            assertEquals((COLLIDING_KEYS + 1) / 2.0, flooded.meanProbeLength, 1e-9, flooded::toString);
+
+            // Under another seed they behave like random keys: 64 keys in 4096 slots share a home slot only by
+            // rare chance (about 0.5 pairs expected), and nearly all are found at their first probe.
+            assertTrue(homesInB.size() >= COLLIDING_KEYS - 4, () -> "distinct home slots in the other store: " +
+                homesInB.size() + " of " + COLLIDING_KEYS);
+            assertTrue(spread.meanProbeLength < 1.2, spread::toString);
+            assertTrue(spread.maxProbeLength <= 4, spread::toString);
+
+            for (final byte[] key : keys)
+            {
+                assertArrayEquals(key, a.get(key));
+                assertArrayEquals(key, b.get(key));
+            }
+        }
+    }
+
+    private static Cubby open(final Path dir, final Probing probing)
+    {
+        return Cubby.builder(dir).maxKeySize(KEY_LENGTH).maxValueSize(KEY_LENGTH).probing(probing)
+            .expectedEntries(EXPECTED_ENTRIES).open();
+    }
+
+    /**
+     * Random keys whose hash under the victim's seed has the same home slot, as an attacker knowing the seed (or
+     * probing timings) would find them: hash random keys and keep those landing on the first key's home slot.
+     */
+    private static List<byte[]> craftCollidingKeys(final long seed, final long mask)
+    {
+        final LongHashFunction hash = LongHashFunction.xx3(seed);
+        final Random random = new Random(42);
+        final List<byte[]> keys = new ArrayList<>();
+        long target = -1;
+        while (keys.size() < COLLIDING_KEYS)
+        {
+            final byte[] key = new byte[KEY_LENGTH];
+            random.nextBytes(key);
+            final long home = hash.hashBytes(key) & mask;
+            if (target < 0)
+            {
+                target = home;
+            }
+            if (home == target)
+            {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+}
