@@ -223,7 +223,7 @@ class GoldenFilesCompatibilityTest
     }
 
     @Test
-    void truncatedLogKeepsTablesReadableButRefusesRecovery(@TempDir final Path tmp) throws IOException
+    void truncatedLogKeepsTablesReadableButRecoveryNeedsSalvage(@TempDir final Path tmp) throws IOException
     {
         final Path dir = copy(corrupt(GoldenFiles.TRUNCATED_LOG), tmp.resolve("s"));
         final StoreInfo info = Cubby.inspect(dir);
@@ -234,6 +234,11 @@ class GoldenFilesCompatibilityTest
             assertEquals(GoldenFiles.store(GoldenFiles.UNCLEAN_ASYNC).readOnlyContents(), contents(store));
         }
         assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertNotNull(store.recoveryReport().logTailProblem);
+            assertEquals(GoldenFiles.store(GoldenFiles.UNCLEAN_ASYNC).readOnlyContents(), contents(store));
+        }
     }
 
     @Test

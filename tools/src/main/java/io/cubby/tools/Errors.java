@@ -1,6 +1,7 @@
 package io.cubby.tools;
 
 import io.cubby.store.CorruptStoreException;
+import io.cubby.store.CubbyException;
 import io.cubby.store.EntryTooLargeException;
 import io.cubby.store.IncompatibleStoreException;
 import io.cubby.store.NotAStoreException;
@@ -91,7 +92,7 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         {
             text = "I/O error: " + failure.getMessage();
         }
-        else if (failure instanceof io.cubby.store.CubbyException || failure instanceof InputException ||
+        else if (failure instanceof CubbyException || failure instanceof InputException ||
             failure instanceof IllegalArgumentException)
         {
             text = failure.getMessage();

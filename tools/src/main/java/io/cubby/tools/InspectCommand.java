@@ -58,9 +58,13 @@ final class InspectCommand implements Callable<Integer>
     private static StoreInfo.TableInfo source(final StoreInfo info)
     {
         final long generation = info.currentTable().sourceGeneration;
+        if (0 == generation)
+        {
+            return null;
+        }
         for (final StoreInfo.TableInfo table : info.tables)
         {
-            if (0 != generation && table.generation == generation)
+            if (table.generation == generation)
             {
                 return table;
             }

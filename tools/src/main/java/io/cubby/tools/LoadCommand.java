@@ -21,6 +21,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
@@ -164,8 +165,7 @@ final class LoadCommand implements Callable<Integer>
     {
         if (set)
         {
-            if (null != entry.value() && 0 != entry.value().length && !java.util.Arrays.equals(entry.key(),
-                entry.value()))
+            if (null != entry.value() && 0 != entry.value().length && !Arrays.equals(entry.key(), entry.value()))
             {
                 throw new InputException("the store is a set: a line may have no value (or the key itself)");
             }

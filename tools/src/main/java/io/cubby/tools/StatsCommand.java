@@ -9,6 +9,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 /**
@@ -90,7 +91,7 @@ final class StatsCommand implements Callable<Integer>
         }
         out.println();
         out.printf("Probe lengths of the %s live entries in the current table (mean %.2f, max %d):%n",
-            Text.count(sum(probes)), report.meanProbeLength, report.maxProbeLength);
+            Text.count(Arrays.stream(probes).sum()), report.meanProbeLength, report.maxProbeLength);
         Bars.chart(out, labels, counts);
 
         final double[] regions = report.regionOccupancy;
@@ -136,15 +137,5 @@ final class StatsCommand implements Callable<Integer>
             .field("problemCount", report.problemCount)
             .endObject()
             .toString();
-    }
-
-    private static long sum(final long[] values)
-    {
-        long total = 0;
-        for (final long value : values)
-        {
-            total += value;
-        }
-        return total;
     }
 }

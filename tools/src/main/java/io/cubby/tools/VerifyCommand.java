@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -50,14 +51,17 @@ final class VerifyCommand implements Callable<Integer>
         }
         final List<String> problems = new ArrayList<>(report.problems);
         long problemCount = report.problemCount;
-        if (null == info.log && Files.exists(store.path.resolve("wal.log")))
+        final boolean logUnreadable = null == info.log && Files.exists(store.path.resolve("wal.log"));
+        if (logUnreadable && !clean)
         {
+            // after an unclean shutdown the log holds changes the tables may lack
             problems.add("log: " + info.logProblem);
             problemCount++;
         }
         else if (null == info.log)
         {
-            err.println("cubby verify: warning: " + info.logProblem + "; the next writable open creates a new one");
+            err.println("cubby verify: warning: log: " + info.logProblem + "; the store was closed cleanly, so " +
+                "the next writable open replaces it");
         }
         else if (null != info.log.tailProblem)
         {
@@ -89,7 +93,7 @@ final class VerifyCommand implements Callable<Integer>
                 .add("entries", Text.count(report.entriesCounted))
                 .add("tombstones", Text.count(report.tombstonesCounted))
                 .add("slots scanned", Text.count(report.slotsScanned))
-                .add("probe length", String.format(java.util.Locale.ROOT, "mean %.2f, max %d",
+                .add("probe length", String.format(Locale.ROOT, "mean %.2f, max %d",
                     report.meanProbeLength, report.maxProbeLength))
                 .add("shutdown", clean ? "clean" : "unclean, not recovered")
                 .add("log", null == info.log ? "unreadable: " + info.logProblem :
@@ -112,8 +116,9 @@ final class VerifyCommand implements Callable<Integer>
         }
         if (problemCount > report.problemCount)
         {
-            err.println("cubby verify: the log of " + store.path + " is unreadable; read-only commands work, but " +
-                "opening for writing fails until it is restored");
+            err.println("cubby verify: the log of " + store.path + " is unreadable and the store was not closed " +
+                "cleanly; opening for writing fails, or with `cubby recover --salvage` continues with a new log, " +
+                "losing changes only the log held");
         }
         return 0 == problemCount ? ExitCode.OK : ExitCode.CORRUPT;
     }

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -53,12 +54,8 @@ class BadInputTest
     {
         final Path path = null == sample ? tmp.resolve("missing") : Cli.corrupt(sample, tmp);
         final Map<String, ByteBuffer> before = Files.isDirectory(path) ? Cli.snapshot(path) : Map.of();
-        final Object[] args = new Object[command.length + 1];
-        args[0] = command[0];
-        args[1] = path;
-        System.arraycopy(command, 1, args, 2, command.length - 1);
 
-        final Cli.Result result = Cli.run(args).assertOneLineError(command[0]).assertExit(exitCode);
+        final Cli.Result result = Cli.runOn(path, command).assertOneLineError(command[0]).assertExit(exitCode);
 
         assertTrue(result.err().contains(message), result::toString);
         assertEquals("", result.out());
@@ -87,7 +84,7 @@ class BadInputTest
     {
         final int[] codes = { ExitCode.OK, ExitCode.ERROR, ExitCode.USAGE, ExitCode.CORRUPT, ExitCode.LOCKED,
             ExitCode.NOT_A_STORE, ExitCode.NOT_FOUND, ExitCode.INCOMPATIBLE, ExitCode.BAD_INPUT };
-        assertEquals(codes.length, java.util.Arrays.stream(codes).distinct().count());
+        assertEquals(codes.length, Arrays.stream(codes).distinct().count());
         assertEquals(codes.length, ExitCode.descriptions().size());
     }
 }

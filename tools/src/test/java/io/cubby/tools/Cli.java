@@ -77,6 +77,20 @@ final class Cli
         return new Result(exitCode, out.toString(), err.toString());
     }
 
+    /**
+     * @param store   the store directory, passed right after the command name.
+     * @param command the command name and its other arguments.
+     * @return the result.
+     */
+    static Result runOn(final Path store, final String... command)
+    {
+        final Object[] args = new Object[command.length + 1];
+        args[0] = command[0];
+        args[1] = store;
+        System.arraycopy(command, 1, args, 2, command.length - 1);
+        return run(args);
+    }
+
     static Path testdata()
     {
         final String configured = System.getProperty("cubby.testdata");

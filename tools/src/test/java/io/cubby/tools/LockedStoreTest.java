@@ -41,7 +41,7 @@ class LockedStoreTest
             final Map<String, ByteBuffer> whileHeld = Cli.snapshot(store);
             for (final String[] command : LOCKING_COMMANDS)
             {
-                final Cli.Result result = Cli.run(args(command, store)).assertOneLineError(command[0])
+                final Cli.Result result = Cli.runOn(store, command).assertOneLineError(command[0])
                     .assertExit(ExitCode.LOCKED);
                 assertTrue(result.err().contains("is locked by another process (pid " + holder.pid() + ")"),
                     result::toString);
@@ -74,22 +74,13 @@ class LockedStoreTest
         {
             for (final String[] command : LOCKING_COMMANDS)
             {
-                final Cli.Result result = Cli.run(args(command, store)).assertOneLineError(command[0])
+                final Cli.Result result = Cli.runOn(store, command).assertOneLineError(command[0])
                     .assertExit(ExitCode.LOCKED);
                 assertTrue(result.err().contains("is already open in this process"), result::toString);
             }
             assertTrue(Cli.run("inspect", store).assertExit(ExitCode.OK).out().contains("\nin use      yes"));
             assertEquals(267, open.size());
         }
-    }
-
-    private static Object[] args(final String[] command, final Path store)
-    {
-        final Object[] args = new Object[command.length + 1];
-        args[0] = command[0];
-        args[1] = store;
-        System.arraycopy(command, 1, args, 2, command.length - 1);
-        return args;
     }
 
     private static Process startHolder(final Path store) throws Exception

@@ -65,16 +65,31 @@ class RecoverCommandTest
     }
 
     @Test
-    void refusesAnUnreadableLogAndChangesNothing()
+    void refusesAnUnreadableLogAfterAnUncleanShutdownAndChangesNothing()
     {
         final Path store = Cli.corrupt(GoldenFiles.TRUNCATED_LOG, tmp);
         final Map<String, ByteBuffer> before = Cli.snapshot(store);
 
-        final Cli.Result result = Cli.run("recover", "--salvage", store).assertOneLineError("recover")
+        final Cli.Result result = Cli.run("recover", store).assertOneLineError("recover")
             .assertExit(ExitCode.CORRUPT);
 
         assertTrue(result.err().contains("wal.log is 32776 bytes but its header says 65536"), result::toString);
+        assertTrue(result.err().contains("`cubby recover --salvage`"), result::toString);
         assertEquals(before, Cli.snapshot(store));
+    }
+
+    @Test
+    void salvageReplacesAnUnreadableLog()
+    {
+        final Path store = Cli.corrupt(GoldenFiles.TRUNCATED_LOG, tmp);
+
+        final Cli.Result result = Cli.run("recover", "--salvage", store).assertExit(ExitCode.OK);
+
+        assertTrue(result.out().contains("\nlog tail                  damaged, 0 bytes discarded: log replaced: "),
+            result::toString);
+        assertEquals(GoldenFiles.store(GoldenFiles.UNCLEAN_ASYNC).readOnlyContents(),
+            Cli.entries(Cli.run("dump", store).assertExit(ExitCode.OK)));
+        Cli.run("verify", store).assertExit(ExitCode.OK);
     }
 
     @Test

@@ -81,7 +81,7 @@ class VerifyCommandTest
 
         assertTrue(result.out().contains("problem: log: wal.log is 32776 bytes but its header says 65536"),
             result::toString);
-        assertTrue(result.err().contains("opening for writing fails until it is restored"), result::toString);
+        assertTrue(result.err().contains("`cubby recover --salvage` continues with a new log"), result::toString);
     }
 
     @Test
