@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 
 /**
@@ -79,10 +78,6 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         else if (failure instanceof AccessDeniedException)
         {
             text = "permission denied: " + ((AccessDeniedException)failure).getFile();
-        }
-        else if (failure instanceof FileSystemException)
-        {
-            text = "I/O error: " + failure.getMessage();
         }
         else if (failure instanceof UncheckedIOException && null != failure.getCause())
         {
