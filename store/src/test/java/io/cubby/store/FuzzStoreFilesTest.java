@@ -56,7 +56,9 @@ import java.util.stream.Stream;
  * A crashing input is written to {@code store/src/test/resources/io/cubby/store/FuzzStoreFilesTestInputs/
  * fuzzStoreFiles/crash-*}; fix the library, then move the input to
  * {@code store/src/test/resources/fuzz/FuzzStoreFilesTestInputs/fuzzStoreFiles/} so it runs in every build. The
- * corpus grown while fuzzing is kept in {@code store/.cifuzz-corpus/} and reused by the next campaign.
+ * corpus grown while fuzzing is kept in {@code store/.cifuzz-corpus/} and reused by the next campaign. Jazzer
+ * attaches its agent at run time and needs no JVM flag on JDK 17 (newer JDKs warn unless given
+ * {@code -XX:+EnableDynamicAgentLoading}).
  */
 class FuzzStoreFilesTest
 {
