@@ -1927,7 +1927,7 @@ public final class Cubby implements AutoCloseable
     /**
      * Called by the opener once replay is done: checkpoint if anything was recovered, mark tables open.
      */
-    void finishOpen(final RecoveryReport report, final boolean checkpoint, final Wal replacementLog)
+    void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
     {
         this.recoveryReport = report;
         if (readOnly)
@@ -1937,14 +1937,24 @@ public final class Cubby implements AutoCloseable
         final long stamp = lock.writeLock();
         try
         {
-            if (null != replacementLog)
+            if (checkpoint)
             {
-                // The replacement has already taken the log's name: checkpoint into it, not into the old log.
-                wal.close();
-                wal = replacementLog;
+                checkpointLocked();
             }
-            if (checkpoint || null != replacementLog)
+            if (newLogSize > 0)
             {
+                final Wal replacement;
+                try
+                {
+                    replacement = Wal.create(directory.resolve(WalDescriptor.FILE_NAME), newLogSize, params.seed,
+                        wal.nextSequence());
+                }
+                catch (final IOException ex)
+                {
+                    throw new StoreIOException("cannot resize the log of " + directory + ": " + ex, ex);
+                }
+                wal.close();
+                wal = replacement;
                 checkpointLocked();
             }
             current.setOpenState(TableDescriptor.OPEN_STATE_OPEN);

@@ -79,7 +79,7 @@ final class Inspector
                     byType.merge(WalRecordDescriptor.typeName(type), 1, Integer::sum),
                     newest.maxKeySize, newest.maxValueSize, true);
                 log = new StoreInfo.LogInfo(walFile.getFileName().toString(), Files.size(walFile), wal.capacity,
-                    read.nextSequence - read.records, read.records, read.endPosition - WalDescriptor.HEADER_LENGTH,
+                    read.nextSequence - read.records, read.records, wal.usedBytes(),
                     read.tailProblem, byType);
             }
             catch (final IOException ex)

@@ -176,7 +176,7 @@ final class Opener
             throw ex;
         }
         final Cubby cubby = Cubby.create(builder, params, lock, table, null, 0, wal);
-        cubby.finishOpen(new RecoveryReport(true, 0, 0, null, 0, 0, 0, 0, 0, false, 0, List.of(), 0), true, null);
+        cubby.finishOpen(new RecoveryReport(true, 0, 0, null, 0, 0, 0, 0, 0, false, 0, List.of(), 0), true, 0);
         return cubby;
     }
 
@@ -261,7 +261,7 @@ final class Opener
                     null == source ? 0 : current.migrationCursor(), null);
                 cubby.finishOpen(new RecoveryReport(clean, 0, 0, clean ? null :
                     "not recovered: opened read-only after an unclean shutdown", 0, 0, 0, 0, 0, false, 0, deleted,
-                    elapsedMillis(start)), false, null);
+                    elapsedMillis(start)), false, 0);
                 return cubby;
             }
             return recover(builder, lock, params, current, source, deleted, start);
@@ -426,16 +426,14 @@ final class Opener
             }
             // Step 10: checkpoint, which forces the tables and starts a new log generation.
             final long wantedLogSize = logSize(builder);
-            final Wal replacement = wal.capacity != wantedLogSize &&
-                (builder.logSize > 0 || wal.capacity < wantedLogSize) ?
-                Wal.create(directory.resolve(WalDescriptor.FILE_NAME), wantedLogSize, params.seed,
-                    wal.nextSequence()) : null;
+            final long newLogSize = wal.capacity != wantedLogSize &&
+                (builder.logSize > 0 || wal.capacity < wantedLogSize) ? wantedLogSize : 0;
             final boolean didWork = !clean || operations.size() > 0 || null != read.tailProblem ||
                 null != logProblem;
             final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
                 null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, undone, restoredFromLog, dropped, duplicates,
                 !clean && null != source, cursor, deleted, elapsedMillis(start));
-            cubby.finishOpen(report, didWork, replacement);
+            cubby.finishOpen(report, didWork, newLogSize);
             if (report.didWork())
             {
                 Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + directory + ": " + report);

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ModelBasedTest
 {
-    private static final int SEQUENCES = 4;
+    private static final int SEQUENCES = 3;
     private static final int OPERATIONS = 600;
     private static final int KEY_SPACE = 300;
 
@@ -151,7 +151,7 @@ class ModelBasedTest
                     }
                     assertEquals(model, iterated, context + " entries()");
                 }
-                else if (op < 93)
+                else if (op < 90)
                 {
                     store.close();
                     store = open(dir, probing, durability, maxKey, maxValue, expiry, migrationStep);

@@ -6,7 +6,7 @@ import io.cubby.store.Durability;
 import io.cubby.store.StoreInfo;
 import io.cubby.store.VerifyReport;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -25,7 +25,7 @@ final class Demo
     /**
      * @return 0 when every entry read back matched, 1 otherwise.
      */
-    static int run(final Path directory, final int entries, final PrintStream out)
+    static int run(final Path directory, final int entries, final PrintWriter out)
     {
         final long startWrite = System.nanoTime();
         try (Cubby store = Cubby.builder(directory)

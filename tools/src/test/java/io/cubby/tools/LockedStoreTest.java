@@ -1,0 +1,103 @@
+package io.cubby.tools;
+
+import io.cubby.store.Cubby;
+import io.cubby.store.GoldenFiles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A store held open for writing by another process: every command but inspect says so and exits with 4, and
+ * none of them changes a byte of it.
+ */
+class LockedStoreTest
+{
+    private static final String[][] LOCKING_COMMANDS = {
+        { "stats" }, { "verify" }, { "dump" }, { "get", "key-0002" }, { "put", "k", "v" }, { "remove", "key-0002" },
+        { "compact" }, { "recover" }, { "load", "/dev/null" } };
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aStoreOpenInAnotherProcessIsReportedAsLocked() throws Exception
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+        final Process holder = startHolder(store);
+        try
+        {
+            final Map<String, ByteBuffer> whileHeld = Cli.snapshot(store);
+            for (final String[] command : LOCKING_COMMANDS)
+            {
+                final Cli.Result result = Cli.runOn(store, command).assertOneLineError(command[0])
+                    .assertExit(ExitCode.LOCKED);
+                assertTrue(result.err().contains("is locked by another process (pid " + holder.pid() + ")"),
+                    result::toString);
+                assertTrue(result.err().contains("`cubby inspect` works meanwhile"), result::toString);
+                assertEquals("", result.out());
+            }
+            assertEquals(whileHeld, Cli.snapshot(store), "no command changed the store");
+
+            final Cli.Result inspect = Cli.run("inspect", store).assertExit(ExitCode.OK);
+            assertTrue(inspect.out().contains("\nin use      yes: locked by another process"), inspect::toString);
+            assertTrue(inspect.out().contains("\nshutdown    marked open (by the process using it)\n"),
+                inspect::toString);
+            assertEquals(Boolean.TRUE, Cli.json(Cli.run("inspect", "--format", "json", store).out()).get("inUse"));
+        }
+        finally
+        {
+            holder.getOutputStream().close();
+            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
+        }
+        assertEquals(0, holder.exitValue());
+        Cli.run("verify", store).assertExit(ExitCode.OK);
+        assertEquals(GoldenFiles.store(GoldenFiles.SMALL).contents(), Cli.entries(Cli.run("dump", store)));
+    }
+
+    @Test
+    void aStoreOpenInThisProcessIsReportedAsLocked()
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+        try (Cubby open = Cubby.builder(store).open())
+        {
+            for (final String[] command : LOCKING_COMMANDS)
+            {
+                final Cli.Result result = Cli.runOn(store, command).assertOneLineError(command[0])
+                    .assertExit(ExitCode.LOCKED);
+                assertTrue(result.err().contains("is already open in this process"), result::toString);
+            }
+            assertTrue(Cli.run("inspect", store).assertExit(ExitCode.OK).out().contains("\nin use      yes"));
+            assertEquals(267, open.size());
+        }
+    }
+
+    private static Process startHolder(final Path store) throws Exception
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+        command.add("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
+        command.add("-cp");
+        command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        command.add(LockHolder.class.getName());
+        command.add(store.toString());
+        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+            StandardCharsets.UTF_8));
+        final String line = out.readLine();
+        assertEquals("locked 267", line, "lock holder did not start");
+        return process;
+    }
+}
