@@ -40,10 +40,11 @@ import java.util.stream.Stream;
  * updates; a store in the middle of a rehash (two table files); a store with expiry fields. The input then
  * overwrites bytes at chosen offsets of a table header (with its undo area), a slot array, the log header or the
  * log records, may truncate or delete a file, and drives a sequence of operations. The store is opened read-only
- * ({@code get}, {@code containsKey}, {@code forEach}, iteration, {@code verify}), then writable (recovery and a mix
- * of writes, reads, {@code compact}, {@code checkpoint}, {@code verify}), closed and reopened. A
- * {@code CubbyException} caused by anything but an I/O error is also a finding: it hides an unexpected exception
- * (closing wraps failures).
+ * ({@code get}, {@code containsKey}, {@code forEach}, iteration, {@code verify}), then writable (recovery, at times
+ * into a log of another size, and a mix of writes, reads, {@code compact}, {@code checkpoint}, {@code verify}),
+ * closed and reopened. A {@code CubbyException} caused by anything but an I/O error is also a finding: it hides an
+ * unexpected exception (closing wraps failures). An input that damages nothing must pass every phase without any
+ * exception, and verify clean once recovered.
  * <p>
  * <b>Regression mode</b> (every build): the inputs under {@code src/test/resources/fuzz/FuzzStoreFilesTestInputs}
  * run as ordinary test cases (the build copies them next to this class, where Jazzer looks for them).
@@ -55,7 +56,9 @@ import java.util.stream.Stream;
  * A crashing input is written to {@code store/src/test/resources/io/cubby/store/FuzzStoreFilesTestInputs/
  * fuzzStoreFiles/crash-*}; fix the library, then move the input to
  * {@code store/src/test/resources/fuzz/FuzzStoreFilesTestInputs/fuzzStoreFiles/} so it runs in every build. The
- * corpus grown while fuzzing is kept in {@code store/.cifuzz-corpus/} and reused by the next campaign.
+ * corpus grown while fuzzing is kept in {@code store/.cifuzz-corpus/} and reused by the next campaign. Jazzer
+ * attaches its agent at run time and needs no JVM flag on JDK 17 (newer JDKs warn unless given
+ * {@code -XX:+EnableDynamicAgentLoading}).
  */
 class FuzzStoreFilesTest
 {
@@ -73,6 +76,8 @@ class FuzzStoreFilesTest
     private static Path root;
     private static List<Scenario> scenarios;
     private static long executions;
+    /** Set for an input that damages nothing: then every phase must succeed and verify clean. */
+    private static volatile boolean undamaged;
     private static ExecutorService watchdog;
     private static volatile Thread inputThread;
 
@@ -116,11 +121,13 @@ class FuzzStoreFilesTest
         try
         {
             scenario.copyTo(dir);
-            mutate(data, scenario, dir);
+            undamaged = !mutate(data, scenario, dir);
+            // a different log size makes recovery switch to a new log
+            final int logSize = data.consumeBoolean() ? 2 * LOG_SIZE : LOG_SIZE;
             final byte[] operations = data.consumeRemainingAsBytes();
 
             readOnlyPhase(dir, operations);
-            writablePhase(dir, operations);
+            writablePhase(dir, operations, logSize);
             reopenPhase(dir);
         }
         finally
@@ -171,10 +178,14 @@ class FuzzStoreFilesTest
 
     // ------------------------------------------------------------------------------------------------ mutation
 
-    private static void mutate(final FuzzedDataProvider data, final Scenario scenario, final Path dir)
+    /**
+     * @return whether any file was changed.
+     */
+    private static boolean mutate(final FuzzedDataProvider data, final Scenario scenario, final Path dir)
         throws IOException
     {
         final int mutations = data.consumeInt(0, MAX_MUTATIONS);
+        boolean changed = mutations > 0;
         for (int m = 0; m < mutations; m++)
         {
             final Region region = scenario.regions.get(data.consumeInt(0, scenario.regions.size() - 1));
@@ -206,14 +217,17 @@ class FuzzStoreFilesTest
                 {
                     channel.truncate(data.consumeLong(0, channel.size() - 1));
                 }
+                changed = true;
                 break;
             }
             case 1:
                 Files.delete(dir.resolve(scenario.files.get(data.consumeInt(0, scenario.files.size() - 1))));
+                changed = true;
                 break;
             default:
                 break;
         }
+        return changed;
     }
 
     private static byte[] xorByte(final Path file, final long offset, final byte mask) throws IOException
@@ -265,9 +279,9 @@ class FuzzStoreFilesTest
         }
     }
 
-    private static void writablePhase(final Path dir, final byte[] operations)
+    private static void writablePhase(final Path dir, final byte[] operations, final int logSize)
     {
-        final Cubby store = open(Cubby.builder(dir).migrationStep(1).logSize(LOG_SIZE));
+        final Cubby store = open(Cubby.builder(dir).migrationStep(1).logSize(logSize));
         if (null == store)
         {
             return;
@@ -345,7 +359,15 @@ class FuzzStoreFilesTest
     {
         attempt(store::size);
         attempt(store::stats);
-        attempt(store::verify);
+        attempt(() ->
+        {
+            final VerifyReport report = store.verify();
+            if (undamaged && !store.isReadOnly() && !report.isOk())
+            {
+                throw new AssertionError("undamaged store fails verify after recovery: " + report + " " +
+                    report.problems);
+            }
+        });
         attempt(() -> store.forEach((k, ko, kl, v, vo, vl) ->
         {
             // touch every byte handed out
@@ -415,6 +437,10 @@ class FuzzStoreFilesTest
      */
     private static void checkDocumented(final CubbyException ex)
     {
+        if (undamaged)
+        {
+            throw new AssertionError("an undamaged store (a copy taken while it was open) failed: " + ex, ex);
+        }
         for (Throwable cause = ex.getCause(); null != cause; cause = cause.getCause())
         {
             if (!(cause instanceof CubbyException || cause instanceof IOException ||

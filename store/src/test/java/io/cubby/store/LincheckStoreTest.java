@@ -29,8 +29,10 @@ import java.util.stream.Stream;
  * operations run while entries move from the old table to the new one, and their writes finish that rehash or start
  * the next one.
  * <p>
- * The default build runs a short stress test; {@code mvn -Pslow -pl store verify -Dtest=LincheckStoreTest} adds a
- * longer one.
+ * The default build runs a short stress test and a short model-checking run;
+ * {@code mvn -Pslow -pl store verify -Dtest=LincheckStoreTest} adds longer ones. On JDK 17 Lincheck needs no extra
+ * JVM flags: it attaches its agent at run time (newer JDKs print a warning unless given
+ * {@code -XX:+EnableDynamicAgentLoading}).
  */
 @Param(name = "key", gen = IntGen.class, conf = "0:5")
 @Param(name = "value", gen = IntGen.class, conf = "0:3")
