@@ -1340,15 +1340,28 @@ public final class Cubby implements AutoCloseable
      */
     public void forEach(final EntryVisitor visitor)
     {
+        forEach(visitor, null);
+    }
+
+    /**
+     * Visit every entry of a consistent snapshot, handing entries that fail their checksum to a handler instead
+     * of stopping. Writers wait until the visit ends; readers do not.
+     *
+     * @param visitor   receives each intact entry; must not write to this store.
+     * @param onCorrupt receives each corrupt entry, which is then skipped; null to throw
+     *                  {@link CorruptStoreException} at the first one (what {@link #forEach(EntryVisitor)} does).
+     */
+    public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
+    {
         Objects.requireNonNull(visitor, "visitor");
         final long stamp = lock.readLock();
         try
         {
             ensureOpen();
-            visitTable(current, 0, current.capacity, null, visitor);
+            visitTable(current, 0, current.capacity, null, visitor, onCorrupt);
             if (null != source)
             {
-                visitTable(source, cursor, source.capacity, current, visitor);
+                visitTable(source, cursor, source.capacity, current, visitor, onCorrupt);
             }
         }
         catch (final InternalError ex)
@@ -1362,7 +1375,12 @@ public final class Cubby implements AutoCloseable
     }
 
     private void visitTable(
-        final Table table, final long from, final long to, final Table shadowing, final EntryVisitor visitor)
+        final Table table,
+        final long from,
+        final long to,
+        final Table shadowing,
+        final EntryVisitor visitor,
+        final CorruptEntryHandler onCorrupt)
     {
         final long now = table.expiry ? System.currentTimeMillis() : 0;
         for (long i = from; i < to; i++)
@@ -1371,10 +1389,29 @@ public final class Cubby implements AutoCloseable
             {
                 continue;
             }
-            final int keyLength = table.keyLength(i);
-            final int valueLength = params.setMode ? keyLength : table.valueLength(i);
             final UnsafeBuffer window = table.window(i);
             final int keyOffset = table.keyOffsetInWindow(i);
+            final int keyLength;
+            final int valueLength;
+            try
+            {
+                keyLength = table.keyLength(i);
+                valueLength = params.setMode ? keyLength : table.valueLength(i);
+                if (verifyChecksumsOnRead)
+                {
+                    table.verifyChecksum(i);
+                }
+            }
+            catch (final CorruptStoreException ex)
+            {
+                if (null == onCorrupt)
+                {
+                    throw ex;
+                }
+                final int rawKeyLength = window.getInt(table.slotOffset(i) + SlotDescriptor.KEY_LENGTH_OFFSET);
+                onCorrupt.onCorrupt(window, keyOffset, Math.max(0, Math.min(table.maxKeyLength, rawKeyLength)), ex);
+                continue;
+            }
             if (null != shadowing &&
                 shadowing.find(table.slotHash(i), window, keyOffset, keyLength) >= 0)
             {
@@ -1495,7 +1532,7 @@ public final class Cubby implements AutoCloseable
                     final byte[] value = new byte[vl];
                     v.getBytes(vo, value);
                     buffered.add(Map.entry(key, value));
-                });
+                }, null);
                 index = end;
                 if (end == t.capacity)
                 {

@@ -33,8 +33,10 @@ final class StoreLock implements AutoCloseable
         FileChannel channel = null;
         try
         {
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+            // A shared lock needs only read access, so read-only stores work on read-only media.
+            channel = shared && Files.exists(file) ?
+                FileChannel.open(file, StandardOpenOption.READ) :
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             final FileLock lock;
             try
             {
@@ -86,7 +88,7 @@ final class StoreLock implements AutoCloseable
         {
             return false;
         }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
         {
             final FileLock lock = channel.tryLock(0, Long.MAX_VALUE, true);
             if (null == lock)

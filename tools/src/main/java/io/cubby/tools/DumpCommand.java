@@ -60,21 +60,15 @@ final class DumpCommand implements Callable<Integer>
                 final String problem = check(cubby, k, v);
                 if (null != problem)
                 {
-                    counts[1]++;
-                    if (!skipCorrupt)
-                    {
-                        throw new CorruptStoreException(problem + "; stopped after " + counts[0] + " entries " +
-                            "(--skip-corrupt leaves out corrupt entries)");
-                    }
-                    err.println("cubby dump: skipped: " + problem);
+                    skipOrStop(err, problem, counts);
                     return;
                 }
-                EntryJson.write(json.reset(), k, set ? null : v, encoding);
-                out.append(json.text()).append('\n');
-                if (++counts[0] % CHECK_OUTPUT_EVERY == 0 && out.checkError())
-                {
-                    throw new OutputClosedException();
-                }
+                emit(out, json, k, set ? null : v, counts);
+            }, (key, keyOffset, keyLength, problem) ->
+            {
+                final byte[] k = new byte[keyLength];
+                key.getBytes(keyOffset, k);
+                skipOrStop(err, "key " + describe(k) + ": " + problem.getMessage(), counts);
             });
         }
         out.flush();
@@ -87,8 +81,30 @@ final class DumpCommand implements Callable<Integer>
         return ExitCode.OK;
     }
 
+    private void emit(final PrintWriter out, final JsonWriter json, final byte[] k, final byte[] v, final long[] counts)
+    {
+        EntryJson.write(json.reset(), k, v, encoding);
+        out.append(json.text()).append('\n');
+        if (++counts[0] % CHECK_OUTPUT_EVERY == 0 && out.checkError())
+        {
+            throw new OutputClosedException();
+        }
+    }
+
+    private void skipOrStop(final PrintWriter err, final String problem, final long[] counts)
+    {
+        counts[1]++;
+        if (!skipCorrupt)
+        {
+            throw new CorruptStoreException(problem + "; stopped after " + counts[0] + " entries " +
+                "(--skip-corrupt leaves out corrupt entries)");
+        }
+        err.println("cubby dump: skipped: " + problem);
+    }
+
     /**
-     * Iteration does not check slot checksums; a lookup through the key does, and also proves the key reachable.
+     * Iteration checks slot checksums (failures reach the handler); a lookup through the key also proves the key
+     * reachable from its home slot and the value the one stored.
      *
      * @return null if the entry reads back intact, else what is wrong with it.
      */
