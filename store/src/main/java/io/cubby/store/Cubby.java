@@ -54,7 +54,7 @@ public final class Cubby implements AutoCloseable
     private static final int MIGRATION_CHUNK = 4096;
     private static final int EVICTION_SAMPLE = 16;
     /** Tables up to this size are allocated when a rehash starts; larger ones ahead of time in the background. */
-    private static final long SYNC_ALLOCATION_BYTES = 32L << 20;
+    private static final long SYNC_ALLOCATION_BYTES = 1L << 20;
 
     private final Path directory;
     private final TableParams params;
@@ -1006,12 +1006,14 @@ public final class Cubby implements AutoCloseable
                 lock.unlockWrite(stamp);
                 return;
             }
+            boolean retired = false;
             stamp = lock.writeLock();
             try
             {
                 if (!closed && source == old && current == target)
                 {
-                    completeRehashLocked(true);
+                    completeRehashLocked(true, false);
+                    retired = true;
                 }
             }
             catch (final RuntimeException ex)
@@ -1022,6 +1024,11 @@ public final class Cubby implements AutoCloseable
             {
                 lock.unlockWrite(stamp);
             }
+            if (retired)
+            {
+                // Unlinking a large cached file takes a while: not while holding the lock.
+                deleteRetired(old);
+            }
         });
     }
 
@@ -1030,6 +1037,11 @@ public final class Cubby implements AutoCloseable
      * delete the old file.
      */
     private void completeRehashLocked(final boolean currentForced)
+    {
+        completeRehashLocked(currentForced, true);
+    }
+
+    private void completeRehashLocked(final boolean currentForced, final boolean deleteOld)
     {
         final Table old = source;
         if (!currentForced)
@@ -1050,6 +1062,17 @@ public final class Cubby implements AutoCloseable
         source = null;
         cursor = 0;
         retirePending = false;
+        if (deleteOld)
+        {
+            deleteRetired(old);
+        }
+    }
+
+    /**
+     * Delete the file of a table no longer in use. Its mapping stays valid for readers still holding it.
+     */
+    private void deleteRetired(final Table old)
+    {
         try
         {
             old.delete();
@@ -2082,7 +2105,7 @@ public final class Cubby implements AutoCloseable
         boolean createIfMissing = true;
         boolean verifyChecksumsOnRead = true;
         boolean salvage;
-        int migrationStep = 64;
+        int migrationStep = 8;
         boolean expiry;
         long maxEntries;
         boolean recordStats;
@@ -2238,7 +2261,7 @@ public final class Cubby implements AutoCloseable
             return this;
         }
 
-        /** Old-table slots migrated per write during a rehash. Default 64. */
+        /** Old-table slots migrated per write during a rehash. Default 8. */
         public Builder migrationStep(final int slots)
         {
             if (slots < 1)
