@@ -277,12 +277,17 @@ final class Table
     }
 
     /**
-     * Create a file of the given length filled with zeros written through the file system, so that its blocks
-     * are allocated (unlike a sparse file). Deletes the file and rethrows if the disk is full.
+     * Create a file of the given length whose blocks are allocated (unlike a sparse file): with {@code fallocate}
+     * where the system has it (no data written, nothing in the page cache), else by writing zeros. Deletes the
+     * file and throws if the disk is full.
      */
     static void preallocate(final Path file, final long length) throws IOException
     {
         Files.deleteIfExists(file);
+        if (Fallocate.allocate(file, length))
+        {
+            return;
+        }
         try (FileChannel channel = FileChannel.open(
             file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
         {

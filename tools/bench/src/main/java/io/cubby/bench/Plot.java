@@ -62,7 +62,7 @@ public final class Plot
                     (null != params.get("entries") ? " " + shortCount(params.get("entries").toString()) : "") +
                     (null != params.get("valueSize") && !"64".equals(params.get("valueSize")) ?
                     " v" + params.get("valueSize") : "") +
-                    (((Number)result.get("threads")).intValue() > 1 ? " t" + result.get("threads") : "");
+                    (((Number)result.get("threads")).intValue() > 1 ? " t" + ((Number)result.get("threads")).intValue() : "");
                 scores.computeIfAbsent(op, k -> new LinkedHashMap<>()).put(store, opsPerSecond);
                 stores.add(store);
             }

@@ -131,7 +131,9 @@ final class Stores
             this.values = ThreadLocal.withInitial(() -> new UnsafeBuffer(ByteBuffer.allocateDirect(valueSize)));
             this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(ByteBuffer.allocateDirect(valueSize)));
             store = Cubby.builder(dir).maxKeySize(Keys.KEY_SIZE).maxValueSize(valueSize).expectedEntries(entries)
-                .durability(Durability.NONE).open();
+                .durability(Durability.NONE)
+                .preallocate(Boolean.parseBoolean(System.getProperty("cubby.bench.preallocate", "true")))
+                .open();
         }
 
         public void put(final Keys keys, final long index, final byte[] value)
