@@ -75,6 +75,9 @@ public final class Cubby implements AutoCloseable
     private Wal wal;
     private final ThreadLocal<UnsafeBuffer> scratch;
     private ScheduledExecutorService maintenance;
+    /** Allocates table files ahead of growth. Separate from maintenance, whose tasks take the store lock: a writer
+     * holding the lock may wait for an allocation, never for a task that needs the lock. */
+    private ScheduledExecutorService allocator;
 
     private Table current;
     private Table source;
@@ -879,7 +882,7 @@ public final class Cubby implements AutoCloseable
             return;
         }
         final Path file = Table.preparedPath(directory.resolve(TableDescriptor.fileName(generation)));
-        prepareTask = maintenance().submit(() ->
+        prepareTask = allocator().submit(() ->
         {
             try
             {
@@ -1305,16 +1308,30 @@ public final class Cubby implements AutoCloseable
     {
         if (null == maintenance)
         {
-            final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable ->
-            {
-                final Thread thread = new Thread(runnable, "cubby-maintenance-" + directory.getFileName());
-                thread.setDaemon(true);
-                return thread;
-            });
-            executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-            maintenance = executor;
+            maintenance = newExecutor("cubby-maintenance-");
         }
         return maintenance;
+    }
+
+    private ScheduledExecutorService allocator()
+    {
+        if (null == allocator)
+        {
+            allocator = newExecutor("cubby-allocate-");
+        }
+        return allocator;
+    }
+
+    private ScheduledExecutorService newExecutor(final String name)
+    {
+        final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable ->
+        {
+            final Thread thread = new Thread(runnable, name + directory.getFileName());
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        return executor;
     }
 
     // ================================================================ size, iteration, stats
@@ -1748,16 +1765,19 @@ public final class Cubby implements AutoCloseable
         finally
         {
             lock.unlockWrite(stamp);
-            if (null != maintenance)
+            for (final ScheduledExecutorService executor : new ScheduledExecutorService[]{ maintenance, allocator })
             {
-                maintenance.shutdownNow();
-                try
+                if (null != executor)
                 {
-                    maintenance.awaitTermination(10, TimeUnit.SECONDS);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
+                    executor.shutdownNow();
+                    try
+                    {
+                        executor.awaitTermination(10, TimeUnit.SECONDS);
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
                 }
             }
             final Path prepared = preparedFile;
