@@ -87,6 +87,8 @@ public final class Cubby implements AutoCloseable
     private boolean checkpointScheduled;
     private java.util.concurrent.Future<?> prepareTask;
     private volatile Path preparedFile;
+    /** The last allocation ahead of growth failed (full disk): grow synchronously until one succeeds. */
+    private volatile boolean allocationFailed;
     private volatile long preparedGeneration;
     private volatile long preparedCapacity;
     private long checkpoints;
@@ -866,6 +868,7 @@ public final class Cubby implements AutoCloseable
         current = target;
         cursor = 0;
         retirePending = false;
+        allocationFailed = false;
         rehashesStarted++;
         LOGGER.log(System.Logger.Level.DEBUG, () -> "rehash of " + directory + " into " + file.getFileName() +
             " (" + newCapacity + " slots) started");
@@ -877,7 +880,8 @@ public final class Cubby implements AutoCloseable
      */
     private void prepareNextTable(final long generation, final long capacity)
     {
-        if (capacity > TableDescriptor.MAX_CAPACITY || Table.fileLength(params, capacity) <= SYNC_ALLOCATION_BYTES)
+        if (capacity > TableDescriptor.MAX_CAPACITY || Table.fileLength(params, capacity) <= SYNC_ALLOCATION_BYTES ||
+            allocationFailed)
         {
             return;
         }
@@ -893,6 +897,7 @@ public final class Cubby implements AutoCloseable
             }
             catch (final IOException ex)
             {
+                allocationFailed = true;
                 LOGGER.log(System.Logger.Level.WARNING, "cannot allocate " + file + " ahead of growth: " + ex);
             }
         });

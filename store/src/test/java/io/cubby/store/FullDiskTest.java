@@ -154,6 +154,8 @@ class FullDiskTest
         final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
         try (Cubby store = open(dir, Durability.SYNC, 500))
         {
+            // Full before the table is half full, so no table is allocated ahead of growth while space remains.
+            final Path filler = fillDisk();
             for (int i = 0; i < 400; i++)
             {
                 store.put(key(i), value(i));
@@ -166,7 +168,6 @@ class FullDiskTest
             }
             final long tombstones = store.stats().tombstones;
             assertTrue(tombstones > 0);
-            final Path filler = fillDisk();
 
             final StoreIOException failure = assertThrows(StoreIOException.class, store::compact);
             assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
