@@ -608,13 +608,18 @@ public final class Cubby implements AutoCloseable
             }
             sequence = log(removal ? WalRecordDescriptor.TYPE_REMOVE : WalRecordDescriptor.TYPE_PUT,
                 key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
+            CrashPoints.Hook.reached("write.logged");
+            // Every step below leaves a state that recovers to the old or the new value, even with nothing
+            // logged (NONE): the current table shadows the source, so the source copy goes last on insert and
+            // first on remove (FORMAT.md §5a).
             if (removal)
             {
+                removeFromSource(hash, key, keyOffset, keyLength);
                 if (slot >= 0)
                 {
                     table.remove(slot, true);
+                    CrashPoints.Hook.reached("remove.current-tombstoned");
                 }
-                removeFromSource(hash, key, keyOffset, keyLength);
             }
             else if (slot >= 0)
             {
@@ -622,12 +627,13 @@ public final class Cubby implements AutoCloseable
             }
             else
             {
+                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
+                    now);
                 if (found == old && null != old)
                 {
                     old.remove(foundIndex, foundIndex >= cursor);
+                    CrashPoints.Hook.reached("insert.source-tombstoned");
                 }
-                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
-                    now);
             }
             result = op == OP_PUT_IF_ABSENT ? MISSING : previousLength;
         }
@@ -655,6 +661,7 @@ public final class Cubby implements AutoCloseable
             if (j >= 0)
             {
                 old.remove(j, j >= cursor);
+                CrashPoints.Hook.reached("remove.source-tombstoned");
             }
         }
     }
@@ -725,11 +732,14 @@ public final class Cubby implements AutoCloseable
         final int keyLength = victimTable.keyLength(victim);
         final long hash = victimTable.slotHash(victim);
         log(WalRecordDescriptor.TYPE_REMOVE, window, keyOffset, keyLength, null, 0, 0, 0);
-        victimTable.remove(victim, victimTable == current || victim >= cursor);
+        CrashPoints.Hook.reached("write.logged");
+        // As for a remove: the source copy first, so an older value can never reappear.
         if (victimTable == current)
         {
             removeFromSource(hash, window, keyOffset, keyLength);
         }
+        victimTable.remove(victim, victimTable == current || victim >= cursor);
+        CrashPoints.Hook.reached("remove.current-tombstoned");
         if (null != counters)
         {
             if (oldest == Long.MIN_VALUE)
@@ -859,10 +869,12 @@ public final class Cubby implements AutoCloseable
             throw new StoreIOException("cannot create " + file + " to rehash into (" + ex.getMessage() +
                 "); the store is unchanged and still readable", ex);
         }
+        CrashPoints.Hook.reached("rehash-begin.table-created");
         if (!replaying)
         {
             wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_BEGIN, generation, newCapacity, current.generation);
             wal.forceAll();
+            CrashPoints.Hook.reached("rehash-begin.logged");
         }
         source = current;
         current = target;
@@ -982,6 +994,7 @@ public final class Cubby implements AutoCloseable
         }
         cursor = end;
         table.setMigrationCursor(end);
+        CrashPoints.Hook.reached("migrate.cursor-written");
     }
 
     private void scheduleRetire(final Table old)
@@ -1056,15 +1069,19 @@ public final class Cubby implements AutoCloseable
         {
             current.force();
         }
+        CrashPoints.Hook.reached("rehash-end.forced");
+        // One positional write of the header's first bytes: Source Generation, Source Capacity, Header Checksum
+        // and Migration Cursor change together or not at all.
         current.clearSource();
-        current.setMigrationCursor(0);
         current.forceHeader();
+        CrashPoints.Hook.reached("rehash-end.source-cleared");
         if (!replaying)
         {
             if (wal.fits(WalRecordDescriptor.STRUCTURAL_LENGTH))
             {
                 wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_END, current.generation, old.generation, 0);
                 wal.forceAll();
+                CrashPoints.Hook.reached("rehash-end.logged");
             }
         }
         source = null;
@@ -1073,6 +1090,7 @@ public final class Cubby implements AutoCloseable
         if (deleteOld)
         {
             deleteRetired(old);
+            CrashPoints.Hook.reached("rehash-end.source-deleted");
         }
     }
 
@@ -1102,17 +1120,24 @@ public final class Cubby implements AutoCloseable
         final long sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
             null == source ? 0 : source.generation, cursor);
         final int position = wal.lastRecordPosition();
+        CrashPoints.Hook.reached("checkpoint.logged");
         current.force();
         if (null != source)
         {
             source.force();
+            CrashPoints.Hook.reached("checkpoint.forced");
             if (cursor == source.capacity)
             {
                 completeRehashLocked(true);
             }
         }
+        else
+        {
+            CrashPoints.Hook.reached("checkpoint.forced");
+        }
         wal.advanceStart(position, sequence);
         wal.forceAll();
+        CrashPoints.Hook.reached("checkpoint.start-moved");
     }
 
     /**
@@ -1139,6 +1164,7 @@ public final class Cubby implements AutoCloseable
                 sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
                     null == source ? 0 : source.generation, cursor);
                 position = wal.lastRecordPosition();
+                CrashPoints.Hook.reached("checkpoint.logged");
                 table = current;
                 old = source;
             }
@@ -1168,6 +1194,7 @@ public final class Cubby implements AutoCloseable
                 {
                     wal.advanceStart(position, sequence);
                     checkpoints++;
+                    CrashPoints.Hook.reached("checkpoint.start-moved");
                 }
                 checkpointScheduled = false;
             }
@@ -1750,6 +1777,7 @@ public final class Cubby implements AutoCloseable
                     checkpointLocked();
                     current.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
                     current.forceHeader();
+                    CrashPoints.Hook.reached("close.current-marked-clean");
                     if (null != source)
                     {
                         source.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
@@ -2044,6 +2072,7 @@ public final class Cubby implements AutoCloseable
             }
             current.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
             current.forceHeader();
+            CrashPoints.Hook.reached("open.current-marked-open");
             if (null != source)
             {
                 source.setOpenState(TableDescriptor.OPEN_STATE_OPEN);

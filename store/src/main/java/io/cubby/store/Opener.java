@@ -377,6 +377,7 @@ final class Opener
             {
                 undone += source.restoreUndo() >= 0 ? 1 : 0;
             }
+            CrashPoints.Hook.reached("recover.undo-restored");
             // Step 6: slots failing their checksum are dropped only where the log restores their key.
             final List<String> unrecoverable = new ArrayList<>();
             final int[] counts = new int[2];
@@ -396,11 +397,13 @@ final class Opener
             }
             restoredFromLog = counts[0];
             dropped = counts[1];
+            CrashPoints.Hook.reached("recover.slots-dropped");
             // Step 7: resume a rehash from its last logged cursor and de-duplicate entries present in both tables.
             if (null != source)
             {
                 cursor = Math.min(cursor, loggedCursor[0]);
                 duplicates = deduplicate(current, source, cursor);
+                CrashPoints.Hook.reached("recover.deduplicated");
             }
             // Step 8: recount entries and tombstones.
             recount(current, 0);
@@ -408,6 +411,7 @@ final class Opener
             {
                 recount(source, cursor);
             }
+            CrashPoints.Hook.reached("recover.recounted");
         }
 
         final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, wal);
@@ -423,6 +427,7 @@ final class Opener
                 cubby.replay(log.getShort(position + TYPE_OFFSET) == WalRecordDescriptor.TYPE_REMOVE, log,
                     position + KEY_OFFSET, keyLength, position + KEY_OFFSET + keyLength, valueLength,
                     log.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET));
+                CrashPoints.Hook.reached("recover.replayed-one");
             }
             // Step 10: checkpoint, which forces the tables and starts a new log generation.
             final long wantedLogSize = logSize(builder);

@@ -62,6 +62,8 @@ import static io.cubby.store.TableDescriptor.WRITE_VERSION_OFFSET;
 final class Table
 {
     static final long NOT_FOUND = -1;
+    /** Bytes of the header rewritten at once by {@link #clearSource()}: everything up to the Open State. */
+    private static final int CLEAR_SOURCE_WRITE_LENGTH = OPEN_STATE_OFFSET;
     private static final int MAX_WINDOW_BYTES = 1 << 30;
 
     final Path file;
@@ -222,13 +224,16 @@ final class Table
             h.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(h, TableDescriptor.MAGIC));
 
             // Everything but the magic first, forced, then the magic: a torn header reads as "not initialised".
+            CrashPoints.Hook.reached("table-create.allocated");
             final ByteBuffer body = h.byteBuffer().duplicate().clear().position(MAGIC_OFFSET + 8);
             writeFully(channel, body, MAGIC_OFFSET + 8);
             channel.force(true);
+            CrashPoints.Hook.reached("table-create.header-written");
             final ByteBuffer magic = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(0, TableDescriptor.MAGIC);
             writeFully(channel, magic, MAGIC_OFFSET);
             channel.force(true);
+            CrashPoints.Hook.reached("table-create.magic-written");
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -633,7 +638,9 @@ final class Table
         final int previous = window.getInt(slot + STATE_OFFSET);
         writeBody(window, slot, hash, key, keyOffset, keyLength, value, valueOffsetInBuffer, valueLength, expiresAt,
             writtenAt);
+        CrashPoints.Hook.reached("insert.body-written");
         window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        CrashPoints.Hook.reached("insert.slot-full");
         if (STATE_TOMBSTONE == previous)
         {
             setTombstoneCount(tombstoneCount - 1);
@@ -659,7 +666,9 @@ final class Table
         {
             window.putBytes(slot + valueOffset, from, fromSlot + source.valueOffset, valueLength);
         }
+        CrashPoints.Hook.reached("migrate.body-copied");
         window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        CrashPoints.Hook.reached("migrate.slot-copied");
         if (STATE_TOMBSTONE == previous)
         {
             setTombstoneCount(tombstoneCount - 1);
@@ -682,6 +691,7 @@ final class Table
         final UnsafeBuffer window = window(index);
         final int slot = slotOffset(index);
         saveUndo(index, window, slot);
+        CrashPoints.Hook.reached("update.undo-saved");
         final int keyLength = keyLength(index);
         if (expiry)
         {
@@ -693,8 +703,11 @@ final class Table
             window.putBytes(slot + valueOffset, value, offset, length);
         }
         window.putInt(slot + VALUE_LENGTH_OFFSET, length);
+        CrashPoints.Hook.reached("update.value-written");
         window.putInt(slot + CHECKSUM_OFFSET, computeChecksum(window, slot, keyLength, length));
+        CrashPoints.Hook.reached("update.checksum-written");
         header.putLongRelease(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
+        CrashPoints.Hook.reached("update.undo-cleared");
     }
 
     private void saveUndo(final long index, final UnsafeBuffer window, final int slot)
@@ -895,9 +908,26 @@ final class Table
      */
     void clearSource()
     {
-        header.putLong(SOURCE_GENERATION_OFFSET, TableDescriptor.NO_SOURCE);
-        header.putLong(SOURCE_CAPACITY_OFFSET, 0);
-        header.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(header, TableDescriptor.MAGIC));
+        // Built in a heap copy and written with one positional write that stays inside the first page: a process
+        // kill applies a write() call within one page whole or not at all, and the mapping shares the page
+        // cache, so Source Generation, Source Capacity, Header Checksum and Migration Cursor change together. As
+        // separate stores into the mapping, a kill between them would leave a header failing its checksum.
+        final ByteBuffer copy = ByteBuffer.allocate(CLEAR_SOURCE_WRITE_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+        final UnsafeBuffer h = new UnsafeBuffer(copy);
+        h.putBytes(0, header, 0, CLEAR_SOURCE_WRITE_LENGTH);
+        h.putLong(SOURCE_GENERATION_OFFSET, TableDescriptor.NO_SOURCE);
+        h.putLong(SOURCE_CAPACITY_OFFSET, 0);
+        h.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(h, TableDescriptor.MAGIC));
+        h.putLong(MIGRATION_CURSOR_OFFSET, 0);
+        try
+        {
+            writeFully(channel, copy, 0);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("cannot mark " + file.getFileName() + " as fully migrated: " +
+                ex.getMessage(), ex);
+        }
     }
 
     long headerSourceGeneration()

@@ -297,6 +297,7 @@ final class Wal
         {
             // seal() counts the padding and moves the append position to the start of the record area
             seal(position, WalRecordDescriptor.TYPE_PADDING, (int)(capacity - position));
+            CrashPoints.Hook.reached("log.wrapped");
             return appendPosition;
         }
         return position;
@@ -351,12 +352,14 @@ final class Wal
 
     private long seal(final int position, final short type, final int length)
     {
+        CrashPoints.Hook.reached("log.payload-written");
         final long sequence = nextSequence++;
         buffer.putInt(position + LENGTH_OFFSET, length);
         buffer.putShort(position + TYPE_OFFSET, type);
         buffer.putShort(position + WalRecordDescriptor.RESERVED_OFFSET, (short)0);
         buffer.putInt(position + WalRecordDescriptor.SALT_OFFSET, salt);
         buffer.putLong(position + SEQUENCE_OFFSET, sequence);
+        CrashPoints.Hook.reached("log.header-written");
         buffer.putInt(position + CHECKSUM_OFFSET, recordChecksum(position, length));
         used += length;
         lastRecordPosition = position;
@@ -368,6 +371,7 @@ final class Wal
 
     private int wrapTail(final int position)
     {
+        CrashPoints.Hook.reached("log.wrapped");
         used += capacity - position;
         return HEADER_LENGTH;
     }
@@ -408,7 +412,19 @@ final class Wal
             used -= ringDistance(start, position);
             start = position;
             firstSequence = sequence;
-            writeHeaderFields(buffer, capacity, storeSeed, salt, start, firstSequence);
+            // One positional write of the whole header (inside one page, so a process kill applies all of it or
+            // none; the mapping shares the page cache): Start Offset, First Sequence and Header Checksum never
+            // disagree. Stored field by field into the mapping, a kill between them would fail the checksum.
+            final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
+            writeHeaderFields(h, capacity, storeSeed, salt, start, firstSequence);
+            try
+            {
+                Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
+            }
+            catch (final IOException ex)
+            {
+                throw new StoreIOException("cannot move the start of " + file.getFileName() + ": " + ex.getMessage(), ex);
+            }
             mapping.force(0, HEADER_LENGTH);
         }
     }
