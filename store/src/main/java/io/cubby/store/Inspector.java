@@ -39,6 +39,7 @@ final class Inspector
         for (final long generation : generations)
         {
             final Path file = directory.resolve(TableDescriptor.fileName(generation));
+            Storage.requireRegularFile(file);
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
             {
                 tables.add(new StoreInfo.TableInfo(file.getFileName().toString(), TableHeader.read(file, channel)));

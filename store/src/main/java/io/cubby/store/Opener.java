@@ -229,7 +229,17 @@ final class Opener
                     throw new CorruptStoreException(current.file.getFileName() + " is being filled from " +
                         sourceFile.getFileName() + ", which is missing; entries not yet migrated are lost");
                 }
-                source = Table.open(sourceFile, builder.readOnly);
+                try
+                {
+                    source = Table.open(sourceFile, builder.readOnly);
+                }
+                catch (final NotAStoreException ex)
+                {
+                    // The current table names this file as its source: it is a damaged part of this store, not
+                    // a foreign file.
+                    throw new CorruptStoreException(sourceFile.getFileName() + ", the source of the rehash into " +
+                        current.file.getFileName() + ", is damaged: " + ex.getMessage(), ex);
+                }
                 if (!source.params.sameShape(current.params) || source.capacity != current.sourceCapacity)
                 {
                     throw new CorruptStoreException(sourceFile.getFileName() + " does not match the parameters " +
@@ -602,6 +612,7 @@ final class Opener
 
     static long readMagic(final Path file) throws IOException
     {
+        Storage.requireRegularFile(file);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
         {
             if (channel.size() < 8)

@@ -3,6 +3,7 @@ package io.cubby.store;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -35,6 +36,48 @@ final class Storage
         {
             // some file systems refuse to open directories; their metadata is then synchronous anyway
         }
+    }
+
+    /**
+     * Refuse to open anything but a regular file: opening a FIFO blocks until a writer appears (forever), and a
+     * directory, socket or device is no store file either. Symbolic links are not followed. A missing file
+     * passes (the open that follows reports it).
+     *
+     * @throws CorruptStoreException naming the file and what it is.
+     */
+    static void requireRegularFile(final Path file)
+    {
+        final BasicFileAttributes attributes;
+        try
+        {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return;
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("cannot read the attributes of " + file + ": " + ex.getMessage(), ex);
+        }
+        if (!attributes.isRegularFile())
+        {
+            throw new CorruptStoreException(file + " is " + kind(attributes) + ", not a regular file; refusing to " +
+                "open it (remove or rename it)");
+        }
+    }
+
+    private static String kind(final BasicFileAttributes attributes)
+    {
+        if (attributes.isDirectory())
+        {
+            return "a directory";
+        }
+        if (attributes.isSymbolicLink())
+        {
+            return "a symbolic link";
+        }
+        return "a FIFO, socket or device";
     }
 
     /**

@@ -30,13 +30,46 @@ final class StoreLock implements AutoCloseable
     static StoreLock acquire(final Path directory, final boolean shared)
     {
         final Path file = directory.resolve(FILE_NAME);
+        try
+        {
+            Storage.requireRegularFile(file);
+        }
+        catch (final CorruptStoreException ex)
+        {
+            throw new StoreIOException("cannot open lock file: " + ex.getMessage(), ex);
+        }
         FileChannel channel = null;
         try
         {
             // A shared lock needs only read access, so read-only stores work on read-only media.
-            channel = shared && Files.exists(file) ?
-                FileChannel.open(file, StandardOpenOption.READ) :
-                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            if (shared && !Files.exists(file))
+            {
+                try
+                {
+                    channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+                }
+                catch (final IOException ex)
+                {
+                    // A read-only file system, or a directory this user cannot write: no writer can have the
+                    // store open through a lock file that does not exist and cannot be created here, so a
+                    // read-only open goes ahead without a lock (reads are checksummed in any case).
+                    if (Files.exists(file))
+                    {
+                        throw ex;
+                    }
+                    Cubby.LOGGER.log(System.Logger.Level.DEBUG, () -> "opening " + directory +
+                        " read-only without a lock: cannot create " + file + " (" + ex.getMessage() + ")");
+                    return new StoreLock(null, null);
+                }
+            }
+            else
+            {
+                channel = shared ?
+                    FileChannel.open(file, StandardOpenOption.READ) :
+                    FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+            }
             final FileLock lock;
             try
             {
@@ -84,7 +117,7 @@ final class StoreLock implements AutoCloseable
     static boolean isLockedElsewhere(final Path directory)
     {
         final Path file = directory.resolve(FILE_NAME);
-        if (!Files.exists(file))
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
         {
             return false;
         }
@@ -124,6 +157,10 @@ final class StoreLock implements AutoCloseable
     @Override
     public void close()
     {
+        if (null == lock)
+        {
+            return;
+        }
         try
         {
             lock.release();

@@ -317,6 +317,7 @@ final class Table
      */
     static Table open(final Path file, final boolean readOnly) throws IOException
     {
+        Storage.requireRegularFile(file);
         final FileChannel channel;
         try
         {
@@ -409,13 +410,17 @@ final class Table
             {
                 return NOT_FOUND;
             }
-            if (STATE_FULL == state && window.getLong(slot + HASH_OFFSET) == hash &&
-                window.getInt(slot + KEY_LENGTH_OFFSET) == length &&
-                equalBytes(window, slot + keyOffset, key, offset, length))
+            if (STATE_FULL == state)
             {
-                return index;
+                if (matches(window, slot, index, hash, key, offset, length))
+                {
+                    return index;
+                }
             }
-            checkState(state, index);
+            else
+            {
+                checkState(state, index);
+            }
             index = nextIndex(index, probe, hash);
         }
         throw noEmptySlot();
@@ -441,9 +446,7 @@ final class Table
             }
             if (STATE_FULL == state)
             {
-                if (window.getLong(slot + HASH_OFFSET) == hash &&
-                    window.getInt(slot + KEY_LENGTH_OFFSET) == length &&
-                    equalBytes(window, slot + keyOffset, key, offset, length))
+                if (matches(window, slot, index, hash, key, offset, length))
                 {
                     return index;
                 }
@@ -466,6 +469,52 @@ final class Table
             return -2 - firstTombstone;
         }
         throw noEmptySlot();
+    }
+
+    /**
+     * Whether a full slot crossed by a probe holds the key, validating what the probe reads so that damage is
+     * reported rather than read as "another key" (which would answer "absent"): a key length out of range, the
+     * key stored under another hash, or the key's hash with other key bytes or length in a slot failing its
+     * checksum. All of it is in the slot's first bytes, which the probe reads anyway; the checksum is computed
+     * only on an equal hash, i.e. almost only for the key looked up.
+     *
+     * @throws CorruptStoreException if the slot fails validation.
+     */
+    private boolean matches(
+        final UnsafeBuffer window,
+        final int slot,
+        final long index,
+        final long hash,
+        final DirectBuffer key,
+        final int offset,
+        final int length)
+    {
+        final int slotKeyLength = window.getInt(slot + KEY_LENGTH_OFFSET);
+        if (Integer.compareUnsigned(slotKeyLength, maxKeyLength) > 0)
+        {
+            throw new CorruptStoreException("slot " + index + " of " + file.getFileName() + " has key length " +
+                slotKeyLength + " outside [0, " + maxKeyLength + "]; run `cubby verify` for a full report");
+        }
+        final boolean sameKey = slotKeyLength == length && equalBytes(window, slot + keyOffset, key, offset, length);
+        if (window.getLong(slot + HASH_OFFSET) == hash)
+        {
+            if (sameKey)
+            {
+                return true;
+            }
+            if (!slotIntact(index))
+            {
+                throw new CorruptStoreException("slot " + index + " of " + file.getFileName() + " holds the key's " +
+                    "hash but fails its checksum (damaged key or key length); run `cubby verify` for a full report");
+            }
+            return false;
+        }
+        if (sameKey)
+        {
+            throw new CorruptStoreException("slot " + index + " of " + file.getFileName() + " holds the key under " +
+                "another hash (damaged hash); run `cubby verify` for a full report");
+        }
+        return false;
     }
 
     /**

@@ -144,6 +144,7 @@ final class Wal
      */
     static Wal open(final Path file, final long storeSeed, final boolean readOnly) throws IOException
     {
+        Storage.requireRegularFile(file);
         final FileChannel channel = readOnly ? FileChannel.open(file, StandardOpenOption.READ) :
             FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
