@@ -8,7 +8,10 @@ import java.util.SplittableRandom;
 /**
  * Child process of {@link CrashRecoveryTest}: random puts, removes and compactions on a store in the given
  * durability, with an "intent" line written to a side file before each operation and an "ack" line after it
- * returns. It runs until killed.
+ * returns (the parent's record of the acknowledged history). It runs until killed.
+ * <p>
+ * With a fifth argument {@code recover} it only opens the store (running recovery), reports how long that took,
+ * and waits to be killed: the parent kills it during recovery.
  */
 public final class CrashChild
 {
@@ -22,9 +25,20 @@ public final class CrashChild
         final SplittableRandom random = new SplittableRandom(Long.parseLong(args[1]));
         final Path journal = Path.of(args[2]);
         final Durability durability = Durability.valueOf(args[3]);
+        if (args.length > 4 && "recover".equals(args[4]))
+        {
+            System.out.println("opening");
+            System.out.flush();
+            final long start = System.nanoTime();
+            final Cubby store = builder(dir, durability).open();
+            System.out.println("opened " + (System.nanoTime() - start) / 1_000_000);
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+            store.close();
+            return;
+        }
         try (FileOutputStream out = new FileOutputStream(journal.toFile(), true);
-            Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(32).expectedEntries(16).migrationStep(1)
-                .durability(durability).logSize(1 << 16).open())
+            Cubby store = builder(dir, durability).open())
         {
             System.out.println("ready");
             System.out.flush();
@@ -47,7 +61,9 @@ public final class CrashChild
                 }
                 else if (op < 99)
                 {
+                    out.write("I C -\n".getBytes(StandardCharsets.US_ASCII));
                     store.compact();
+                    out.write("A C -\n".getBytes(StandardCharsets.US_ASCII));
                 }
                 else
                 {
@@ -55,5 +71,11 @@ public final class CrashChild
                 }
             }
         }
+    }
+
+    private static Cubby.Builder builder(final Path dir, final Durability durability)
+    {
+        return Cubby.builder(dir).maxKeySize(16).maxValueSize(32).expectedEntries(16).migrationStep(1)
+            .durability(durability).logSize(1 << 16);
     }
 }

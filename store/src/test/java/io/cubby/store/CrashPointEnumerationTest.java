@@ -82,7 +82,7 @@ class CrashPointEnumerationTest
     void everyFiringOfEveryCrashPointRecoversToTheOldOrTheNewState(
         final Durability durability, @TempDir(factory = MemoryTempDir.class) final Path tmp) throws Exception
     {
-        final Enumerator enumerator = new Enumerator(tmp, durability, Integer.MAX_VALUE, 1, 10);
+        final Enumerator enumerator = new Enumerator(tmp, durability, Integer.MAX_VALUE, 1, 50);
         enumerator.run(Durability.NONE == durability ? 3000 : 1600, 11);
         enumerator.report();
     }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -33,28 +34,65 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class CrashRecoveryTest
 {
+    /** Kills of the slow campaign, spread over SYNC, ASYNC and NONE: {@code -Dcubby.crash.kills=N}. */
+    private static final int SLOW_KILLS = Integer.getInteger("cubby.crash.kills", 1000);
+
     @Test
     void shouldKeepEveryAcknowledgedOperationAcrossKillsInSyncMode(@TempDir final Path tmp) throws Exception
     {
-        campaign(tmp, Durability.SYNC, 14, 1);
+        campaign(tmp, Durability.SYNC, 10, 1).assertClean();
     }
 
     @Test
     void shouldKeepEveryCompletedOperationAcrossKillsInNoneMode(@TempDir final Path tmp) throws Exception
     {
-        campaign(tmp, Durability.NONE, 6, 2);
+        campaign(tmp, Durability.NONE, 8, 2).assertClean();
+    }
+
+    @Test
+    void shouldKeepEveryCompletedOperationAcrossKillsInAsyncModeAndKillsDuringRecovery(@TempDir final Path tmp)
+        throws Exception
+    {
+        campaign(tmp, Durability.ASYNC, 6, 6).assertClean();
     }
 
     @Test
     @Tag("slow")
-    void longCampaignOfTwoHundredKills(@TempDir final Path tmp) throws Exception
+    void longCampaignOfAThousandKills(@TempDir final Path tmp) throws Exception
     {
-        campaign(tmp.resolve("sync"), Durability.SYNC, 120, 3);
-        campaign(tmp.resolve("async"), Durability.ASYNC, 40, 4);
-        campaign(tmp.resolve("none"), Durability.NONE, 40, 5);
+        final Tally sync = campaign(tmp.resolve("sync"), Durability.SYNC, SLOW_KILLS * 2 / 5, 3);
+        final Tally async = campaign(tmp.resolve("async"), Durability.ASYNC, SLOW_KILLS * 3 / 10, 4);
+        final Tally none = campaign(tmp.resolve("none"), Durability.NONE, SLOW_KILLS * 3 / 10, 5);
+        sync.assertClean();
+        async.assertClean();
+        none.assertClean();
     }
 
-    private static void campaign(final Path tmp, final Durability durability, final int kills, final long seed)
+    /** What a campaign did; printed, and asserted free of violations. */
+    static final class Tally
+    {
+        final Durability durability;
+        int kills;
+        int recoveryKills;
+        int midRehash;
+        int midCompaction;
+        final List<String> violations = new ArrayList<>();
+
+        Tally(final Durability durability)
+        {
+            this.durability = durability;
+        }
+
+        void assertClean()
+        {
+            System.out.println("crash campaign " + durability + ": " + kills + " kills during operations (" +
+                midRehash + " mid-rehash, " + midCompaction + " mid-compaction), " + recoveryKills +
+                " kills before recovery had finished, " + violations.size() + " violations");
+            assertTrue(violations.isEmpty(), durability + ": " + violations);
+        }
+    }
+
+    private static Tally campaign(final Path tmp, final Durability durability, final int kills, final long seed)
         throws Exception
     {
         Files.createDirectories(tmp);
@@ -63,8 +101,10 @@ class CrashRecoveryTest
         Files.createFile(journal);
         final SplittableRandom random = new SplittableRandom(seed);
         final Map<String, String> model = new HashMap<>();
+        final Tally tally = new Tally(durability);
         for (int round = 0; round < kills; round++)
         {
+            final int journalLines = Files.readAllLines(journal, StandardCharsets.US_ASCII).size();
             final Process child = ChildJvm.builder(CrashChild.class, dir.toString(), Long.toString(seed * 1000 + round),
                 journal.toString(), durability.name()).start();
             final BufferedReader output = new BufferedReader(
@@ -78,8 +118,91 @@ class CrashRecoveryTest
             Thread.sleep(50 + random.nextInt(400));
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
-            checkAfterKill(dir, journal, model, "round " + round + " (" + durability + ")");
+            tally.kills++;
+            if (Cubby.inspect(dir).rehashInProgress())
+            {
+                tally.midRehash++;
+            }
+            if (pendingIsCompaction(journal, journalLines))
+            {
+                tally.midCompaction++;
+            }
+            // Every third round, kill the next recoveries part way, several in a row, before checking.
+            if (round % 3 == 2)
+            {
+                killDuringRecovery(dir, journal, durability, seed * 1000 + round, random, tally);
+            }
+            try
+            {
+                checkAfterKill(dir, journal, model, "round " + round + " (" + durability + ")");
+            }
+            catch (final AssertionError ex)
+            {
+                tally.violations.add(ex.getMessage());
+                return tally;
+            }
         }
+        return tally;
+    }
+
+    private static void killDuringRecovery(
+        final Path dir, final Path journal, final Durability durability, final long seed,
+        final SplittableRandom random, final Tally tally) throws Exception
+    {
+        long openMillis = 20;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            final Process child = ChildJvm.builder(CrashChild.class, dir.toString(), Long.toString(seed),
+                journal.toString(), durability.name(), "recover").start();
+            final BufferedReader output = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            final String first = output.readLine();
+            if (!"opening".equals(first))
+            {
+                child.destroyForcibly();
+                fail("recovering child did not start: " + first + "\n" + drain(output));
+            }
+            final java.util.concurrent.CompletableFuture<String> opened =
+                java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                {
+                    try
+                    {
+                        return output.readLine();
+                    }
+                    catch (final java.io.IOException ex)
+                    {
+                        return null;
+                    }
+                });
+            // Somewhere in the open, scaled by how long the last complete one took.
+            Thread.sleep(random.nextLong(Math.max(2, openMillis * 3 / 2)));
+            final boolean finished = opened.isDone();
+            child.destroyForcibly();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
+            final String line = finished ? opened.get() : null;
+            if (null != line && line.startsWith("opened "))
+            {
+                openMillis = Math.max(2, Long.parseLong(line.substring(7).trim()));
+            }
+            else
+            {
+                tally.recoveryKills++;
+            }
+        }
+    }
+
+    private static boolean pendingIsCompaction(final Path journal, final int from) throws Exception
+    {
+        final List<String> lines = Files.readAllLines(journal, StandardCharsets.US_ASCII);
+        for (int i = lines.size() - 1; i >= from; i--)
+        {
+            final String line = lines.get(i);
+            if (line.startsWith("I ") || line.startsWith("A "))
+            {
+                return line.startsWith("I C");
+            }
+        }
+        return false;
     }
 
     private static String drain(final BufferedReader reader) throws Exception
@@ -127,6 +250,10 @@ class CrashRecoveryTest
             assertTrue(report.isOk(), context + ": verify " + report.problems + "; " + store.recoveryReport());
             final Set<String> present = new HashSet<>();
             store.forEach((k, ko, kl, v, vo, vl) -> present.add(k.getStringWithoutLengthAscii(ko, kl)));
+            if (null != pending && "C".equals(pending[1]))
+            {
+                pending = null; // a compaction changes no entry
+            }
             final String pendingKey = null == pending ? null : pending[2];
             for (final String key : present)
             {
@@ -168,6 +295,10 @@ class CrashRecoveryTest
 
     private static void apply(final Map<String, String> model, final String[] parts)
     {
+        if ("C".equals(parts[1]))
+        {
+            return;
+        }
         if ("P".equals(parts[1]))
         {
             model.put(parts[2], parts[3]);
