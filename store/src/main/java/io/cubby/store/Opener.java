@@ -690,10 +690,12 @@ final class Opener
         }
         final Table table = cubby.currentTable();
         final List<String> allNotes = new ArrayList<>(notes);
-        if (table.entryCount() + table.tombstoneCount() > table.maxFill)
+        if (operations.size() > 0 && null == cubby.sourceTable() &&
+            table.entryCount() + table.tombstoneCount() + 1 > table.maxFill)
         {
-            allNotes.add("growth deferred: the replayed log left " + table.file.getFileName() + " above its load " +
-                "limit; the next write grows it");
+            allNotes.add("growth deferred: the replayed log left " + table.file.getFileName() + " at or above its " +
+                "load limit; the next write grows it, or, while that fails for lack of space, writes go on as long " +
+                "as the table has room");
             cubby.deferGrowth();
         }
         // Step 10: checkpoint, which forces the tables and starts a new log generation.

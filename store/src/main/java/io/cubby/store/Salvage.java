@@ -46,6 +46,7 @@ final class Salvage
     private final Table fresh;
     private final Set<ByteBuffer> logKeys;
     private final Set<ByteBuffer> lostKeys = new HashSet<>();
+    private final List<String> notes = new ArrayList<>();
     private int dropped;
     private int duplicates;
     private int undone;
@@ -162,6 +163,7 @@ final class Salvage
         Storage.syncDirectory(directory);
         Files.move(buildingLog, walFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         final List<String> notes = new ArrayList<>(plan.notes);
+        notes.addAll(salvage.notes);
         final List<Path> aside = new ArrayList<>(plan.setAside);
         aside.add(current.file);
         if (null != source)
@@ -252,7 +254,12 @@ final class Salvage
     private void copy(final Table table, final long countFrom, final boolean newest)
     {
         final long undoIndex = table.undoSlotIndex();
-        final boolean useImage = TableDescriptor.NO_UNDO != undoIndex && null == table.undoImageProblem(undoIndex) &&
+        final String imageProblem = TableDescriptor.NO_UNDO == undoIndex ? null : table.undoImageProblem(undoIndex);
+        if (null != imageProblem)
+        {
+            notes.add(table.file.getFileName() + ": undo image discarded (" + imageProblem + ")");
+        }
+        final boolean useImage = TableDescriptor.NO_UNDO != undoIndex && null == imageProblem &&
             !table.slotIntact(undoIndex);
         for (long i = 0; i < table.capacity; i++)
         {
