@@ -6,7 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,32 +123,6 @@ class FailedOpenChangesNothingTest
         return refused;
     }
 
-    /** Table header fields: offset and size. */
-    private static final int[][] TABLE_FIELDS = {
-        { TableDescriptor.READ_VERSION_OFFSET, 4 }, { TableDescriptor.WRITE_VERSION_OFFSET, 4 },
-        { TableDescriptor.HEADER_LENGTH_OFFSET, 4 }, { TableDescriptor.SLOT_LENGTH_OFFSET, 4 },
-        { TableDescriptor.MAX_KEY_LENGTH_OFFSET, 4 }, { TableDescriptor.MAX_VALUE_LENGTH_OFFSET, 4 },
-        { TableDescriptor.CAPACITY_OFFSET, 8 }, { TableDescriptor.PROBING_OFFSET, 4 },
-        { TableDescriptor.HASH_ALGORITHM_OFFSET, 4 }, { TableDescriptor.HASH_SEED_OFFSET, 8 },
-        { TableDescriptor.GENERATION_OFFSET, 8 }, { TableDescriptor.SOURCE_GENERATION_OFFSET, 8 },
-        { TableDescriptor.SOURCE_CAPACITY_OFFSET, 8 }, { TableDescriptor.MAX_LOAD_OFFSET, 4 },
-        { TableDescriptor.FLAGS_OFFSET, 4 }, { TableDescriptor.CREATED_OFFSET, 8 },
-        { TableDescriptor.ENTRY_COUNT_OFFSET, 8 }, { TableDescriptor.TOMBSTONE_COUNT_OFFSET, 8 },
-        { TableDescriptor.MIGRATION_CURSOR_OFFSET, 8 }, { TableDescriptor.OPEN_STATE_OFFSET, 4 },
-        { TableDescriptor.UNDO_SLOT_INDEX_OFFSET, 8 }, { TableDescriptor.UNDO_CHECKSUM_OFFSET, 4 },
-    };
-
-    /** Log record fields: offset within the record and size. */
-    private static final int[][] RECORD_FIELDS = {
-        { WalRecordDescriptor.LENGTH_OFFSET, 4 }, { WalRecordDescriptor.TYPE_OFFSET, 2 },
-        { WalRecordDescriptor.RESERVED_OFFSET, 2 }, { WalRecordDescriptor.SEQUENCE_OFFSET, 8 },
-        { WalRecordDescriptor.KEY_LENGTH_OFFSET, 4 }, { WalRecordDescriptor.VALUE_LENGTH_OFFSET, 4 },
-        { WalRecordDescriptor.EXPIRES_AT_OFFSET, 8 }, { WalRecordDescriptor.STRUCTURAL_FIELD_3_OFFSET, 8 },
-    };
-
-    private static final long[] INTERESTING = { 0, 1, -1, 2, 7, 16, 17, 31, 32, 33, 64, 1000, Integer.MAX_VALUE,
-        Integer.MIN_VALUE, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 34, (1L << 34) + 1 };
-
     private static String mutate(final Path dir, final Random random) throws IOException
     {
         final List<Path> files;
@@ -160,7 +133,7 @@ class FailedOpenChangesNothingTest
         }
         final Path file = files.get(random.nextInt(files.size()));
         final boolean log = file.getFileName().toString().equals(WalDescriptor.FILE_NAME);
-        final long value = random.nextBoolean() ? INTERESTING[random.nextInt(INTERESTING.length)] :
+        final long value = random.nextBoolean() ? StoreFiles.INTERESTING[random.nextInt(StoreFiles.INTERESTING.length)] :
             random.nextLong() >> random.nextInt(64);
         final String name = file.getFileName().toString();
         switch (random.nextInt(10))
@@ -188,8 +161,8 @@ class FailedOpenChangesNothingTest
             default:
                 if (!log)
                 {
-                    final int[] field = TABLE_FIELDS[random.nextInt(TABLE_FIELDS.length)];
-                    put(file, field[0], field[1], value);
+                    final int[] field = StoreFiles.TABLE_FIELDS[random.nextInt(StoreFiles.TABLE_FIELDS.length)];
+                    StoreFiles.put(file, field[0], field[1], value);
                     if (field[0] < TableDescriptor.HEADER_CHECKSUM_OFFSET)
                     {
                         StoreFiles.fixTableHeaderChecksum(file);
@@ -202,13 +175,13 @@ class FailedOpenChangesNothingTest
                     final int offset = new int[]{ WalDescriptor.START_OFFSET_OFFSET,
                         WalDescriptor.FIRST_SEQUENCE_OFFSET, WalDescriptor.CAPACITY_OFFSET,
                         WalDescriptor.SALT_OFFSET }[random.nextInt(4)];
-                    put(file, offset, offset == WalDescriptor.SALT_OFFSET ? 4 : 8, value);
+                    StoreFiles.put(file, offset, offset == WalDescriptor.SALT_OFFSET ? 4 : 8, value);
                     StoreFiles.fixLogHeaderChecksum(file);
                     return "log header field at " + offset + " = " + value + " (checksum recomputed)";
                 }
                 final int record = records.get(random.nextInt(records.size()));
-                final int[] field = RECORD_FIELDS[random.nextInt(RECORD_FIELDS.length)];
-                put(file, record + field[0], field[1], value);
+                final int[] field = StoreFiles.RECORD_FIELDS[random.nextInt(StoreFiles.RECORD_FIELDS.length)];
+                StoreFiles.put(file, record + field[0], field[1], value);
                 final int length = StoreFiles.getInt(file, record);
                 if (length >= WalRecordDescriptor.HEADER_LENGTH && record + (long)length <= Files.size(file))
                 {
@@ -216,24 +189,6 @@ class FailedOpenChangesNothingTest
                 }
                 return "log record at " + record + " field " + field[0] + " = " + value + " (checksum recomputed)";
         }
-    }
-
-    private static void put(final Path file, final long offset, final int size, final long value) throws IOException
-    {
-        final ByteBuffer bytes = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        switch (size)
-        {
-            case 2:
-                bytes.putShort(0, (short)value);
-                break;
-            case 4:
-                bytes.putInt(0, (int)value);
-                break;
-            default:
-                bytes.putLong(0, value);
-                break;
-        }
-        StoreFiles.write(file, offset, bytes);
     }
 
     private static void deleteRecursively(final Path root) throws IOException

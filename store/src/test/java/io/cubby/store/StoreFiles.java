@@ -26,9 +26,57 @@ import java.util.zip.CRC32C;
  */
 final class StoreFiles
 {
+    /** Table header fields: offset and size. */
+    static final int[][] TABLE_FIELDS = {
+        { TableDescriptor.READ_VERSION_OFFSET, 4 }, { TableDescriptor.WRITE_VERSION_OFFSET, 4 },
+        { TableDescriptor.HEADER_LENGTH_OFFSET, 4 }, { TableDescriptor.SLOT_LENGTH_OFFSET, 4 },
+        { TableDescriptor.MAX_KEY_LENGTH_OFFSET, 4 }, { TableDescriptor.MAX_VALUE_LENGTH_OFFSET, 4 },
+        { TableDescriptor.CAPACITY_OFFSET, 8 }, { TableDescriptor.PROBING_OFFSET, 4 },
+        { TableDescriptor.HASH_ALGORITHM_OFFSET, 4 }, { TableDescriptor.HASH_SEED_OFFSET, 8 },
+        { TableDescriptor.GENERATION_OFFSET, 8 }, { TableDescriptor.SOURCE_GENERATION_OFFSET, 8 },
+        { TableDescriptor.SOURCE_CAPACITY_OFFSET, 8 }, { TableDescriptor.MAX_LOAD_OFFSET, 4 },
+        { TableDescriptor.FLAGS_OFFSET, 4 }, { TableDescriptor.CREATED_OFFSET, 8 },
+        { TableDescriptor.ENTRY_COUNT_OFFSET, 8 }, { TableDescriptor.TOMBSTONE_COUNT_OFFSET, 8 },
+        { TableDescriptor.MIGRATION_CURSOR_OFFSET, 8 }, { TableDescriptor.OPEN_STATE_OFFSET, 4 },
+        { TableDescriptor.UNDO_SLOT_INDEX_OFFSET, 8 }, { TableDescriptor.UNDO_CHECKSUM_OFFSET, 4 },
+    };
+
+    /** Log record fields: offset within the record and size. */
+    static final int[][] RECORD_FIELDS = {
+        { WalRecordDescriptor.LENGTH_OFFSET, 4 }, { WalRecordDescriptor.TYPE_OFFSET, 2 },
+        { WalRecordDescriptor.RESERVED_OFFSET, 2 }, { WalRecordDescriptor.SEQUENCE_OFFSET, 8 },
+        { WalRecordDescriptor.KEY_LENGTH_OFFSET, 4 }, { WalRecordDescriptor.VALUE_LENGTH_OFFSET, 4 },
+        { WalRecordDescriptor.EXPIRES_AT_OFFSET, 8 }, { WalRecordDescriptor.STRUCTURAL_FIELD_3_OFFSET, 8 },
+    };
+
+    static final long[] INTERESTING = { 0, 1, -1, 2, 7, 16, 17, 31, 32, 33, 64, 1000, Integer.MAX_VALUE,
+        Integer.MIN_VALUE, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 34, (1L << 34) + 1 };
+
     private StoreFiles()
     {
     }
+
+    /**
+     * Write a little-endian integer of 2, 4 or 8 bytes.
+     */
+    static void put(final Path file, final long offset, final int size, final long value) throws IOException
+    {
+        final ByteBuffer bytes = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        switch (size)
+        {
+            case 2:
+                bytes.putShort(0, (short)value);
+                break;
+            case 4:
+                bytes.putInt(0, (int)value);
+                break;
+            default:
+                bytes.putLong(0, value);
+                break;
+        }
+        StoreFiles.write(file, offset, bytes);
+    }
+
 
     static void putInt(final Path file, final long offset, final int value) throws IOException
     {
