@@ -476,8 +476,8 @@ final class Opener
                     "salvage(true) (`cubby recover --salvage`) to rebuild the store");
             }
         }
-        final boolean clean = isClean(current, source);
-        if (clean && !salvage)
+        final boolean markedClean = isClean(current, source);
+        if (markedClean && !salvage)
         {
             for (final Table table : tables(current, source))
             {
@@ -501,7 +501,7 @@ final class Opener
             catch (final CorruptStoreException ex)
             {
                 // A log is only needed to redo changes after an unclean shutdown.
-                if (!clean && !salvage)
+                if (!markedClean && !salvage)
                 {
                     throw new CorruptStoreException(ex.getMessage() + "; the store was not closed cleanly, so " +
                         "changes since its last checkpoint may be lost without it. Nothing was changed. Open with " +
@@ -510,7 +510,7 @@ final class Opener
                 logProblem = "log replaced: " + ex.getMessage();
             }
         }
-        else if (!clean && !salvage)
+        else if (!markedClean && !salvage)
         {
             throw new CorruptStoreException(walFile.getFileName() + " is missing after an unclean shutdown of " +
                 directory + ": the changes logged since the last checkpoint cannot be recovered without it. " +
@@ -566,6 +566,9 @@ final class Opener
                 throw new CorruptStoreException(walFile.getFileName() + ": " + cursorProblem[0] + "; nothing was " +
                     "changed. Open with salvage(true) (`cubby recover --salvage`) to rebuild the store");
             }
+            // A store closed cleanly has no operation logged after its last checkpoint: if it has, its Open State
+            // is wrong, and it is recovered (every check of steps 6 to 9) like an unclean one.
+            final boolean clean = markedClean && operations.isEmpty();
             if (salvage)
             {
                 final Wal log = wal;
