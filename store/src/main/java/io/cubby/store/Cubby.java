@@ -83,6 +83,8 @@ public final class Cubby implements AutoCloseable
     private Table source;
     private long cursor;
     private boolean replaying;
+    /** Set by a recovery that left the table above its load limit; cleared once a growth succeeds. */
+    private boolean growthDeferred;
     private boolean retirePending;
     private boolean checkpointScheduled;
     private java.util.concurrent.Future<?> prepareTask;
@@ -785,7 +787,8 @@ public final class Cubby implements AutoCloseable
         }
         if (null != source)
         {
-            if (cursor < source.capacity)
+            // Recovery replays into the tables as they are: no migration, and growth only where no slot is left.
+            if (cursor < source.capacity && !replaying)
             {
                 migrate(migrationStep);
             }
@@ -794,7 +797,8 @@ public final class Cubby implements AutoCloseable
                 retirePending = true;
                 scheduleRetire(source);
             }
-            if (current.entryCount() + current.tombstoneCount() + 1 > current.maxFill)
+            if (current.entryCount() + current.tombstoneCount() + 1 > (replaying ? current.capacity - 1 :
+                current.maxFill))
             {
                 migrate(Long.MAX_VALUE);
                 completeRehashLocked(false);
@@ -811,13 +815,28 @@ public final class Cubby implements AutoCloseable
             // rather than make this write wait for the allocation.
             final boolean allocating = null != prepareTask && !prepareTask.isDone() &&
                 fill + 1 < current.maxFill + (current.capacity - current.maxFill) / 2;
-            if (fill + 1 > current.maxFill && !allocating)
+            if (fill + 1 > (replaying ? current.capacity - 1 : current.maxFill) && !allocating)
             {
                 final long live = current.entryCount();
-                beginRehash(live * 2 > current.maxFill ?
-                    current.capacity * 2 : Math.max(minCapacity, capacityFor(live + 1, params.maxLoad() / 2)));
+                try
+                {
+                    beginRehash(live * 2 > current.maxFill ?
+                        current.capacity * 2 : Math.max(minCapacity, capacityFor(live + 1, params.maxLoad() / 2)));
+                    growthDeferred = false;
+                }
+                catch (final StoreIOException ex)
+                {
+                    // Above the load limit after a recovery that deferred growth (a full disk): writes that
+                    // physically fit go on until growth succeeds.
+                    if (!growthDeferred || fill + 1 > current.maxFill + (current.capacity - current.maxFill) / 2)
+                    {
+                        throw ex;
+                    }
+                    LOGGER.log(System.Logger.Level.WARNING, "growth of " + directory + " deferred: " +
+                        ex.getMessage());
+                }
             }
-            else if (current.tombstoneCount() > current.capacity * tombstoneCompactionRatio &&
+            else if (!replaying && current.tombstoneCount() > current.capacity * tombstoneCompactionRatio &&
                 current.tombstoneCount() > 64)
             {
                 beginRehash(Math.max(minCapacity, capacityFor(current.entryCount() + 1, params.maxLoad() / 2)));
@@ -2107,6 +2126,15 @@ public final class Cubby implements AutoCloseable
         {
             LOGGER.log(System.Logger.Level.WARNING, "background log sync of " + directory + " failed", ex);
         }
+    }
+
+    /**
+     * Recovery left the current table above its load limit: until a growth succeeds, a growth that fails (a full
+     * disk) lets the write go on while the table has room.
+     */
+    void deferGrowth()
+    {
+        growthDeferred = true;
     }
 
     Table currentTable()

@@ -56,7 +56,7 @@ final class Inspector
             {
                 if (tables.isEmpty() && generation != generations.get(generations.size() - 1))
                 {
-                    continue; // an interrupted rehash start; recovery deletes it
+                    continue; // a newer file that is not a table: shown by its absence; recovery refuses it (FORMAT.md §6)
                 }
                 throw ex;
             }

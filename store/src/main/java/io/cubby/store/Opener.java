@@ -2,13 +2,13 @@ package io.cubby.store;
 
 import org.agrona.DirectBuffer;
 import org.agrona.collections.LongArrayList;
+import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -123,8 +123,7 @@ final class Opener
         {
             return files.map(f -> f.getFileName().toString())
                 .anyMatch(name -> !name.equals(StoreLock.FILE_NAME) && !name.equals(WalDescriptor.FILE_NAME) &&
-                    !name.equals(WalDescriptor.FILE_NAME + ".tmp") && !name.startsWith(".") &&
-                    !name.endsWith(TableDescriptor.PREPARED_SUFFIX));
+                    !name.startsWith(".") && !isTemporaryFile(name));
         }
         catch (final IOException ex)
         {
@@ -180,7 +179,7 @@ final class Opener
         return cubby;
     }
 
-    private static long logSize(final Cubby.Builder builder)
+    static long logSize(final Cubby.Builder builder)
     {
         if (builder.logSize > 0)
         {
@@ -189,33 +188,72 @@ final class Opener
         return Durability.NONE == builder.durability ? DEFAULT_STRUCTURAL_LOG_SIZE : DEFAULT_LOGGED_LOG_SIZE;
     }
 
+    /**
+     * What an open will change, decided before anything is changed: recovery first validates everything and
+     * only then applies this plan, so a failed open leaves every file as it was.
+     */
+    static final class Plan
+    {
+        /** Proven leftovers (older tables of finished rehashes) and temporary files. */
+        final List<Path> delete = new ArrayList<>();
+        /** Salvage only: files whose role cannot be proven, renamed aside (never deleted). */
+        final List<Path> setAside = new ArrayList<>();
+        final List<String> notes = new ArrayList<>();
+    }
+
+    /** Per-table part of the plan. */
+    private static final class TablePlan
+    {
+        final Table table;
+        final LongHashSet drops = new LongHashSet();
+        long undoRestore = -1;
+        boolean undoClear;
+
+        TablePlan(final Table table)
+        {
+            this.table = table;
+        }
+    }
+
     private static Cubby openExisting(final Cubby.Builder builder, final StoreLock lock, final List<Long> generations)
         throws IOException
     {
         final long start = System.nanoTime();
         final Path directory = builder.directory;
-        final List<String> deleted = new ArrayList<>();
+        final boolean readOnly = builder.readOnly;
+        final boolean salvage = builder.salvage && !readOnly;
+        final Plan plan = new Plan();
 
-        // Step 1: the newest table with a valid header is current; a newer file without its magic is an
-        // interrupted rehash start and is deleted.
+        // Step 1: the newest table file is current. A newer file that is not a valid table cannot be proven to be
+        // a leftover (it may be the current table of a rehash): it is never deleted, and only salvage sets it
+        // aside to open the older one.
         Table current = null;
         int currentPosition = 0;
-        for (; currentPosition < generations.size(); currentPosition++)
+        while (null == current)
         {
             final Path file = directory.resolve(TableDescriptor.fileName(generations.get(currentPosition)));
             final boolean hasOlder = currentPosition + 1 < generations.size();
-            if (hasOlder && !builder.readOnly && readMagic(file) == 0)
+            try
             {
-                Files.deleteIfExists(file);
-                deleted.add(file.getFileName().toString());
-                continue;
+                current = Table.open(file, readOnly);
             }
-            current = Table.open(file, builder.readOnly);
-            break;
-        }
-        if (null == current)
-        {
-            throw new NotAStoreException("no valid Cubby table file in " + directory);
+            catch (final NotAStoreException | CorruptStoreException ex)
+            {
+                if (!hasOlder)
+                {
+                    throw ex;
+                }
+                if (!salvage)
+                {
+                    throw new CorruptStoreException(file.getFileName() + " is the newest table file but cannot be " +
+                        "used (" + ex.getMessage() + "); it may be the current table of a rehash, so it is neither " +
+                        "ignored nor deleted and nothing was changed. Open with salvage(true) " +
+                        "(`cubby recover --salvage`) to set it aside and rebuild from the older tables", ex);
+                }
+                plan.setAside.add(file);
+                plan.notes.add(file.getFileName() + " set aside: " + ex.getMessage());
+                currentPosition++;
+            }
         }
         Table source = null;
         try
@@ -223,58 +261,47 @@ final class Opener
             // Step 2: an unfinished rehash needs its source table.
             if (current.sourceGeneration != TableDescriptor.NO_SOURCE)
             {
-                final Path sourceFile = directory.resolve(TableDescriptor.fileName(current.sourceGeneration));
-                if (!Files.exists(sourceFile))
-                {
-                    throw new CorruptStoreException(current.file.getFileName() + " is being filled from " +
-                        sourceFile.getFileName() + ", which is missing; entries not yet migrated are lost");
-                }
-                try
-                {
-                    source = Table.open(sourceFile, builder.readOnly);
-                }
-                catch (final NotAStoreException ex)
-                {
-                    // The current table names this file as its source: it is a damaged part of this store, not
-                    // a foreign file.
-                    throw new CorruptStoreException(sourceFile.getFileName() + ", the source of the rehash into " +
-                        current.file.getFileName() + ", is damaged: " + ex.getMessage(), ex);
-                }
-                if (!source.params.sameShape(current.params) || source.capacity != current.sourceCapacity)
-                {
-                    throw new CorruptStoreException(sourceFile.getFileName() + " does not match the parameters " +
-                        "recorded in " + current.file.getFileName());
-                }
+                source = openSource(directory, current, readOnly, salvage, plan);
             }
-            // Step 3: older tables are leftovers of finished rehashes.
+            // Step 3: older tables are leftovers of finished rehashes, deleted once that is proven.
             for (int i = currentPosition + 1; i < generations.size(); i++)
             {
                 final long generation = generations.get(i);
-                if (generation != current.sourceGeneration && !builder.readOnly)
+                if (generation == current.sourceGeneration)
                 {
-                    final Path file = directory.resolve(TableDescriptor.fileName(generation));
-                    Files.deleteIfExists(file);
-                    deleted.add(file.getFileName().toString());
+                    continue;
+                }
+                final Path file = directory.resolve(TableDescriptor.fileName(generation));
+                final String problem = leftoverProblem(file, current);
+                if (null == problem)
+                {
+                    plan.delete.add(file);
+                }
+                else if (salvage)
+                {
+                    plan.setAside.add(file);
+                    plan.notes.add(file.getFileName() + " set aside: " + problem);
+                }
+                else if (!readOnly)
+                {
+                    throw new CorruptStoreException(file.getFileName() + " is older than the current table " +
+                        current.file.getFileName() + " but " + problem + ", so it cannot be proven to be a " +
+                        "leftover of a finished rehash; nothing was changed. Open with salvage(true) " +
+                        "(`cubby recover --salvage`) to set it aside");
                 }
             }
             checkParameters(builder, current);
-            if (!builder.readOnly && current.writeVersion > TableDescriptor.WRITE_VERSION)
+            if (!readOnly && current.writeVersion > TableDescriptor.WRITE_VERSION)
             {
                 throw new IncompatibleStoreException(current.file.getFileName() + " was written by a newer format " +
                     "version; open it read-only");
             }
             final TableParams params = current.params;
-            if (builder.readOnly)
+            if (readOnly)
             {
-                final boolean clean = isClean(current, source);
-                final Cubby cubby = Cubby.create(builder, params, lock, current, source,
-                    null == source ? 0 : current.migrationCursor(), null);
-                cubby.finishOpen(new RecoveryReport(clean, 0, 0, clean ? null :
-                    "not recovered: opened read-only after an unclean shutdown", 0, 0, 0, 0, 0, false, 0, deleted,
-                    elapsedMillis(start)), false, 0);
-                return cubby;
+                return openReadOnly(builder, lock, params, current, source, plan, start);
             }
-            return recover(builder, lock, params, current, source, deleted, start);
+            return recover(builder, lock, params, current, source, plan, start);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -287,40 +314,185 @@ final class Opener
         }
     }
 
+    private static Table openSource(
+        final Path directory, final Table current, final boolean readOnly, final boolean salvage, final Plan plan)
+        throws IOException
+    {
+        final Path sourceFile = directory.resolve(TableDescriptor.fileName(current.sourceGeneration));
+        final String problem;
+        if (!Files.exists(sourceFile, LinkOption.NOFOLLOW_LINKS))
+        {
+            problem = current.file.getFileName() + " is being filled from " + sourceFile.getFileName() +
+                ", which is missing; entries not yet migrated are lost";
+        }
+        else
+        {
+            Table source = null;
+            String failure;
+            try
+            {
+                source = Table.open(sourceFile, readOnly);
+                failure = source.params.sameShape(current.params) && source.capacity == current.sourceCapacity ?
+                    null : sourceFile.getFileName() + " does not match the parameters recorded in " +
+                    current.file.getFileName();
+            }
+            catch (final NotAStoreException | CorruptStoreException ex)
+            {
+                failure = sourceFile.getFileName() + ", the source of the rehash into " +
+                    current.file.getFileName() + ", is damaged: " + ex.getMessage();
+            }
+            if (null == failure)
+            {
+                return source;
+            }
+            if (null != source)
+            {
+                source.close();
+            }
+            problem = failure;
+        }
+        if (!salvage)
+        {
+            throw new CorruptStoreException(problem + "; nothing was changed" + (readOnly ? "" :
+                ". Open with salvage(true) (`cubby recover --salvage`) to rebuild from the current table alone"));
+        }
+        if (Files.exists(sourceFile, LinkOption.NOFOLLOW_LINKS))
+        {
+            plan.setAside.add(sourceFile);
+        }
+        plan.notes.add(problem);
+        return null;
+    }
+
+    /**
+     * Why an older table file cannot be proven to be a leftover of a finished rehash, or null if it can: a regular
+     * file with a valid header of the same store, older than the current table and than its source.
+     */
+    private static String leftoverProblem(final Path file, final Table current)
+    {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS))
+        {
+            return "it is not a regular file";
+        }
+        final TableHeader header;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            header = TableHeader.read(file, channel);
+        }
+        catch (final IOException | CubbyException ex)
+        {
+            return "its header cannot be read (" + ex.getMessage() + ")";
+        }
+        if (header.params.seed != current.params.seed)
+        {
+            return "its hash seed differs (another store's table)";
+        }
+        if (current.sourceGeneration != TableDescriptor.NO_SOURCE && header.generation > current.sourceGeneration)
+        {
+            return "its generation lies between the rehash source " + current.sourceGeneration + " and the current " +
+                "table";
+        }
+        return null;
+    }
+
+    private static Cubby openReadOnly(
+        final Cubby.Builder builder,
+        final StoreLock lock,
+        final TableParams params,
+        final Table current,
+        final Table source,
+        final Plan plan,
+        final long start)
+    {
+        final boolean clean = isClean(current, source);
+        long cursor = null == source ? 0 : current.migrationCursor();
+        for (final Table table : tables(current, source))
+        {
+            if (null != table.counterProblem)
+            {
+                if (clean)
+                {
+                    throw cleanCounterProblem(table);
+                }
+                plan.notes.add(table.counterProblem + ": counted in memory");
+            }
+            if (null != table.stateProblem)
+            {
+                plan.notes.add(table.stateProblem);
+            }
+        }
+        if (null != source && (cursor < 0 || cursor > source.capacity))
+        {
+            cursor = 0;
+        }
+        if (null != current.counterProblem)
+        {
+            final long[] counts = countSlots(current, 0);
+            current.useCounts(counts[0], counts[1]);
+        }
+        if (null != source && null != source.counterProblem)
+        {
+            final long[] counts = countSlots(source, cursor);
+            source.useCounts(counts[0], counts[1]);
+        }
+        final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, null);
+        cubby.finishOpen(new RecoveryReport(clean, 0, 0, clean ? null :
+            "not recovered: opened read-only after an unclean shutdown", 0, 0, 0, 0, 0, false, 0, List.of(),
+            elapsedMillis(start), plan.notes), false, 0);
+        return cubby;
+    }
+
+    private static CorruptStoreException cleanCounterProblem(final Table table)
+    {
+        return new CorruptStoreException(table.counterProblem + ", although the store was closed cleanly (its " +
+            "counters are then exact): the header is damaged. Nothing was changed. Open with salvage(true) " +
+            "(`cubby recover --salvage`) to recount");
+    }
+
+    private static List<Table> tables(final Table current, final Table source)
+    {
+        return null == source ? List.of(current) : List.of(current, source);
+    }
+
     private static Cubby recover(
         final Cubby.Builder builder,
         final StoreLock lock,
         final TableParams params,
         final Table current,
         final Table source,
-        final List<String> deleted,
+        final Plan plan,
         final long start) throws IOException
     {
         final Path directory = builder.directory;
+        final boolean salvage = builder.salvage;
         final Path walFile = directory.resolve(WalDescriptor.FILE_NAME);
-        final Path walTmp = directory.resolve(WalDescriptor.FILE_NAME + ".tmp");
-        if (Files.deleteIfExists(walTmp))
+
+        // Phase 1: validate everything and decide what to change. Nothing is written until every check passed.
+        for (final Table table : tables(current, source))
         {
-            deleted.add(walTmp.getFileName().toString());
-        }
-        try (Stream<Path> files = Files.list(directory))
-        {
-            for (final Path file : (Iterable<Path>)files::iterator)
+            if (null != table.stateProblem && !salvage)
             {
-                final String name = file.getFileName().toString();
-                if (name.startsWith("table-") && name.endsWith(TableDescriptor.PREPARED_SUFFIX))
+                throw new CorruptStoreException(table.stateProblem + "; nothing was changed. Open with " +
+                    "salvage(true) (`cubby recover --salvage`) to rebuild the store");
+            }
+        }
+        final boolean markedClean = isClean(current, source);
+        if (markedClean && !salvage)
+        {
+            for (final Table table : tables(current, source))
+            {
+                if (null != table.counterProblem)
                 {
-                    Files.deleteIfExists(file);
-                    deleted.add(name);
+                    throw cleanCounterProblem(table);
                 }
             }
         }
-        final boolean clean = isClean(current, source);
+        collectTemporaryFiles(directory, plan);
 
         // Step 4: read the log, stopping at its first invalid record.
         Wal wal = null;
         String logProblem = null;
-        if (Files.exists(walFile))
+        if (Files.exists(walFile, LinkOption.NOFOLLOW_LINKS))
         {
             try
             {
@@ -329,182 +501,375 @@ final class Opener
             catch (final CorruptStoreException ex)
             {
                 // A log is only needed to redo changes after an unclean shutdown.
-                if (!clean && !builder.salvage)
+                if (!markedClean && !salvage)
                 {
                     throw new CorruptStoreException(ex.getMessage() + "; the store was not closed cleanly, so " +
-                        "changes since its last checkpoint may be lost without it. Open with salvage(true) " +
-                        "(`cubby recover --salvage`) to continue with a new log", ex);
+                        "changes since its last checkpoint may be lost without it. Nothing was changed. Open with " +
+                        "salvage(true) (`cubby recover --salvage`) to continue with a new log", ex);
                 }
                 logProblem = "log replaced: " + ex.getMessage();
             }
+        }
+        else if (!markedClean && !salvage)
+        {
+            throw new CorruptStoreException(walFile.getFileName() + " is missing after an unclean shutdown of " +
+                directory + ": the changes logged since the last checkpoint cannot be recovered without it. " +
+                "Nothing was changed. Open with salvage(true) (`cubby recover --salvage`) to continue with a new, " +
+                "empty log");
         }
         else
         {
             logProblem = "log missing, created";
         }
-        if (null == wal)
-        {
-            wal = Wal.create(walFile, logSize(builder), params.seed, 1);
-        }
-        final LongArrayList operations = new LongArrayList();
-        // Only the checkpoint at the log start is complete (its tables were forced); a later one may not be.
-        final long[] loggedCursor = { 0 };
-        final long sourceGeneration = null == source ? 0 : source.generation;
-        final boolean[] first = { true };
-        final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
-        {
-            final boolean atStart = first[0];
-            first[0] = false;
-            if (WalRecordDescriptor.TYPE_PUT == type || WalRecordDescriptor.TYPE_REMOVE == type)
-            {
-                operations.addLong(offset);
-            }
-            else if (WalRecordDescriptor.TYPE_CHECKPOINT == type)
-            {
-                if (atStart && buffer.getLong(offset + STRUCTURAL_FIELD_1_OFFSET) == current.generation &&
-                    buffer.getLong(offset + STRUCTURAL_FIELD_2_OFFSET) == sourceGeneration)
-                {
-                    loggedCursor[0] = buffer.getLong(offset + STRUCTURAL_FIELD_3_OFFSET);
-                }
-            }
-            else if (WalRecordDescriptor.TYPE_REHASH_BEGIN == type &&
-                buffer.getLong(offset + STRUCTURAL_FIELD_1_OFFSET) == current.generation)
-            {
-                loggedCursor[0] = 0;
-            }
-        }, params.maxKeyLength, params.maxValueLength, builder.salvage);
-
-        int undone = 0;
-        int restoredFromLog = 0;
-        int dropped = 0;
-        int duplicates = 0;
-        long cursor = null == source ? 0 : current.migrationCursor();
-        if (!clean || builder.salvage)
-        {
-            // Step 5: roll back torn in-place updates from the undo areas.
-            undone += current.restoreUndo() >= 0 ? 1 : 0;
-            if (null != source)
-            {
-                undone += source.restoreUndo() >= 0 ? 1 : 0;
-            }
-            CrashPoints.Hook.reached("recover.undo-restored");
-            // Step 6: slots failing their checksum are dropped only where the log restores their key.
-            final List<String> unrecoverable = new ArrayList<>();
-            final int[] counts = new int[2];
-            dropCorruptSlots(current, wal.buffer(), operations, builder.salvage, unrecoverable, counts);
-            if (null != source)
-            {
-                dropCorruptSlots(source, wal.buffer(), operations, builder.salvage, unrecoverable, counts);
-            }
-            if (!unrecoverable.isEmpty())
-            {
-                wal.close();
-                throw new CorruptStoreException(unrecoverable.size() + " slot(s) fail their checksum and the log " +
-                    "cannot restore them: " + String.join(", ", unrecoverable.subList(0,
-                    Math.min(MAX_LISTED_CORRUPT_SLOTS, unrecoverable.size()))) +
-                    (unrecoverable.size() > MAX_LISTED_CORRUPT_SLOTS ? ", ..." : "") +
-                    "; nothing was changed. Open with salvage(true) (cubby recover --salvage) to drop them");
-            }
-            restoredFromLog = counts[0];
-            dropped = counts[1];
-            CrashPoints.Hook.reached("recover.slots-dropped");
-            // Step 7: resume a rehash from its last logged cursor and de-duplicate entries present in both tables.
-            if (null != source)
-            {
-                cursor = Math.min(cursor, loggedCursor[0]);
-                duplicates = deduplicate(current, source, cursor);
-                CrashPoints.Hook.reached("recover.deduplicated");
-            }
-            // Step 8: recount entries and tombstones.
-            recount(current, 0);
-            if (null != source)
-            {
-                recount(source, cursor);
-            }
-            CrashPoints.Hook.reached("recover.recounted");
-        }
-
-        final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, wal);
         try
         {
-            // Step 9: apply the logged operations again, in order.
-            final UnsafeBuffer log = wal.buffer();
-            for (int i = 0; i < operations.size(); i++)
+            final LongArrayList operations = new LongArrayList();
+            // Only the checkpoint at the log start is complete (its tables were forced); a later one may not be.
+            final long[] loggedCursor = { 0 };
+            final String[] cursorProblem = { null };
+            final long sourceGeneration = null == source ? 0 : source.generation;
+            final boolean[] first = { true };
+            final Wal.ReadResult read = null == wal ? new Wal.ReadResult() :
+                wal.read((type, sequence, buffer, offset, length) ->
+                {
+                    final boolean atStart = first[0];
+                    first[0] = false;
+                    if (WalRecordDescriptor.TYPE_PUT == type || WalRecordDescriptor.TYPE_REMOVE == type)
+                    {
+                        operations.addLong(offset);
+                    }
+                    else if (WalRecordDescriptor.TYPE_CHECKPOINT == type)
+                    {
+                        if (atStart && buffer.getLong(offset + STRUCTURAL_FIELD_1_OFFSET) == current.generation &&
+                            buffer.getLong(offset + STRUCTURAL_FIELD_2_OFFSET) == sourceGeneration)
+                        {
+                            final long logged = buffer.getLong(offset + STRUCTURAL_FIELD_3_OFFSET);
+                            if (null != source && (logged < 0 || logged > source.capacity))
+                            {
+                                cursorProblem[0] = "CHECKPOINT record " + sequence + " names migration cursor " +
+                                    logged + " outside the source table's " + source.capacity + " slots";
+                            }
+                            else
+                            {
+                                loggedCursor[0] = logged;
+                            }
+                        }
+                    }
+                    else if (WalRecordDescriptor.TYPE_REHASH_BEGIN == type &&
+                        buffer.getLong(offset + STRUCTURAL_FIELD_1_OFFSET) == current.generation)
+                    {
+                        loggedCursor[0] = 0;
+                    }
+                }, params.maxKeyLength, params.maxValueLength, salvage);
+            if (null != cursorProblem[0] && !salvage)
             {
-                final int position = (int)operations.getLong(i);
-                final int keyLength = log.getInt(position + KEY_LENGTH_OFFSET);
-                final int valueLength = log.getInt(position + VALUE_LENGTH_OFFSET);
-                cubby.replay(log.getShort(position + TYPE_OFFSET) == WalRecordDescriptor.TYPE_REMOVE, log,
-                    position + KEY_OFFSET, keyLength, position + KEY_OFFSET + keyLength, valueLength,
-                    log.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET));
-                CrashPoints.Hook.reached("recover.replayed-one");
+                throw new CorruptStoreException(walFile.getFileName() + ": " + cursorProblem[0] + "; nothing was " +
+                    "changed. Open with salvage(true) (`cubby recover --salvage`) to rebuild the store");
             }
-            // Step 10: checkpoint, which forces the tables and starts a new log generation.
-            final long wantedLogSize = logSize(builder);
-            final long newLogSize = wal.capacity != wantedLogSize &&
-                (builder.logSize > 0 || wal.capacity < wantedLogSize) ? wantedLogSize : 0;
-            final boolean didWork = !clean || operations.size() > 0 || null != read.tailProblem ||
-                null != logProblem;
-            final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
-                null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, undone, restoredFromLog, dropped, duplicates,
-                !clean && null != source, cursor, deleted, elapsedMillis(start));
-            cubby.finishOpen(report, didWork, newLogSize);
-            if (report.didWork())
+            // A store closed cleanly has no operation logged after its last checkpoint: if it has, its Open State
+            // is wrong, and it is recovered (every check of steps 6 to 9) like an unclean one.
+            final boolean clean = markedClean && operations.isEmpty();
+            if (salvage)
             {
-                Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + directory + ": " + report);
+                final Wal log = wal;
+                wal = null;
+                return Salvage.rebuild(builder, lock, params, current, source, log, operations, read, plan,
+                    logProblem, clean, start);
             }
-            return cubby;
+
+            final TablePlan currentPlan = new TablePlan(current);
+            final TablePlan sourcePlan = null == source ? null : new TablePlan(source);
+            final LongArrayList deduplicated = new LongArrayList();
+            long cursor = null == source ? 0 : current.migrationCursor();
+            if (!clean)
+            {
+                final UnsafeBuffer log = null == wal ? null : wal.buffer();
+                // Step 5: torn in-place updates to roll back from the undo areas.
+                planUndo(currentPlan, plan.notes);
+                if (null != sourcePlan)
+                {
+                    planUndo(sourcePlan, plan.notes);
+                }
+                // Step 6: slots failing their checksum are dropped only where the log restores their key.
+                final List<String> unrecoverable = new ArrayList<>();
+                planDrops(currentPlan, log, operations, unrecoverable);
+                if (null != sourcePlan)
+                {
+                    planDrops(sourcePlan, log, operations, unrecoverable);
+                }
+                if (!unrecoverable.isEmpty())
+                {
+                    throw new CorruptStoreException(unrecoverable.size() + " slot(s) fail their checksum and the " +
+                        "log cannot restore them: " + String.join(", ", unrecoverable.subList(0,
+                        Math.min(MAX_LISTED_CORRUPT_SLOTS, unrecoverable.size()))) +
+                        (unrecoverable.size() > MAX_LISTED_CORRUPT_SLOTS ? ", ..." : "") +
+                        "; nothing was changed. Open with salvage(true) (cubby recover --salvage) to drop them");
+                }
+                // Step 7: resume a rehash from its last logged cursor; entries present in both tables are
+                // tombstoned in the source.
+                if (null != source)
+                {
+                    if (cursor < 0 || cursor > source.capacity)
+                    {
+                        cursor = 0;
+                    }
+                    cursor = Math.min(cursor, loggedCursor[0]);
+                    planDeduplicate(currentPlan, sourcePlan, cursor, deduplicated);
+                }
+            }
+
+            // Phase 2: every check has passed; apply the plan.
+            if (null == wal)
+            {
+                wal = createLog(walFile, builder, params);
+            }
+            final List<String> deleted = deleteFiles(directory, plan.delete);
+            int undone = 0;
+            int restoredFromLog = 0;
+            if (!clean)
+            {
+                undone += applyUndo(currentPlan);
+                if (null != sourcePlan)
+                {
+                    undone += applyUndo(sourcePlan);
+                }
+                CrashPoints.Hook.reached("recover.undo-restored");
+                restoredFromLog += applyDrops(currentPlan);
+                if (null != sourcePlan)
+                {
+                    restoredFromLog += applyDrops(sourcePlan);
+                }
+                CrashPoints.Hook.reached("recover.slots-dropped");
+                if (null != sourcePlan)
+                {
+                    for (int i = 0; i < deduplicated.size(); i++)
+                    {
+                        source.remove(deduplicated.getLong(i), false);
+                    }
+                    CrashPoints.Hook.reached("recover.deduplicated");
+                }
+                // Step 8: recount entries and tombstones.
+                recount(current, 0);
+                if (null != source)
+                {
+                    recount(source, cursor);
+                }
+                CrashPoints.Hook.reached("recover.recounted");
+            }
+            return replayAndFinish(builder, lock, params, current, source, cursor, wal, operations, read, clean,
+                logProblem, undone, restoredFromLog, deduplicated.size(), deleted, plan.notes, start);
         }
-        catch (final RuntimeException ex)
+        catch (final IOException | RuntimeException ex)
         {
-            wal.close();
+            if (null != wal)
+            {
+                wal.close();
+            }
             throw ex;
         }
     }
 
-    private static void dropCorruptSlots(
-        final Table table,
-        final UnsafeBuffer log,
+    private static Cubby replayAndFinish(
+        final Cubby.Builder builder,
+        final StoreLock lock,
+        final TableParams params,
+        final Table current,
+        final Table source,
+        final long cursor,
+        final Wal wal,
         final LongArrayList operations,
-        final boolean salvage,
-        final List<String> unrecoverable,
-        final int[] counts)
+        final Wal.ReadResult read,
+        final boolean clean,
+        final String logProblem,
+        final int undone,
+        final int restoredFromLog,
+        final int duplicates,
+        final List<String> deleted,
+        final List<String> notes,
+        final long start)
     {
+        final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, wal);
+        // Step 9: apply the logged operations again, in order, into the tables as they are: growth is deferred
+        // (a full disk must not stop recovery), so the load may exceed Max Load until a later write grows.
+        final UnsafeBuffer log = wal.buffer();
+        for (int i = 0; i < operations.size(); i++)
+        {
+            final int position = (int)operations.getLong(i);
+            final int keyLength = log.getInt(position + KEY_LENGTH_OFFSET);
+            final int valueLength = log.getInt(position + VALUE_LENGTH_OFFSET);
+            cubby.replay(log.getShort(position + TYPE_OFFSET) == WalRecordDescriptor.TYPE_REMOVE, log,
+                position + KEY_OFFSET, keyLength, position + KEY_OFFSET + keyLength, valueLength,
+                log.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET));
+            CrashPoints.Hook.reached("recover.replayed-one");
+        }
+        final Table table = cubby.currentTable();
+        final List<String> allNotes = new ArrayList<>(notes);
+        if (operations.size() > 0 && null == cubby.sourceTable() &&
+            table.entryCount() + table.tombstoneCount() + 1 > table.maxFill)
+        {
+            allNotes.add("growth deferred: the replayed log left " + table.file.getFileName() + " at or above its " +
+                "load limit; the next write grows it, or, while that fails for lack of space, writes go on as long " +
+                "as the table has room");
+            cubby.deferGrowth();
+        }
+        // Step 10: checkpoint, which forces the tables and starts a new log generation.
+        final long wantedLogSize = logSize(builder);
+        final long newLogSize = wal.capacity != wantedLogSize &&
+            (builder.logSize > 0 || wal.capacity < wantedLogSize) ? wantedLogSize : 0;
+        final boolean didWork = !clean || operations.size() > 0 || null != read.tailProblem || null != logProblem;
+        final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
+            null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, undone, restoredFromLog, 0,
+            duplicates, !clean && null != source, cursor, deleted, elapsedMillis(start), allNotes);
+        cubby.finishOpen(report, didWork, newLogSize);
+        if (report.didWork())
+        {
+            Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + builder.directory + ": " + report);
+        }
+        return cubby;
+    }
+
+    /**
+     * Temporary files of interrupted allocations and salvages: deleted with the plan.
+     */
+    private static void collectTemporaryFiles(final Path directory, final Plan plan)
+    {
+        try (Stream<Path> files = Files.list(directory))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                if (isTemporaryFile(file.getFileName().toString()) &&
+                    Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS))
+                {
+                    plan.delete.add(file);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("cannot list " + directory + ": " + ex, ex);
+        }
+    }
+
+    static boolean isTemporaryFile(final String name)
+    {
+        if (name.startsWith("table-"))
+        {
+            return name.endsWith(TableDescriptor.PREPARED_SUFFIX) || name.endsWith(Salvage.BUILDING_SUFFIX);
+        }
+        return name.equals(WalDescriptor.FILE_NAME + ".tmp") ||
+            name.equals(WalDescriptor.FILE_NAME + Salvage.BUILDING_SUFFIX) ||
+            name.equals(WalDescriptor.FILE_NAME + Salvage.BUILDING_SUFFIX + ".tmp");
+    }
+
+    static List<String> deleteFiles(final Path directory, final List<Path> files) throws IOException
+    {
+        final List<String> deleted = new ArrayList<>();
+        for (final Path file : files)
+        {
+            if (Files.deleteIfExists(file))
+            {
+                deleted.add(file.getFileName().toString());
+            }
+        }
+        if (!deleted.isEmpty())
+        {
+            Storage.syncDirectory(directory);
+        }
+        return deleted;
+    }
+
+    /**
+     * Create a new, empty log; on failure (a full disk) leave no temporary file behind.
+     */
+    static Wal createLog(final Path walFile, final Cubby.Builder builder, final TableParams params)
+        throws IOException
+    {
+        try
+        {
+            return Wal.create(walFile, logSize(builder), params.seed, 1);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(walFile.resolveSibling(walFile.getFileName() + ".tmp"));
+            throw ex;
+        }
+    }
+
+    private static void planUndo(final TablePlan plan, final List<String> notes)
+    {
+        final Table table = plan.table;
+        final long index = table.undoSlotIndex();
+        if (TableDescriptor.NO_UNDO == index)
+        {
+            return;
+        }
+        plan.undoClear = true;
+        final String problem = table.undoImageProblem(index);
+        if (null != problem)
+        {
+            notes.add(table.file.getFileName() + ": undo image discarded (" + problem + ")");
+        }
+        else if (!table.slotIntact(index))
+        {
+            plan.undoRestore = index;
+        }
+    }
+
+    private static int applyUndo(final TablePlan plan)
+    {
+        if (plan.undoRestore >= 0)
+        {
+            plan.table.restoreUndo(plan.undoRestore);
+            return 1;
+        }
+        if (plan.undoClear)
+        {
+            plan.table.clearUndo();
+        }
+        return 0;
+    }
+
+    private static void planDrops(
+        final TablePlan plan, final UnsafeBuffer log, final LongArrayList operations, final List<String> unrecoverable)
+    {
+        final Table table = plan.table;
+        long empty = 0;
         for (long i = 0; i < table.capacity; i++)
         {
             final int state = table.state(i);
-            if (!SlotDescriptor.isValidState(state))
+            if (SlotDescriptor.STATE_EMPTY == state)
             {
-                if (salvage)
+                empty++;
+            }
+            else if (!SlotDescriptor.isValidState(state))
+            {
+                unrecoverable.add(table.file.getFileName() + " slot " + i + " (invalid state " + state + ")");
+            }
+            else if (STATE_FULL == state && i != plan.undoRestore && !table.slotIntact(i))
+            {
+                if (null != log && keyInLog(table, i, log, operations))
                 {
-                    table.remove(i, false);
-                    counts[1]++;
+                    plan.drops.add(i);
                 }
                 else
                 {
-                    unrecoverable.add(table.file.getFileName() + " slot " + i + " (invalid state " + state + ")");
+                    unrecoverable.add(table.file.getFileName() + " slot " + i);
                 }
-                continue;
-            }
-            if (STATE_FULL != state || table.slotIntact(i))
-            {
-                continue;
-            }
-            if (keyInLog(table, i, log, operations))
-            {
-                table.remove(i, false);
-                counts[0]++;
-            }
-            else if (salvage)
-            {
-                table.remove(i, false);
-                counts[1]++;
-            }
-            else
-            {
-                unrecoverable.add(table.file.getFileName() + " slot " + i);
             }
         }
+        if (0 == empty)
+        {
+            unrecoverable.add(table.file.getFileName() + " (no empty slot: its slot states are corrupt)");
+        }
+    }
+
+    private static int applyDrops(final TablePlan plan)
+    {
+        for (final LongHashSet.LongIterator it = plan.drops.iterator(); it.hasNext(); )
+        {
+            plan.table.remove(it.nextValue(), false);
+        }
+        return plan.drops.size();
     }
 
     private static boolean keyInLog(
@@ -537,23 +902,61 @@ final class Opener
         return false;
     }
 
-    private static int deduplicate(final Table current, final Table source, final long cursor)
+    /**
+     * Source slots at or after the cursor whose key is also in the current table, with the planned drops already
+     * counted as tombstones.
+     */
+    private static void planDeduplicate(
+        final TablePlan currentPlan, final TablePlan sourcePlan, final long cursor, final LongArrayList out)
     {
-        int duplicates = 0;
+        final Table source = sourcePlan.table;
         for (long i = cursor; i < source.capacity; i++)
         {
-            if (STATE_FULL == source.state(i) &&
-                current.find(source.slotHash(i), source.window(i), source.keyOffsetInWindow(i),
+            if (STATE_FULL == source.state(i) && !sourcePlan.drops.contains(i) &&
+                find(currentPlan, source.slotHash(i), source.window(i), source.keyOffsetInWindow(i),
                 source.keyLength(i)) >= 0)
             {
-                source.remove(i, false);
-                duplicates++;
+                out.addLong(i);
             }
         }
-        return duplicates;
     }
 
-    private static void recount(final Table table, final long fullFrom)
+    /**
+     * {@link Table#find} reading the slots as the plan will leave them (planned drops as tombstones).
+     */
+    private static long find(
+        final TablePlan plan, final long hash, final DirectBuffer key, final int offset, final int length)
+    {
+        final Table table = plan.table;
+        long index = table.homeIndex(hash);
+        for (long probe = 1; probe <= table.capacity; probe++)
+        {
+            final int state = table.state(index);
+            if (SlotDescriptor.STATE_EMPTY == state)
+            {
+                return -1;
+            }
+            if (STATE_FULL == state && !plan.drops.contains(index) && table.slotHash(index) == hash &&
+                table.window(index).getInt(table.slotOffset(index) + SlotDescriptor.KEY_LENGTH_OFFSET) == length)
+            {
+                final UnsafeBuffer window = table.window(index);
+                final int keyOffset = table.keyOffsetInWindow(index);
+                boolean equal = true;
+                for (int b = 0; b < length && equal; b++)
+                {
+                    equal = key.getByte(offset + b) == window.getByte(keyOffset + b);
+                }
+                if (equal)
+                {
+                    return index;
+                }
+            }
+            index = table.nextIndex(index, probe, hash);
+        }
+        return -1;
+    }
+
+    static long[] countSlots(final Table table, final long fullFrom)
     {
         long full = 0;
         long tombstones = 0;
@@ -569,8 +972,14 @@ final class Opener
                 tombstones++;
             }
         }
-        table.setEntryCount(full);
-        table.setTombstoneCount(tombstones);
+        return new long[]{ full, tombstones };
+    }
+
+    private static void recount(final Table table, final long fullFrom)
+    {
+        final long[] counts = countSlots(table, fullFrom);
+        table.setEntryCount(counts[0]);
+        table.setTombstoneCount(counts[1]);
     }
 
     private static boolean isClean(final Table current, final Table source)
@@ -610,22 +1019,7 @@ final class Opener
         }
     }
 
-    static long readMagic(final Path file) throws IOException
-    {
-        Storage.requireRegularFile(file);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
-        {
-            if (channel.size() < 8)
-            {
-                return 0;
-            }
-            final ByteBuffer bytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            TableHeader.readFully(channel, bytes, 0);
-            return bytes.getLong(0);
-        }
-    }
-
-    private static long elapsedMillis(final long startNanos)
+    static long elapsedMillis(final long startNanos)
     {
         return (System.nanoTime() - startNanos) / 1_000_000;
     }

@@ -33,6 +33,11 @@ public final class RecoveryReport
     public final List<String> filesDeleted;
     /** Wall time of recovery in milliseconds. */
     public final long durationMillis;
+    /**
+     * What recovery decided beyond the counts above, one sentence each: undo images discarded (and why), files
+     * set aside by salvage, a salvage rebuild into a new table, growth deferred for lack of room.
+     */
+    public final List<String> notes;
 
     RecoveryReport(
         final boolean cleanShutdown,
@@ -49,6 +54,27 @@ public final class RecoveryReport
         final List<String> filesDeleted,
         final long durationMillis)
     {
+        this(cleanShutdown, logRecordsRead, operationsReplayed, logTailProblem, logBytesDiscarded,
+            tornUpdatesRolledBack, corruptSlotsRestoredFromLog, corruptSlotsDropped, duplicatesResolved, rehashResumed,
+            rehashResumedAt, filesDeleted, durationMillis, List.of());
+    }
+
+    RecoveryReport(
+        final boolean cleanShutdown,
+        final int logRecordsRead,
+        final int operationsReplayed,
+        final String logTailProblem,
+        final long logBytesDiscarded,
+        final int tornUpdatesRolledBack,
+        final int corruptSlotsRestoredFromLog,
+        final int corruptSlotsDropped,
+        final int duplicatesResolved,
+        final boolean rehashResumed,
+        final long rehashResumedAt,
+        final List<String> filesDeleted,
+        final long durationMillis,
+        final List<String> notes)
+    {
         this.cleanShutdown = cleanShutdown;
         this.logRecordsRead = logRecordsRead;
         this.operationsReplayed = operationsReplayed;
@@ -62,6 +88,7 @@ public final class RecoveryReport
         this.rehashResumedAt = rehashResumedAt;
         this.filesDeleted = List.copyOf(filesDeleted);
         this.durationMillis = durationMillis;
+        this.notes = List.copyOf(notes);
     }
 
     /**
@@ -71,7 +98,8 @@ public final class RecoveryReport
     {
         return !cleanShutdown || null != logTailProblem || operationsReplayed > 0 || tornUpdatesRolledBack > 0 ||
             corruptSlotsDropped > 0 ||
-            corruptSlotsRestoredFromLog > 0 || duplicatesResolved > 0 || rehashResumed || !filesDeleted.isEmpty();
+            corruptSlotsRestoredFromLog > 0 || duplicatesResolved > 0 || rehashResumed || !filesDeleted.isEmpty() ||
+            !notes.isEmpty();
     }
 
     @Override
@@ -88,6 +116,7 @@ public final class RecoveryReport
             ", duplicates resolved=" + duplicatesResolved +
             ", rehash resumed=" + (rehashResumed ? "at slot " + rehashResumedAt : "no") +
             ", files deleted=" + filesDeleted +
+            (notes.isEmpty() ? "" : ", notes=" + notes) +
             ", took " + durationMillis + " ms";
     }
 }

@@ -83,6 +83,10 @@ final class Table
     final boolean expiry;
     final long maxFill;
 
+    /** From the header at open: see {@link TableHeader#counterProblem} and {@link TableHeader#stateProblem}. */
+    final String counterProblem;
+    final String stateProblem;
+
     private final Object fileKey;
     private final long mask;
     private final int probingCode;
@@ -106,6 +110,8 @@ final class Table
         final TableHeader h) throws IOException
     {
         this.file = file;
+        this.counterProblem = h.counterProblem;
+        this.stateProblem = h.stateProblem;
         this.fileKey = Storage.fileKey(file);
         this.channel = channel;
         this.readOnly = readOnly;
@@ -380,7 +386,7 @@ final class Table
         return hash & mask;
     }
 
-    private long nextIndex(final long index, final long probe, final long hash)
+    long nextIndex(final long index, final long probe, final long hash)
     {
         switch (probingCode)
         {
@@ -726,6 +732,32 @@ final class Table
     }
 
     /**
+     * Copy the undo image of another table (same key and value limits, checked by {@link #undoImageProblem})
+     * into an empty or tombstone slot.
+     */
+    void insertUndoImage(final long index, final Table from)
+    {
+        final UnsafeBuffer image = from.header;
+        final int keyLength = image.getInt(UNDO_IMAGE_OFFSET + KEY_LENGTH_OFFSET);
+        final int valueLength = image.getInt(UNDO_IMAGE_OFFSET + VALUE_LENGTH_OFFSET);
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        final int previous = window.getInt(slot + STATE_OFFSET);
+        window.putBytes(slot + CHECKSUM_OFFSET, image, UNDO_IMAGE_OFFSET + CHECKSUM_OFFSET,
+            keyOffset - CHECKSUM_OFFSET + keyLength);
+        if (valueLength > 0)
+        {
+            window.putBytes(slot + valueOffset, image, UNDO_IMAGE_OFFSET + from.valueOffset, valueLength);
+        }
+        window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        if (STATE_TOMBSTONE == previous)
+        {
+            setTombstoneCount(tombstoneCount - 1);
+        }
+        setEntryCount(entryCount + 1);
+    }
+
+    /**
      * Replace the value of a full slot in place. The slot image is saved to the header's undo area first, so a
      * crash part way can be rolled back by recovery.
      */
@@ -872,14 +904,15 @@ final class Table
 
     void setEntryCount(final long count)
     {
-        entryCount = count;
-        header.putLong(ENTRY_COUNT_OFFSET, count);
+        // bounded, so that a counter damaged on disk cannot go negative or past the table (recovery recounts)
+        entryCount = Math.max(0, Math.min(capacity, count));
+        header.putLong(ENTRY_COUNT_OFFSET, entryCount);
     }
 
     void setTombstoneCount(final long count)
     {
-        tombstoneCount = count;
-        header.putLong(TOMBSTONE_COUNT_OFFSET, count);
+        tombstoneCount = Math.max(0, Math.min(capacity, count));
+        header.putLong(TOMBSTONE_COUNT_OFFSET, tombstoneCount);
     }
 
     long migrationCursor()
@@ -908,32 +941,79 @@ final class Table
     }
 
     /**
-     * Roll back a torn in-place update recorded in the undo area, if any.
+     * Whether the undo area holds an image that can roll back slot {@code index}: the Undo Checksum matches, the
+     * image is a full slot with valid lengths and checksum, and the slot holds the same key (an in-place update
+     * never writes the hash, the key length or the key). Reads only.
      *
-     * @return the slot index restored, or -1.
+     * @return null if it can, else why the image is not applicable.
      */
-    long restoreUndo()
+    String undoImageProblem(final long index)
     {
-        final long index = header.getLong(UNDO_SLOT_INDEX_OFFSET);
-        if (NO_UNDO == index)
+        if (index < 0 || index >= capacity)
         {
-            return -1;
+            return "undo slot index " + index + " outside the table";
         }
-        long restored = -1;
-        if (index >= 0 && index < capacity &&
-            header.getInt(UNDO_CHECKSUM_OFFSET) ==
+        if (header.getInt(UNDO_CHECKSUM_OFFSET) !=
             Hashing.checksum(header.addressOffset() + UNDO_IMAGE_OFFSET, slotLength))
         {
-            final UnsafeBuffer window = window(index);
-            final int slot = slotOffset(index);
-            if (!slotIntact(index))
-            {
-                window.putBytes(slot, header, UNDO_IMAGE_OFFSET, slotLength);
-                restored = index;
-            }
+            return "undo image checksum mismatch";
         }
+        final int image = UNDO_IMAGE_OFFSET;
+        final int keyLength = header.getInt(image + KEY_LENGTH_OFFSET);
+        final int valueLength = header.getInt(image + VALUE_LENGTH_OFFSET);
+        if (header.getInt(image + STATE_OFFSET) != STATE_FULL || keyLength < 0 || keyLength > maxKeyLength ||
+            valueLength < 0 || valueLength > maxValueLength ||
+            header.getInt(image + CHECKSUM_OFFSET) != computeChecksum(header, image, keyLength, valueLength))
+        {
+            return "undo image is not an intact full slot";
+        }
+        final UnsafeBuffer window = window(index);
+        final int slot = slotOffset(index);
+        if (window.getInt(slot + STATE_OFFSET) != STATE_FULL ||
+            window.getLong(slot + HASH_OFFSET) != header.getLong(image + HASH_OFFSET) ||
+            window.getInt(slot + KEY_LENGTH_OFFSET) != keyLength ||
+            !equalBytes(window, slot + this.keyOffset, header, image + this.keyOffset, keyLength))
+        {
+            return "slot " + index + " does not hold the key of the undo image";
+        }
+        return null;
+    }
+
+    /**
+     * Whether the undo image, read as a slot, has valid lengths and checksum.
+     */
+    boolean undoImageIntact()
+    {
+        final int keyLength = header.getInt(UNDO_IMAGE_OFFSET + KEY_LENGTH_OFFSET);
+        final int valueLength = header.getInt(UNDO_IMAGE_OFFSET + VALUE_LENGTH_OFFSET);
+        return keyLength >= 0 && keyLength <= maxKeyLength && valueLength >= 0 && valueLength <= maxValueLength &&
+            header.getInt(UNDO_IMAGE_OFFSET + CHECKSUM_OFFSET) ==
+            computeChecksum(header, UNDO_IMAGE_OFFSET, keyLength, valueLength);
+    }
+
+    /**
+     * Copy the undo image back into slot {@code index} (checked by {@link #undoImageProblem(long)}) and clear
+     * the undo area.
+     */
+    void restoreUndo(final long index)
+    {
+        window(index).putBytes(slotOffset(index), header, UNDO_IMAGE_OFFSET, slotLength);
+        clearUndo();
+    }
+
+    void clearUndo()
+    {
         header.putLongRelease(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
-        return restored;
+    }
+
+    /**
+     * Replace the in-memory counters without writing them (a read-only store recounted after an unclean
+     * shutdown).
+     */
+    void useCounts(final long entries, final long tombstones)
+    {
+        entryCount = entries;
+        tombstoneCount = tombstones;
     }
 
     /**

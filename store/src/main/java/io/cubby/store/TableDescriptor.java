@@ -139,6 +139,8 @@ final class TableDescriptor
     /** Largest capacity: slot indexes must fit the probing arithmetic and the per-window layout. */
     static final long MAX_CAPACITY = 1L << 34;
     static final long MIN_CAPACITY = 16;
+    /** Largest generation accepted: far more rehashes than a store can make, and no overflow on growth. */
+    static final long MAX_GENERATION = 1L << 48;
     static final int MAX_LOAD_PPM_MIN = 100_000;
     static final int MAX_LOAD_PPM_MAX = 950_000;
 

@@ -34,6 +34,19 @@ final class TableHeader
     final int openState;
     final long fileLength;
     final int flags;
+    final int hashAlgorithm;
+    final long undoSlotIndex;
+    /**
+     * Why the counters (Entry Count, Tombstone Count, Migration Cursor) cannot be trusted, or null. They change
+     * with every write and are not covered by the checksum: after an unclean shutdown recovery recounts them; on a
+     * clean open an out-of-range counter is corruption (salvage recounts).
+     */
+    String counterProblem;
+    /**
+     * Why a mutable field that no crash can leave out of range (Open State, Undo Slot Index, reserved bytes) is
+     * invalid, or null. Corruption on every open except salvage, which resets the field.
+     */
+    String stateProblem;
 
     private TableHeader(final UnsafeBuffer h, final long fileLength)
     {
@@ -61,7 +74,16 @@ final class TableHeader
             (h.getInt(FLAGS_OFFSET) & FLAG_SET_MODE) != 0,
             (h.getInt(FLAGS_OFFSET) & FLAG_EXPIRY) != 0);
         flags = h.getInt(FLAGS_OFFSET);
+        hashAlgorithm = h.getInt(HASH_ALGORITHM_OFFSET);
+        undoSlotIndex = h.getLong(UNDO_SLOT_INDEX_OFFSET);
+        reserved1 = h.getInt(RESERVED_1_OFFSET);
+        reserved2 = h.getInt(RESERVED_2_OFFSET);
+        reserved3 = h.getInt(RESERVED_3_OFFSET);
     }
+
+    private final int reserved1;
+    private final int reserved2;
+    private final int reserved3;
 
     /**
      * CRC32C of the immutable header bytes {@code [0, HEADER_CHECKSUM_OFFSET)}, computed as if the magic were
@@ -140,23 +162,31 @@ final class TableHeader
         final int maxValue = params.maxValueLength;
         check(maxKey >= 1 && maxKey <= SlotDescriptor.MAX_ENTRY_PART_LENGTH, name, "max key length", maxKey);
         check(maxValue >= 0 && maxValue <= SlotDescriptor.MAX_ENTRY_PART_LENGTH, name, "max value length", maxValue);
-        check((flags & ~KNOWN_FLAGS) == 0, name, "flags", flags);
+        check((flags & ~KNOWN_FLAGS) == 0, name, "flags (reserved bits set)", flags);
+        check(params.setMode == (0 == maxValue), name, "flags (set mode " + (params.setMode ? "on" : "off") +
+            " with max value length " + maxValue + ")", flags);
         check(slotLength == SlotDescriptor.slotLength(maxKey, maxValue, params.expiry), name, "slot length",
             slotLength);
         check(headerLength == TableDescriptor.headerLength(slotLength), name, "header length", headerLength);
         check(isPowerOfTwo(capacity) && capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY, name,
             "capacity", capacity);
         check(params.probing != null, name, "probing strategy", -1);
+        check(HASH_ALGORITHM_XXH3 == hashAlgorithm, name, "hash algorithm", hashAlgorithm);
+        check(0 != params.seed, name, "hash seed", params.seed);
         check(params.maxLoadPpm >= MAX_LOAD_PPM_MIN && params.maxLoadPpm <= MAX_LOAD_PPM_MAX, name,
             "max load", params.maxLoadPpm);
-        check(generation >= 1, name, "generation", generation);
+        check(generation >= 1 && generation <= MAX_GENERATION, name, "generation", generation);
+        final long nameGeneration = TableDescriptor.parseGeneration(name);
+        if (nameGeneration > 0 && nameGeneration != generation)
+        {
+            throw new CorruptStoreException(name + ": header generation " + generation + " disagrees with the " +
+                "generation " + nameGeneration + " in the file name; the file's role cannot be established");
+        }
         check(sourceGeneration >= 0 && sourceGeneration < generation, name, "source generation", sourceGeneration);
-        check(sourceGeneration == 0 ? sourceCapacity == 0 :
-            isPowerOfTwo(sourceCapacity) && sourceCapacity <= MAX_CAPACITY, name, "source capacity", sourceCapacity);
-        check(entryCount >= 0 && entryCount <= capacity, name, "entry count", entryCount);
-        check(tombstoneCount >= 0 && tombstoneCount <= capacity, name, "tombstone count", tombstoneCount);
-        check(migrationCursor >= 0 && migrationCursor <= Math.max(sourceCapacity, 0), name,
-            "migration cursor", migrationCursor);
+        check(sourceGeneration == 0 ? sourceCapacity == 0 : isPowerOfTwo(sourceCapacity) &&
+            sourceCapacity >= MIN_CAPACITY && sourceCapacity <= MAX_CAPACITY, name, "source capacity",
+            sourceCapacity);
+        check(created >= 0, name, "created", created);
         final long expected = fileLength(headerLength, slotLength, capacity);
         if (fileLength < expected)
         {
@@ -167,6 +197,37 @@ final class TableHeader
         {
             throw new CorruptStoreException(name + " has " + (fileLength - expected) +
                 " unexpected trailing bytes (length " + fileLength + ", expected " + expected + ")");
+        }
+
+        if (entryCount < 0 || entryCount > capacity)
+        {
+            counterProblem = name + ": Entry Count " + entryCount + " outside [0, " + capacity + "]";
+        }
+        else if (tombstoneCount < 0 || tombstoneCount > capacity)
+        {
+            counterProblem = name + ": Tombstone Count " + tombstoneCount + " outside [0, " + capacity + "]";
+        }
+        else if (entryCount + tombstoneCount > capacity)
+        {
+            counterProblem = name + ": Entry Count " + entryCount + " plus Tombstone Count " + tombstoneCount +
+                " exceed the capacity " + capacity;
+        }
+        else if (migrationCursor < 0 || migrationCursor > sourceCapacity)
+        {
+            counterProblem = name + ": Migration Cursor " + migrationCursor + " outside [0, " + sourceCapacity + "]";
+        }
+        if (openState != OPEN_STATE_CLEAN && openState != OPEN_STATE_OPEN)
+        {
+            stateProblem = name + ": Open State " + openState + " is neither 0 (closed) nor 1 (open)";
+        }
+        else if (undoSlotIndex != NO_UNDO && (undoSlotIndex < 0 || undoSlotIndex >= capacity))
+        {
+            stateProblem = name + ": Undo Slot Index " + undoSlotIndex + " is neither -1 nor a slot below " +
+                capacity;
+        }
+        else if (0 != reserved1 || 0 != reserved2 || 0 != reserved3)
+        {
+            stateProblem = name + ": reserved header bytes are not zero";
         }
     }
 

@@ -64,6 +64,9 @@ final class Wal
         int discardedBytes;
     }
 
+    /** Largest first sequence accepted: sequences can then never overflow. */
+    static final long MAX_SEQUENCE = 1L << 62;
+
     final Path file;
     final long capacity;
     private final long storeSeed;
@@ -184,6 +187,18 @@ final class Wal
             if (h.getLong(STORE_SEED_OFFSET) != storeSeed)
             {
                 throw new CorruptStoreException(name + " belongs to another store (seed mismatch)");
+            }
+            if (0 == h.getInt(SALT_OFFSET))
+            {
+                throw new CorruptStoreException(name + ": invalid salt 0");
+            }
+            if (0 != h.getInt(WalDescriptor.RESERVED_OFFSET) || 0 != h.getInt(HEADER_CHECKSUM_OFFSET + 4))
+            {
+                throw new CorruptStoreException(name + ": reserved header bytes are not zero");
+            }
+            if (h.getLong(FIRST_SEQUENCE_OFFSET) < 1 || h.getLong(FIRST_SEQUENCE_OFFSET) > MAX_SEQUENCE)
+            {
+                throw new CorruptStoreException(name + ": invalid first sequence " + h.getLong(FIRST_SEQUENCE_OFFSET));
             }
             final long startOffset = h.getLong(WalDescriptor.START_OFFSET_OFFSET);
             if (startOffset < HEADER_LENGTH || startOffset + WalRecordDescriptor.HEADER_LENGTH > capacity ||
@@ -636,6 +651,10 @@ final class Wal
         {
             return "sequence " + sequence + " where " + expected + " was expected";
         }
+        if (0 != buffer.getShort(position + WalRecordDescriptor.RESERVED_OFFSET))
+        {
+            return "reserved bytes not zero";
+        }
         final int type = buffer.getShort(position + TYPE_OFFSET);
         switch (type)
         {
@@ -654,12 +673,29 @@ final class Wal
                 {
                     return "invalid key or value length in " + WalRecordDescriptor.typeName(type) + " record";
                 }
+                final long expiresAt = buffer.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET);
+                if (expiresAt < 0 || (type == WalRecordDescriptor.TYPE_REMOVE && expiresAt != 0))
+                {
+                    return "invalid expiry time " + expiresAt + " in " + WalRecordDescriptor.typeName(type) +
+                        " record";
+                }
+                for (int p = KEY_OFFSET + keyLength + valueLength; p < length; p++)
+                {
+                    if (0 != buffer.getByte(position + p))
+                    {
+                        return "padding not zero in " + WalRecordDescriptor.typeName(type) + " record";
+                    }
+                }
                 return null;
             }
             case WalRecordDescriptor.TYPE_REHASH_BEGIN:
             case WalRecordDescriptor.TYPE_CHECKPOINT:
             case WalRecordDescriptor.TYPE_REHASH_END:
-                return length == STRUCTURAL_LENGTH ? null : "invalid structural record length " + length;
+                return length == STRUCTURAL_LENGTH ? WalRecordDescriptor.checkStructural(type,
+                    buffer.getLong(position + STRUCTURAL_FIELD_1_OFFSET),
+                    buffer.getLong(position + STRUCTURAL_FIELD_2_OFFSET),
+                    buffer.getLong(position + STRUCTURAL_FIELD_3_OFFSET)) :
+                    "invalid structural record length " + length;
             case WalRecordDescriptor.TYPE_PADDING:
                 return position + (long)length == capacity ? null : "padding record not reaching the end of the log";
             default:

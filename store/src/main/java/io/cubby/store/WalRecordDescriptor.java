@@ -93,6 +93,56 @@ final class WalRecordDescriptor
         return align(KEY_OFFSET + keyLength + valueLength);
     }
 
+    /**
+     * Range checks of a structural record's fields (those a checksum cannot vouch for).
+     *
+     * @return null if valid, else the problem.
+     */
+    static String checkStructural(final int type, final long field1, final long field2, final long field3)
+    {
+        final String name = typeName(type);
+        switch (type)
+        {
+            case TYPE_REHASH_BEGIN:
+                if (field1 < 2 || field1 > TableDescriptor.MAX_GENERATION)
+                {
+                    return name + " record with target generation " + field1;
+                }
+                if (!TableDescriptor.isPowerOfTwo(field2) || field2 < TableDescriptor.MIN_CAPACITY ||
+                    field2 > TableDescriptor.MAX_CAPACITY)
+                {
+                    return name + " record with target capacity " + field2;
+                }
+                return field3 >= 1 && field3 < field1 ? null : name + " record with source generation " + field3;
+            case TYPE_CHECKPOINT:
+                if (field1 < 1 || field1 > TableDescriptor.MAX_GENERATION)
+                {
+                    return name + " record with table generation " + field1;
+                }
+                if (field2 < 0 || field2 >= field1)
+                {
+                    return name + " record with source generation " + field2;
+                }
+                if (field3 < 0 || field3 > TableDescriptor.MAX_CAPACITY || (0 == field2 && 0 != field3))
+                {
+                    return name + " record with migration cursor " + field3;
+                }
+                return null;
+            case TYPE_REHASH_END:
+                if (field1 < 2 || field1 > TableDescriptor.MAX_GENERATION)
+                {
+                    return name + " record with table generation " + field1;
+                }
+                if (field2 < 1 || field2 >= field1)
+                {
+                    return name + " record with source generation " + field2;
+                }
+                return 0 == field3 ? null : name + " record with a non-zero third field";
+            default:
+                return null;
+        }
+    }
+
     static boolean isValidType(final int type)
     {
         return type >= TYPE_PUT && type <= TYPE_PADDING;

@@ -148,6 +148,86 @@ class FullDiskTest
     }
 
     @Test
+    void recoveryAfterAKillOnAFullDiskNeedsNoSpace() throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Path image = tmp.resolve("image");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        // A log large enough that the inserts since the last checkpoint stay in it, to be replayed.
+        try (Cubby store = Cubby.builder(dir).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE).expectedEntries(500)
+            .durability(Durability.SYNC).logSize(1 << 20).open())
+        {
+            final Path full = fillDisk();
+            for (int i = 0; ; i++)
+            {
+                try
+                {
+                    store.put(key(i), value(i));
+                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                }
+                catch (final StoreIOException ex)
+                {
+                    break; // the table is at its load limit and cannot grow
+                }
+            }
+            // what a kill now leaves: the files as they are, the tables still marked open
+            Files.createDirectories(image);
+            for (final String name : fileNames(dir))
+            {
+                if (!name.equals(StoreLock.FILE_NAME))
+                {
+                    Files.copy(dir.resolve(name), image.resolve(name));
+                }
+            }
+            Files.delete(full);
+        }
+        // put the crash image back (the lock file stays, as after a kill) and fill the disk again
+        for (final String name : fileNames(dir))
+        {
+            if (!name.equals(StoreLock.FILE_NAME))
+            {
+                Files.delete(dir.resolve(name));
+            }
+        }
+        System.gc();
+        for (final String name : fileNames(image))
+        {
+            Files.copy(image.resolve(name), dir.resolve(name));
+        }
+        final Path filler = fillDisk();
+
+        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).logSize(1 << 20).open())
+        {
+            final RecoveryReport report = store.recoveryReport();
+            assertTrue(report.operationsReplayed > 0, report::toString);
+            assertAllReadable(store, acknowledged);
+            assertTrue(store.verify().isOk());
+            // writes that fit go on: updates in place and a few inserts while the table has room
+            store.put(key(0), value(7));
+            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(7));
+            store.remove(key(1));
+            acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
+            assertAllReadable(store, acknowledged);
+
+            Files.delete(filler);
+            final long capacity = store.stats().capacity;
+            final int from = 100_000;
+            for (int i = from; i < from + 600; i++)
+            {
+                store.put(key(i), value(i));
+                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+            }
+            assertTrue(store.stats().capacity > capacity, "growth resumed once space was freed");
+            assertTrue(store.verify().isOk());
+        }
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertEquals(acknowledged.size(), store.size());
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
+    @Test
     void compactionOnFullDiskFailsCleanlyAndWorksAfterSpaceIsFreed() throws IOException
     {
         final Path dir = disk.resolve("store");

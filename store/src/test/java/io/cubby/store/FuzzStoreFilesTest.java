@@ -49,9 +49,15 @@ import java.util.stream.Stream;
  * <b>Regression mode</b> (every build): the inputs under {@code src/test/resources/fuzz/FuzzStoreFilesTestInputs}
  * run as ordinary test cases (the build copies them next to this class, where Jazzer looks for them).
  * <p>
- * <b>Fuzzing</b> (coverage-guided, on demand):
+ * Every input also checks that a failed open, recovery or salvage changes no byte of any file (names and SHA-256
+ * of every file before and after), that a read-only open never does, and that a salvage that succeeds leaves a
+ * store that verifies clean. {@link #fuzzStoreFields} is the structure-aware variant: it rewrites header and
+ * record fields and recomputes their checksums, so the validation behind the checksums is exercised.
+ * <p>
+ * <b>Fuzzing</b> (coverage-guided, on demand; one method per run):
  * <pre>
- * JAZZER_FUZZ=1 mvn -B -pl store test -Dtest=FuzzStoreFilesTest -Djazzer.max_duration=10m
+ * JAZZER_FUZZ=1 mvn -B -pl store test -Dtest=FuzzStoreFilesTest#fuzzStoreFiles -Djazzer.max_duration=10m
+ * JAZZER_FUZZ=1 mvn -B -pl store test -Dtest=FuzzStoreFilesTest#fuzzStoreFields -Djazzer.max_duration=10m
  * </pre>
  * A crashing input is written to {@code store/src/test/resources/io/cubby/store/FuzzStoreFilesTestInputs/
  * fuzzStoreFiles/crash-*}; fix the library, then move the input to
@@ -84,9 +90,24 @@ class FuzzStoreFilesTest
     @FuzzTest
     void fuzzStoreFiles(final FuzzedDataProvider data) throws Exception
     {
+        run(data, false);
+    }
+
+    /**
+     * Structure-aware variant: the input rewrites table header fields, log header fields and log record fields and
+     * recomputes their checksums (CRC32C), so that what is exercised is the validation behind the checksum.
+     */
+    @FuzzTest
+    void fuzzStoreFields(final FuzzedDataProvider data) throws Exception
+    {
+        run(data, true);
+    }
+
+    private static void run(final FuzzedDataProvider data, final boolean fields) throws Exception
+    {
         final Future<?> run = watchdog().submit(() ->
         {
-            runInput(data);
+            runInput(data, fields);
             return null;
         });
         try
@@ -113,7 +134,7 @@ class FuzzStoreFilesTest
         }
     }
 
-    private static void runInput(final FuzzedDataProvider data) throws IOException
+    private static void runInput(final FuzzedDataProvider data, final boolean fields) throws IOException
     {
         final List<Scenario> bases = scenarios();
         final Scenario scenario = bases.get(data.consumeInt(0, bases.size() - 1));
@@ -121,7 +142,7 @@ class FuzzStoreFilesTest
         try
         {
             scenario.copyTo(dir);
-            undamaged = !mutate(data, scenario, dir);
+            undamaged = !(fields ? mutateFields(data, scenario, dir) : mutate(data, scenario, dir));
             // a different log size makes recovery switch to a new log
             final int logSize = data.consumeBoolean() ? 2 * LOG_SIZE : LOG_SIZE;
             final byte[] operations = data.consumeRemainingAsBytes();
@@ -230,6 +251,55 @@ class FuzzStoreFilesTest
         return changed;
     }
 
+    /**
+     * Rewrite header and record fields with a value chosen by the input, recomputing the checksum that covers them.
+     *
+     * @return whether any file was changed.
+     */
+    private static boolean mutateFields(final FuzzedDataProvider data, final Scenario scenario, final Path dir)
+        throws IOException
+    {
+        final int mutations = data.consumeInt(0, MAX_MUTATIONS);
+        for (int m = 0; m < mutations; m++)
+        {
+            final Path file = dir.resolve(scenario.files.get(data.consumeInt(0, scenario.files.size() - 1)));
+            final long value = data.consumeBoolean() ?
+                StoreFiles.INTERESTING[data.consumeInt(0, StoreFiles.INTERESTING.length - 1)] : data.consumeLong();
+            if (!file.getFileName().toString().equals(WalDescriptor.FILE_NAME))
+            {
+                final int[] field = StoreFiles.TABLE_FIELDS[data.consumeInt(0, StoreFiles.TABLE_FIELDS.length - 1)];
+                StoreFiles.put(file, field[0], field[1], value);
+                if (field[0] < TableDescriptor.HEADER_CHECKSUM_OFFSET)
+                {
+                    StoreFiles.fixTableHeaderChecksum(file);
+                }
+                continue;
+            }
+            final List<Integer> records = StoreFiles.logRecords(file);
+            if (records.isEmpty() || data.consumeInt(0, 4) == 0)
+            {
+                final int[][] header = {
+                    { WalDescriptor.START_OFFSET_OFFSET, 8 }, { WalDescriptor.FIRST_SEQUENCE_OFFSET, 8 },
+                    { WalDescriptor.CAPACITY_OFFSET, 8 }, { WalDescriptor.SALT_OFFSET, 4 },
+                    { WalDescriptor.RESERVED_OFFSET, 4 }, { WalDescriptor.STORE_SEED_OFFSET, 8 },
+                };
+                final int[] field = header[data.consumeInt(0, header.length - 1)];
+                StoreFiles.put(file, field[0], field[1], value);
+                StoreFiles.fixLogHeaderChecksum(file);
+                continue;
+            }
+            final int record = records.get(data.consumeInt(0, records.size() - 1));
+            final int[] field = StoreFiles.RECORD_FIELDS[data.consumeInt(0, StoreFiles.RECORD_FIELDS.length - 1)];
+            StoreFiles.put(file, record + field[0], field[1], value);
+            final int length = StoreFiles.getInt(file, record);
+            if (length >= WalRecordDescriptor.HEADER_LENGTH && record + (long)length <= Files.size(file))
+            {
+                StoreFiles.fixRecordChecksum(file, record);
+            }
+        }
+        return mutations > 0;
+    }
+
     private static byte[] xorByte(final Path file, final long offset, final byte mask) throws IOException
     {
         final ByteBuffer one = ByteBuffer.allocate(1);
@@ -257,10 +327,12 @@ class FuzzStoreFilesTest
 
     private static void readOnlyPhase(final Path dir, final byte[] operations)
     {
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
         attempt(() -> Cubby.inspect(dir));
         final Cubby store = open(Cubby.builder(dir).readOnly(true));
         if (null == store)
         {
+            assertUnchanged(dir, before, "a failed read-only open");
             return;
         }
         try
@@ -277,13 +349,53 @@ class FuzzStoreFilesTest
         {
             attempt(store::close);
         }
+        assertUnchanged(dir, before, "a read-only open and its reads");
+    }
+
+    private static void assertUnchanged(final Path dir, final Map<String, String> before, final String what)
+    {
+        final Map<String, String> after = StoreFiles.fingerprint(dir);
+        if (!before.equals(after))
+        {
+            throw new AssertionError(what + " changed the store files: before " + before + ", after " + after);
+        }
+    }
+
+    /**
+     * After a refused recovery: salvage either fails changing nothing or brings back a store that verifies clean.
+     */
+    private static void salvagePhase(final Path dir)
+    {
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        final Cubby store = open(Cubby.builder(dir).salvage(true));
+        if (null == store)
+        {
+            assertUnchanged(dir, before, "a failed salvage");
+            return;
+        }
+        try
+        {
+            final VerifyReport report = store.verify();
+            if (!report.isOk())
+            {
+                throw new AssertionError("salvage left a store that fails verify: " + report.problems);
+            }
+            readEverything(store);
+        }
+        finally
+        {
+            attempt(store::close);
+        }
     }
 
     private static void writablePhase(final Path dir, final byte[] operations, final int logSize)
     {
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
         final Cubby store = open(Cubby.builder(dir).migrationStep(1).logSize(logSize));
         if (null == store)
         {
+            assertUnchanged(dir, before, "a failed recovery");
+            salvagePhase(dir);
             return;
         }
         try

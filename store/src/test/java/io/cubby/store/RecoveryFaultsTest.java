@@ -1,421 +1,591 @@
 package io.cubby.store;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
+import static io.cubby.store.StoreTestSupport.assertMatchesModel;
 import static io.cubby.store.StoreTestSupport.bytes;
+import static io.cubby.store.StoreTestSupport.copyDirectory;
+import static io.cubby.store.StoreTestSupport.tableFile;
 import static io.cubby.store.StoreTestSupport.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * One regression test per fault class of the recovery review: write ordering during a rehash in NONE mode,
- * corruption on the probe path reported as corruption, non-regular files and read-only file systems.
+ * One regression test per recovery fault class: each damages a store the way a crash or a disk can (fields
+ * rewritten with their checksums recomputed, so the validation behind the checksum is what is tested), then checks
+ * what recovery does and that a refused open changed nothing.
  */
 class RecoveryFaultsTest
 {
-    @AfterEach
-    void uninstall()
-    {
-        CrashPoints.Hook.installed = null;
-    }
+    private static final int KEYS = 40;
 
-    private static Cubby.Builder small(final Path dir, final Durability durability)
-    {
-        return Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).migrationStep(1)
-            .durability(durability).preallocate(false);
-    }
-
-    /** Fill a store until a rehash starts; returns the keys written, all still in the source table. */
-    private static int fillUntilRehash(final Cubby store)
-    {
-        int i = 0;
-        while (null == store.sourceTable())
-        {
-            store.put(bytes("k" + i), bytes("old" + i));
-            i++;
-        }
-        return i;
-    }
-
-    /** Run an operation and copy the store files the first time {@code point} fires during it. */
-    private static void captureAt(
-        final Path live, final Path image, final String point, final Consumer<Void> operation)
-    {
-        final boolean[] taken = { false };
-        CrashPoints.Hook.installed = reached ->
-        {
-            if (!taken[0] && reached.equals(point))
-            {
-                taken[0] = true;
-                try
-                {
-                    CrashPointEnumerationTest.copyFiles(live, image);
-                }
-                catch (final IOException ex)
-                {
-                    throw new AssertionError(ex);
-                }
-            }
-        };
-        try
-        {
-            operation.accept(null);
-        }
-        finally
-        {
-            CrashPoints.Hook.installed = null;
-        }
-        assertTrue(taken[0], point + " never reached");
-    }
-
-    private static boolean holds(final Table table, final String key)
-    {
-        final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(bytes(key));
-        return table.find(table.hash(buffer, 0, key.length()), buffer, 0, key.length()) >= 0;
-    }
-
-    /** A key waiting in the rehash source, beyond the slots the next few writes migrate. */
-    private static String keyOnlyInSource(final Cubby store, final int written, final int skip)
-    {
-        int seen = 0;
-        for (int i = 0; i < written; i++)
-        {
-            final String key = "k" + i;
-            final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(bytes(key));
-            final Table source = store.sourceTable();
-            final long index = source.find(source.hash(buffer, 0, key.length()), buffer, 0, key.length());
-            if (index > store.migrationCursor() + 4 && !holds(store.currentTable(), key) && seen++ == skip)
-            {
-                return key;
-            }
-        }
-        throw new AssertionError("no key waits in the source");
-    }
+    // ------------------------------------------------------------------------------------------------ fault 2
 
     @Test
-    void putOfAKeyStillInTheRehashSourceIsNeverLostWhenKilledBetweenItsStepsInNoneMode(@TempDir final Path tmp)
-    {
-        final Path live = tmp.resolve("live");
-        final Path beforeVisible = tmp.resolve("before-visible");
-        final Path afterVisible = tmp.resolve("after-visible");
-        final String first;
-        final String second;
-        try (Cubby store = small(live, Durability.NONE).open())
-        {
-            final int written = fillUntilRehash(store);
-            first = keyOnlyInSource(store, written, 0);
-            second = keyOnlyInSource(store, written, 1);
-            // Killed with the new copy written but not yet visible: the source copy must still be there.
-            captureAt(live, beforeVisible, "insert.body-written", x -> store.put(bytes(first), bytes("new")));
-            // Killed with the new copy visible and the source copy not yet tombstoned: the new copy shadows it.
-            captureAt(live, afterVisible, "insert.slot-full", x -> store.put(bytes(second), bytes("new")));
-        }
-        try (Cubby recovered = Cubby.builder(beforeVisible).open())
-        {
-            assertEquals("old" + first.substring(1), text(recovered.get(bytes(first))));
-            assertTrue(recovered.verify().isOk());
-        }
-        try (Cubby recovered = Cubby.builder(afterVisible).open())
-        {
-            assertEquals("new", text(recovered.get(bytes(first))));
-            assertEquals("new", text(recovered.get(bytes(second))));
-            assertTrue(recovered.verify().isOk());
-        }
-    }
-
-    @Test
-    void removeOfAMigratedKeyNeverBringsBackItsOlderSourceValue(@TempDir final Path tmp)
+    void undoImageIsNeverRestoredIntoASlotHoldingAnotherKeyOrNone(@TempDir final Path tmp) throws Exception
     {
         final Path live = tmp.resolve("live");
         final Path image = tmp.resolve("image");
-        final String key;
-        try (Cubby store = small(live, Durability.NONE).open())
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(live).durability(Durability.NONE).open())
         {
-            fillUntilRehash(store);
-            // Migrate a few slots, then update every key: migrated keys now have a newer value in the current
-            // table and the old one in the source, below the cursor.
-            for (int i = 0; i < 4; i++)
+            fill(store, model);
+            store.put(bytes("k5"), bytes("second"));   // leaves the image of k5 = v5 in the undo area
+            model.put("k5", "second");
+            store.remove(bytes("k5"));
+            model.remove("k5");
+            copyDirectory(live, image);
+        }
+        final Path table = tableFile(image);
+        final long empty = firstSlotInState(table, SlotDescriptor.STATE_EMPTY);
+        final long other = StoreFiles.slotOf(table, bytes("k9"));
+        for (final long target : new long[]{ empty, other })
+        {
+            final Path copy = tmp.resolve("copy-" + target);
+            copyDirectory(image, copy);
+            StoreFiles.putLong(tableFile(copy), TableDescriptor.UNDO_SLOT_INDEX_OFFSET, target);
+            for (final boolean salvage : new boolean[]{ false, true })
             {
-                store.put(bytes("z" + i), bytes("z"));
-            }
-            String migrated = null;
-            for (int i = 0; null == migrated; i++)
-            {
-                final String k = "k" + i;
-                final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(bytes(k));
-                final long hash = store.currentTable().hash(buffer, 0, k.length());
-                if (store.currentTable().find(hash, buffer, 0, k.length()) >= 0 &&
-                    store.sourceTable().find(hash, buffer, 0, k.length()) >= 0)
+                final Path dir = tmp.resolve("copy-" + target + "-" + salvage);
+                copyDirectory(copy, dir);
+                try (Cubby store = Cubby.builder(dir).salvage(salvage).open())
                 {
-                    migrated = k;
-                }
-            }
-            key = migrated;
-            store.put(bytes(key), bytes("newest"));
-            captureAt(live, image, "remove.source-tombstoned", x -> store.remove(bytes(key)));
-        }
-        try (Cubby recovered = Cubby.builder(image).open())
-        {
-            final String value = text(recovered.get(bytes(key)));
-            assertTrue(null == value || "newest".equals(value), "recovered " + key + " = " + value);
-            assertTrue(recovered.verify().isOk());
-        }
-    }
-
-    // ---------------------------------------------------------------- corruption on the probe path
-
-    /** A closed store with one key; returns the byte offset of the key's slot in its table file. */
-    private static long storeWithOneKey(final Path dir, final String key) throws Exception
-    {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).open())
-        {
-            store.put(bytes(key), bytes("value"));
-        }
-        final Path table = StoreTestSupport.tableFile(dir);
-        try (FileChannel channel = FileChannel.open(table, StandardOpenOption.READ))
-        {
-            final TableHeader header = TableHeader.read(table, channel);
-            for (long i = 0; i < header.capacity; i++)
-            {
-                final long slot = header.headerLength + i * header.slotLength;
-                final ByteBuffer state = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-                channel.read(state, slot);
-                if (state.getInt(0) == SlotDescriptor.STATE_FULL)
-                {
-                    return slot;
+                    assertNull(store.get(bytes("k5")), "a removed key must not come back from an undo image");
+                    assertMatchesModel(store, model, "undo index " + target + ", salvage " + salvage);
+                    assertTrue(store.recoveryReport().notes.stream().anyMatch(n -> n.contains("undo image discarded")),
+                        () -> "the report says the image was discarded: " + store.recoveryReport());
                 }
             }
         }
-        throw new AssertionError("no full slot");
-    }
-
-    private static void putInt(final Path file, final long offset, final int value) throws IOException
-    {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
-        {
-            channel.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value), offset);
-        }
-    }
-
-    private static void flipByte(final Path file, final long offset) throws IOException
-    {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
-        {
-            final ByteBuffer b = ByteBuffer.allocate(1);
-            channel.read(b, offset);
-            b.put(0, (byte)(b.get(0) ^ 0x41));
-            channel.write(b.clear(), offset);
-        }
     }
 
     @Test
-    void getReportsCorruptionWhenTheProbedSlotHasADamagedKey(@TempDir final Path tmp) throws Exception
+    void tornUpdateIsRolledBackFromTheUndoImageOfItsKey(@TempDir final Path tmp) throws Exception
     {
-        final long slot = storeWithOneKey(tmp, "alpha");
-        flipByte(StoreTestSupport.tableFile(tmp), slot + SlotDescriptor.keyOffset(false) + 1);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+        final Path live = tmp.resolve("live");
+        final Path dir = tmp.resolve("image");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(live).durability(Durability.NONE).open())
         {
-            assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
-            assertThrows(CorruptStoreException.class, () -> store.containsKey(bytes("alpha")));
+            fill(store, model);
+            store.put(bytes("k5"), bytes("second"));
+            copyDirectory(live, dir);
+        }
+        // the update was torn: the undo index still names k5's slot, whose value is half written
+        final Path table = tableFile(dir);
+        final long slot = StoreFiles.slotOf(table, bytes("k5"));
+        StoreFiles.putLong(table, TableDescriptor.UNDO_SLOT_INDEX_OFFSET, slot);
+        final long valueOffset = StoreFiles.slotOffset(table, slot) + SlotDescriptor.valueOffset(16, false);
+        StoreFiles.putInt(table, valueOffset, 0x7A7A7A7A);
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertEquals(1, store.recoveryReport().tornUpdatesRolledBack);
+            assertMatchesModel(store, model, "rolled back to the value before the torn update");
         }
     }
 
-    @Test
-    void getReportsCorruptionWhenTheProbedSlotHasADamagedKeyLength(@TempDir final Path tmp) throws Exception
-    {
-        final long slot = storeWithOneKey(tmp, "alpha");
-        final Path table = StoreTestSupport.tableFile(tmp);
-        putInt(table, slot + SlotDescriptor.KEY_LENGTH_OFFSET, 4);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
-        {
-            assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
-        }
-        putInt(table, slot + SlotDescriptor.KEY_LENGTH_OFFSET, 0x7000_0000);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
-        {
-            assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
-        }
-    }
+    // ------------------------------------------------------------------------------------------------ fault 3
 
     @Test
-    void getReportsCorruptionWhenTheProbedSlotHasADamagedHashOrState(@TempDir final Path tmp) throws Exception
-    {
-        final long slot = storeWithOneKey(tmp, "alpha");
-        final Path table = StoreTestSupport.tableFile(tmp);
-        flipByte(table, slot + SlotDescriptor.HASH_OFFSET + 3);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
-        {
-            // The damaged hash usually moves the key off its home slot; where the probe still crosses it,
-            // the key found under another hash is reported.
-            try
-            {
-                assertEquals(null, store.get(bytes("alpha")));
-            }
-            catch (final CorruptStoreException expected)
-            {
-                // reported
-            }
-        }
-        flipByte(table, slot + SlotDescriptor.HASH_OFFSET + 3);
-        putInt(table, slot + SlotDescriptor.STATE_OFFSET, 7);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
-        {
-            assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
-        }
-    }
-
-    @Test
-    void aDamagedRehashSourceIsReportedAsCorruptionNotAsAForeignDirectory(@TempDir final Path tmp) throws Exception
-    {
-        final long sourceGeneration;
-        try (Cubby store = small(tmp, Durability.SYNC).open())
-        {
-            fillUntilRehash(store);
-            sourceGeneration = store.sourceTable().generation;
-        }
-        final Path source = tmp.resolve(TableDescriptor.fileName(sourceGeneration));
-        assertTrue(Files.exists(source), "closed mid-rehash: the source stays");
-        flipByte(source, TableDescriptor.MAGIC_OFFSET);
-        assertThrows(CorruptStoreException.class, () -> Cubby.builder(tmp).readOnly(true).open().close());
-        assertThrows(CorruptStoreException.class, () -> Cubby.builder(tmp).open().close());
-    }
-
-    // ---------------------------------------------------------------- non-regular files, read-only media
-
-    private static void mkfifo(final Path path) throws Exception
-    {
-        Files.deleteIfExists(path);
-        final Process process;
-        try
-        {
-            process = new ProcessBuilder("mkfifo", path.toString()).redirectErrorStream(true).start();
-        }
-        catch (final IOException ex)
-        {
-            Assumptions.abort("mkfifo is not available: " + ex.getMessage());
-            return;
-        }
-        assertTrue(process.waitFor(10, TimeUnit.SECONDS));
-        Assumptions.assumeTrue(process.exitValue() == 0, "mkfifo failed");
-    }
-
-    private static void assertRefusedWithoutHanging(final Path dir, final String what)
-    {
-        assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
-        {
-            final Exception readOnly = assertThrows(CubbyException.class,
-                () -> Cubby.builder(dir).readOnly(true).open().close(), what + ": read-only open");
-            assertTrue(readOnly.getMessage().contains("not a regular file"), readOnly.getMessage());
-            assertThrows(CubbyException.class, () -> Cubby.builder(dir).open().close(), what + ": writable open");
-            assertThrows(CubbyException.class, () -> Cubby.inspect(dir), what + ": inspect");
-        }, what + " hangs");
-    }
-
-    @Test
-    void aFifoInPlaceOfATableFileIsRefusedInsteadOfBlocking(@TempDir final Path tmp) throws Exception
-    {
-        storeWithOneKey(tmp, "alpha");
-        mkfifo(StoreTestSupport.tableFile(tmp));
-        assertRefusedWithoutHanging(tmp, "FIFO table file");
-    }
-
-    @Test
-    void aFifoInPlaceOfANewerTableIsRefusedInsteadOfBlocking(@TempDir final Path tmp) throws Exception
-    {
-        storeWithOneKey(tmp, "alpha");
-        final long generation = Opener.tableGenerations(tmp).get(0);
-        mkfifo(tmp.resolve(TableDescriptor.fileName(generation + 1)));
-        assertRefusedWithoutHanging(tmp, "FIFO newer table");
-    }
-
-    @Test
-    void aFifoInPlaceOfTheLockFileIsRefusedInsteadOfBlocking(@TempDir final Path tmp) throws Exception
-    {
-        storeWithOneKey(tmp, "alpha");
-        mkfifo(tmp.resolve(StoreLock.FILE_NAME));
-        assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
-        {
-            assertThrows(StoreIOException.class, () -> Cubby.builder(tmp).readOnly(true).open().close());
-            assertThrows(StoreIOException.class, () -> Cubby.builder(tmp).open().close());
-            assertEquals(false, Cubby.inspect(tmp).lockedByAnotherProcess);
-        });
-    }
-
-    @Test
-    void aFifoInPlaceOfTheLogNeverBlocksAndIsRefusedAfterAnUncleanShutdown(@TempDir final Path tmp) throws Exception
-    {
-        storeWithOneKey(tmp, "alpha");
-        mkfifo(tmp.resolve(WalDescriptor.FILE_NAME));
-        assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
-        {
-            // inspect reports the log problem; a read-only open does not need the log
-            assertTrue(String.valueOf(Cubby.inspect(tmp).logProblem).contains("not a regular file"));
-            try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
-            {
-                assertEquals("value", text(store.get(bytes("alpha"))));
-            }
-        });
-    }
-
-    @Test
-    void readOnlyOpensWorkOnAReadOnlyFileSystemWithoutALockFile(@TempDir final Path tmp) throws Exception
+    void tableWhoseFileNameDisagreesWithItsHeaderIsRefusedAndNeverDeleted(@TempDir final Path tmp) throws Exception
     {
         final Path dir = tmp.resolve("store");
-        storeWithOneKey(dir, "alpha");
-        Files.delete(dir.resolve(StoreLock.FILE_NAME));
-        final Path mount = tmp.resolve("ro");
-        Files.createDirectories(mount);
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
-            "needs root to bind-mount the store read-only");
-        Assumptions.assumeTrue(run("mount", "--bind", dir.toString(), mount.toString()),
-            "bind mounts are not permitted here");
-        try
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(dir).open())
         {
-            Assumptions.assumeTrue(run("mount", "-o", "remount,bind,ro", mount.toString()),
-                "read-only remount is not permitted here");
-            Assumptions.assumeFalse(Files.isWritable(mount), "the mount is still writable");
-            try (Cubby store = Cubby.builder(mount).readOnly(true).open())
-            {
-                assertEquals("value", text(store.get(bytes("alpha"))));
-                assertTrue(store.verify().isOk());
-                assertEquals(1, store.size());
-                assertNotNull(store.stats());
-                final int[] visited = { 0 };
-                store.forEach((k, ko, kl, v, vo, vl) -> visited[0]++);
-                assertEquals(1, visited[0]);
-            }
-            assertTrue(Files.notExists(mount.resolve(StoreLock.FILE_NAME)));
-            assertThrows(CubbyException.class, () -> Cubby.builder(mount).open().close(),
-                "a writable open needs its lock file");
+            fill(store, model);
         }
-        finally
+        final Path renamed = dir.resolve(TableDescriptor.fileName(2));
+        Files.move(tableFile(dir), renamed);
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        for (final Cubby.Builder builder : List.of(Cubby.builder(dir), Cubby.builder(dir).readOnly(true),
+            Cubby.builder(dir).salvage(true)))
         {
-            // lazily: the closed store's mappings are released only when collected
-            run("umount", "-l", mount.toString());
+            final CorruptStoreException ex = assertThrows(CorruptStoreException.class, builder::open);
+            assertTrue(ex.getMessage().contains("disagrees with the generation"), ex::getMessage);
+            assertEquals(before, StoreFiles.fingerprint(dir));
+        }
+        Files.move(renamed, dir.resolve(TableDescriptor.fileName(1)));
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            store.compact();
+            assertMatchesModel(store, model, "renamed back, then compacted");
         }
     }
 
-    private static boolean run(final String... command) throws Exception
+    @Test
+    void damagedCurrentTableOfARehashIsNeitherUsedNorDeletedAndSalvageSetsItAside(@TempDir final Path tmp)
+        throws Exception
     {
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        process.getInputStream().readAllBytes();
-        return process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0;
+        final Path image = midRehashImage(tmp);
+        final String newest = TableDescriptor.fileName(Opener.tableGenerations(image).get(0));
+        for (final String damage : List.of("magic", "cut"))
+        {
+            final Path dir = tmp.resolve(damage);
+            copyDirectory(image, dir);
+            if (damage.equals("magic"))
+            {
+                StoreFiles.putLong(dir.resolve(newest), TableDescriptor.MAGIC_OFFSET, 0);
+            }
+            else
+            {
+                try (var channel = java.nio.channels.FileChannel.open(dir.resolve(newest),
+                    java.nio.file.StandardOpenOption.WRITE))
+                {
+                    channel.truncate(5);
+                }
+            }
+            final Map<String, String> before = StoreFiles.fingerprint(dir);
+            for (final Cubby.Builder builder : List.of(Cubby.builder(dir), Cubby.builder(dir).readOnly(true)))
+            {
+                final CorruptStoreException ex = assertThrows(CorruptStoreException.class, builder::open, damage);
+                assertTrue(ex.getMessage().contains(newest), ex::getMessage);
+                assertEquals(before, StoreFiles.fingerprint(dir), "nothing deleted or changed");
+            }
+            try (Cubby store = Cubby.builder(dir).salvage(true).open())
+            {
+                assertTrue(store.verify().isOk(), () -> store.verify().problems.toString());
+            }
+            assertTrue(Files.exists(dir.resolve(newest + Salvage.SET_ASIDE_SUFFIX)),
+                "the damaged table was renamed aside, not deleted");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ fault 4
+
+    @Test
+    void failedRecoveryLeavesEveryByteAsItWas(@TempDir final Path tmp) throws Exception
+    {
+        final Path live = tmp.resolve("live");
+        final Path dir = tmp.resolve("image");
+        try (Cubby store = builder(live).durability(Durability.SYNC).open())
+        {
+            fill(store, new HashMap<>());
+            store.checkpoint();
+            store.put(bytes("k3"), bytes("logged"));      // in the log: its slot can be restored from it
+            store.put(bytes("k4"), bytes("updated"));     // undo image of k4 left in the header
+            copyDirectory(live, dir);
+        }
+        final Path table = tableFile(dir);
+        // k3's slot fails its checksum (the log restores it), k4's update looks torn (undo restores it), and k20's
+        // slot fails its checksum with nothing to restore it: recovery must refuse having changed nothing.
+        StoreFiles.putLong(table, TableDescriptor.UNDO_SLOT_INDEX_OFFSET, StoreFiles.slotOf(table, bytes("k4")));
+        for (final String key : List.of("k3", "k4", "k20"))
+        {
+            final long offset = StoreFiles.slotOffset(table, StoreFiles.slotOf(table, bytes(key))) +
+                SlotDescriptor.valueOffset(16, false);
+            StoreFiles.putInt(dir.resolve(table.getFileName()), offset, 0x51515151);
+        }
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        assertTrue(ex.getMessage().contains("nothing was changed"), ex::getMessage);
+        assertEquals(before, StoreFiles.fingerprint(dir));
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertNull(store.get(bytes("k20")), "dropped");
+            assertEquals("logged", text(store.get(bytes("k3"))));
+            assertEquals("updated", text(store.get(bytes("k4"))));
+            assertTrue(store.verify().isOk());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ fault 5
+
+    @Test
+    void outOfRangeCountersAreRefusedOnACleanOpenAndSalvageRecounts(@TempDir final Path tmp) throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(dir).open())
+        {
+            fill(store, model);
+        }
+        for (final int offset : new int[]{ TableDescriptor.ENTRY_COUNT_OFFSET, TableDescriptor.TOMBSTONE_COUNT_OFFSET })
+        {
+            final Path copy = tmp.resolve("copy-" + offset);
+            copyDirectory(dir, copy);
+            StoreFiles.putLong(tableFile(copy), offset, -3);
+            final Map<String, String> before = StoreFiles.fingerprint(copy);
+            for (final Cubby.Builder builder : List.of(Cubby.builder(copy), Cubby.builder(copy).readOnly(true)))
+            {
+                final CorruptStoreException ex = assertThrows(CorruptStoreException.class, builder::open);
+                assertTrue(ex.getMessage().contains("Count -3"), ex::getMessage);
+                assertEquals(before, StoreFiles.fingerprint(copy));
+            }
+            try (Cubby store = Cubby.builder(copy).salvage(true).open())
+            {
+                assertMatchesModel(store, model, "salvaged");
+            }
+            try (Cubby store = Cubby.builder(copy).open())
+            {
+                assertMatchesModel(store, model, "reopened after salvage");
+            }
+        }
+    }
+
+    @Test
+    void countersDamagedWithinRangeNeverGoNegativeAndSalvageRestoresThem(@TempDir final Path tmp) throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(dir).open())
+        {
+            fill(store, model);
+        }
+        StoreFiles.putLong(tableFile(dir), TableDescriptor.ENTRY_COUNT_OFFSET, 1);
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                store.remove(bytes("k" + i));
+                model.remove("k" + i);
+            }
+            assertTrue(store.size() >= 0, "size " + store.size());
+            assertFalse(store.verify().isOk(), "verify reports the wrong count");
+        }
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertTrue(store.size() >= 0);
+        }
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertMatchesModel(store, model, "salvaged");
+        }
+    }
+
+    @Test
+    void salvageReplacesUnreachableKeysSoTheStoreVerifiesClean(@TempDir final Path tmp) throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(dir).open())
+        {
+            fill(store, model);
+        }
+        // Move k8's slot bytes to an empty slot off its probe sequence: its checksum stays valid, the key is
+        // unreachable and its home slot is empty.
+        final Path table = tableFile(dir);
+        final long from = StoreFiles.slotOf(table, bytes("k8"));
+        final int slotLength = StoreFiles.getInt(table, TableDescriptor.SLOT_LENGTH_OFFSET);
+        final long capacity = StoreFiles.getLong(table, TableDescriptor.CAPACITY_OFFSET);
+        long to = (from + capacity / 2) % capacity;
+        while (StoreFiles.getInt(table, StoreFiles.slotOffset(table, to)) != SlotDescriptor.STATE_EMPTY ||
+            StoreFiles.getInt(table, StoreFiles.slotOffset(table, (to + capacity - 1) % capacity)) !=
+            SlotDescriptor.STATE_EMPTY)
+        {
+            to = (to + 1) % capacity;
+        }
+        final java.nio.ByteBuffer slot = StoreFiles.read(table, StoreFiles.slotOffset(table, from), slotLength);
+        StoreFiles.write(table, StoreFiles.slotOffset(table, to), slot);
+        StoreFiles.write(table, StoreFiles.slotOffset(table, from), java.nio.ByteBuffer.allocate(slotLength));
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertFalse(store.verify().isOk(), "the damage is visible to verify");
+        }
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertMatchesModel(store, model, "salvaged");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ fault 6
+
+    @Test
+    void recoveryRefusesWhenLogMissingAfterUncleanShutdown(@TempDir final Path tmp) throws Exception
+    {
+        final Path live = tmp.resolve("live");
+        final Path dir = tmp.resolve("image");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(live).durability(Durability.SYNC).open())
+        {
+            fill(store, model);
+            copyDirectory(live, dir);
+        }
+        Files.delete(dir.resolve(WalDescriptor.FILE_NAME));
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        assertTrue(ex.getMessage().contains("missing after an unclean shutdown"), ex::getMessage);
+        assertTrue(ex.getMessage().contains("salvage"), ex::getMessage);
+        assertEquals(before, StoreFiles.fingerprint(dir), "no log was created");
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertTrue(store.verify().isOk());
+            assertEquals("log missing, created", store.recoveryReport().logTailProblem);
+        }
+        assertTrue(Files.exists(dir.resolve(WalDescriptor.FILE_NAME)));
+    }
+
+    @Test
+    void missingLogAfterCleanShutdownIsReplaced(@TempDir final Path tmp) throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(dir).durability(Durability.SYNC).open())
+        {
+            fill(store, model);
+        }
+        Files.delete(dir.resolve(WalDescriptor.FILE_NAME));
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertMatchesModel(store, model, "clean store with a new log");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ fault 7
+
+    @ParameterizedTest(name = "{0} = {2}")
+    @CsvSource({
+        "hash algorithm, 44, 2, 4",
+        "hash algorithm, 44, 0, 4",
+        "hash seed, 48, 0, 8",
+        "generation, 56, 9223372036854775807, 8",
+        "generation, 56, 0, 8",
+        "flags (set mode with values), 84, 1, 4",
+        "flags (reserved bit), 84, 8, 4",
+        "probing, 40, 9, 4",
+        "capacity, 32, 48, 8",
+        "slot length, 20, 8, 4",
+        "max key length, 24, 0, 4",
+        "max value length, 28, -1, 4",
+        "max load, 80, 0, 4",
+        "source generation, 64, 1, 8",
+        "source capacity, 72, 64, 8",
+        "created, 88, -1, 8",
+        "read version, 8, 0, 4",
+        "header length, 16, 8192, 4",
+    })
+    void headerFieldsOutOfRangeAreRejectedBehindAValidChecksum(
+        final String field, final int offset, final long value, final int size, @TempDir final Path tmp)
+        throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        try (Cubby store = builder(dir).open())
+        {
+            fill(store, new HashMap<>());
+        }
+        final Path table = tableFile(dir);
+        if (8 == size)
+        {
+            StoreFiles.putLong(table, offset, value);
+        }
+        else
+        {
+            StoreFiles.putInt(table, offset, (int)value);
+        }
+        StoreFiles.fixTableHeaderChecksum(table);
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        for (final Cubby.Builder builder : List.of(Cubby.builder(dir), Cubby.builder(dir).readOnly(true),
+            Cubby.builder(dir).salvage(true)))
+        {
+            final CubbyException ex = assertThrows(CubbyException.class, builder::open, field);
+            assertTrue(ex instanceof CorruptStoreException || ex instanceof IncompatibleStoreException,
+                () -> field + ": " + ex);
+            assertEquals(before, StoreFiles.fingerprint(dir), field);
+        }
+        assertThrows(CubbyException.class, () -> Cubby.inspect(dir));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "open state, 128, 7, 4",
+        "undo slot index, 136, -5, 8",
+        "reserved after the checksum, 100, 1, 4",
+        "reserved after open state, 132, 1, 4",
+        "reserved after the undo checksum, 148, 1, 4",
+    })
+    void mutableHeaderFieldsOutOfRangeAreRefusedUnlessSalvaged(
+        final String field, final int offset, final long value, final int size, @TempDir final Path tmp)
+        throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(dir).open())
+        {
+            fill(store, model);
+        }
+        final Path table = tableFile(dir);
+        if (8 == size)
+        {
+            StoreFiles.putLong(table, offset, value);
+        }
+        else
+        {
+            StoreFiles.putInt(table, offset, (int)value);
+        }
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        assertTrue(ex.getMessage().contains("salvage"), ex::getMessage);
+        assertEquals(before, StoreFiles.fingerprint(dir), field);
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertMatchesModel(store, model, field + " salvaged");
+        }
+    }
+
+    @Test
+    void checkpointWithACursorOutsideTheSourceIsRefusedNotACrash(@TempDir final Path tmp) throws Exception
+    {
+        final Path image = midRehashImage(tmp);
+        for (final long cursor : new long[]{ -1, 1L << 30 })
+        {
+            final Path dir = tmp.resolve("cursor" + cursor);
+            copyDirectory(image, dir);
+            final Path wal = dir.resolve(WalDescriptor.FILE_NAME);
+            final int checkpoint = StoreFiles.logRecords(wal).stream()
+                .filter(p -> recordType(wal, p) == WalRecordDescriptor.TYPE_CHECKPOINT).findFirst().orElseThrow();
+            StoreFiles.putLong(wal, checkpoint + WalRecordDescriptor.STRUCTURAL_FIELD_3_OFFSET, cursor);
+            StoreFiles.fixRecordChecksum(wal, checkpoint);
+            final Map<String, String> before = StoreFiles.fingerprint(dir);
+            final CorruptStoreException ex = assertThrows(CorruptStoreException.class,
+                () -> Cubby.builder(dir).open(), "cursor " + cursor);
+            assertTrue(ex.getMessage().contains("cursor"), ex::getMessage);
+            assertEquals(before, StoreFiles.fingerprint(dir));
+            try (Cubby store = Cubby.builder(dir).salvage(true).open())
+            {
+                assertTrue(store.verify().isOk());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "reserved, 6, 1, 2",
+        "expires at, 32, -1, 8",
+        "key length, 24, 1000, 4",
+        "value length, 28, -2, 4",
+    })
+    void loggedRecordFieldsOutOfRangeAreNeverApplied(
+        final String field, final int offset, final long value, final int size, @TempDir final Path tmp)
+        throws Exception
+    {
+        final Path live = tmp.resolve("live");
+        final Path dir = tmp.resolve("image");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = builder(live).durability(Durability.SYNC).open())
+        {
+            fill(store, model);
+            store.checkpoint();
+            store.put(bytes("first"), bytes("1"));
+            store.put(bytes("second"), bytes("2"));
+            copyDirectory(live, dir);
+        }
+        final Path wal = dir.resolve(WalDescriptor.FILE_NAME);
+        final int put = StoreFiles.logRecords(wal).stream()
+            .filter(p -> recordType(wal, p) == WalRecordDescriptor.TYPE_PUT).findFirst().orElseThrow();
+        switch (size)
+        {
+            case 2:
+                StoreFiles.putShort(wal, put + offset, (short)value);
+                break;
+            case 4:
+                StoreFiles.putInt(wal, put + offset, (int)value);
+                break;
+            default:
+                StoreFiles.putLong(wal, put + offset, value);
+                break;
+        }
+        StoreFiles.fixRecordChecksum(wal, put);
+        // a damaged record followed by a valid one: refused, then salvaged to the records before it
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        assertTrue(ex.getMessage().contains("refusing to drop logged operations"), ex::getMessage);
+        assertEquals(before, StoreFiles.fingerprint(dir));
+        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        {
+            assertTrue(store.verify().isOk());
+            for (final Map.Entry<String, String> entry : model.entrySet())
+            {
+                assertEquals(entry.getValue(), text(store.get(bytes(entry.getKey()))));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static short recordType(final Path wal, final int position)
+    {
+        try
+        {
+            return StoreFiles.recordType(wal, position);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+
+    private static Cubby.Builder builder(final Path dir)
+    {
+        return Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(KEYS).logSize(1 << 16);
+    }
+
+    private static void fill(final Cubby store, final Map<String, String> model)
+    {
+        for (int i = 0; i < KEYS; i++)
+        {
+            store.put(bytes("k" + i), bytes("v" + i));
+            model.put("k" + i, "v" + i);
+        }
+        for (int i = 0; i < KEYS; i += 6)
+        {
+            store.remove(bytes("k" + (i + 1)));
+            model.remove("k" + (i + 1));
+        }
+    }
+
+    /**
+     * A copy of a store taken while it was open in the middle of a rehash (two table files, SYNC log).
+     */
+    static Path midRehashImage(final Path tmp) throws Exception
+    {
+        final Path live = tmp.resolve("rehash-live");
+        final Path image = tmp.resolve("rehash-image");
+        try (Cubby store = Cubby.builder(live).maxKeySize(16).maxValueSize(16).expectedEntries(1).migrationStep(1)
+            .durability(Durability.SYNC).logSize(1 << 16).open())
+        {
+            int i = 0;
+            while (!store.stats().rehashInProgress)
+            {
+                store.put(bytes("k" + i), bytes("v" + i));
+                i++;
+            }
+            store.checkpoint();
+            store.put(bytes("k" + i), bytes("after start"));
+            store.remove(bytes("k2"));
+            copyDirectory(live, image);
+        }
+        try (Stream<Path> files = Files.list(image))
+        {
+            assertEquals(2, files.filter(f -> f.getFileName().toString().endsWith(".cubby"))
+                .collect(Collectors.toList()).size(), "two tables");
+        }
+        return image;
+    }
+
+    private static long firstSlotInState(final Path table, final int state) throws Exception
+    {
+        final long capacity = StoreFiles.getLong(table, TableDescriptor.CAPACITY_OFFSET);
+        for (long i = 0; i < capacity; i++)
+        {
+            if (StoreFiles.getInt(table, StoreFiles.slotOffset(table, i)) == state)
+            {
+                return i;
+            }
+        }
+        throw new AssertionError("no slot in state " + state);
     }
 }

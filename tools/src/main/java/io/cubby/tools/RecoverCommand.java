@@ -62,6 +62,7 @@ final class RecoverCommand implements Callable<Integer>
                 .field("rehashResumed", report.rehashResumed)
                 .field("rehashResumedAt", report.rehashResumedAt)
                 .field("filesDeleted", report.filesDeleted)
+                .field("notes", report.notes)
                 .field("durationMillis", report.durationMillis)
                 .endObject());
         }
@@ -82,6 +83,7 @@ final class RecoverCommand implements Callable<Integer>
                 .add("duplicates resolved", Text.count(report.duplicatesResolved))
                 .add("rehash resumed", report.rehashResumed ? "yes, at slot " + report.rehashResumedAt : "no")
                 .add("files deleted", report.filesDeleted.isEmpty() ? "none" : String.join(", ", report.filesDeleted))
+                .add("notes", report.notes.isEmpty() ? "none" : String.join("; ", report.notes))
                 .add("took", report.durationMillis + " ms")
                 .print(out);
         }
