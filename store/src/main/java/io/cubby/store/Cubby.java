@@ -1969,6 +1969,14 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * @return the entry bound in force ({@link Builder#maxEntries(long)}, as stored), 0 for none.
+     */
+    public long maxEntries()
+    {
+        return maxEntries;
+    }
+
+    /**
      * @return true for a set-mode store.
      */
     public boolean isSetMode()
