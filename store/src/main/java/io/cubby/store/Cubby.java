@@ -43,6 +43,8 @@ public final class Cubby implements AutoCloseable
     static final System.Logger LOGGER = System.getLogger("io.cubby.store");
 
     private static final int NOT_APPLIED = -2;
+    /** {@code expiresAt} of a write that keeps the expiry of the entry it replaces. */
+    private static final long KEEP_EXPIRY = -1;
     private static final int OP_PUT = 0;
     private static final int OP_PUT_IF_ABSENT = 1;
     private static final int OP_REPLACE = 2;
@@ -65,6 +67,15 @@ public final class Cubby implements AutoCloseable
     private final double tombstoneCompactionRatio;
     private final long minCapacity;
     private final long maxEntries;
+    /** Time to live given to writes without one; 0 for none (keep the entry's expiry). */
+    private final long expireAfterWriteMillis;
+    private final RemovalListener removalListener;
+    private final Notifier notifier;
+    private final Thread shutdownHook;
+    /** The thread running a {@link #compute} function while holding the write lock, else null. */
+    private Thread computeOwner;
+    /** Highest log sequence written by the writes of the compute in progress. */
+    private long computeSequence;
     private final boolean preallocate;
     private final boolean timeAware;
     private final Counters counters;
@@ -115,9 +126,12 @@ public final class Cubby implements AutoCloseable
         this.migrationStep = builder.migrationStep;
         this.tombstoneCompactionRatio = builder.tombstoneCompactionRatio;
         this.minCapacity = TableDescriptor.MIN_CAPACITY;
-        this.maxEntries = builder.maxEntries;
+        this.maxEntries = null != builder.maxEntries ? builder.maxEntries : current.maxEntries();
+        this.expireAfterWriteMillis = null == builder.expireAfterWrite ? 0 : builder.expireAfterWrite.toMillis();
+        this.removalListener = builder.removalListener;
+        this.notifier = null == builder.removalListener ? null : new Notifier(builder.removalListener, directory);
         this.preallocate = builder.preallocate;
-        this.timeAware = params.expiry || builder.maxEntries > 0;
+        this.timeAware = params.expiry || this.maxEntries > 0;
         this.counters = builder.recordStats ? new Counters() : null;
         this.fileLock = fileLock;
         this.current = current;
@@ -128,6 +142,7 @@ public final class Cubby implements AutoCloseable
         this.hashFunction = LongHashFunction.xx3(params.seed);
         final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
         this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
+        this.shutdownHook = builder.closeOnJvmShutdown ? new Thread(this::closeOnShutdown, "cubby-shutdown") : null;
     }
 
     /**
@@ -257,7 +272,7 @@ public final class Cubby implements AutoCloseable
             }
             Thread.onSpinWait();
         }
-        final long stamp = lock.readLock();
+        final long stamp = readLockUnlessComputing();
         try
         {
             final int result = readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
@@ -268,6 +283,25 @@ public final class Cubby implements AutoCloseable
             return result;
         }
         finally
+        {
+            unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Take the read lock, or nothing if this thread runs a {@link #compute} function and so holds the write lock
+     * (the lock is not reentrant: reads from inside the function would otherwise wait for themselves).
+     *
+     * @return the stamp to give {@link #unlockRead(long)}; 0 if no lock was taken.
+     */
+    private long readLockUnlessComputing()
+    {
+        return computeOwner == Thread.currentThread() ? 0 : lock.readLock();
+    }
+
+    private void unlockRead(final long stamp)
+    {
+        if (0 != stamp)
         {
             lock.unlockRead(stamp);
         }
@@ -335,7 +369,8 @@ public final class Cubby implements AutoCloseable
     {
         checkKey(key, keyOffset, keyLength);
         checkValue(value, valueOffset, valueLength);
-        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null, 0L) < 0;
+        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+            defaultExpiry()) < 0;
     }
 
     /**
@@ -378,6 +413,19 @@ public final class Cubby implements AutoCloseable
         return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
     }
 
+    /**
+     * Expiry of a write that gives no time to live: the builder's {@link Builder#expireAfterWrite(Duration)} if
+     * set, else the entry keeps the expiry it has (a new entry never expires).
+     */
+    private long defaultExpiry()
+    {
+        if (!params.expiry)
+        {
+            return 0;
+        }
+        return expireAfterWriteMillis > 0 ? expiresAt(expireAfterWriteMillis) : KEEP_EXPIRY;
+    }
+
     private long expiresAt(final long ttlMillis)
     {
         if (!params.expiry)
@@ -415,7 +463,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = wrapKey(key);
         final UnsafeBuffer v = wrapValue(value);
-        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, 0L) < 0;
+        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, defaultExpiry()) < 0;
     }
 
     /**
@@ -438,7 +486,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer previous = scratch.get();
         final int length = write(OP_PUT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous, 0L);
+            null, 0, 0, previous, defaultExpiry());
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -451,7 +499,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer previous = scratch.get();
         final int length = write(OP_PUT_IF_ABSENT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous, 0L);
+            null, 0, 0, previous, defaultExpiry());
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -464,7 +512,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer previous = scratch.get();
         final int length = write(OP_REPLACE, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous, 0L);
+            null, 0, 0, previous, defaultExpiry());
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -478,7 +526,7 @@ public final class Cubby implements AutoCloseable
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
         return write(OP_REPLACE_IF_EQUALS, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            e, 0, expected.length, null, 0L) >= 0;
+            e, 0, expected.length, null, defaultExpiry()) >= 0;
     }
 
     /**
@@ -517,6 +565,97 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * Atomically compute a key's new value from its present one. The function runs exactly once per call, while
+     * the store's write lock is held (as {@link java.util.concurrent.ConcurrentHashMap#compute} holds its bin's
+     * lock): other writers wait, readers do not. It must be short and must not write to this store or iterate it.
+     * An exception from the function propagates and changes nothing.
+     *
+     * @param key       the key.
+     * @param remapping receives the key and its present value (null if absent or expired) and returns the new
+     *                  value, or null to remove the entry.
+     * @return the new value, or null if the entry is now absent.
+     */
+    public byte[] compute(final byte[] key, final java.util.function.BinaryOperator<byte[]> remapping)
+    {
+        return compute(key, remapping, 0);
+    }
+
+    /**
+     * {@link #compute(byte[], java.util.function.BinaryOperator)} whose new value expires after a time to live.
+     * The store must have been created with {@link Builder#expiry(boolean) expiry}.
+     *
+     * @param key       the key.
+     * @param remapping as for {@link #compute(byte[], java.util.function.BinaryOperator)}.
+     * @param ttl       time to live of the new value, at least 1 ms.
+     * @return the new value, or null if the entry is now absent.
+     */
+    public byte[] compute(
+        final byte[] key, final java.util.function.BinaryOperator<byte[]> remapping, final Duration ttl)
+    {
+        final long ttlMillis = ttl.toMillis();
+        expiresAt(ttlMillis);
+        return compute(key, remapping, ttlMillis);
+    }
+
+    private byte[] compute(
+        final byte[] key, final java.util.function.BinaryOperator<byte[]> remapping, final long ttlMillis)
+    {
+        Objects.requireNonNull(remapping, "remapping");
+        final UnsafeBuffer k = wrapKey(key);
+        final long hash = Hashing.hash(hashFunction, k, 0, key.length);
+        if (computeOwner == Thread.currentThread())
+        {
+            throw new IllegalStateException("compute called from inside a compute function of " + directory);
+        }
+        final byte[] result;
+        final long sequence;
+        final long stamp = lock.writeLock();
+        try
+        {
+            ensureWritable();
+            computeOwner = Thread.currentThread();
+            computeSequence = 0;
+            try
+            {
+                final UnsafeBuffer present = scratch.get();
+                final int length = readLocked(hash, k, 0, key.length, present, 0);
+                final byte[] before = length < 0 ? null : Arrays.copyOf(present.byteArray(), length);
+                result = remapping.apply(key, before);
+                if (null == result)
+                {
+                    if (null != before)
+                    {
+                        write(OP_REMOVE, k, 0, key.length, null, 0, 0, null, 0, 0, null, 0L);
+                    }
+                }
+                else
+                {
+                    write(OP_PUT, k, 0, key.length, wrapValue(result), 0, result.length, null, 0, 0, null,
+                        ttlMillis > 0 ? expiresAt(ttlMillis) : defaultExpiry());
+                }
+            }
+            finally
+            {
+                computeOwner = null;
+            }
+            sequence = computeSequence;
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
+        finally
+        {
+            lock.unlockWrite(stamp);
+        }
+        if (Durability.SYNC == durability && sequence > 0)
+        {
+            awaitDurable(sequence);
+        }
+        return result;
+    }
+
+    /**
      * The write core. The previous value, if any and if {@code previous} is given, is copied into it.
      *
      * @return the previous value length, {@link #MISSING} if the key was absent, or {@link #NOT_APPLIED} if the
@@ -540,7 +679,8 @@ public final class Cubby implements AutoCloseable
         final long now = timeAware ? System.currentTimeMillis() : 0;
         final long sequence;
         final int result;
-        final long stamp = lock.writeLock();
+        final boolean nested = computeOwner == Thread.currentThread();
+        final long stamp = nested ? 0 : lock.writeLock();
         try
         {
             ensureWritable();
@@ -608,8 +748,14 @@ public final class Cubby implements AutoCloseable
             {
                 evictOne(now);
             }
+            if (null != notifier && null != found && previousLength < 0)
+            {
+                notifier.removed(found, foundIndex, params.setMode, RemovalCause.EXPIRED);
+            }
+            final long expiry = KEEP_EXPIRY != expiresAt ? expiresAt :
+                previousLength >= 0 ? found.expiresAt(foundIndex) : 0;
             sequence = log(removal ? WalRecordDescriptor.TYPE_REMOVE : WalRecordDescriptor.TYPE_PUT,
-                key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
+                key, keyOffset, keyLength, value, valueOffset, valueLength, expiry);
             CrashPoints.Hook.reached("write.logged");
             // Every step below leaves a state that recovers to the old or the new value, even with nothing
             // logged (NONE): the current table shadows the source, so the source copy goes last on insert and
@@ -625,11 +771,11 @@ public final class Cubby implements AutoCloseable
             }
             else if (slot >= 0)
             {
-                table.update(slot, value, valueOffset, valueLength, expiresAt, now);
+                table.update(slot, value, valueOffset, valueLength, expiry, now);
             }
             else
             {
-                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
+                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiry,
                     now);
                 if (found == old && null != old)
                 {
@@ -645,9 +791,16 @@ public final class Cubby implements AutoCloseable
         }
         finally
         {
-            lock.unlockWrite(stamp);
+            if (!nested)
+            {
+                lock.unlockWrite(stamp);
+            }
         }
-        if (Durability.SYNC == durability && sequence > 0)
+        if (nested)
+        {
+            computeSequence = Math.max(computeSequence, sequence);
+        }
+        else if (Durability.SYNC == durability && sequence > 0)
         {
             awaitDurable(sequence);
         }
@@ -697,7 +850,7 @@ public final class Cubby implements AutoCloseable
      * an expired one if any, else the one written longest ago (in a store without expiry all sampled entries tie
      * and the first, a random entry, goes). The removal is logged like any other.
      */
-    private void evictOne(final long now)
+    private boolean evictOne(final long now)
     {
         Table victimTable = null;
         long victim = -1;
@@ -727,12 +880,24 @@ public final class Cubby implements AutoCloseable
         }
         if (null == victimTable)
         {
-            return;
+            return false;
         }
         final UnsafeBuffer window = victimTable.window(victim);
         final int keyOffset = victimTable.keyOffsetInWindow(victim);
         final int keyLength = victimTable.keyLength(victim);
         final long hash = victimTable.slotHash(victim);
+        final RemovalCause cause = oldest == Long.MIN_VALUE ? RemovalCause.EXPIRED : RemovalCause.SIZE;
+        if (null != notifier)
+        {
+            notifier.removed(victimTable, victim, params.setMode, cause);
+        }
+        final StoreEvents.Eviction event = new StoreEvents.Eviction();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.cause = cause.name();
+            event.commit();
+        }
         log(WalRecordDescriptor.TYPE_REMOVE, window, keyOffset, keyLength, null, 0, 0, 0);
         CrashPoints.Hook.reached("write.logged");
         // As for a remove: the source copy first, so an older value can never reappear.
@@ -753,6 +918,7 @@ public final class Cubby implements AutoCloseable
                 counters.evictions.increment();
             }
         }
+        return true;
     }
 
     private void awaitDurable(final long sequence)
@@ -895,6 +1061,17 @@ public final class Cubby implements AutoCloseable
             wal.forceAll();
             CrashPoints.Hook.reached("rehash-begin.logged");
         }
+        target.setMaxEntries(maxEntries);
+        final StoreEvents.RehashBegin event = new StoreEvents.RehashBegin();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.generation = generation;
+            event.sourceCapacity = current.capacity;
+            event.capacity = newCapacity;
+            event.entries = size0();
+            event.commit();
+        }
         source = current;
         current = target;
         cursor = 0;
@@ -928,6 +1105,19 @@ public final class Cubby implements AutoCloseable
             }
             catch (final IOException ex)
             {
+                if (closed)
+                {
+                    // close() interrupted the allocation: an orderly stop, not a failure
+                    try
+                    {
+                        Files.deleteIfExists(file);
+                    }
+                    catch (final IOException ignore)
+                    {
+                        // a leftover .prep file is deleted by the next writable open
+                    }
+                    return;
+                }
                 allocationFailed = true;
                 LOGGER.log(System.Logger.Level.WARNING, "cannot allocate " + file + " ahead of growth: " + ex);
             }
@@ -995,6 +1185,10 @@ public final class Cubby implements AutoCloseable
             }
             if (old.isExpired(i, now))
             {
+                if (null != notifier)
+                {
+                    notifier.removed(old, i, params.setMode, RemovalCause.EXPIRED);
+                }
                 old.setEntryCount(old.entryCount() - 1);
                 if (null != counters)
                 {
@@ -1106,6 +1300,15 @@ public final class Cubby implements AutoCloseable
         source = null;
         cursor = 0;
         retirePending = false;
+        final StoreEvents.RehashEnd event = new StoreEvents.RehashEnd();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.generation = current.generation;
+            event.capacity = current.capacity;
+            event.entries = current.entryCount();
+            event.commit();
+        }
         if (deleteOld)
         {
             deleteRetired(old);
@@ -1134,6 +1337,19 @@ public final class Cubby implements AutoCloseable
      * Make every change durable in the tables and start a new log generation.
      */
     private void checkpointLocked()
+    {
+        final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
+        event.begin();
+        checkpointLockedUntimed();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.logBytes = wal.usedBytes();
+            event.commit();
+        }
+    }
+
+    private void checkpointLockedUntimed()
     {
         checkFilesUnchanged();
         final long sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
@@ -1388,9 +1604,64 @@ public final class Cubby implements AutoCloseable
     // ================================================================ size, iteration, stats
 
     /**
-     * @return the number of entries.
+     * The number of entries. In a store with {@link Builder#expiry(boolean) expiry} expired entries are not
+     * counted, which takes a scan of the table (O(capacity), readers are not blocked, writers wait); use
+     * {@link #estimatedSize()} for the constant-time count that includes expired entries not yet reclaimed.
+     *
+     * @return the number of live entries.
      */
     public long size()
+    {
+        if (params.expiry)
+        {
+            return countLive(Long.MAX_VALUE);
+        }
+        return estimatedSize();
+    }
+
+    /**
+     * Count live (unexpired) entries, stopping once {@code limit} are found.
+     */
+    private long countLive(final long limit)
+    {
+        final long stamp = readLockUnlessComputing();
+        try
+        {
+            ensureOpen();
+            final long[] count = new long[1];
+            final EntryVisitor counter = (k, ko, kl, v, vo, vl) -> count[0]++;
+            final CorruptEntryHandler corrupt = (k, ko, kl, ex) -> count[0]++;
+            for (long from = 0; from < current.capacity && count[0] < limit; from += ITERATION_CHUNK)
+            {
+                visitTable(current, from, Math.min(current.capacity, from + ITERATION_CHUNK), null, counter, corrupt);
+            }
+            if (null != source)
+            {
+                for (long from = cursor; from < source.capacity && count[0] < limit; from += ITERATION_CHUNK)
+                {
+                    visitTable(source, from, Math.min(source.capacity, from + ITERATION_CHUNK), current, counter,
+                        corrupt);
+                }
+            }
+            return count[0];
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
+        finally
+        {
+            unlockRead(stamp);
+        }
+    }
+
+    /**
+     * The number of entries in constant time: in a store with expiry, expired entries are counted until rehash,
+     * compaction, eviction or a write reclaims them.
+     *
+     * @return the number of entries, expired ones included.
+     */
+    public long estimatedSize()
     {
         for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
         {
@@ -1404,15 +1675,15 @@ public final class Cubby implements AutoCloseable
                 return size;
             }
         }
-        final long stamp = lock.readLock();
+        final long stamp = readLockUnlessComputing();
         try
         {
             ensureOpen();
-            return current.entryCount() + (null == source ? 0 : source.entryCount());
+            return size0();
         }
         finally
         {
-            lock.unlockRead(stamp);
+            unlockRead(stamp);
         }
     }
 
@@ -1421,7 +1692,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isEmpty()
     {
-        return 0 == size();
+        return params.expiry ? 0 == countLive(1) : 0 == estimatedSize();
     }
 
     /**
@@ -1744,6 +2015,14 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * @return the entry bound in force ({@link Builder#maxEntries(long)}, as stored), 0 for none.
+     */
+    public long maxEntries()
+    {
+        return maxEntries;
+    }
+
+    /**
      * @return true for a set-mode store.
      */
     public boolean isSetMode()
@@ -1854,6 +2133,33 @@ public final class Cubby implements AutoCloseable
                 source.close();
             }
             fileLock.close();
+            if (null != notifier)
+            {
+                notifier.close();
+            }
+            if (null != shutdownHook && Thread.currentThread() != shutdownHook)
+            {
+                try
+                {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                }
+                catch (final IllegalStateException | IllegalArgumentException ignore)
+                {
+                    // the JVM is shutting down, or the hook was never added (a failed open)
+                }
+            }
+        }
+    }
+
+    private void closeOnShutdown()
+    {
+        try
+        {
+            close();
+        }
+        catch (final RuntimeException ex)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, "closing " + directory + " at JVM shutdown failed", ex);
         }
     }
 
@@ -2062,6 +2368,19 @@ public final class Cubby implements AutoCloseable
     void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
     {
         this.recoveryReport = report;
+        final StoreEvents.Recovery event = new StoreEvents.Recovery();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.clean = report.cleanShutdown;
+            event.recordsReplayed = report.operationsReplayed;
+            event.summary = report.toString();
+            event.commit();
+        }
+        if (null != shutdownHook)
+        {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         if (readOnly)
         {
             return;
@@ -2088,6 +2407,26 @@ public final class Cubby implements AutoCloseable
                 wal.close();
                 wal = replacement;
                 checkpointLocked();
+            }
+            if (current.maxEntries() != maxEntries)
+            {
+                current.setMaxEntries(maxEntries);
+                // A smaller bound than the store holds: evict down to it now, as writes would.
+                final long now = System.currentTimeMillis();
+                boolean evicted = false;
+                while (maxEntries > 0 && size0() > maxEntries)
+                {
+                    beforeWrite(WalRecordDescriptor.entryRecordLength(params.maxKeyLength, 0));
+                    if (!evictOne(now))
+                    {
+                        break;
+                    }
+                    evicted = true;
+                }
+                if (evicted)
+                {
+                    checkpointLocked();
+                }
             }
             current.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
             current.forceHeader();
@@ -2189,7 +2528,10 @@ public final class Cubby implements AutoCloseable
         boolean salvage;
         int migrationStep = 8;
         boolean expiry;
-        long maxEntries;
+        Long maxEntries;
+        Duration expireAfterWrite;
+        RemovalListener removalListener;
+        boolean closeOnJvmShutdown;
         boolean recordStats;
         boolean preallocate = true;
         double tombstoneCompactionRatio = 0.25;
@@ -2312,15 +2654,58 @@ public final class Cubby implements AutoCloseable
         /**
          * Largest number of entries; inserting a new key into a full store first evicts one: an expired entry, or
          * the least recently written of a random sample of 16 (a random entry in a store without
-         * {@link #expiry(boolean) expiry}). 0 means unbounded, the default. Applies to this open.
+         * {@link #expiry(boolean) expiry}). 0 means unbounded, the default at creation. The bound is stored in
+         * the store and kept by later opens that do not set it; a writable open that sets a smaller bound than the
+         * store holds evicts down to it before {@code open()} returns. At most 2^32 - 1.
          */
         public Builder maxEntries(final long entries)
         {
-            if (entries < 0)
+            if (entries < 0 || entries > TableDescriptor.MAX_MAX_ENTRIES)
             {
-                throw new IllegalArgumentException("max entries must be >= 0: " + entries);
+                throw new IllegalArgumentException("max entries must be in [0, " + TableDescriptor.MAX_MAX_ENTRIES +
+                    "]: " + entries);
             }
             this.maxEntries = entries;
+            return this;
+        }
+
+        /**
+         * Time to live of every write that gives none, as Caffeine's {@code expireAfterWrite}: each put, replace,
+         * compute or merge, through the byte API or a {@link CubbyMap}, sets the entry to expire this long after
+         * the write. Without it such writes keep the entry's present expiry (a new entry never expires); a write
+         * with its own time to live always uses that. Needs a store with {@link #expiry(boolean) expiry}; applies
+         * to this open.
+         */
+        public Builder expireAfterWrite(final Duration ttl)
+        {
+            if (ttl.isNegative() || ttl.toMillis() < 1)
+            {
+                throw new IllegalArgumentException("expireAfterWrite must be at least 1 ms: " + ttl);
+            }
+            this.expireAfterWrite = ttl;
+            this.expiry = true;
+            return this;
+        }
+
+        /**
+         * Listener told of expired entries as they are reclaimed and of entries evicted by
+         * {@link #maxEntries(long)}; see {@link RemovalListener}. Applies to this open. Default none.
+         */
+        public Builder removalListener(final RemovalListener listener)
+        {
+            this.removalListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Close the store from a JVM shutdown hook if the application has not closed it (as MapDB's
+         * {@code closeOnJvmShutdown}): an orderly JVM exit then leaves a clean store that the next open need not
+         * recover. The hook is removed by {@link Cubby#close()}. Does not help against kill -9 or a crash.
+         * Default false.
+         */
+        public Builder closeOnJvmShutdown(final boolean close)
+        {
+            this.closeOnJvmShutdown = close;
             return this;
         }
 

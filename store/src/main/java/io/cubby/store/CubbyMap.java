@@ -1,5 +1,6 @@
 package io.cubby.store;
 
+import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Iterator;
@@ -7,11 +8,21 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * A typed {@link ConcurrentMap} view of a {@link Cubby}, converting keys and values with {@link Codec}s. Every
- * single-key method is atomic; iteration has the weakly consistent guarantees of {@link Cubby#entries()}.
- * Null keys and values are rejected, as in {@link java.util.concurrent.ConcurrentHashMap}.
+ * single-key method is atomic; {@link #compute}, {@link #computeIfAbsent}, {@link #computeIfPresent} and
+ * {@link #merge} run their function exactly once per call, holding the store's write lock meanwhile (as
+ * {@link java.util.concurrent.ConcurrentHashMap} holds a bin lock): keep the functions short, and do not write to
+ * the store from them. Iteration has the weakly consistent guarantees of {@link Cubby#entries()};
+ * {@link Map.Entry#setValue} writes through. Null keys and values are rejected, as in
+ * {@link java.util.concurrent.ConcurrentHashMap}.
+ * <p>
+ * In a store with expiry, expired entries are invisible to every read, to {@link #size()} and to iteration.
+ * Writes without a time to live take the store's {@link Cubby.Builder#expireAfterWrite(Duration)} if set, else
+ * keep the entry's present expiry; {@link #put(Object, Object, Duration)} gives one entry its own.
  *
  * @param <K> key type.
  * @param <V> value type.
@@ -86,6 +97,99 @@ public final class CubbyMap<K, V> extends AbstractMap<K, V> implements Concurren
         return decode(store.getAndPut(encodeKey(key), encodeValue(value)));
     }
 
+    /**
+     * Insert or replace an entry that expires after a time to live; the store must have been created with
+     * {@link Cubby.Builder#expiry(boolean) expiry}.
+     *
+     * @param key   the key.
+     * @param value the value.
+     * @param ttl   time to live, at least 1 ms.
+     * @return the previous value, or null.
+     */
+    public V put(final K key, final V value, final Duration ttl)
+    {
+        Objects.requireNonNull(ttl, "ttl");
+        final byte[] k = encodeKey(key);
+        final byte[] v = encodeValue(value);
+        final Object[] previous = new Object[1];
+        store.compute(k, (kb, present) ->
+        {
+            previous[0] = present;
+            return v;
+        }, ttl);
+        return decode((byte[])previous[0]);
+    }
+
+    @Override
+    public V compute(final K key, final BiFunction<? super K, ? super V, ? extends V> remappingFunction)
+    {
+        Objects.requireNonNull(remappingFunction, "remappingFunction");
+        final byte[] k = encodeKey(key);
+        return decode(store.compute(k, (kb, present) ->
+        {
+            final V next = remappingFunction.apply(key, decode(present));
+            return null == next ? null : valueCodec.encode(next);
+        }));
+    }
+
+    @Override
+    public V computeIfAbsent(final K key, final Function<? super K, ? extends V> mappingFunction)
+    {
+        Objects.requireNonNull(mappingFunction, "mappingFunction");
+        final byte[] k = encodeKey(key);
+        final V present = decode(store.get(k));
+        if (null != present)
+        {
+            return present;
+        }
+        return decode(store.compute(k, (kb, bytes) ->
+        {
+            if (null != bytes)
+            {
+                return bytes;
+            }
+            final V next = mappingFunction.apply(key);
+            return null == next ? null : valueCodec.encode(next);
+        }));
+    }
+
+    @Override
+    public V computeIfPresent(final K key, final BiFunction<? super K, ? super V, ? extends V> remappingFunction)
+    {
+        Objects.requireNonNull(remappingFunction, "remappingFunction");
+        final byte[] k = encodeKey(key);
+        if (!store.containsKey(k))
+        {
+            return null;
+        }
+        return decode(store.compute(k, (kb, bytes) ->
+        {
+            if (null == bytes)
+            {
+                return null;
+            }
+            final V next = remappingFunction.apply(key, valueCodec.decode(bytes));
+            return null == next ? null : valueCodec.encode(next);
+        }));
+    }
+
+    @Override
+    public V merge(final K key, final V value, final BiFunction<? super V, ? super V, ? extends V> remappingFunction)
+    {
+        Objects.requireNonNull(remappingFunction, "remappingFunction");
+        final byte[] k = encodeKey(key);
+        final byte[] v = encodeValue(value);
+        return decode(store.compute(k, (kb, bytes) ->
+        {
+            if (null == bytes)
+            {
+                return v;
+            }
+            final V next = remappingFunction.apply(valueCodec.decode(bytes), value);
+            return null == next ? null : valueCodec.encode(next);
+        }));
+    }
+
     @Override
     public V remove(final Object key)
     {
@@ -151,7 +255,7 @@ public final class CubbyMap<K, V> extends AbstractMap<K, V> implements Concurren
                     public Map.Entry<K, V> next()
                     {
                         final Map.Entry<byte[], byte[]> entry = entries.next();
-                        return new SimpleImmutableEntry<>(
+                        return new WriteThroughEntry(
                             keyCodec.decode(entry.getKey()), valueCodec.decode(entry.getValue()));
                     }
 
@@ -166,6 +270,36 @@ public final class CubbyMap<K, V> extends AbstractMap<K, V> implements Concurren
             {
                 return CubbyMap.this.size();
             }
+
+            public boolean isEmpty()
+            {
+                return CubbyMap.this.isEmpty();
+            }
+
+            public void clear()
+            {
+                CubbyMap.this.clear();
+            }
         };
+    }
+
+    /**
+     * An entry returned by iteration: {@link #setValue} writes the new value to the store.
+     */
+    private final class WriteThroughEntry extends SimpleEntry<K, V>
+    {
+        private static final long serialVersionUID = 1L;
+
+        WriteThroughEntry(final K key, final V value)
+        {
+            super(key, value);
+        }
+
+        @Override
+        public V setValue(final V value)
+        {
+            CubbyMap.this.put(getKey(), value);
+            return super.setValue(value);
+        }
     }
 }

@@ -88,6 +88,30 @@ public final class CubbyStats
         this.durability = durability;
     }
 
+    /**
+     * Hits over reads, as Caffeine's {@code CacheStats.hitRate()}: 1.0 when nothing was read yet, NaN when stats
+     * are not recorded ({@link Cubby.Builder#recordStats(boolean)}).
+     *
+     * @return the hit rate.
+     */
+    public double hitRate()
+    {
+        if (hits < 0)
+        {
+            return Double.NaN;
+        }
+        final long reads = hits + misses;
+        return 0 == reads ? 1.0 : (double)hits / reads;
+    }
+
+    /**
+     * @return misses over reads: {@code 1 - hitRate()}.
+     */
+    public double missRate()
+    {
+        return 1.0 - hitRate();
+    }
+
     @Override
     public String toString()
     {
@@ -97,7 +121,8 @@ public final class CubbyStats
             (rehashInProgress ? ", rehash " + migratedSlots + "/" + sourceCapacity : "") +
             ", table bytes=" + tableFileBytes + ", log=" + logBytesUsed + "/" + logCapacity +
             ", probing=" + probing + ", durability=" + durability +
-            (hits >= 0 ? ", hits=" + hits + ", misses=" + misses + ", evictions=" + evictions +
+            (hits >= 0 ? ", hits=" + hits + ", misses=" + misses + String.format(", hit rate=%.3f", hitRate()) +
+            ", evictions=" + evictions +
             ", expired=" + expiredReclaimed : "");
     }
 }

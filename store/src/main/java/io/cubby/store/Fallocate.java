@@ -1,48 +1,80 @@
 package io.cubby.store;
 
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.Arrays;
 
 /**
- * Block allocation without writing data, through the system's {@code fallocate} command (util-linux), since the
- * JDK offers no {@code fallocate(2)}. Allocated but unwritten extents read as zeros, cost no page cache and no
- * disk writes, and can no longer fail with a full disk when a mapped page is first written.
+ * Block allocation without writing data, through the C library's {@code fallocate(2)} (Linux) called with JNA,
+ * since the JDK offers no way to allocate blocks. Allocated but unwritten extents read as zeros, cost no page
+ * cache and no disk writes, and can no longer fail with a full disk when a mapped page is first written.
+ * <p>
+ * Errors are told apart by {@code errno}, never by message text: {@code ENOSPC} is a full disk; a file system
+ * that does not support allocation ({@code EOPNOTSUPP}) makes the caller write zeros instead. Where JNA or the C
+ * library cannot be loaded (another operating system, a JVM denying native access), allocation falls back to
+ * writing zeros for the life of the JVM.
  */
 final class Fallocate
 {
-    private static final String[] CANDIDATES = { "/usr/bin/fallocate", "/bin/fallocate" };
-    private static final String COMMAND = find();
-    private static volatile boolean usable = null != COMMAND;
+    private static final int O_WRONLY = 1;
+    private static final int EINTR = 4;
+    private static final int ENOSPC = 28;
+    private static final int EDQUOT = 122;
+
+    private static final LibC LIBC = load();
+    private static volatile boolean usable = null != LIBC;
+
+    /** The C functions used, bound by JNA. Errors raise {@link LastErrorException} carrying errno. */
+    interface LibC extends Library
+    {
+        int open(byte[] path, int flags) throws LastErrorException;
+
+        int fallocate(int fd, int mode, long offset, long length) throws LastErrorException;
+
+        int close(int fd) throws LastErrorException;
+    }
 
     private Fallocate()
     {
     }
 
-    private static String find()
+    private static LibC load()
     {
         if (!System.getProperty("os.name", "").toLowerCase().contains("linux"))
         {
             return null;
         }
-        for (final String candidate : CANDIDATES)
+        try
         {
-            if (Files.isExecutable(Path.of(candidate)))
-            {
-                return candidate;
-            }
+            return Native.load("c", LibC.class);
         }
-        return null;
+        catch (final LinkageError | RuntimeException ex)
+        {
+            Cubby.LOGGER.log(System.Logger.Level.DEBUG, "fallocate unavailable, table files are zero-filled", ex);
+            return null;
+        }
+    }
+
+    /**
+     * @return true if allocation goes through {@code fallocate(2)} here.
+     */
+    static boolean isAvailable()
+    {
+        return usable;
     }
 
     /**
      * Create {@code file} with {@code length} allocated bytes.
      *
-     * @return true if done; false if fallocate is unavailable or unsupported here (the caller writes zeros).
-     * @throws IOException if the disk is full.
+     * @return true if done; false if fallocate is unavailable or unsupported here (the file does not exist then
+     * and the caller writes zeros).
+     * @throws IOException if the disk is full (the file is deleted).
      */
     static boolean allocate(final Path file, final long length) throws IOException
     {
@@ -50,47 +82,82 @@ final class Fallocate
         {
             return false;
         }
-        final Process process;
+        Files.createFile(file);
+        boolean done = false;
         try
         {
-            process = new ProcessBuilder(COMMAND, "-l", Long.toString(length), file.toString())
-                .redirectErrorStream(true).start();
+            done = allocateExisting(file, length);
+            return done;
         }
-        catch (final IOException ex)
+        finally
         {
-            usable = false;
-            return false;
-        }
-        final String output;
-        try (InputStream in = process.getInputStream())
-        {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!process.waitFor(60, TimeUnit.SECONDS))
+            if (!done)
             {
-                process.destroyForcibly();
                 Files.deleteIfExists(file);
-                return false;
             }
         }
-        catch (final InterruptedException ex)
+    }
+
+    private static boolean allocateExisting(final Path file, final long length) throws IOException
+    {
+        final int fd;
+        try
         {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            Files.deleteIfExists(file);
-            throw new IOException("interrupted while allocating " + file, ex);
+            fd = LIBC.open(nativePath(file), O_WRONLY);
         }
-        if (0 == process.exitValue() && Files.exists(file) && Files.size(file) == length)
+        catch (final LastErrorException ex)
         {
-            return true;
+            throw new IOException("cannot open " + file + " to allocate it (errno " + ex.getErrorCode() + ")", ex);
         }
-        Files.deleteIfExists(file);
-        if (output.contains("No space left"))
+        try
         {
-            throw new IOException("No space left on device: cannot allocate " + length + " bytes for " +
-                file.getFileName());
+            while (true)
+            {
+                try
+                {
+                    LIBC.fallocate(fd, 0, 0, length);
+                    return true;
+                }
+                catch (final LastErrorException ex)
+                {
+                    final int errno = ex.getErrorCode();
+                    if (EINTR == errno)
+                    {
+                        continue;
+                    }
+                    if (ENOSPC == errno || EDQUOT == errno)
+                    {
+                        throw new IOException("No space left on device: cannot allocate " + length + " bytes for " +
+                            file.getFileName(), ex);
+                    }
+                    // not supported by this file system (EOPNOTSUPP) or refused otherwise: write zeros from now on
+                    usable = false;
+                    Cubby.LOGGER.log(System.Logger.Level.DEBUG, () -> "fallocate of " + file + " failed with errno " +
+                        errno + "; table files are zero-filled from now on");
+                    return false;
+                }
+            }
         }
-        // unsupported by this file system or failed otherwise: fall back to writing zeros from now on
-        usable = false;
-        return false;
+        finally
+        {
+            try
+            {
+                LIBC.close(fd);
+            }
+            catch (final LastErrorException ignore)
+            {
+                // nothing was written through this descriptor
+            }
+        }
+    }
+
+    /** The path as the C library expects it: bytes in the file-name encoding, NUL-terminated. */
+    private static byte[] nativePath(final Path file)
+    {
+        final String encoding = System.getProperty("sun.jnu.encoding");
+        final Charset charset = null != encoding && Charset.isSupported(encoding) ?
+            Charset.forName(encoding) : Charset.defaultCharset();
+        final byte[] bytes = file.toAbsolutePath().toString().getBytes(charset);
+        return Arrays.copyOf(bytes, bytes.length + 1);
     }
 }

@@ -1006,7 +1006,7 @@ final class Opener
         }
         if (builder.expiry && !params.expiry)
         {
-            mismatches.add("no expiry (asked expiry(true))");
+            mismatches.add("no expiry (asked expiry(true) or expireAfterWrite)");
         }
         if (null != builder.maxLoad && Math.round(builder.maxLoad * 1_000_000) != params.maxLoadPpm)
         {

@@ -915,6 +915,19 @@ final class Table
         header.putLong(TOMBSTONE_COUNT_OFFSET, tombstoneCount);
     }
 
+    /**
+     * @return the stored entry bound, 0 for none.
+     */
+    long maxEntries()
+    {
+        return header.getInt(TableDescriptor.MAX_ENTRIES_OFFSET) & TableDescriptor.MAX_MAX_ENTRIES;
+    }
+
+    void setMaxEntries(final long maxEntries)
+    {
+        header.putInt(TableDescriptor.MAX_ENTRIES_OFFSET, (int)maxEntries);
+    }
+
     long migrationCursor()
     {
         return header.getLong(MIGRATION_CURSOR_OFFSET);

@@ -52,7 +52,7 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  *  +---------------------------------------------------------------+
  *  |          Header Checksum (CRC32C of bytes 0 .. 95)            |
  *  +---------------------------------------------------------------+
- *  |                     Reserved (must be zero)                   |
+ *  |               Max Entries (unsigned, 0 = unbounded)           |
  *  +---------------------------------------------------------------+
  *  |                          Entry Count                          |
  *  |                                                               |
@@ -125,8 +125,11 @@ final class TableDescriptor
     static final int FLAGS_OFFSET = MAX_LOAD_OFFSET + SIZE_OF_INT;
     static final int CREATED_OFFSET = FLAGS_OFFSET + SIZE_OF_INT;
     static final int HEADER_CHECKSUM_OFFSET = CREATED_OFFSET + SIZE_OF_LONG;
-    static final int RESERVED_1_OFFSET = HEADER_CHECKSUM_OFFSET + SIZE_OF_INT;
-    static final int ENTRY_COUNT_OFFSET = RESERVED_1_OFFSET + SIZE_OF_INT;
+    /** Unsigned 32-bit entry bound, 0 for none; mutable, not covered by the header checksum. */
+    static final int MAX_ENTRIES_OFFSET = HEADER_CHECKSUM_OFFSET + SIZE_OF_INT;
+    static final int ENTRY_COUNT_OFFSET = MAX_ENTRIES_OFFSET + SIZE_OF_INT;
+    /** Largest value of the Max Entries field. */
+    static final long MAX_MAX_ENTRIES = 0xFFFF_FFFFL;
     static final int TOMBSTONE_COUNT_OFFSET = ENTRY_COUNT_OFFSET + SIZE_OF_LONG;
     static final int MIGRATION_CURSOR_OFFSET = TOMBSTONE_COUNT_OFFSET + SIZE_OF_LONG;
     static final int OPEN_STATE_OFFSET = MIGRATION_CURSOR_OFFSET + SIZE_OF_LONG;

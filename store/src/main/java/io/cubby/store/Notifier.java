@@ -1,0 +1,94 @@
+package io.cubby.store;
+
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Delivers removal notifications to a {@link RemovalListener} on a thread of its own, in removal order. Entries
+ * are copied while the caller holds the store's write lock; the listener runs later, without it.
+ */
+final class Notifier
+{
+    private final RemovalListener listener;
+    private final Path directory;
+    private final ExecutorService executor;
+
+    Notifier(final RemovalListener listener, final Path directory)
+    {
+        this.listener = listener;
+        this.directory = directory;
+        final ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            runnable ->
+            {
+                final Thread thread = new Thread(runnable, "cubby-removal-listener");
+                thread.setDaemon(true);
+                return thread;
+            });
+        pool.allowCoreThreadTimeOut(true);
+        this.executor = pool;
+    }
+
+    /**
+     * Copy a full slot's entry and queue its notification.
+     */
+    void removed(final Table table, final long index, final boolean setMode, final RemovalCause cause)
+    {
+        final byte[] key = new byte[table.keyLength(index)];
+        table.window(index).getBytes(table.keyOffsetInWindow(index), key);
+        final byte[] value;
+        if (setMode)
+        {
+            value = key;
+        }
+        else
+        {
+            value = new byte[table.valueLength(index)];
+            table.window(index).getBytes(table.valueOffsetInWindow(index), value);
+        }
+        try
+        {
+            executor.execute(() -> deliver(key, value, cause));
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            deliver(key, value, cause);
+        }
+    }
+
+    private void deliver(final byte[] key, final byte[] value, final RemovalCause cause)
+    {
+        try
+        {
+            listener.onRemoval(key, value, cause);
+        }
+        catch (final RuntimeException ex)
+        {
+            Cubby.LOGGER.log(System.Logger.Level.WARNING, "removal listener of " + directory + " failed", ex);
+        }
+    }
+
+    /**
+     * Deliver what is queued (for up to 10 seconds) and stop.
+     */
+    void close()
+    {
+        executor.shutdown();
+        try
+        {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS))
+            {
+                Cubby.LOGGER.log(System.Logger.Level.WARNING, "removal listener of " + directory +
+                    " still busy after 10 s; pending notifications dropped");
+                executor.shutdownNow();
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.cubby.store;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * JDK Flight Recorder events of the store, all in the category "Cubby". Record them with, for example,
+ * {@code java -XX:StartFlightRecording:filename=rec.jfr ...} and read them with {@code jfr print --categories Cubby
+ * rec.jfr}. A disabled event costs a check and no allocation once the JIT has compiled the caller.
+ */
+final class StoreEvents
+{
+    private StoreEvents()
+    {
+    }
+
+    @Name("io.cubby.RehashBegin")
+    @Label("Rehash Begin")
+    @Category("Cubby")
+    @Description("A table started migrating into a new file (growth or compaction)")
+    @StackTrace(false)
+    static final class RehashBegin extends Event
+    {
+        @Label("Directory")
+        String directory;
+
+        @Label("Generation")
+        long generation;
+
+        @Label("Source Capacity")
+        long sourceCapacity;
+
+        @Label("Capacity")
+        long capacity;
+
+        @Label("Entries")
+        long entries;
+    }
+
+    @Name("io.cubby.RehashEnd")
+    @Label("Rehash End")
+    @Category("Cubby")
+    @Description("A rehash finished: every slot of the source table migrated")
+    @StackTrace(false)
+    static final class RehashEnd extends Event
+    {
+        @Label("Directory")
+        String directory;
+
+        @Label("Generation")
+        long generation;
+
+        @Label("Capacity")
+        long capacity;
+
+        @Label("Entries")
+        long entries;
+    }
+
+    @Name("io.cubby.Checkpoint")
+    @Label("Checkpoint")
+    @Category("Cubby")
+    @Description("Tables forced to disk and the log start moved")
+    @StackTrace(false)
+    static final class Checkpoint extends Event
+    {
+        @Label("Directory")
+        String directory;
+
+        @Label("Log Bytes In Use")
+        @DataAmount
+        long logBytes;
+    }
+
+    @Name("io.cubby.Recovery")
+    @Label("Recovery")
+    @Category("Cubby")
+    @Description("A store was opened; what recovery had to do")
+    @StackTrace(false)
+    static final class Recovery extends Event
+    {
+        @Label("Directory")
+        String directory;
+
+        @Label("Clean Shutdown")
+        boolean clean;
+
+        @Label("Records Replayed")
+        long recordsReplayed;
+
+        @Label("Summary")
+        String summary;
+    }
+
+    @Name("io.cubby.Eviction")
+    @Label("Eviction")
+    @Category("Cubby")
+    @Description("An entry removed to stay within maxEntries, or an expired entry reclaimed")
+    @StackTrace(false)
+    static final class Eviction extends Event
+    {
+        @Label("Directory")
+        String directory;
+
+        @Label("Cause")
+        String cause;
+    }
+}
