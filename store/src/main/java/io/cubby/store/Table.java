@@ -224,11 +224,11 @@ final class Table
             // Everything but the magic first, forced, then the magic: a torn header reads as "not initialised".
             final ByteBuffer body = h.byteBuffer().duplicate().clear().position(MAGIC_OFFSET + 8);
             writeFully(channel, body, MAGIC_OFFSET + 8);
-            channel.force(true);
+            forceChannel(channel, tmp);
             final ByteBuffer magic = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(0, TableDescriptor.MAGIC);
             writeFully(channel, magic, MAGIC_OFFSET);
-            channel.force(true);
+            forceChannel(channel, tmp);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -298,13 +298,23 @@ final class Table
                 zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
                 position += channel.write(zeros, position);
             }
-            channel.force(true);
+            forceChannel(channel, file);
         }
         catch (final IOException | RuntimeException ex)
         {
             Files.deleteIfExists(file);
             throw ex;
         }
+    }
+
+    /**
+     * Force a file written through a channel, telling the {@link FileEvents} hook.
+     */
+    static void forceChannel(final FileChannel channel, final Path file) throws IOException
+    {
+        FileEvents.Hook.forcing(file, 0, FileEvents.WHOLE_FILE);
+        channel.force(true);
+        FileEvents.Hook.forced(file, 0, FileEvents.WHOLE_FILE);
     }
 
     /**
@@ -916,18 +926,22 @@ final class Table
         {
             return;
         }
+        FileEvents.Hook.forcing(file, 0, FileEvents.WHOLE_FILE);
         for (final MappedByteBuffer mapping : mappings)
         {
             mapping.force();
         }
         headerMapping.force();
+        FileEvents.Hook.forced(file, 0, FileEvents.WHOLE_FILE);
     }
 
     void forceHeader()
     {
         if (!readOnly)
         {
+            FileEvents.Hook.forcing(file, 0, headerMapping.capacity());
             headerMapping.force();
+            FileEvents.Hook.forced(file, 0, headerMapping.capacity());
         }
     }
 
