@@ -31,6 +31,7 @@ final class Storage
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ))
         {
             channel.force(true);
+            FileEvents.Hook.directoryForced(directory);
         }
         catch (final IOException ignore)
         {

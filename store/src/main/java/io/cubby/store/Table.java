@@ -233,12 +233,12 @@ final class Table
             CrashPoints.Hook.reached("table-create.allocated");
             final ByteBuffer body = h.byteBuffer().duplicate().clear().position(MAGIC_OFFSET + 8);
             writeFully(channel, body, MAGIC_OFFSET + 8);
-            channel.force(true);
+            forceChannel(channel, tmp);
             CrashPoints.Hook.reached("table-create.header-written");
             final ByteBuffer magic = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(0, TableDescriptor.MAGIC);
             writeFully(channel, magic, MAGIC_OFFSET);
-            channel.force(true);
+            forceChannel(channel, tmp);
             CrashPoints.Hook.reached("table-create.magic-written");
         }
         catch (final IOException | RuntimeException ex)
@@ -309,13 +309,23 @@ final class Table
                 zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
                 position += channel.write(zeros, position);
             }
-            channel.force(true);
+            forceChannel(channel, file);
         }
         catch (final IOException | RuntimeException ex)
         {
             Files.deleteIfExists(file);
             throw ex;
         }
+    }
+
+    /**
+     * Force a file written through a channel, telling the {@link FileEvents} hook.
+     */
+    static void forceChannel(final FileChannel channel, final Path file) throws IOException
+    {
+        FileEvents.Hook.forcing(file, 0, FileEvents.WHOLE_FILE);
+        channel.force(true);
+        FileEvents.Hook.forced(file, 0, FileEvents.WHOLE_FILE);
     }
 
     /**
@@ -1088,18 +1098,22 @@ final class Table
         {
             return;
         }
+        FileEvents.Hook.forcing(file, 0, FileEvents.WHOLE_FILE);
         for (final MappedByteBuffer mapping : mappings)
         {
             mapping.force();
         }
         headerMapping.force();
+        FileEvents.Hook.forced(file, 0, FileEvents.WHOLE_FILE);
     }
 
     void forceHeader()
     {
         if (!readOnly)
         {
+            FileEvents.Hook.forcing(file, 0, headerMapping.capacity());
             headerMapping.force();
+            FileEvents.Hook.forced(file, 0, headerMapping.capacity());
         }
     }
 

@@ -125,7 +125,7 @@ final class Wal
             writeHeaderFields(h, capacity, storeSeed, ThreadLocalRandom.current().nextInt() | 1, HEADER_LENGTH,
                 firstSequence);
             Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
-            channel.force(true);
+            Table.forceChannel(channel, tmp);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -441,7 +441,9 @@ final class Wal
             {
                 throw new StoreIOException("cannot move the start of " + file.getFileName() + ": " + ex.getMessage(), ex);
             }
+            FileEvents.Hook.forcing(file, 0, HEADER_LENGTH);
             mapping.force(0, HEADER_LENGTH);
+            FileEvents.Hook.forced(file, 0, HEADER_LENGTH);
         }
     }
 
@@ -490,12 +492,18 @@ final class Wal
         final int from = forcedPosition;
         if (end > from)
         {
+            FileEvents.Hook.forcing(file, from, end - from);
             mapping.force(from, end - from);
+            FileEvents.Hook.forced(file, from, end - from);
         }
         else if (end < from)
         {
+            FileEvents.Hook.forcing(file, from, capacity - from);
             mapping.force(from, (int)(capacity - from));
+            FileEvents.Hook.forced(file, from, capacity - from);
+            FileEvents.Hook.forcing(file, HEADER_LENGTH, end - HEADER_LENGTH);
             mapping.force(HEADER_LENGTH, end - HEADER_LENGTH);
+            FileEvents.Hook.forced(file, HEADER_LENGTH, end - HEADER_LENGTH);
         }
         forcedPosition = end;
         if (sequence > durableSequence)
