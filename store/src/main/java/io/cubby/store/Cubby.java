@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import net.openhft.hashing.LongHashFunction;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -69,7 +68,7 @@ public final class Cubby implements AutoCloseable
     private final boolean timeAware;
     private final Counters counters;
     private final Duration syncInterval;
-    private final LongHashFunction hashFunction;
+    private final Xxh3 hashFunction;
     private final StoreLock fileLock;
     private final StampedLock lock = new StampedLock();
     private Wal wal;
@@ -123,7 +122,7 @@ public final class Cubby implements AutoCloseable
         this.cursor = cursor;
         this.wal = wal;
         this.syncInterval = builder.syncInterval;
-        this.hashFunction = LongHashFunction.xx3(params.seed);
+        this.hashFunction = Xxh3.withSeed(params.seed);
         final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
         this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
     }
