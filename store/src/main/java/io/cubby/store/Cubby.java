@@ -148,6 +148,7 @@ public final class Cubby implements AutoCloseable
      */
     public static StoreInfo inspect(final Path directory)
     {
+        MemoryAccess.checkUsable();
         return Inspector.inspect(directory);
     }
 
@@ -2315,9 +2316,12 @@ public final class Cubby implements AutoCloseable
          * @throws StoreLockedException       if another process or instance has the store open.
          * @throws IncompatibleStoreException if explicit parameters differ from the store's.
          * @throws CorruptStoreException      if validation or recovery fails.
+         * @throws CubbyException             naming the JVM flag, if the JVM does not let Agrona use
+         *                                    {@code jdk.internal.misc.Unsafe} (checked before any file is touched).
          */
         public Cubby open()
         {
+            MemoryAccess.checkUsable();
             return openStore(this);
         }
     }

@@ -65,31 +65,25 @@ class CrashRecoveryTest
         final Map<String, String> model = new HashMap<>();
         for (int round = 0; round < kills; round++)
         {
-            final Process child = ChildJvm.builder(CrashChild.class, dir.toString(), Long.toString(seed * 1000 + round),
-                journal.toString(), durability.name()).start();
+            final Path stderr = tmp.resolve("child.stderr");
+            final Process child = ChildJvm.builder(CrashChild.class, stderr, dir.toString(),
+                Long.toString(seed * 1000 + round), journal.toString(), durability.name()).start();
             final BufferedReader output = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             final String first = output.readLine();
             if (!"ready".equals(first))
             {
+                // stop it before reading on: destroying a process closes the pipes
                 child.destroyForcibly();
-                fail("child did not start (round " + round + "): " + first + "\n" + drain(output));
+                child.waitFor(30, TimeUnit.SECONDS);
+                fail("child did not start (round " + round + "); its first line: " + first + "\n" +
+                    ChildJvm.report(null, stderr));
             }
             Thread.sleep(50 + random.nextInt(400));
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
             checkAfterKill(dir, journal, model, "round " + round + " (" + durability + ")");
         }
-    }
-
-    private static String drain(final BufferedReader reader) throws Exception
-    {
-        final StringBuilder text = new StringBuilder();
-        for (String line = reader.readLine(); null != line; line = reader.readLine())
-        {
-            text.append(line).append('\n');
-        }
-        return text.toString();
     }
 
     /**
