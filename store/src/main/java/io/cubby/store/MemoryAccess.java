@@ -55,7 +55,7 @@ final class MemoryAccess
     private static String message(final Module agrona, final String reason)
     {
         return "Cubby cannot use off-heap memory in this JVM (" + reason + "): run java with " +
-            requiredFlag(agrona) + " (Agrona's buffers use jdk.internal.misc.Unsafe; an executable jar can carry " +
-            "'Add-Exports: java.base/" + INTERNAL_PACKAGE + "' in its manifest instead)";
+            requiredFlag(agrona) + " (Agrona's buffers use jdk.internal.misc.Unsafe" + (agrona.isNamed() ? ")" :
+            "; an executable jar can carry 'Add-Exports: java.base/" + INTERNAL_PACKAGE + "' in its manifest instead)");
     }
 }
