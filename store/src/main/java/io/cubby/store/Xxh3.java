@@ -50,7 +50,7 @@ final class Xxh3
         0x45, 0xcb, 0x3a, 0x8f, 0x95, 0x16, 0x04, 0x28, 0xaf, 0xd7, 0xfb, 0xca, 0xbb, 0x4b, 0x40, 0x7e);
 
     private static final int SECRET_LENGTH = 192;
-    private static final long SECRET_BASE = BufferUtil.ARRAY_BASE_OFFSET;
+    private static final long ARRAY_BASE = BufferUtil.ARRAY_BASE_OFFSET;
 
     private static final int MAX_SHORT_LENGTH = 16;
     private static final int MAX_MEDIUM_LENGTH = 128;
@@ -123,7 +123,7 @@ final class Xxh3
         {
             throw new IndexOutOfBoundsException("range " + offset + "+" + length + " of " + array.length + " bytes");
         }
-        return hash(array, SECRET_BASE + offset, length);
+        return hash(array, ARRAY_BASE + offset, length);
     }
 
     /**
@@ -256,12 +256,12 @@ final class Xxh3
             if (s < stripes)
             {
                 input = address + (long)s * STRIPE_LENGTH;
-                k = SECRET_BASE + (long)stripeInBlock * SECRET_CONSUME_RATE;
+                k = ARRAY_BASE + (long)stripeInBlock * SECRET_CONSUME_RATE;
             }
             else
             {
                 input = address + length - STRIPE_LENGTH;
-                k = SECRET_BASE + LAST_STRIPE_SECRET_OFFSET;
+                k = ARRAY_BASE + LAST_STRIPE_SECRET_OFFSET;
             }
             final long v0 = read64(base, input);
             final long v1 = read64(base, input + 8);
@@ -290,7 +290,7 @@ final class Xxh3
 
             if (s < stripes && ++stripeInBlock == STRIPES_PER_BLOCK)
             {
-                final long scramble = SECRET_BASE + SCRAMBLE_SECRET_OFFSET;
+                final long scramble = ARRAY_BASE + SCRAMBLE_SECRET_OFFSET;
                 acc0 = scramble(acc0, read64(key, scramble));
                 acc1 = scramble(acc1, read64(key, scramble + 8));
                 acc2 = scramble(acc2, read64(key, scramble + 16));
@@ -303,7 +303,7 @@ final class Xxh3
             }
         }
 
-        final long merge = SECRET_BASE + MERGE_SECRET_OFFSET;
+        final long merge = ARRAY_BASE + MERGE_SECRET_OFFSET;
         long result = length * PRIME64_1;
         result += multiplyFold(acc0 ^ read64(key, merge), acc1 ^ read64(key, merge + 8));
         result += multiplyFold(acc2 ^ read64(key, merge + 16), acc3 ^ read64(key, merge + 24));
@@ -315,8 +315,8 @@ final class Xxh3
     /** {@code XXH3_mix16B}: 16 input bytes against 16 bytes of the default secret, keyed by the seed. */
     private long mix16(final Object base, final long input, final int secretOffset)
     {
-        final long low = read64(base, input) ^ (read64(DEFAULT_SECRET, SECRET_BASE + secretOffset) + seed);
-        final long high = read64(base, input + 8) ^ (read64(DEFAULT_SECRET, SECRET_BASE + secretOffset + 8) - seed);
+        final long low = read64(base, input) ^ (read64(DEFAULT_SECRET, ARRAY_BASE + secretOffset) + seed);
+        final long high = read64(base, input + 8) ^ (read64(DEFAULT_SECRET, ARRAY_BASE + secretOffset + 8) - seed);
         return multiplyFold(low, high);
     }
 
