@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import net.openhft.hashing.LongHashFunction;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -80,7 +79,7 @@ public final class Cubby implements AutoCloseable
     private final boolean timeAware;
     private final Counters counters;
     private final Duration syncInterval;
-    private final LongHashFunction hashFunction;
+    private final Xxh3 hashFunction;
     private final StoreLock fileLock;
     private final StampedLock lock = new StampedLock();
     private Wal wal;
@@ -139,7 +138,7 @@ public final class Cubby implements AutoCloseable
         this.cursor = cursor;
         this.wal = wal;
         this.syncInterval = builder.syncInterval;
-        this.hashFunction = LongHashFunction.xx3(params.seed);
+        this.hashFunction = Xxh3.withSeed(params.seed);
         final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
         this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
         this.shutdownHook = builder.closeOnJvmShutdown ? new Thread(this::closeOnShutdown, "cubby-shutdown") : null;
@@ -166,6 +165,7 @@ public final class Cubby implements AutoCloseable
      */
     public static StoreInfo inspect(final Path directory)
     {
+        MemoryAccess.checkUsable();
         return Inspector.inspect(directory);
     }
 
@@ -2758,9 +2758,12 @@ public final class Cubby implements AutoCloseable
          * @throws StoreLockedException       if another process or instance has the store open.
          * @throws IncompatibleStoreException if explicit parameters differ from the store's.
          * @throws CorruptStoreException      if validation or recovery fails.
+         * @throws CubbyException             naming the JVM flag, if the JVM does not let Agrona use
+         *                                    {@code jdk.internal.misc.Unsafe} (checked before any file is touched).
          */
         public Cubby open()
         {
+            MemoryAccess.checkUsable();
             return openStore(this);
         }
     }

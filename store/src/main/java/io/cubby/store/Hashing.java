@@ -1,16 +1,14 @@
 package io.cubby.store;
 
-import net.openhft.hashing.LongHashFunction;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 
 /**
  * Hash functions used by the format: XXH3-64 with the per-store seed for keys, XXH3-64 with seed 0 for slot
- * checksums. Both read bytes in place, from arrays or from native memory, without allocating.
+ * checksums. Both read bytes in place, from arrays or from native memory, without allocating ({@link Xxh3}).
  */
 final class Hashing
 {
-    static final LongHashFunction CHECKSUM = LongHashFunction.xx3();
+    static final Xxh3 CHECKSUM = Xxh3.withSeed(0);
 
     private Hashing()
     {
@@ -25,15 +23,9 @@ final class Hashing
      * @param length   number of bytes.
      * @return the 64-bit hash.
      */
-    static long hash(final LongHashFunction function, final DirectBuffer buffer, final int offset, final int length)
+    static long hash(final Xxh3 function, final DirectBuffer buffer, final int offset, final int length)
     {
-        final byte[] array = buffer.byteArray();
-        if (null != array)
-        {
-            final int arrayOffset = (int)(buffer.addressOffset() - BufferUtil.ARRAY_BASE_OFFSET) + offset;
-            return function.hashBytes(array, arrayOffset, length);
-        }
-        return function.hashMemory(buffer.addressOffset() + offset, length);
+        return function.hash(buffer, offset, length);
     }
 
     /** Multiplier mixing the value hash into the slot checksum (the 64-bit golden ratio). */

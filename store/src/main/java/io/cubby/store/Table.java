@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import net.openhft.hashing.LongHashFunction;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -90,7 +89,7 @@ final class Table
     private final Object fileKey;
     private final long mask;
     private final int probingCode;
-    private final LongHashFunction hashFunction;
+    private final Xxh3 hashFunction;
     private final FileChannel channel;
     private final boolean readOnly;
     private final MappedByteBuffer headerMapping;
@@ -131,7 +130,7 @@ final class Table
         this.valueOffset = SlotDescriptor.valueOffset(maxKeyLength, expiry);
         this.mask = capacity - 1;
         this.probingCode = params.probing.code();
-        this.hashFunction = LongHashFunction.xx3(params.seed);
+        this.hashFunction = Xxh3.withSeed(params.seed);
         this.maxFill = Math.max(1, Math.min(capacity - 1, (long)(capacity * (params.maxLoadPpm / 1_000_000.0))));
 
         final FileChannel.MapMode mode = readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE;

@@ -105,15 +105,19 @@ class CrashRecoveryTest
         for (int round = 0; round < kills; round++)
         {
             final int journalLines = Files.readAllLines(journal, StandardCharsets.US_ASCII).size();
-            final Process child = ChildJvm.builder(CrashChild.class, dir.toString(), Long.toString(seed * 1000 + round),
-                journal.toString(), durability.name()).start();
+            final Path stderr = tmp.resolve("child.stderr");
+            final Process child = ChildJvm.builder(CrashChild.class, stderr, dir.toString(),
+                Long.toString(seed * 1000 + round), journal.toString(), durability.name()).start();
             final BufferedReader output = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             final String first = output.readLine();
             if (!"ready".equals(first))
             {
+                // stop it before reading on: destroying a process closes the pipes
                 child.destroyForcibly();
-                fail("child did not start (round " + round + "): " + first + "\n" + drain(output));
+                child.waitFor(30, TimeUnit.SECONDS);
+                fail("child did not start (round " + round + "); its first line: " + first + "\n" +
+                    ChildJvm.report(null, stderr));
             }
             Thread.sleep(50 + random.nextInt(400));
             child.destroyForcibly();
@@ -152,7 +156,8 @@ class CrashRecoveryTest
         long openMillis = 20;
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            final Process child = ChildJvm.builder(CrashChild.class, dir.toString(), Long.toString(seed),
+            final Path stderr = dir.resolveSibling("recover.stderr");
+            final Process child = ChildJvm.builder(CrashChild.class, stderr, dir.toString(), Long.toString(seed),
                 journal.toString(), durability.name(), "recover").start();
             final BufferedReader output = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
@@ -160,7 +165,8 @@ class CrashRecoveryTest
             if (!"opening".equals(first))
             {
                 child.destroyForcibly();
-                fail("recovering child did not start: " + first + "\n" + drain(output));
+                fail("recovering child did not start: " + first + "\n" + drain(output) + "\n" +
+                    ChildJvm.report(null, stderr));
             }
             final java.util.concurrent.CompletableFuture<String> opened =
                 java.util.concurrent.CompletableFuture.supplyAsync(() ->
@@ -203,16 +209,6 @@ class CrashRecoveryTest
             }
         }
         return false;
-    }
-
-    private static String drain(final BufferedReader reader) throws Exception
-    {
-        final StringBuilder text = new StringBuilder();
-        for (String line = reader.readLine(); null != line; line = reader.readLine())
-        {
-            text.append(line).append('\n');
-        }
-        return text.toString();
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import net.openhft.hashing.LongHashFunction;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -45,13 +44,13 @@ class HashFloodingTest
             final long mask = tableA.capacity - 1;
 
             final List<byte[]> keys = craftCollidingKeys(tableA.hashSeed, mask);
-            final LongHashFunction hashB = LongHashFunction.xx3(tableB.hashSeed);
+            final Xxh3 hashB = Xxh3.withSeed(tableB.hashSeed);
             final Set<Long> homesInB = new HashSet<>();
             for (final byte[] key : keys)
             {
                 a.put(key, key);
                 b.put(key, key);
-                homesInB.add(hashB.hashBytes(key) & mask);
+                homesInB.add(hashB.hash(key, 0, key.length) & mask);
             }
 
             final VerifyReport flooded = a.verify();
@@ -91,7 +90,7 @@ class HashFloodingTest
      */
     private static List<byte[]> craftCollidingKeys(final long seed, final long mask)
     {
-        final LongHashFunction hash = LongHashFunction.xx3(seed);
+        final Xxh3 hash = Xxh3.withSeed(seed);
         final Random random = new Random(42);
         final List<byte[]> keys = new ArrayList<>();
         long target = -1;
@@ -99,7 +98,7 @@ class HashFloodingTest
         {
             final byte[] key = new byte[KEY_LENGTH];
             random.nextBytes(key);
-            final long home = hash.hashBytes(key) & mask;
+            final long home = hash.hash(key, 0, key.length) & mask;
             if (target < 0)
             {
                 target = home;

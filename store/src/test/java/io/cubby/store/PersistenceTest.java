@@ -4,7 +4,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -31,8 +30,8 @@ class PersistenceTest
         final int count = "SYNC".equals(durability) ? COUNT / 10 : COUNT;
         final Process child = ChildJvm.start(PersistenceChild.class, output, dir.toString(), Integer.toString(count),
             exit, durability);
-        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child finished");
-        assertEquals(0, child.exitValue(), Files.readString(output));
+        assertTrue(child.waitFor(120, TimeUnit.SECONDS), () -> "child finished\n" + ChildJvm.report(output));
+        assertEquals(0, child.exitValue(), () -> ChildJvm.report(output));
 
         final StoreInfo info = Cubby.inspect(dir);
         assertEquals("close".equals(exit), info.cleanShutdown());

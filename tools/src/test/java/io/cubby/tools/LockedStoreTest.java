@@ -9,6 +9,7 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A store held open for writing by another process: every command but inspect says so and exits with 4, and
@@ -83,21 +85,28 @@ class LockedStoreTest
         }
     }
 
-    private static Process startHolder(final Path store) throws Exception
+    private Process startHolder(final Path store) throws Exception
     {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
         command.add("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
         command.add("-cp");
         command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         command.add(LockHolder.class.getName());
         command.add(store.toString());
-        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // stdout is the holder's protocol; its stderr (JVM warnings, a stack trace) goes to a file of its own
+        final Path stderr = tmp.resolve("holder.stderr");
+        final Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
         final BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
             StandardCharsets.UTF_8));
         final String line = out.readLine();
-        assertEquals("locked 267", line, "lock holder did not start");
+        if (!"locked 267".equals(line))
+        {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+            fail("lock holder did not start; its first line: " + line + "\n--- its stderr:\n" +
+                Files.readString(stderr));
+        }
         return process;
     }
 }
