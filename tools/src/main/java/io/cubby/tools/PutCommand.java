@@ -57,7 +57,7 @@ final class PutCommand implements Callable<Integer>
         }
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject().field("key", key).field("added", added).endObject());
+            out.println(new JsonText().beginObject().field("key", key).field("added", added).endObject());
         }
         else
         {

@@ -51,7 +51,7 @@ final class RemoveCommand implements Callable<Integer>
         }
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject().field("key", key).field("removed", true).endObject());
+            out.println(new JsonText().beginObject().field("key", key).field("removed", true).endObject());
         }
         else
         {
