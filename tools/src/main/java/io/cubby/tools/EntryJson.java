@@ -63,11 +63,16 @@ final class EntryJson
         final Encoding encoding,
         final boolean fallback) throws IOException
     {
+        // both encoded before anything is written: a failure leaves no partial line
+        final String keyText = text(KEY, key, encoding, fallback);
+        final String valueText = null == value ? null : text(VALUE, value, encoding, fallback);
         json.writeStartObject();
-        field(json, KEY, key, encoding, fallback);
+        json.writeStringField(null == keyText ? KEY + BASE64_SUFFIX : KEY, null == keyText ?
+            Encoding.toBase64(key) : keyText);
         if (null != value)
         {
-            field(json, VALUE, value, encoding, fallback);
+            json.writeStringField(null == valueText ? VALUE + BASE64_SUFFIX : VALUE, null == valueText ?
+                Encoding.toBase64(value) : valueText);
         }
         if (0 != expiresAtMillis)
         {
@@ -76,22 +81,18 @@ final class EntryJson
         json.writeEndObject();
     }
 
-    private static void field(
-        final JsonGenerator json, final String name, final byte[] bytes, final Encoding encoding,
-        final boolean fallback) throws IOException
+    /**
+     * @return the text to write, or null to write base64.
+     */
+    private static String text(final String name, final byte[] bytes, final Encoding encoding, final boolean fallback)
     {
         final String text = encoding.textOrNull(bytes);
-        if (null != text)
-        {
-            json.writeStringField(name, text);
-            return;
-        }
-        if (Encoding.UTF8 == encoding && !fallback)
+        if (null == text && Encoding.UTF8 == encoding && !fallback)
         {
             throw new InputException("the " + name + " (base64) " + Encoding.toBase64(bytes) + " is not valid " +
                 "UTF-8, so --encoding utf8 cannot write it; use --encoding base64 (the default)");
         }
-        json.writeStringField(name + BASE64_SUFFIX, Encoding.toBase64(bytes));
+        return text;
     }
 
     /**

@@ -43,6 +43,7 @@ final class Json
             .build())
         .disable(StreamReadFeature.AUTO_CLOSE_SOURCE)
         .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+        .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
         .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
         .characterEscapes(new LineSeparatorEscapes())
         .build();

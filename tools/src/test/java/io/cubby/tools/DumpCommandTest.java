@@ -86,6 +86,9 @@ class DumpCommandTest
         assertTrue(result.err().contains("(base64) //4AAQ== is not valid UTF-8"), result::toString);
         assertTrue(result.err().contains("use --encoding base64"), result::toString);
         assertTrue(result.outLines().stream().noneMatch(l -> l.contains("Base64")), result::toString);
+        assertTrue(result.out().endsWith("\n"), "no partial line: " + result);
+        assertTrue(result.outLines().stream().skip(1).allMatch(l -> l.matches("\\{\"key\":\".*\"}")),
+            result::toString);
     }
 
     @Test
