@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
     description = {
         "Write a header line, then every entry as one JSON object per line (JSON Lines). The header, " +
             "{\"cubbyDump\":1,\"encoding\":...,\"setMode\":...,\"expiry\":...,\"maxKeySize\":...,...}, states the " +
-            "encoding of every line and the store's parameters, which `cubby load --create` gives the store it creates.",
+            "encoding of every line and the store's parameters, which `cubby load --create` gives the store it " +
+            "creates.",
         "With --encoding base64 (the default) every line is {\"keyBase64\":\"...\",\"valueBase64\":\"...\"}; with " +
             "--encoding utf8 every line is {\"key\":\"...\",\"value\":\"...\"}, and a key or value that is not valid " +
             "UTF-8 stops the dump with exit code 8. Set members have no value. An entry that expires also has " +

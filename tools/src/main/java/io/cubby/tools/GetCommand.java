@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /**
@@ -19,7 +20,8 @@ import java.util.concurrent.Callable;
 @Command(name = "get", header = "Print the value of one key.",
     description = {
         "Print the value of KEY (for a set, the member itself). With --format text the value is printed as text, " +
-            "or as base64 if it is not valid UTF-8 (or with --encoding base64); with --format json as a dump line (UTF-8 text where valid, base64 otherwise).",
+            "or as base64 if it is not valid UTF-8 (or with --encoding base64); with --format json as a dump line " +
+            "(UTF-8 text where valid, base64 otherwise).",
         "Exit code 6 if the key is absent. Opens the store read-only."})
 final class GetCommand implements Callable<Integer>
 {
@@ -45,6 +47,8 @@ final class GetCommand implements Callable<Integer>
         final PrintWriter err = spec.commandLine().getErr();
         final Encoding encoding = keyEncoding.encoding;
         final byte[] k = encoding.decode(key);
+        // the key as text decoded from its checked bytes (the JVM's own decoding may have garbled it)
+        final String shown = Encoding.UTF8 == encoding ? new String(k, StandardCharsets.UTF_8) : key;
         final byte[] value;
         final boolean set;
         final long expiresAt;
@@ -56,7 +60,7 @@ final class GetCommand implements Callable<Integer>
         }
         if (null == value)
         {
-            err.println("cubby get: key not found: " + key);
+            err.println("cubby get: key not found: " + shown);
             return ExitCode.NOT_FOUND;
         }
         if (output.json())

@@ -268,7 +268,8 @@ final class LoadCommand implements Callable<Integer>
             final long errorLine = parser.isExpectedStartObjectToken() || null == parser.getParsingContext() ||
                 parser.getParsingContext().inRoot() ? at.getLineNr() : line;
             throw new InputException(where(errorLine) + (errorLine == at.getLineNr() ? "column " +
-                at.getColumnNr() + ": " : "") + START_MARKER.matcher(ex.getOriginalMessage()).replaceAll("") + loaded(counts), ex);
+                at.getColumnNr() + ": " : "") + START_MARKER.matcher(ex.getOriginalMessage()).replaceAll("") +
+                loaded(counts), ex);
         }
     }
 

@@ -147,7 +147,8 @@ class LoadCommandTest
     void invalidUtf8IsReportedOnItsOwnLine() throws IOException
     {
         final Path input = tmp.resolve("bad-third-line.jsonl");
-        final byte[] good = "{\"key\":\"a\",\"value\":\"1\"}\n{\"key\":\"b\",\"value\":\"2\"}\n".getBytes(StandardCharsets.UTF_8);
+        final byte[] good = "{\"key\":\"a\",\"value\":\"1\"}\n{\"key\":\"b\",\"value\":\"2\"}\n"
+            .getBytes(StandardCharsets.UTF_8);
         final byte[] bad = { '{', '"', 'k', 'e', 'y', '"', ':', '"', (byte)0xc0, (byte)0x80, '"', '}', '\n' };
         final byte[] bytes = java.util.Arrays.copyOf(good, good.length + bad.length);
         System.arraycopy(bad, 0, bytes, good.length, bad.length);
