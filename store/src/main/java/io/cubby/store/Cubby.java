@@ -1734,31 +1734,64 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = wrapKey(key);
         final long hash = Hashing.hash(hashFunction, k, 0, key.length);
-        final long stamp = lock.readLock();
         try
         {
-            ensureOpen();
-            Table table = current;
-            long index = table.find(hash, k, 0, key.length);
-            if (index < 0 && null != source)
+            // optimistic first, like get: a visitor of forEach may call this while a writer waits for the lock
+            for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
             {
-                table = source;
-                index = table.find(hash, k, 0, key.length);
+                final long stamp = lock.tryOptimisticRead();
+                if (0 != stamp)
+                {
+                    try
+                    {
+                        final long result = expiresAtLocked(hash, k, key.length);
+                        if (lock.validate(stamp))
+                        {
+                            return result;
+                        }
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        if (lock.validate(stamp))
+                        {
+                            throw ex;
+                        }
+                    }
+                }
+                Thread.onSpinWait();
             }
-            if (index < 0 || table.isExpired(index, System.currentTimeMillis()))
+            final long stamp = lock.readLock();
+            try
             {
-                return MISSING;
+                return expiresAtLocked(hash, k, key.length);
             }
-            return table.expiresAt(index);
+            finally
+            {
+                lock.unlockRead(stamp);
+            }
         }
         catch (final InternalError ex)
         {
             throw mappedFault(ex);
         }
-        finally
+    }
+
+    private long expiresAtLocked(final long hash, final DirectBuffer key, final int keyLength)
+    {
+        ensureOpen();
+        Table table = current;
+        final Table old = source;
+        long index = table.find(hash, key, 0, keyLength);
+        if (index < 0 && null != old)
         {
-            lock.unlockRead(stamp);
+            table = old;
+            index = table.find(hash, key, 0, keyLength);
         }
+        if (index < 0 || table.isExpired(index, System.currentTimeMillis()))
+        {
+            return MISSING;
+        }
+        return table.expiresAt(index);
     }
 
     /**
