@@ -38,6 +38,8 @@ public final class Cubby implements AutoCloseable
 {
     /** Returned by the allocation-free {@code get} when the key is absent. */
     public static final int MISSING = -1;
+    /** Lowest target load {@link #compact(double, LongConsumer)} accepts: the lowest maximum load a store can have. */
+    public static final double MIN_COMPACTION_LOAD = TableDescriptor.MAX_LOAD_PPM_MIN / 1_000_000.0;
 
     static final System.Logger LOGGER = System.getLogger("io.cubby.store");
 
@@ -1462,8 +1464,9 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
-     * Rebuild the table without tombstones at the default target load (half the maximum load), crash-safely, and
-     * wait for it to finish. Readers and writers continue meanwhile; each step holds the write lock briefly.
+     * Rebuild the table without tombstones into the smallest table that holds the live entries within the maximum
+     * load, crash-safely, and wait for it to finish. Readers and writers continue meanwhile; each step holds the
+     * write lock briefly.
      */
     public void compact()
     {
@@ -1473,22 +1476,29 @@ public final class Cubby implements AutoCloseable
     /**
      * Rebuild the table without tombstones, crash-safely, and wait for the migration to finish.
      *
-     * @param targetLoad load of the rebuilt table in (0, maxLoad], or a negative number for half the maximum load.
+     * @param targetLoad load of the rebuilt table in [{@value #MIN_COMPACTION_LOAD}, maxLoad], or a negative number
+     *                   for the smallest table holding the live entries within the maximum load (the default). A
+     *                   lower load would make a table mostly empty: at most 1/{@value #MIN_COMPACTION_LOAD} times
+     *                   the slots of the live entries, rounded up to a power of two.
      * @param progress   receives the number of migrated slots out of the old capacity after each step; may be null.
      */
     public void compact(final double targetLoad, final LongConsumer progress)
     {
-        final double load = targetLoad < 0 ? params.maxLoad() / 2 : targetLoad;
-        if (!(load > 0) || load > params.maxLoad())
+        final boolean fit = targetLoad < 0;
+        final double load = fit ? params.maxLoad() : targetLoad;
+        if (!(load >= MIN_COMPACTION_LOAD) || load > params.maxLoad())
         {
-            throw new IllegalArgumentException("target load must be in (0, " + params.maxLoad() + "]: " + targetLoad);
+            throw new IllegalArgumentException("target load must be in [" + MIN_COMPACTION_LOAD + ", " +
+                params.maxLoad() + "]: " + targetLoad);
         }
         long stamp = lock.writeLock();
         try
         {
             ensureWritable();
             finishMigrationLocked();
-            beginRehash(capacityFor(Math.max(1, current.entryCount()), load));
+            // the default fits the live entries plus one within the maximum load, so a store without tombstones
+            // keeps its size; an explicit load is the load of the rebuilt table
+            beginRehash(capacityFor(Math.max(1, current.entryCount() + (fit ? 1 : 0)), load));
         }
         catch (final InternalError ex)
         {
@@ -2028,6 +2038,85 @@ public final class Cubby implements AutoCloseable
     public boolean isSetMode()
     {
         return params.setMode;
+    }
+
+    /**
+     * @return true if the store was created with {@link Builder#expiry(boolean) expiry} (per-entry time to live).
+     */
+    public boolean hasExpiry()
+    {
+        return params.expiry;
+    }
+
+    /**
+     * When an entry expires, as written by {@link #put(byte[], byte[], Duration)}; for dumps and tools.
+     *
+     * @param key the key.
+     * @return its expiry time in milliseconds since the epoch, 0 if it never expires (always 0 in a store without
+     *         expiry), or {@link #MISSING} if the key is absent or has expired.
+     */
+    public long expiresAtMillis(final byte[] key)
+    {
+        final UnsafeBuffer k = wrapKey(key);
+        final long hash = Hashing.hash(hashFunction, k, 0, key.length);
+        try
+        {
+            // optimistic first, like get: a visitor of forEach may call this while a writer waits for the lock
+            for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
+            {
+                final long stamp = lock.tryOptimisticRead();
+                if (0 != stamp)
+                {
+                    try
+                    {
+                        final long result = expiresAtLocked(hash, k, key.length);
+                        if (lock.validate(stamp))
+                        {
+                            return result;
+                        }
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        if (lock.validate(stamp))
+                        {
+                            throw ex;
+                        }
+                    }
+                }
+                Thread.onSpinWait();
+            }
+            final long stamp = lock.readLock();
+            try
+            {
+                return expiresAtLocked(hash, k, key.length);
+            }
+            finally
+            {
+                lock.unlockRead(stamp);
+            }
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
+    }
+
+    private long expiresAtLocked(final long hash, final DirectBuffer key, final int keyLength)
+    {
+        ensureOpen();
+        Table table = current;
+        final Table old = source;
+        long index = table.find(hash, key, 0, keyLength);
+        if (index < 0 && null != old)
+        {
+            table = old;
+            index = table.find(hash, key, 0, keyLength);
+        }
+        if (index < 0 || table.isExpired(index, System.currentTimeMillis()))
+        {
+            return MISSING;
+        }
+        return table.expiresAt(index);
     }
 
     /**

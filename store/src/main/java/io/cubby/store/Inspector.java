@@ -16,6 +16,9 @@ import java.util.TreeMap;
  */
 final class Inspector
 {
+    /** Reads of the log of a store in use, about 0.4 s apart at most, before a damaged tail is reported. */
+    private static final int LIVE_LOG_READS = 12;
+
     private Inspector()
     {
     }
@@ -66,22 +69,30 @@ final class Inspector
             throw new NotAStoreException("no valid Cubby table file in " + directory);
         }
         final StoreInfo.TableInfo newest = tables.get(0);
+        final boolean live = StoreLock.isLockedElsewhere(directory);
         StoreInfo.LogInfo log = null;
         String logProblem = null;
         final Path walFile = directory.resolve(WalDescriptor.FILE_NAME);
         if (Files.exists(walFile))
         {
-            Wal wal = null;
             try
             {
-                wal = Wal.open(walFile, newest.hashSeed, true);
-                final Map<String, Integer> byType = new TreeMap<>();
-                final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
-                    byType.merge(WalRecordDescriptor.typeName(type), 1, Integer::sum),
-                    newest.maxKeySize, newest.maxValueSize, true);
-                log = new StoreInfo.LogInfo(walFile.getFileName().toString(), Files.size(walFile), wal.capacity,
-                    read.nextSequence - read.records, read.records, wal.usedBytes(),
-                    read.tailProblem, byType);
+                log = readLog(walFile, newest);
+                // A store in use is appended to while it is read: a record caught half-written (its writer may be
+                // descheduled mid-append for a while), or overwritten by the next lap of the ring, reads as a
+                // damaged tail. Damage stays; read again, waiting longer each time, until the tail reads clean.
+                // Only a problem still the same after the last wait is reported.
+                String previous = null;
+                for (int attempt = 1; live && null != log.tailProblem && attempt < LIVE_LOG_READS; attempt++)
+                {
+                    previous = log.tailProblem;
+                    sleep(1L << Math.min(attempt, 6));
+                    log = readLog(walFile, newest);
+                }
+                if (live && null != log.tailProblem && !log.tailProblem.equals(previous))
+                {
+                    log = log.withoutTailProblem(); // never the same twice: appends in flight
+                }
             }
             catch (final IOException ex)
             {
@@ -91,18 +102,41 @@ final class Inspector
             {
                 logProblem = ex.getMessage();
             }
-            finally
-            {
-                if (null != wal)
-                {
-                    wal.close();
-                }
-            }
         }
         else
         {
             logProblem = WalDescriptor.FILE_NAME + " is missing";
         }
-        return new StoreInfo(directory.toString(), StoreLock.isLockedElsewhere(directory), tables, log, logProblem);
+        return new StoreInfo(directory.toString(), live, tables, log, logProblem);
+    }
+
+    private static void sleep(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static StoreInfo.LogInfo readLog(final Path walFile, final StoreInfo.TableInfo newest) throws IOException
+    {
+        final Wal wal = Wal.open(walFile, newest.hashSeed, true);
+        try
+        {
+            final Map<String, Integer> byType = new TreeMap<>();
+            final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
+                byType.merge(WalRecordDescriptor.typeName(type), 1, Integer::sum),
+                newest.maxKeySize, newest.maxValueSize, true);
+            return new StoreInfo.LogInfo(walFile.getFileName().toString(), Files.size(walFile), wal.capacity,
+                read.nextSequence - read.records, read.records, wal.usedBytes(), read.tailProblem, byType);
+        }
+        finally
+        {
+            wal.close();
+        }
     }
 }

@@ -66,6 +66,18 @@ public final class StoreInfo
         {
             return (entries + tombstones) / (double)capacity;
         }
+
+        @Override
+        public String toString()
+        {
+            return "TableInfo{file=" + file + ", generation=" + generation + ", version=" + readVersion + "/" +
+                writeVersion + ", capacity=" + capacity + ", entries=" + entries + ", tombstones=" + tombstones +
+                ", slotLength=" + slotLength + ", maxKeySize=" + maxKeySize + ", maxValueSize=" + maxValueSize +
+                (setMode ? ", set" : "") + (expiry ? ", expiry" : "") + ", probing=" + probing + ", hash=" +
+                hashAlgorithm + ", maxLoad=" + maxLoad + (0 == sourceGeneration ? "" : ", rehash from generation " +
+                sourceGeneration + " at slot " + migrationCursor) + (openedUncleanly ? ", marked open" : "") +
+                ", fileBytes=" + fileBytes + '}';
+        }
     }
 
     /** The write-ahead log. */
@@ -100,6 +112,21 @@ public final class StoreInfo
             this.usedBytes = usedBytes;
             this.tailProblem = tailProblem;
             this.recordsByType = java.util.Map.copyOf(recordsByType);
+        }
+
+        LogInfo withoutTailProblem()
+        {
+            return new LogInfo(file, fileBytes, capacity, firstSequence, validRecords, usedBytes, null,
+                recordsByType);
+        }
+
+        @Override
+        public String toString()
+        {
+            return "LogInfo{file=" + file + ", fileBytes=" + fileBytes + ", capacity=" + capacity +
+                ", firstSequence=" + firstSequence + ", validRecords=" + validRecords + ", usedBytes=" + usedBytes +
+                ", tail=" + (null == tailProblem ? "clean" : "damaged: " + tailProblem) +
+                ", recordsByType=" + new java.util.TreeMap<>(recordsByType) + '}';
         }
     }
 
@@ -141,6 +168,35 @@ public final class StoreInfo
     public boolean rehashInProgress()
     {
         return currentTable().sourceGeneration != 0;
+    }
+
+    /**
+     * @return the entries of the store: those of the current table plus, during a rehash, those still in its source
+     *         table (each key is in one of them only).
+     */
+    public long entries()
+    {
+        final TableInfo current = currentTable();
+        long entries = current.entries;
+        if (0 != current.sourceGeneration)
+        {
+            for (final TableInfo table : tables)
+            {
+                if (table.generation == current.sourceGeneration)
+                {
+                    entries += table.entries;
+                }
+            }
+        }
+        return entries;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "StoreInfo{directory=" + directory + ", entries=" + entries() + ", cleanShutdown=" + cleanShutdown() +
+            ", rehashInProgress=" + rehashInProgress() + (lockedByAnotherProcess ? ", in use" : "") + ", tables=" +
+            tables + ", log=" + (null == log ? "unreadable: " + logProblem : log) + '}';
     }
 
     /**

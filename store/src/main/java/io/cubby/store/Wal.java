@@ -368,6 +368,14 @@ final class Wal
 
     private long seal(final int position, final short type, final int length)
     {
+        // Zero means absent: before the record counts, the length field where the next one goes is zeroed (when
+        // free), so the records end on a zero length rather than on stale bytes of an earlier lap of the ring.
+        final int next = position + length;
+        final boolean wraps = next + (long)WalRecordDescriptor.HEADER_LENGTH > capacity;
+        if (ringSize() - (used + length + (wraps ? capacity - next : 0)) >= WalRecordDescriptor.ALIGNMENT)
+        {
+            buffer.putInt((wraps ? HEADER_LENGTH : next) + LENGTH_OFFSET, 0);
+        }
         CrashPoints.Hook.reached("log.payload-written");
         final long sequence = nextSequence++;
         buffer.putInt(position + LENGTH_OFFSET, length);
@@ -379,8 +387,7 @@ final class Wal
         buffer.putInt(position + CHECKSUM_OFFSET, recordChecksum(position, length));
         used += length;
         lastRecordPosition = position;
-        final int next = position + length;
-        appendPosition = next + WalRecordDescriptor.HEADER_LENGTH > capacity ? wrapTail(next) : next;
+        appendPosition = wraps ? wrapTail(next) : next;
         appendedSequence = sequence;
         return sequence;
     }
@@ -540,6 +547,11 @@ final class Wal
                 consumed += capacity - position;
                 position = HEADER_LENGTH;
                 continue;
+            }
+            if (0 == buffer.getInt(position + LENGTH_OFFSET))
+            {
+                break; // zero means absent: the records end here (read once, so an append racing a reader of a
+                       // live log cannot turn the end into damage)
             }
             final String problem = validate(position, expected, maxKeyLength, maxValueLength);
             if (null != problem)

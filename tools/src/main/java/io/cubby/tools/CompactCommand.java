@@ -16,18 +16,24 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "compact", header = "Rebuild the table without tombstones, crash-safely.",
     description = {
-        "Rebuild the table into a new file without tombstones, sized for a target load, then switch to it. " +
+        "Rebuild the table into a new file without tombstones, sized for the live entries (or a target load), " +
+            "then switch to it. " +
             "Crash-safe: it is the store's incremental rehash driven to its end, so a crash at any point leaves a " +
             "store that the next open recovers (and finishes compacting on later writes).",
         "Shows a progress bar on stderr when run on a terminal."})
 final class CompactCommand implements Callable<Integer>
 {
+    /** Highest max load a store can have. */
+    private static final double MAX_LOAD = 0.95;
+
     @Mixin
     private StoreDirectory store;
 
-    @Option(names = "--load", paramLabel = "LOAD", defaultValue = "-1",
-        description = "Load of the rebuilt table, in (0, max load]. Default: half the store's max load.")
-    private double load;
+    @Option(names = "--load", paramLabel = "LOAD",
+        description = "Load of the rebuilt table, in [0.1, the store's max load]: 0.1 gives about ten times the " +
+            "slots of the live entries (rounded up to a power of two). Default: the smallest table that holds " +
+            "the live entries within the max load, so a store without tombstones keeps its size.")
+    private Double load;
 
     @Mixin
     private FormatOption output;
@@ -38,6 +44,11 @@ final class CompactCommand implements Callable<Integer>
     @Override
     public Integer call()
     {
+        if (null != load && !(load >= Cubby.MIN_COMPACTION_LOAD && load <= MAX_LOAD))
+        {
+            throw new IllegalArgumentException("--load must be in [" + Cubby.MIN_COMPACTION_LOAD +
+                ", the store's max load (at most " + MAX_LOAD + ")]: " + load);
+        }
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final CubbyStats before;
@@ -46,11 +57,16 @@ final class CompactCommand implements Callable<Integer>
         try (Cubby cubby = Stores.openWritable(Stores.existing(store.path), err))
         {
             before = cubby.stats();
+            if (null != load && load > before.maxLoad)
+            {
+                throw new IllegalArgumentException("--load must be in [" + Cubby.MIN_COMPACTION_LOAD + ", " +
+                    before.maxLoad + "] (the store's max load): " + load);
+            }
             final ProgressBar progress = new ProgressBar(err, "compacting", before.capacity,
                 null != System.console());
             try
             {
-                cubby.compact(load, progress::update);
+                cubby.compact(null == load ? -1 : load, progress::update);
             }
             finally
             {
@@ -61,7 +77,7 @@ final class CompactCommand implements Callable<Integer>
         final long millis = (System.nanoTime() - start) / 1_000_000;
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject()
+            out.println(new JsonText().beginObject()
                 .field("store", store.path.toString())
                 .field("millis", millis)
                 .name("before").beginObject().field("capacity", before.capacity).field("entries", before.size)

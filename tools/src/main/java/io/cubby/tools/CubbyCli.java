@@ -13,6 +13,8 @@ import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -55,6 +57,8 @@ public final class CubbyCli implements Callable<Integer>
 {
     /** Held so that the logger's level is not lost to garbage collection. */
     private static final Logger STORE_LOGGER = Logger.getLogger("io.cubby.store");
+    /** Standard output as a path (Linux, macOS), to tell a file from a pipe. */
+    private static final Path STDOUT = Path.of("/dev/stdout");
 
     @Option(names = Errors.VERBOSE_OPTION, scope = ScopeType.INHERIT,
         description = "Print the stack trace of an error.")
@@ -83,6 +87,7 @@ public final class CubbyCli implements Callable<Integer>
         int exitCode;
         try
         {
+            Arguments.capture(args);
             exitCode = commandLine(out, err).execute(args);
         }
         catch (final Throwable failure)
@@ -90,9 +95,26 @@ public final class CubbyCli implements Callable<Integer>
             err.println("cubby: " + Errors.message(failure));
             exitCode = ExitCode.ERROR;
         }
-        out.flush();
+        if (out.checkError() && stdoutIsRegularFile())
+        {
+            // a pipe whose reader has gone is a quiet stop; a file that cannot take the output (full disk) is not
+            err.println("cubby: cannot write to standard output (a full disk?); the output is incomplete");
+            exitCode = ExitCode.ERROR;
+        }
         err.flush();
         System.exit(exitCode);
+    }
+
+    private static boolean stdoutIsRegularFile()
+    {
+        try
+        {
+            return Files.isRegularFile(STDOUT);
+        }
+        catch (final SecurityException ex)
+        {
+            return false;
+        }
     }
 
     /**

@@ -76,7 +76,7 @@ final class Demo
         final StoreInfo.TableInfo table = info.currentTable();
         out.printf("inspect: %s, format v%d, generation %d, %,d slots of %d bytes, %,d entries, load %.3f, " +
             "%s probing, %s, clean shutdown: %s, log: %s%n",
-            table.file, table.readVersion, table.generation, table.capacity, table.slotLength, table.entries,
+            table.file, table.readVersion, table.generation, table.capacity, table.slotLength, info.entries(),
             table.load(), table.probing, table.hashAlgorithm, info.cleanShutdown(),
             null == info.log ? info.logProblem : info.log.validRecords + " live record(s) of " + info.log.capacity +
             " bytes");

@@ -14,7 +14,7 @@ import java.util.Base64;
  */
 enum Encoding
 {
-    /** Bytes that are valid UTF-8 appear as text; others fall back to base64. */
+    /** UTF-8 text: arguments are checked strictly (see {@link Arguments}); a dump fails on bytes that are not. */
     UTF8,
     /** Always base64 (RFC 4648, with padding). */
     BASE64;
@@ -22,11 +22,11 @@ enum Encoding
     /**
      * @param argument a key or value given on the command line.
      * @return its bytes: UTF-8 of the text, or the decoded base64.
-     * @throws InputException if the argument is not valid base64.
+     * @throws InputException if the argument is not valid base64, or not valid UTF-8.
      */
     byte[] decode(final String argument)
     {
-        return UTF8 == this ? utf8(argument) : base64(argument);
+        return UTF8 == this ? Arguments.utf8(argument) : base64(argument);
     }
 
     /**

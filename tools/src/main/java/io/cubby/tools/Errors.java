@@ -110,7 +110,9 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         final PrintWriter err = commandLine.getErr();
         if (failure instanceof OutputClosedException)
         {
-            return ExitCode.ERROR;
+            // the reader has gone (`cubby dump | head`): stop quietly; CubbyCli.main reports a failed write to
+            // a regular file
+            return ExitCode.OK;
         }
         err.println(commandName(commandLine) + ": " + message(failure));
         if (verbose(parseResult))

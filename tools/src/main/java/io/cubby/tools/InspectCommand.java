@@ -50,9 +50,7 @@ final class InspectCommand implements Callable<Integer>
 
     private static long entries(final StoreInfo info)
     {
-        final StoreInfo.TableInfo current = info.currentTable();
-        final StoreInfo.TableInfo source = source(info);
-        return current.entries + (null == source ? 0 : source.entries);
+        return info.entries();
     }
 
     private static StoreInfo.TableInfo source(final StoreInfo info)
@@ -148,7 +146,7 @@ final class InspectCommand implements Callable<Integer>
     private static String json(final StoreInfo info)
     {
         final StoreInfo.TableInfo table = info.currentTable();
-        final JsonWriter json = new JsonWriter().beginObject()
+        final JsonText json = new JsonText().beginObject()
             .field("store", info.directory)
             .field("inUse", info.lockedByAnotherProcess)
             .field("cleanShutdown", info.cleanShutdown())

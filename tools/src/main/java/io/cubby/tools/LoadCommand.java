@@ -1,5 +1,9 @@
 package io.cubby.tools;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import io.cubby.store.Cubby;
 import io.cubby.store.EntryTooLargeException;
 import io.cubby.store.Probing;
@@ -11,29 +15,41 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * {@code cubby load}: JSON lines, as {@code dump} writes them, into a new or existing store.
+ * {@code cubby load}: JSON lines, as {@code dump} writes them, into a new or existing store. The input is read by
+ * one Jackson parser as a stream of JSON values, one object per line, under the read constraints of {@link Json},
+ * so no line can make it buffer more than one key or value.
  */
 @Command(name = "load", header = "Put JSON lines (as dump writes them) into a store.",
     description = {
         "Put entries read as JSON lines (the format of `cubby dump`) into a store: one object per line with \"key\" " +
-            "or \"keyBase64\", and \"value\" or \"valueBase64\" (no value for a set). Blank lines are skipped.",
-        "Stops at the first bad line with exit code 8; the lines before it stay loaded. An existing key is replaced."})
+            "or \"keyBase64\", \"value\" or \"valueBase64\" (no value for a set), and optionally \"expiresAtMillis\" " +
+            "(expiry time in milliseconds since the epoch; the store needs expiry). Blank lines are skipped.",
+        "A first line that is a dump header ({\"cubbyDump\":1,...}) gives the encoding every line must use and, with " +
+            "--create, the parameters of a new store (max key and value size, set mode, expiry, probing, max " +
+            "load); options given here win. Entries whose expiry time has passed are skipped and counted.",
+        "Stops at the first bad line with exit code 8, naming it; the lines before it stay loaded. An existing key " +
+            "is replaced."})
 final class LoadCommand implements Callable<Integer>
 {
+    /** Jackson's note on where an unclosed object began: the line is already named. */
+    private static final Pattern START_MARKER = Pattern.compile("\\s*\\(start marker at \\[[^]]*][^)]*\\)");
+    private static final Pattern TABLE_FILE = Pattern.compile("table-[0-9a-f]{16}\\.cubby");
+
     @Mixin
     private StoreDirectory store;
 
@@ -44,11 +60,12 @@ final class LoadCommand implements Callable<Integer>
     @Option(names = "--create", description = "Create the store if it does not exist.")
     private boolean create;
 
-    @Option(names = "--max-key-size", paramLabel = "BYTES", description = "Largest key of a new store (default 64).")
+    @Option(names = "--max-key-size", paramLabel = "BYTES", description = "Largest key of a new store (default: " +
+        "the dump header's, else 64).")
     private Integer maxKeySize;
 
     @Option(names = "--max-value-size", paramLabel = "BYTES",
-        description = "Largest value of a new store; 0 makes a set (default 256).")
+        description = "Largest value of a new store; 0 makes a set (default: the dump header's, else 256).")
     private Integer maxValueSize;
 
     @Option(names = "--expected-entries", paramLabel = "N", description = "Size the first table of a new store for N " +
@@ -56,8 +73,12 @@ final class LoadCommand implements Callable<Integer>
     private Long expectedEntries;
 
     @Option(names = "--probing", paramLabel = "linear|quadratic|double_hashing",
-        description = "Probing of a new store (default linear).")
+        description = "Probing of a new store (default: the dump header's, else linear).")
     private Probing probing;
+
+    @Option(names = "--expiry", negatable = true, description = "Create the store with per-entry time to live " +
+        "(default: the dump header's, else no).")
+    private Boolean expiry;
 
     @Mixin
     private FormatOption output;
@@ -65,117 +86,230 @@ final class LoadCommand implements Callable<Integer>
     @Spec
     private CommandSpec spec;
 
+    /** Where the parser is: the line of the current object, and the last line an object ended on. */
+    private long line;
+    private long lastObjectLine;
+
     @Override
     public Integer call() throws IOException
     {
-        if (!create && (null != maxKeySize || null != maxValueSize || null != expectedEntries || null != probing))
+        if (!create && (null != maxKeySize || null != maxValueSize || null != expectedEntries || null != probing ||
+            null != expiry))
         {
             throw new ParameterException(spec.commandLine(),
-                "--max-key-size, --max-value-size, --expected-entries and --probing need --create");
+                "--max-key-size, --max-value-size, --expected-entries, --probing and --expiry need --create");
         }
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
-        final Cubby.Builder builder = Cubby.builder(store.path).createIfMissing(create);
-        if (null != maxKeySize)
-        {
-            builder.maxKeySize(maxKeySize);
-        }
-        if (null != maxValueSize)
-        {
-            builder.maxValueSize(maxValueSize);
-        }
-        if (null != expectedEntries)
-        {
-            builder.expectedEntries(expectedEntries);
-        }
-        if (null != probing)
-        {
-            builder.probing(probing);
-        }
-
         final long start = System.nanoTime();
-        long added = 0;
-        long replaced = 0;
-        long lineNumber = 0;
+        final long[] counts = new long[3]; // added, replaced, expired
+        long lines;
         try (InputStream in = "-".equals(input) ? System.in : Files.newInputStream(Path.of(input));
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)));
-            Cubby cubby = Stores.openWritable(builder, err))
+            Reader reader = new StrictUtf8Reader(in);
+            JsonParser parser = Json.FACTORY.createParser(reader))
         {
-            final boolean set = cubby.isSetMode();
-            while (true)
+            Map<String, Object> first = read(parser, counts);
+            final DumpHeader header = null != first && DumpHeader.isHeader(first) ? header(first, counts) : null;
+            if (null != header)
             {
-                final String line;
-                try
+                first = null;
+            }
+            try (Cubby cubby = Stores.openWritable(builder(header), err))
+            {
+                final boolean set = cubby.isSetMode();
+                for (Map<String, Object> members = null != first ? first : read(parser, counts); null != members;
+                    members = read(parser, counts))
                 {
-                    line = reader.readLine();
-                }
-                catch (final CharacterCodingException ex)
-                {
-                    throw new InputException(where(lineNumber + 1) + "input is not valid UTF-8" + loaded(added +
-                        replaced));
-                }
-                if (null == line)
-                {
-                    break;
-                }
-                lineNumber++;
-                if (line.isBlank())
-                {
-                    continue;
-                }
-                try
-                {
-                    final EntryJson.Entry entry = EntryJson.parse(line);
-                    if (put(cubby, set, entry))
+                    try
                     {
-                        added++;
+                        final EntryJson.Entry entry = EntryJson.entry(members);
+                        if (null != header && entry.encoding() != header.encoding())
+                        {
+                            throw new InputException("the dump header says every line is " +
+                                header.encoding().name().toLowerCase(Locale.ROOT) + ", but this one is not");
+                        }
+                        counts[put(cubby, set, entry)]++;
                     }
-                    else
+                    catch (final InputException | EntryTooLargeException ex)
                     {
-                        replaced++;
+                        throw new InputException(where(line) + ex.getMessage() + loaded(counts), ex);
                     }
-                }
-                catch (final InputException | EntryTooLargeException ex)
-                {
-                    throw new InputException(where(lineNumber) + ex.getMessage() + loaded(added + replaced), ex);
                 }
             }
+            final JsonLocation end = parser.currentLocation();
+            lines = end.getLineNr() - (end.getColumnNr() <= 1 ? 1 : 0);
         }
         final long millis = (System.nanoTime() - start) / 1_000_000;
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject()
+            out.println(new JsonText().beginObject()
                 .field("store", store.path.toString())
-                .field("lines", lineNumber)
-                .field("added", added)
-                .field("replaced", replaced)
+                .field("lines", lines)
+                .field("added", counts[ADDED])
+                .field("replaced", counts[REPLACED])
+                .field("expired", counts[EXPIRED])
                 .field("millis", millis)
                 .endObject());
         }
         else
         {
-            out.println("loaded " + Text.count(added + replaced) + " entries into " + store.path + " (" +
-                Text.count(added) + " new, " + Text.count(replaced) + " replaced) in " + millis + " ms");
+            out.println("loaded " + Text.count(counts[ADDED] + counts[REPLACED]) + " entries into " + store.path +
+                " (" + Text.count(counts[ADDED]) + " new, " + Text.count(counts[REPLACED]) + " replaced" +
+                (counts[EXPIRED] > 0 ? ", " + Text.count(counts[EXPIRED]) + " expired left out" : "") + ") in " +
+                millis + " ms");
         }
         return ExitCode.OK;
     }
 
-    private static boolean put(final Cubby cubby, final boolean set, final EntryJson.Entry entry)
+    private static final int ADDED = 0;
+    private static final int REPLACED = 1;
+    private static final int EXPIRED = 2;
+
+    private DumpHeader header(final Map<String, Object> members, final long[] counts)
     {
+        try
+        {
+            return DumpHeader.parse(members);
+        }
+        catch (final InputException ex)
+        {
+            throw new InputException(where(line) + ex.getMessage() + loaded(counts), ex);
+        }
+    }
+
+    /**
+     * The builder: the options given, then for a store this load creates the dump header's parameters.
+     */
+    private Cubby.Builder builder(final DumpHeader header) throws IOException
+    {
+        final Cubby.Builder builder = Cubby.builder(store.path).createIfMissing(create);
+        final boolean creating = create && null != header && !exists(store.path);
+        if (null != maxKeySize || creating)
+        {
+            builder.maxKeySize(null != maxKeySize ? maxKeySize : header.maxKeySize());
+        }
+        if (null != maxValueSize || creating)
+        {
+            builder.maxValueSize(null != maxValueSize ? maxValueSize : header.maxValueSize());
+        }
+        if (null != expectedEntries)
+        {
+            builder.expectedEntries(expectedEntries);
+        }
+        if (null != probing || creating)
+        {
+            builder.probing(null != probing ? probing : header.probing());
+        }
+        if (null != expiry || creating)
+        {
+            builder.expiry(null != expiry ? expiry : header.expiry());
+        }
+        if (creating)
+        {
+            builder.maxLoad(header.maxLoad());
+        }
+        return builder;
+    }
+
+    private static boolean exists(final Path directory) throws IOException
+    {
+        if (!Files.isDirectory(directory))
+        {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(directory))
+        {
+            return files.anyMatch(file -> TABLE_FILE.matcher(file.getFileName().toString()).matches());
+        }
+    }
+
+    /**
+     * @return the members of the next object, one per line, or null at the end of the input.
+     * @throws InputException naming the line of anything else.
+     */
+    private Map<String, Object> read(final JsonParser parser, final long[] counts) throws IOException
+    {
+        try
+        {
+            final JsonToken token = parser.nextToken();
+            if (null == token)
+            {
+                return null;
+            }
+            line = parser.currentTokenLocation().getLineNr();
+            if (line <= lastObjectLine)
+            {
+                throw new InputException("a second JSON value on the line; one object per line");
+            }
+            if (JsonToken.START_OBJECT != token)
+            {
+                throw new InputException("expected a JSON object like {\"key\":\"...\",\"value\":\"...\"}");
+            }
+            final Map<String, Object> members = EntryJson.members(parser);
+            lastObjectLine = parser.currentTokenLocation().getLineNr();
+            if (lastObjectLine != line)
+            {
+                throw new InputException("the object continues to line " + lastObjectLine + "; one object per line");
+            }
+            return members;
+        }
+        catch (final InputException ex)
+        {
+            throw new InputException(where(line) + ex.getMessage() + loaded(counts), ex);
+        }
+        catch (final StrictUtf8Reader.MalformedException ex)
+        {
+            throw new InputException(where(ex.line) + "input is not valid UTF-8" + loaded(counts), ex);
+        }
+        catch (final JsonProcessingException ex)
+        {
+            final JsonLocation at = null == ex.getLocation() ? parser.currentLocation() : ex.getLocation();
+            // an object is on one line, so an error inside it (its input ending, say) is on the line it began
+            final long errorLine = parser.isExpectedStartObjectToken() || null == parser.getParsingContext() ||
+                parser.getParsingContext().inRoot() ? at.getLineNr() : line;
+            throw new InputException(where(errorLine) + (errorLine == at.getLineNr() ? "column " +
+                at.getColumnNr() + ": " : "") + START_MARKER.matcher(ex.getOriginalMessage()).replaceAll("") +
+                loaded(counts), ex);
+        }
+    }
+
+    /**
+     * @return the index of the count to increment: added, replaced, or expired (left out).
+     */
+    private static int put(final Cubby cubby, final boolean set, final EntryJson.Entry entry)
+    {
+        final byte[] value;
         if (set)
         {
             if (null != entry.value() && 0 != entry.value().length && !Arrays.equals(entry.key(), entry.value()))
             {
                 throw new InputException("the store is a set: a line may have no value (or the key itself)");
             }
-            return cubby.add(entry.key());
+            value = new byte[0];
         }
-        if (null == entry.value())
+        else
         {
-            throw new InputException("missing \"value\" (or \"valueBase64\")");
+            if (null == entry.value())
+            {
+                throw new InputException("missing \"value\" (or \"valueBase64\")");
+            }
+            value = entry.value();
         }
-        return cubby.put(entry.key(), entry.value());
+        if (0 == entry.expiresAtMillis())
+        {
+            return cubby.put(entry.key(), value) ? ADDED : REPLACED;
+        }
+        if (!cubby.hasExpiry())
+        {
+            throw new InputException("the entry expires (\"" + EntryJson.EXPIRES_AT + "\") but the store was " +
+                "created without expiry; create it with `cubby load --create --expiry`");
+        }
+        final long ttl = entry.expiresAtMillis() - System.currentTimeMillis();
+        if (ttl < 1)
+        {
+            return EXPIRED;
+        }
+        return cubby.put(entry.key(), value, Duration.ofMillis(ttl)) ? ADDED : REPLACED;
     }
 
     private String where(final long lineNumber)
@@ -183,8 +317,8 @@ final class LoadCommand implements Callable<Integer>
         return ("-".equals(input) ? "stdin" : input) + " line " + lineNumber + ": ";
     }
 
-    private static String loaded(final long entries)
+    private static String loaded(final long[] counts)
     {
-        return " (" + entries + " entries before it were loaded)";
+        return " (" + (counts[ADDED] + counts[REPLACED]) + " entries before it were loaded)";
     }
 }

@@ -1,7 +1,9 @@
 package io.cubby.tools;
 
 /**
- * Standard output was closed by its reader (for example {@code cubby dump STORE | head}); the command stops.
+ * Writing to standard output failed, usually because its reader closed it (for example
+ * {@code cubby dump STORE | head}); the command stops quietly. {@link CubbyCli#main} tells a failed write to a
+ * regular file (a full disk) apart and reports it.
  */
 final class OutputClosedException extends RuntimeException
 {

@@ -9,6 +9,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /**
@@ -44,6 +45,8 @@ final class PutCommand implements Callable<Integer>
         final PrintWriter out = spec.commandLine().getOut();
         final Encoding encoding = keyEncoding.encoding;
         final byte[] k = encoding.decode(key);
+        // the key as text decoded from its checked bytes (the JVM's own decoding may have garbled it)
+        final String shown = Encoding.UTF8 == encoding ? new String(k, StandardCharsets.UTF_8) : key;
         final byte[] v = null == value ? null : encoding.decode(value);
         final boolean added;
         try (Cubby cubby = Stores.openWritable(Stores.existing(store.path), spec.commandLine().getErr()))
@@ -57,11 +60,11 @@ final class PutCommand implements Callable<Integer>
         }
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject().field("key", key).field("added", added).endObject());
+            out.println(new JsonText().beginObject().field("key", shown).field("added", added).endObject());
         }
         else
         {
-            out.println((added ? "added " : "replaced ") + key);
+            out.println((added ? "added " : "replaced ") + shown);
         }
         return ExitCode.OK;
     }

@@ -47,7 +47,7 @@ final class RecoverCommand implements Callable<Integer>
         }
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject()
+            out.println(new JsonText().beginObject()
                 .field("store", store.path.toString())
                 .field("didWork", report.didWork())
                 .field("cleanShutdown", report.cleanShutdown)

@@ -8,6 +8,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /**
@@ -39,6 +40,8 @@ final class RemoveCommand implements Callable<Integer>
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final byte[] k = keyEncoding.encoding.decode(key);
+        // the key as text decoded from its checked bytes (the JVM's own decoding may have garbled it)
+        final String shown = Encoding.UTF8 == keyEncoding.encoding ? new String(k, StandardCharsets.UTF_8) : key;
         final boolean removed;
         try (Cubby cubby = Stores.openWritable(Stores.existing(store.path), err))
         {
@@ -46,16 +49,16 @@ final class RemoveCommand implements Callable<Integer>
         }
         if (!removed)
         {
-            err.println("cubby remove: key not found: " + key);
+            err.println("cubby remove: key not found: " + shown);
             return ExitCode.NOT_FOUND;
         }
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject().field("key", key).field("removed", true).endObject());
+            out.println(new JsonText().beginObject().field("key", shown).field("removed", true).endObject());
         }
         else
         {
-            out.println("removed " + key);
+            out.println("removed " + shown);
         }
         return ExitCode.OK;
     }

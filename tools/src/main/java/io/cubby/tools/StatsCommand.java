@@ -116,7 +116,7 @@ final class StatsCommand implements Callable<Integer>
 
     private String json(final CubbyStats stats, final VerifyReport report)
     {
-        return new JsonWriter().beginObject()
+        return new JsonText().beginObject()
             .field("store", store.path.toString())
             .field("entries", stats.size)
             .field("capacity", stats.capacity)

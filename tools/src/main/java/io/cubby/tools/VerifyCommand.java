@@ -71,7 +71,7 @@ final class VerifyCommand implements Callable<Integer>
 
         if (output.json())
         {
-            out.println(new JsonWriter().beginObject()
+            out.println(new JsonText().beginObject()
                 .field("store", store.path.toString())
                 .field("ok", 0 == problemCount)
                 .field("problemCount", problemCount)

@@ -1,5 +1,7 @@
 package io.cubby.tools;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.cubby.store.GoldenFiles;
 
 import java.io.IOException;
@@ -9,7 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -153,6 +157,10 @@ final class Cli
         final Map<ByteBuffer, ByteBuffer> entries = new HashMap<>();
         for (final String line : dumpOutput.outLines())
         {
+            if (line.startsWith("{\"" + DumpHeader.MARKER + "\""))
+            {
+                continue;
+            }
             final EntryJson.Entry entry = EntryJson.parse(line);
             final byte[] value = null == entry.value() ? entry.key() : entry.value();
             assertNull(entries.put(ByteBuffer.wrap(entry.key()), ByteBuffer.wrap(value)), "duplicate key: " + line);
@@ -167,7 +175,97 @@ final class Cli
     @SuppressWarnings("unchecked")
     static Map<String, Object> json(final String output)
     {
-        return (Map<String, Object>)JsonReader.parse(output.trim());
+        try (JsonParser parser = Json.FACTORY.createParser(output.trim()))
+        {
+            final Object value = value(parser, parser.nextToken());
+            assertNull(parser.nextToken(), "one JSON value: " + output);
+            return (Map<String, Object>)value;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** A JSON value as maps, lists, strings, BigDecimals, Booleans and nulls. */
+    private static Object value(final JsonParser parser, final JsonToken token) throws IOException
+    {
+        switch (token)
+        {
+            case START_OBJECT:
+            {
+                final Map<String, Object> members = new LinkedHashMap<>();
+                while (JsonToken.FIELD_NAME == parser.nextToken())
+                {
+                    final String name = parser.currentName();
+                    members.put(name, value(parser, parser.nextToken()));
+                }
+                return members;
+            }
+            case START_ARRAY:
+            {
+                final List<Object> elements = new ArrayList<>();
+                for (JsonToken t = parser.nextToken(); JsonToken.END_ARRAY != t; t = parser.nextToken())
+                {
+                    elements.add(value(parser, t));
+                }
+                return elements;
+            }
+            case VALUE_STRING:
+                return parser.getText();
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+                return parser.getDecimalValue();
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * Run the tool as its own JVM through {@code /bin/sh -c}, so that arguments can be raw bytes and standard output
+     * a real pipe.
+     *
+     * @param script shell text; the function {@code cubby} runs the tool.
+     * @return exit code and output of the shell.
+     */
+    static Result shell(final String script)
+    {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final String cubby = "'" + java + "' --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED " +
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp '" +
+            System.getProperty("java.class.path") + "' " + CubbyCli.class.getName();
+        final ProcessBuilder builder = new ProcessBuilder("/bin/bash", "-c",
+            "cubby() { " + cubby + " \"$@\"; }; " + script);
+        builder.environment().put("LC_ALL", "C.UTF-8");
+        try
+        {
+            final Path out = Files.createTempFile("cubby-out", ".txt");
+            final Path err = Files.createTempFile("cubby-err", ".txt");
+            try
+            {
+                final Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                final int exit = process.waitFor();
+                return new Result(exit, Files.readString(out), Files.readString(err));
+            }
+            finally
+            {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
     }
 
     /**

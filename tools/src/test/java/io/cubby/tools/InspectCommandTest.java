@@ -1,6 +1,8 @@
 package io.cubby.tools;
 
+import io.cubby.store.Cubby;
 import io.cubby.store.GoldenFiles;
+import io.cubby.store.StoreInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,5 +133,23 @@ class InspectCommandTest
         final String out = Cli.run("inspect", store).assertExit(ExitCode.OK).out();
 
         assertTrue(out.contains(", tail damaged: checksum mismatch"), out);
+    }
+
+    @Test
+    void storeInfoToStringNamesTheStoreTablesAndLog()
+    {
+        final Path store = Cli.golden(GoldenFiles.REHASH_CLEAN, tmp);
+
+        final StoreInfo info = Cubby.inspect(store);
+        final String text = info.toString();
+
+        assertEquals(GoldenFiles.store(GoldenFiles.REHASH_CLEAN).readOnlyContents().size(), info.entries());
+        assertTrue(text.startsWith("StoreInfo{directory=" + store + ", entries=" + info.entries() + ", "), text);
+        assertTrue(text.contains("rehashInProgress=true"), text);
+        assertTrue(text.contains("TableInfo{file=" + info.currentTable().file + ", generation="), text);
+        assertTrue(text.contains("rehash from generation " + info.currentTable().sourceGeneration), text);
+        assertTrue(text.contains("LogInfo{file=wal.log, "), text);
+        assertTrue(info.currentTable().toString().contains("capacity=" + info.currentTable().capacity), text);
+        assertTrue(info.log.toString().contains("validRecords=" + info.log.validRecords), text);
     }
 }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -136,5 +137,42 @@ class KeyCommandsTest
         Cli.run("get", store, "key-0002").assertExit(ExitCode.NOT_FOUND);
         assertEquals(Map.of("key", "//4AAQ==", "removed", true), Cli.json(Cli.run("remove", "--format", "json",
             "--encoding", "base64", store, "//4AAQ==").assertExit(ExitCode.OK).out()));
+    }
+
+    @Test
+    void putRejectsAKeyHoldingTheReplacementCharacterTheJvmSubstitutesForInvalidUtf8()
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+        final Map<String, java.nio.ByteBuffer> before = Cli.snapshot(store);
+
+        final Cli.Result result = Cli.run("put", store, "bad-\uFFFD", "v").assertOneLineError("put")
+            .assertExit(ExitCode.BAD_INPUT);
+
+        assertTrue(result.err().contains("holds U+FFFD"), result::toString);
+        assertTrue(result.err().contains("--encoding base64"), result::toString);
+        Cli.run("put", store, "k", "bad-\uFFFD").assertExit(ExitCode.BAD_INPUT);
+        Cli.run("get", store, "bad-\uFFFD").assertExit(ExitCode.BAD_INPUT);
+        assertEquals(before.keySet(), Cli.snapshot(store).keySet());
+    }
+
+    @Test
+    void invalidUtf8BytesInAnArgumentAreRejectedWhileValidTextIsStored()
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+
+        final Cli.Result result = Cli.shell(
+            "cubby put '" + store + "' \"$(printf 'bad-\\377')\" v; echo \"exit $?\"; " +
+            "cubby put '" + store + "' k \"$(printf '\\300\\200')\"; echo \"exit $?\"; " +
+            "cubby put '" + store + "' \"$(printf 'ключ-\\357\\277\\275')\" значение; echo \"exit $?\"; " +
+            "cubby get --encoding base64 '" + store + "' \"$(printf 'ключ-\\357\\277\\275' | base64)\"");
+
+        assertEquals(List.of("exit 8", "exit 8", "added ключ-\uFFFD", "exit 0", "0LfQvdCw0YfQtdC90LjQtQ=="),
+            result.outLines(), result::toString);
+        assertEquals(2, result.errLines().size(), result::toString);
+        assertTrue(result.errLines().get(0).startsWith("cubby put: argument is not valid UTF-8 (bytes, in base64: " +
+            "YmFkLf8=)"), result::toString);
+        assertTrue(result.errLines().get(1).contains("base64: wIA=)"), result::toString);
+        Cli.run("get", store, "k").assertExit(ExitCode.NOT_FOUND);
+        Cli.run("verify", store).assertExit(ExitCode.OK);
     }
 }

@@ -35,8 +35,7 @@ class LoadCommandTest
         final Path input = file(dump.out());
         final Path copy = tmp.resolve("copy");
 
-        final Cli.Result load = Cli.run("load", "--create", "--max-key-size", "24", "--max-value-size", "48", copy,
-            input).assertExit(ExitCode.OK);
+        final Cli.Result load = Cli.run("load", "--create", copy, input).assertExit(ExitCode.OK);
 
         assertTrue(load.out().startsWith("loaded 267 entries into " + copy + " (267 new, 0 replaced) in "),
             load::toString);
@@ -112,7 +111,7 @@ class LoadCommandTest
     {
         final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
         final String[][] cases = {
-            { "{\"key\":\"a\",\"value\":\"1\"", "column 23: unexpected end of input, expected '}'" },
+            { "{\"key\":\"a\",\"value\":\"1\"", "line 1: Unexpected end-of-input: expected close marker for Object (0 entries" },
             { "[1,2]", "expected a JSON object" },
             { "{\"key\":\"a\"}", "missing \"value\" (or \"valueBase64\")" },
             { "{\"value\":\"a\"}", "missing \"key\" (or \"keyBase64\")" },
@@ -142,6 +141,96 @@ class LoadCommandTest
             .assertOneLineError("load").assertExit(ExitCode.BAD_INPUT);
 
         assertTrue(result.err().contains("line 1: input is not valid UTF-8"), result::toString);
+    }
+
+    @Test
+    void invalidUtf8IsReportedOnItsOwnLine() throws IOException
+    {
+        final Path input = tmp.resolve("bad-third-line.jsonl");
+        final byte[] good = "{\"key\":\"a\",\"value\":\"1\"}\n{\"key\":\"b\",\"value\":\"2\"}\n"
+            .getBytes(StandardCharsets.UTF_8);
+        final byte[] bad = { '{', '"', 'k', 'e', 'y', '"', ':', '"', (byte)0xc0, (byte)0x80, '"', '}', '\n' };
+        final byte[] bytes = java.util.Arrays.copyOf(good, good.length + bad.length);
+        System.arraycopy(bad, 0, bytes, good.length, bad.length);
+        Files.write(input, bytes);
+
+        final Cli.Result result = Cli.run("load", Cli.golden(GoldenFiles.SMALL, tmp), input)
+            .assertOneLineError("load").assertExit(ExitCode.BAD_INPUT);
+
+        assertTrue(result.err().contains("line 3: input is not valid UTF-8 (2 entries before it were loaded)"),
+            result::toString);
+    }
+
+    @Test
+    void hugeOrMalformedNumbersAreBadInputNamingTheLine() throws IOException
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+        final String ok = "{\"key\":\"a\",\"value\":\"1\"}\n";
+        final String[][] cases = {
+            { "1e999999999999", "expected a JSON object" },
+            { "{\"key\":\"k\",\"value\":1e999999999999}", "\"value\" must be a string, not a number" },
+            { "{\"key\":\"k\",\"value\":\"v\",\"expiresAtMillis\":1e999999999999}",
+                "\"expiresAtMillis\" must be an integer" },
+            { "{\"key\":\"k\",\"value\":\"v\",\"expiresAtMillis\":99999999999999999999}", "out of range" },
+            { "{\"key\":\"k\",\"value\":" + "9".repeat(10_000) + "}", "Number value length" },
+            { "{\"key\":\"k\",\"value\":-}", "column" },
+        };
+        for (final String[] c : cases)
+        {
+            final Cli.Result result = Cli.run("load", store, file(ok + c[0] + "\n")).assertOneLineError("load")
+                .assertExit(ExitCode.BAD_INPUT);
+            assertTrue(result.err().contains(" line 2: "), result::toString);
+            assertTrue(result.err().contains(c[1]), c[0] + " -> " + result);
+            assertTrue(result.err().contains("(1 entries before it were loaded)"), result::toString);
+        }
+    }
+
+    @Test
+    void deepOrHugeJsonIsBadInputNamingTheLine() throws IOException
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+        final String[][] cases = {
+            { "[".repeat(100_000), "expected a JSON object" },
+            { "{\"key\":" + "[".repeat(100_000) + "}", "\"key\" must be a string, not an array" },
+            { "{\"key\":\"k\",\"value\":\"" + "v".repeat(Json.MAX_STRING_LENGTH + 1) + "\"}", "String value length" },
+            { "{\"" + "n".repeat(Json.MAX_NAME_LENGTH + 1) + "\":\"v\"}", "Name length" },
+            { "{\"key\":\"k\",\"value\":\"v\"} {\"key\":\"l\",\"value\":\"w\"}", "a second JSON value on the line" },
+            { "{\"key\":\"k\",\n\"value\":\"v\"}", "the object continues to line 2" },
+        };
+        for (final String[] c : cases)
+        {
+            final Cli.Result result = Cli.run("load", store, file(c[0] + "\n")).assertOneLineError("load")
+                .assertExit(ExitCode.BAD_INPUT);
+            assertTrue(result.err().contains(" line 1: "), result::toString);
+            assertTrue(result.err().contains(c[1]), c[0].substring(0, Math.min(60, c[0].length())) + " -> " + result);
+        }
+    }
+
+    @Test
+    void aDumpHeaderGivesTheParametersOfTheStoreItCreates() throws IOException
+    {
+        final Path input = file(Cli.run("dump", Cli.golden(GoldenFiles.SET, tmp)).assertExit(ExitCode.OK).out());
+        final Path copy = tmp.resolve("copy");
+
+        Cli.run("load", "--create", copy, input).assertExit(ExitCode.OK);
+
+        final Map<String, Object> json = Cli.json(Cli.run("inspect", "--format", "json", copy).out());
+        assertEquals(Boolean.TRUE, json.get("setMode"));
+        assertEquals(new BigDecimal(32), json.get("maxKeySize"));
+        assertEquals("QUADRATIC", json.get("probing"));
+        assertEquals(GoldenFiles.store(GoldenFiles.SET).contents(), Cli.entries(Cli.run("dump", copy)));
+    }
+
+    @Test
+    void linesMustUseTheEncodingTheHeaderStates() throws IOException
+    {
+        final Path store = Cli.golden(GoldenFiles.SMALL, tmp);
+        final String header = Cli.run("dump", store).outLines().get(0);
+
+        final Cli.Result result = Cli.run("load", store, file(header + "\n{\"key\":\"a\",\"value\":\"1\"}\n"))
+            .assertOneLineError("load").assertExit(ExitCode.BAD_INPUT);
+
+        assertTrue(result.err().contains("line 2: the dump header says every line is base64"), result::toString);
     }
 
     @Test
