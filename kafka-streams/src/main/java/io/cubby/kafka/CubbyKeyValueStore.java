@@ -64,6 +64,8 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
     private boolean consistencyEnabled;
     private volatile Cubby cubby;
     private volatile boolean open;
+    /** Written since the last commit: a commit of an unchanged store forces and saves nothing. */
+    private volatile boolean dirty;
 
     CubbyKeyValueStore(final CubbyKeyValueBytesStoreSupplier config, final int valueOverhead)
     {
@@ -104,7 +106,7 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
         open = true;
         if (null != root)
         {
-            context.register(root, (RecordBatchingStateRestoreCallback)this::restoreBatch);
+            context.register(root, (RecordBatchingStateRestoreCallback)this::restoreBatch, this::savePosition);
         }
     }
 
@@ -215,6 +217,7 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
             final byte[] present = store.putIfAbsent(k, value);
             if (null == present)
             {
+                dirty = true;
                 StoreQueryUtils.updatePosition(position, context);
             }
             return present;
@@ -251,6 +254,7 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
         final byte[] k = key.get();
         synchronized (position)
         {
+            dirty = true;
             final byte[] previous = k.length > config.maxKeySize() ? null : store.getAndRemove(k);
             StoreQueryUtils.updatePosition(position, context);
             return previous;
@@ -259,6 +263,7 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
 
     private void write(final Cubby store, final byte[] key, final byte[] value)
     {
+        dirty = true;
         if (null == value)
         {
             if (key.length <= config.maxKeySize())
@@ -342,8 +347,9 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
     // ================================================================ lifecycle
 
     /**
-     * Forces the table to disk when the supplier asks for it (so the changelog offsets Kafka Streams checkpoints
-     * after this call are never ahead of the data after a power loss), then saves the query position.
+     * Forces the table to disk when the supplier asks for it, so the changelog offsets Kafka Streams checkpoints
+     * after this call are never ahead of the data after a power loss. The query position is saved when Kafka Streams
+     * writes its checkpoint (the commit callback) and on close.
      */
     @Override
     public void commit(final Map<TopicPartition, Long> changelogOffsets)
@@ -362,10 +368,11 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
     private void forceAndSavePosition()
     {
         final Cubby store = cubby;
-        if (null == store || !open)
+        if (null == store || !open || !dirty)
         {
             return;
         }
+        dirty = false;
         if (config.forceOnCommit())
         {
             try
@@ -376,6 +383,14 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
             {
                 throw new ProcessorStateException("Error while committing Cubby store '" + name + "'", ex);
             }
+        }
+    }
+
+    private void savePosition()
+    {
+        if (null == positionCheckpoint)
+        {
+            return;
         }
         try
         {
@@ -394,6 +409,10 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
     public void close()
     {
         final Cubby store = cubby;
+        if (open)
+        {
+            savePosition();
+        }
         open = false;
         if (null != store)
         {
