@@ -10,6 +10,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -25,6 +26,7 @@ import org.apache.kafka.streams.query.StateQueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,10 +48,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
+ * Slow (about two minutes here, mostly the broker's start and the consumer group's rebalances): run with
+ * {@code mvn -B -o -Pslow -pl kafka-streams -am test -Dtest=ChangelogRestoreIntegrationTest
+ * -Dsurefire.failIfNoSpecifiedTests=false}.
+ * <p>
  * A word count on a Cubby store against a real in-process KRaft broker (Kafka's {@link KafkaClusterTestKit}): after
  * the application stops and its local state is wiped ({@link KafkaStreams#cleanUp()}), a new instance restores a
  * fresh Cubby store from the changelog topic and serves the same counts to interactive queries.
  */
+@Tag("slow")
 class ChangelogRestoreIntegrationTest
 {
     private static final String APP = "cubby-restore-it";
@@ -59,6 +66,7 @@ class ChangelogRestoreIntegrationTest
     @TempDir
     Path tempDir;
 
+    @SuppressWarnings("try") // KafkaClusterTestKit.close() declares Exception
     @Test
     void wipedStateDirectory_isRestoredFromChangelogIntoFreshCubbyStore() throws Exception
     {
@@ -105,6 +113,7 @@ class ChangelogRestoreIntegrationTest
             {
                 streams.start();
                 awaitState(streams, expected, "first run");
+                leaveGroup(streams);
             }
             assertTrue(cubbyStoreDirectories(stateDir) > 0, "the first run kept its counts in Cubby stores");
 
@@ -152,6 +161,13 @@ class ChangelogRestoreIntegrationTest
                 assertEquals(expected.get("w-7"), result.getOnlyPartitionResult().getResult());
             }
         }
+    }
+
+    /** Closes and leaves the group, so the next instance's rebalance does not wait for this member to expire. */
+    static void leaveGroup(final KafkaStreams streams)
+    {
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(Duration.ofSeconds(60)));
     }
 
     private static Topology countTopology()

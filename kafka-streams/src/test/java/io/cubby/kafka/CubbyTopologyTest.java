@@ -56,7 +56,7 @@ class CubbyTopologyTest
 {
     private static final String APP = "cubby-topology-test";
 
-    @TempDir
+    @TempDir(factory = MemoryTempDirFactory.class)
     Path tempDir;
 
     private final Set<String> seen = new TreeSet<>();
@@ -127,7 +127,7 @@ class CubbyTopologyTest
     @Test
     void count_matchesInMemoryStore_perStoreSupplierAndDslConfig()
     {
-        final List<KeyValue<String, Object>> input = words(new Random(11), 5_000, 300);
+        final List<KeyValue<String, Object>> input = words(new Random(11), 1_500, 300);
         final Result expected = run(countTopology(Choice.IN_MEMORY), props(Choice.IN_MEMORY, "mem"), "words",
             input, "counts");
         for (final Choice choice : List.of(Choice.CUBBY_SUPPLIER, Choice.CUBBY_DSL_CONFIG))
@@ -137,7 +137,7 @@ class CubbyTopologyTest
             assertTrue(seen.contains(choice.name() + ":cubby/counts"), "Cubby store directory for " + choice + " " + seen);
         }
         assertFalse(seen.stream().anyMatch(dir -> dir.startsWith("mem:")), seen.toString());
-        assertEquals(300, expected.state().size());
+        assertTrue(expected.state().size() > 250);
     }
 
     @Test
@@ -145,7 +145,7 @@ class CubbyTopologyTest
     {
         final Random random = new Random(12);
         final List<KeyValue<String, Object>> input = new ArrayList<>();
-        for (int i = 0; i < 5_000; i++)
+        for (int i = 0; i < 1_500; i++)
         {
             input.add(KeyValue.pair("account-" + random.nextInt(500), (long)(random.nextInt(2_001) - 1_000)));
         }
@@ -165,7 +165,7 @@ class CubbyTopologyTest
         final Random random = new Random(13);
         final List<String> topics = new ArrayList<>();
         final List<KeyValue<String, Object>> input = new ArrayList<>();
-        for (int i = 0; i < 4_000; i++)
+        for (int i = 0; i < 1_500; i++)
         {
             final String product = "product-" + random.nextInt(200);
             if (random.nextInt(3) == 0)
@@ -205,7 +205,7 @@ class CubbyTopologyTest
             }
         };
         final Result expected = runner.apply(Choice.IN_MEMORY);
-        assertTrue(expected.output().size() > 1_000);
+        assertTrue(expected.output().size() > 500);
         for (final Choice choice : List.of(Choice.CUBBY_SUPPLIER, Choice.CUBBY_DSL_CONFIG))
         {
             assertEquals(expected, runner.apply(choice), choice.name());
@@ -306,7 +306,7 @@ class CubbyTopologyTest
     @Test
     void readOnlyStore_rangeAllAndPrefixScan_matchModel()
     {
-        final List<KeyValue<String, Object>> input = words(new Random(16), 3_000, 400);
+        final List<KeyValue<String, Object>> input = words(new Random(16), 1_000, 400);
         final TreeMap<String, Long> model = new TreeMap<>();
         input.forEach(kv -> model.merge((String)kv.value, 1L, Long::sum));
         try (TopologyTestDriver driver = new TopologyTestDriver(countTopology(Choice.CUBBY_SUPPLIER),
