@@ -36,6 +36,14 @@ import java.util.stream.Stream;
  * package-private.
  * <p>
  * Run: {@code java -jar tools/bench/target/benchmarks.jar SegmentTableBenchmark -p entries=1000000,10000000}
+ * <p>
+ * On a machine shared with other work, JMH's one-trial-after-another order lets the load change between the
+ * tables being compared. {@link #main} instead loads both tables in one JVM and interleaves short batches of each
+ * workload (v1 and v2, present and absent) with a pointer-chasing batch over a 1 GiB buffer (the dependent read of
+ * {@code MemoryLatencyBenchmark}), so that every workload sees the same load; it prints per-workload minimum and
+ * median batch times, and the medians divided by the dependent read:
+ * {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Dagrona.disable.bounds.checks=true -Xmx3g
+ * -XX:MaxDirectMemorySize=2g -cp tools/bench/target/benchmarks.jar io.cubby.store.SegmentTableBenchmark 10000000}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -199,6 +207,101 @@ public class SegmentTableBenchmark
         final int length = table.valueLength(slot);
         table.copyValue(slot, value, 0, length);
         return length;
+    }
+
+    /**
+     * Interleaved comparison (see the class comment). Arguments: entries [rounds] [operations per batch].
+     */
+    public static void main(final String[] args) throws IOException
+    {
+        final int entries = Integer.parseInt(args[0]);
+        final int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        final int batch = args.length > 2 ? Integer.parseInt(args[2]) : 20_000;
+        final SegmentTableBenchmark v1 = new SegmentTableBenchmark();
+        final SegmentTableBenchmark v2 = new SegmentTableBenchmark();
+        v1.entries = entries;
+        v1.engine = "v1";
+        v2.entries = entries;
+        v2.engine = "v2";
+        v2.load = 0.87;
+        v2.segmentBits = 8;
+        v1.setUp();
+        v2.setUp();
+        final int cells = (1 << 30) / 64;
+        final UnsafeBuffer chase = new UnsafeBuffer(ByteBuffer.allocateDirect(cells * 64));
+        final int[] order = new int[cells];
+        for (int i = 0; i < cells; i++)
+        {
+            order[i] = i;
+        }
+        final java.util.SplittableRandom shuffle = new java.util.SplittableRandom(42);
+        for (int i = cells - 1; i > 0; i--)
+        {
+            final int j = shuffle.nextInt(i + 1);
+            final int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        for (int i = 0; i < cells; i++)
+        {
+            chase.putInt(order[i] * 64, order[(i + 1) % cells] * 64);
+        }
+        final String[] names = { "v1 present", "v2 present", "v1 absent", "v2 absent", "dependent read" };
+        final double[][] times = new double[names.length][rounds];
+        long sink = 0;
+        int position = 0;
+        for (int round = -5; round < rounds; round++)
+        {
+            for (int w = 0; w < names.length; w++)
+            {
+                final long start = System.nanoTime();
+                for (int i = 0; i < batch; i++)
+                {
+                    switch (w)
+                    {
+                        case 0:
+                            sink += v1.getPresent();
+                            break;
+                        case 1:
+                            sink += v2.getPresent();
+                            break;
+                        case 2:
+                            sink += v1.getAbsent();
+                            break;
+                        case 3:
+                            sink += v2.getAbsent();
+                            break;
+                        default:
+                            position = chase.getInt(position);
+                            break;
+                    }
+                }
+                final double perOp = (System.nanoTime() - start) / (double)batch;
+                if (round >= 0)
+                {
+                    times[w][round] = perOp;
+                }
+            }
+        }
+        final double read = median(times[names.length - 1]);
+        System.out.printf("%,d entries, %d rounds of %,d operations per workload (checksum %d)%n", entries, rounds,
+            batch, sink + position);
+        for (int w = 0; w < names.length; w++)
+        {
+            final double[] t = times[w].clone();
+            java.util.Arrays.sort(t);
+            System.out.printf("%-15s min %7.0f ns  median %7.0f ns  = %.2f dependent reads (median / median)%n",
+                names[w], t[0], median(times[w]), median(times[w]) / read);
+        }
+        v1.tearDown();
+        v2.tearDown();
+    }
+
+    private static double median(final double[] values)
+    {
+        final double[] t = values.clone();
+        java.util.Arrays.sort(t);
+        return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
     }
 
     private long nextIndex()
