@@ -1,0 +1,223 @@
+package io.cubby.store;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * One segment of a version-2 store: its current file and, during a rehash, the source file being migrated into
+ * it. The current/source shadowing rules of {@code store/FORMAT-v2.md} section 9 step 5 live here and only here:
+ * lookups check the current file, then the source; writes go to the current file and clear the source copy; each
+ * migration step moves whole source groups from the cursor.
+ * <p>
+ * Not thread-safe: the caller holds the segment's write lock for every write and brackets it with the segment's
+ * sequence word.
+ */
+final class Segment
+{
+    final int index;
+    private SegmentTable current;
+    private SegmentTable source;
+    private long cursor;
+
+    Segment(final int index, final SegmentTable current, final SegmentTable source)
+    {
+        if (null != source && (current.sourceGeneration() != source.generation ||
+            current.sourceGroupCount() != source.groupCount))
+        {
+            throw new CorruptStoreException(current.file.getFileName() + " names source generation " +
+                current.sourceGeneration() + " with " + current.sourceGroupCount() + " groups, but " +
+                source.file.getFileName() + " has " + source.groupCount);
+        }
+        this.index = index;
+        this.current = current;
+        this.source = source;
+        this.cursor = null == source ? 0 : current.migrationCursor();
+    }
+
+    SegmentTable current()
+    {
+        return current;
+    }
+
+    SegmentTable source()
+    {
+        return source;
+    }
+
+    long cursor()
+    {
+        return cursor;
+    }
+
+    long entryCount()
+    {
+        return current.entryCount() + (null == source ? 0 : source.entryCount());
+    }
+
+    /**
+     * The shadowing lookup: current file first, then the source.
+     *
+     * @return whether the key was found; {@code result} names the file and slot.
+     */
+    boolean find(final long hash, final DirectBuffer key, final int offset, final int length,
+        final SegmentLookup result)
+    {
+        result.clear(hash);
+        int slot = current.find(hash, key, offset, length);
+        if (slot != SegmentTable.NOT_FOUND)
+        {
+            result.table = current;
+            result.slot = slot;
+            return true;
+        }
+        if (null != source)
+        {
+            slot = source.find(hash, key, offset, length);
+            if (slot != SegmentTable.NOT_FOUND)
+            {
+                result.table = source;
+                result.slot = slot;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Insert or update. An entry found in the source is written to the current file and removed from the
+     * source, in that order (a crash in between leaves two copies; the current one shadows the other).
+     *
+     * @return whether the key was new.
+     */
+    boolean put(
+        final long hash,
+        final DirectBuffer key,
+        final int keyOffset,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffset,
+        final int valueLength,
+        final long expiresAt,
+        final long writtenAt,
+        final SegmentLookup lookup)
+    {
+        if (find(hash, key, keyOffset, keyLength, lookup) && lookup.table == current)
+        {
+            current.update(lookup.slot, value, valueOffset, valueLength, expiresAt, writtenAt);
+            return false;
+        }
+        current.insert(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, writtenAt);
+        if (lookup.found())
+        {
+            source.remove(lookup.slot);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * @return whether the key was present.
+     */
+    boolean remove(final long hash, final DirectBuffer key, final int offset, final int length,
+        final SegmentLookup lookup)
+    {
+        if (!find(hash, key, offset, length, lookup))
+        {
+            return false;
+        }
+        lookup.table.remove(lookup.slot);
+        return true;
+    }
+
+    /**
+     * Whether one more entry fits the current file without exceeding Max Load (counting the source entries that
+     * migration will still bring in).
+     */
+    boolean hasRoomForInsert()
+    {
+        return entryCount() < current.maxEntries;
+    }
+
+    /**
+     * Start migrating the current file into {@code target}, a new, empty file naming the current one as its
+     * source (FORMAT-v2.md section 9, steps 3 and 4 are the caller's).
+     */
+    void beginRehash(final SegmentTable target)
+    {
+        if (null != source)
+        {
+            throw new IllegalStateException("segment " + index + " is already being rehashed");
+        }
+        if (target.sourceGeneration() != current.generation || target.sourceGroupCount() != current.groupCount ||
+            target.entryCount() != 0)
+        {
+            throw new IllegalArgumentException(target.file.getFileName() + " is not a rehash target of " +
+                current.file.getFileName());
+        }
+        if (target.maxEntries < current.entryCount())
+        {
+            throw new IllegalArgumentException(target.file.getFileName() + " cannot hold the " +
+                current.entryCount() + " entries of " + current.file.getFileName());
+        }
+        source = current;
+        current = target;
+        cursor = 0;
+    }
+
+    boolean rehashing()
+    {
+        return null != source;
+    }
+
+    /**
+     * Migrate up to {@code groups} source groups from the cursor (FORMAT-v2.md section 9 step 5): each full slot
+     * is copied into the current file, then cleared in the source. A key already in the current file cannot be
+     * in the source too, because every write clears the source copy; after a crash recovery removes such copies
+     * first.
+     *
+     * @return whether the whole source has been migrated.
+     */
+    boolean migrate(final int groups)
+    {
+        if (null == source)
+        {
+            return true;
+        }
+        final long end = Math.min(source.groupCount, cursor + groups);
+        final int endSlot = (int)(end * SegmentDescriptor.GROUP_SLOTS);
+        for (int slot = source.nextFull((int)(cursor * SegmentDescriptor.GROUP_SLOTS));
+            slot != SegmentTable.NOT_FOUND && slot < endSlot;
+            slot = source.nextFull(slot + 1))
+        {
+            final int keyLength = source.keyLength(slot);
+            if (keyLength < 0 || keyLength > source.params.maxKeyLength)
+            {
+                throw new CorruptStoreException(source.file.getFileName() + ": slot " + slot +
+                    " has key length " + keyLength);
+            }
+            current.insertCopy(source.slotHash(slot, keyLength), source, slot);
+            source.remove(slot);
+        }
+        cursor = end;
+        current.migrationCursor(cursor);
+        return cursor == source.groupCount;
+    }
+
+    /**
+     * End a rehash whose migration is complete: force the current file and clear its Source Generation (the caller
+     * then logs SEGMENT_REHASH_END and deletes the returned source file; FORMAT-v2.md section 9 step 6).
+     *
+     * @return the former source, now empty.
+     */
+    SegmentTable completeRehash()
+    {
+        if (null == source || cursor != source.groupCount)
+        {
+            throw new IllegalStateException("segment " + index + " has no completed migration");
+        }
+        final SegmentTable done = source;
+        current.clearSource();
+        source = null;
+        cursor = 0;
+        return done;
+    }
+}

@@ -1,0 +1,737 @@
+package io.cubby.store;
+
+import static io.cubby.store.SegmentDescriptor.ENTRY_COUNT_OFFSET;
+import static io.cubby.store.SegmentDescriptor.GROUP_LENGTH;
+import static io.cubby.store.SegmentDescriptor.GROUP_OVERFLOW_OFFSET;
+import static io.cubby.store.SegmentDescriptor.GROUP_SLOTS;
+import static io.cubby.store.SegmentDescriptor.MIGRATION_CURSOR_OFFSET;
+import static io.cubby.store.SegmentDescriptor.NO_UNDO;
+import static io.cubby.store.SegmentDescriptor.OPEN_STATE_OFFSET;
+import static io.cubby.store.SegmentDescriptor.SLOT_CHECKSUM_OFFSET;
+import static io.cubby.store.SegmentDescriptor.SLOT_KEY_LENGTH_OFFSET;
+import static io.cubby.store.SegmentDescriptor.STALE_OVERFLOW_OFFSET;
+import static io.cubby.store.SegmentDescriptor.TAG_EMPTY;
+import static io.cubby.store.SegmentDescriptor.UNDO_CHECKSUM_OFFSET;
+import static io.cubby.store.SegmentDescriptor.UNDO_IMAGE_OFFSET;
+import static io.cubby.store.SegmentDescriptor.UNDO_SLOT_INDEX_OFFSET;
+
+import net.openhft.hashing.LongHashFunction;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One version-2 segment file, mapped: open addressing over groups of 15 slots whose tag bytes sit in a separate,
+ * cache-line aligned tag array (SwissTable/F14 style), probing linearly over groups, with overflow bits instead of
+ * tombstones. See {@code store/FORMAT-v2.md}, sections 4 to 6 and 8.
+ * <p>
+ * Every position is a byte offset into one {@link UnsafeBuffer} over the mapping, computed from
+ * {@link SegmentDescriptor}; the lookup and write paths allocate nothing. Slots are addressed by their index
+ * ({@code 15 x group + position}); {@link #NOT_FOUND} means absent.
+ * <p>
+ * Not thread-safe: one writer at a time (the segment's write lock). Concurrent readers are made safe by the
+ * segment's sequence word (FORMAT-v2.md section 3.2), which is the caller's job; this class only orders its own
+ * stores so that a tag byte is published after the slot it describes. Mappings are never unmapped explicitly;
+ * they are released by the garbage collector once unreachable.
+ */
+final class SegmentTable implements AutoCloseable
+{
+    static final int NOT_FOUND = -1;
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final long LOW_BITS = 0x0101_0101_0101_0101L;
+    private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
+    /** Tag bytes 8 to 14 of a group's second word; byte 15 is the overflow byte. */
+    private static final long HIGH_WORD_TAGS = 0x00FF_FFFF_FFFF_FFFFL;
+    private static final long HIGH_WORD_TAG_FLAGS = 0x0080_8080_8080_8080L;
+    private static final int OVERFLOW_SHIFT = 56;
+
+    final Path file;
+    final SegmentParams params;
+    final int segment;
+    final long generation;
+    final long groupCount;
+    final int writeVersion;
+    final int slotCount;
+    final long maxEntries;
+
+    private final FileChannel channel;
+    private final MappedByteBuffer mapping;
+    private final UnsafeBuffer buffer;
+    private final long address;
+    private final boolean readOnly;
+    private final int tagBase;
+    private final int slotBase;
+    private final int slotLength;
+    private final int keyOffset;
+    private final int valueOffset;
+    private final int valueLengthOffset;
+    private final int expiresAtOffset;
+    private final int keyLengthWidth;
+    private final int valueLengthWidth;
+    private final LongHashFunction hashFunction;
+
+    private long sourceGeneration;
+    private long sourceGroupCount;
+    private long entryCount;
+    private long staleOverflow;
+
+    private SegmentTable(
+        final Path file,
+        final FileChannel channel,
+        final boolean readOnly,
+        final SegmentParams params,
+        final int segment,
+        final SegmentHeader h) throws IOException
+    {
+        this.file = file;
+        this.channel = channel;
+        this.readOnly = readOnly;
+        this.params = params;
+        this.segment = segment;
+        this.generation = h.generation;
+        this.groupCount = h.groupCount;
+        this.sourceGeneration = h.sourceGeneration;
+        this.sourceGroupCount = h.sourceGroupCount;
+        this.writeVersion = h.writeVersion;
+        this.slotCount = (int)(groupCount * GROUP_SLOTS);
+        this.maxEntries = params.maxEntries(groupCount);
+        this.slotLength = params.slotLength;
+        this.keyOffset = params.keyOffset;
+        this.valueOffset = params.valueOffset;
+        this.valueLengthOffset = params.valueLengthOffset;
+        this.expiresAtOffset = params.expiresAtOffset;
+        this.keyLengthWidth = params.keyLengthWidth;
+        this.valueLengthWidth = params.valueLengthWidth;
+        this.tagBase = (int)SegmentDescriptor.tagArrayOffset(params.headerLength);
+        this.slotBase = (int)SegmentDescriptor.slotArrayOffset(params.headerLength, groupCount);
+        this.hashFunction = LongHashFunction.xx3(params.seed);
+        final long length = SegmentDescriptor.fileLength(params.headerLength, slotLength, groupCount);
+        mapping = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, length);
+        buffer = new UnsafeBuffer(mapping);
+        address = buffer.addressOffset();
+        entryCount = buffer.getLong(ENTRY_COUNT_OFFSET, LE);
+        staleOverflow = buffer.getLong(STALE_OVERFLOW_OFFSET, LE);
+    }
+
+    /**
+     * Create a segment file: allocate it under a temporary name, write its header magic last, rename it into place
+     * and map it.
+     *
+     * @param allocate whether to allocate every block ({@code fallocate}, else zeros written); false makes a
+     *                 sparse file, for tests and for callers that pre-fault the pages themselves.
+     */
+    static SegmentTable create(
+        final Path directory,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final long groupCount,
+        final long sourceGeneration,
+        final long sourceGroupCount,
+        final boolean allocate) throws IOException
+    {
+        if (groupCount < 1 || groupCount > SegmentDescriptor.maxGroupCount(params.slotLength))
+        {
+            throw new IllegalArgumentException("group count out of range: " + groupCount);
+        }
+        if (segment < 0 || segment >= 1 << params.segmentBits || generation < 1)
+        {
+            throw new IllegalArgumentException("segment " + segment + " generation " + generation);
+        }
+        final Path file = directory.resolve(SegmentDescriptor.fileName(segment, generation));
+        final Path prepared = file.resolveSibling(file.getFileName() + SegmentDescriptor.PREPARED_SUFFIX);
+        final long length = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groupCount);
+        Files.deleteIfExists(prepared);
+        if (!allocate || !Fallocate.allocate(prepared, length))
+        {
+            try (FileChannel channel = FileChannel.open(
+                prepared, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+            {
+                if (allocate)
+                {
+                    final java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocateDirect(1 << 20);
+                    long position = 0;
+                    while (position < length)
+                    {
+                        zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                        position += channel.write(zeros, position);
+                    }
+                }
+                else
+                {
+                    channel.write(java.nio.ByteBuffer.allocate(1), length - 1);
+                }
+            }
+        }
+        try (FileChannel channel = FileChannel.open(prepared, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            if (channel.size() != length)
+            {
+                throw new IOException(prepared + " has " + channel.size() + " bytes, expected " + length);
+            }
+            SegmentHeader.write(channel, params, segment, generation, groupCount, sourceGeneration, sourceGroupCount);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(prepared);
+            throw ex;
+        }
+        Files.move(prepared, file, StandardCopyOption.ATOMIC_MOVE);
+        Storage.syncDirectory(directory);
+        return open(file, params, segment, generation, false);
+    }
+
+    /**
+     * Open and validate an existing segment file, then map it.
+     */
+    static SegmentTable open(
+        final Path file,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final boolean readOnly) throws IOException
+    {
+        final FileChannel channel;
+        try
+        {
+            channel = readOnly ? FileChannel.open(file, StandardOpenOption.READ) :
+                FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new NotAStoreException("segment file not found: " + file, ex);
+        }
+        try
+        {
+            final SegmentHeader header = SegmentHeader.read(file, channel, params, segment, generation);
+            return new SegmentTable(file, channel, readOnly, params, segment, header);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException suppressed)
+            {
+                ex.addSuppressed(suppressed);
+            }
+            throw ex;
+        }
+    }
+
+    /**
+     * Key hash with the store's seed.
+     */
+    long hash(final DirectBuffer key, final int offset, final int length)
+    {
+        return Hashing.hash(hashFunction, key, offset, length);
+    }
+
+    /**
+     * Find the slot holding a key (FORMAT-v2.md 6.2, lookup).
+     *
+     * @return the slot index, or {@link #NOT_FOUND}.
+     * @throws CorruptStoreException if every group was probed without an end.
+     */
+    int find(final long hash, final DirectBuffer key, final int offset, final int length)
+    {
+        final long broadcast = SegmentDescriptor.tag(hash) * LOW_BITS;
+        final long overflowBit = SegmentDescriptor.overflowBit(hash);
+        long group = SegmentDescriptor.homeGroup(hash, groupCount);
+        for (long probed = 0; probed < groupCount; probed++)
+        {
+            final int groupOffset = tagBase + (int)group * GROUP_LENGTH;
+            final long low = buffer.getLong(groupOffset, LE);
+            final long high = buffer.getLong(groupOffset + Long.BYTES, LE);
+            final int firstSlot = (int)group * GROUP_SLOTS;
+            for (long m = zeroBytes(low ^ broadcast); m != 0; m &= m - 1)
+            {
+                final int slot = firstSlot + (Long.numberOfTrailingZeros(m) >>> 3);
+                if (keyEquals(slot, key, offset, length))
+                {
+                    return slot;
+                }
+            }
+            for (long m = zeroBytes((high & HIGH_WORD_TAGS) ^ broadcast); m != 0; m &= m - 1)
+            {
+                final int slot = firstSlot + Long.BYTES + (Long.numberOfTrailingZeros(m) >>> 3);
+                if (keyEquals(slot, key, offset, length))
+                {
+                    return slot;
+                }
+            }
+            if (((high >>> OVERFLOW_SHIFT) & overflowBit) == 0)
+            {
+                return NOT_FOUND;
+            }
+            group = group + 1 == groupCount ? 0 : group + 1;
+        }
+        throw new CorruptStoreException(file.getFileName() + ": probed all " + groupCount +
+            " groups without finding the end of a probe sequence");
+    }
+
+    /**
+     * Insert a key known to be absent (FORMAT-v2.md 8.1).
+     *
+     * @return the slot written.
+     * @throws IllegalStateException if the segment already holds {@link #maxEntries} entries.
+     */
+    int insert(
+        final long hash,
+        final DirectBuffer key,
+        final int keyOffsetInKey,
+        final int keyLength,
+        final DirectBuffer value,
+        final int valueOffsetInValue,
+        final int valueLength,
+        final long expiresAt,
+        final long writtenAt)
+    {
+        final int slot = claimSlot(hash);
+        final int s = slotOffset(slot);
+        putLength(s + SLOT_KEY_LENGTH_OFFSET, keyLengthWidth, keyLength);
+        buffer.putBytes(s + keyOffset, key, keyOffsetInKey, keyLength);
+        writeValue(s, value, valueOffsetInValue, valueLength, expiresAt, writtenAt);
+        commitInsert(slot, hash);
+        return slot;
+    }
+
+    /**
+     * Insert a copy of another segment's slot, whose key is known to be absent here (rehash). The slot bytes are
+     * position-independent, so they are copied as they are, checksum included.
+     *
+     * @return the slot written.
+     */
+    int insertCopy(final long hash, final SegmentTable source, final int sourceSlot)
+    {
+        final int slot = claimSlot(hash);
+        buffer.putBytes(slotOffset(slot), source.buffer, source.slotOffset(sourceSlot), slotLength);
+        commitInsert(slot, hash);
+        return slot;
+    }
+
+    /**
+     * Step 1 of an insert: walk from the home group, setting the key's overflow bit in every full group passed,
+     * and return the slot to fill: the preferred position of the first group with an empty slot if it is empty,
+     * else that group's lowest empty slot.
+     */
+    private int claimSlot(final long hash)
+    {
+        if (entryCount >= maxEntries)
+        {
+            throw new IllegalStateException(file.getFileName() + " is full: " + entryCount + " entries");
+        }
+        final int overflowBit = SegmentDescriptor.overflowBit(hash);
+        final int preferred = SegmentDescriptor.preferredPosition(hash);
+        long group = SegmentDescriptor.homeGroup(hash, groupCount);
+        for (long probed = 0; probed < groupCount; probed++)
+        {
+            final int groupOffset = tagBase + (int)group * GROUP_LENGTH;
+            final long low = buffer.getLong(groupOffset, LE);
+            final long high = buffer.getLong(groupOffset + Long.BYTES, LE);
+            final long emptyLow = zeroBytes(low);
+            final long emptyHigh = zeroBytes(high) & HIGH_WORD_TAG_FLAGS;
+            if ((emptyLow | emptyHigh) != 0)
+            {
+                final int firstSlot = (int)group * GROUP_SLOTS;
+                if (buffer.getByte(groupOffset + preferred) == TAG_EMPTY)
+                {
+                    return firstSlot + preferred;
+                }
+                return firstSlot + (0 != emptyLow ? Long.numberOfTrailingZeros(emptyLow) >>> 3 :
+                    Long.BYTES + (Long.numberOfTrailingZeros(emptyHigh) >>> 3));
+            }
+            final int overflow = (int)(high >>> OVERFLOW_SHIFT);
+            if ((overflow & overflowBit) == 0)
+            {
+                buffer.putByte(groupOffset + GROUP_OVERFLOW_OFFSET, (byte)(overflow | overflowBit));
+            }
+            group = group + 1 == groupCount ? 0 : group + 1;
+        }
+        throw new CorruptStoreException(file.getFileName() + ": no empty slot although " + entryCount +
+            " entries are below the limit of " + maxEntries);
+    }
+
+    /** Steps 3 and 4 of an insert: publish the tag after the slot body, then count the entry. */
+    private void commitInsert(final int slot, final long hash)
+    {
+        VarHandle.releaseFence();
+        buffer.putByte(tagOffset(slot), (byte)SegmentDescriptor.tag(hash));
+        entryCount++;
+        buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+    }
+
+    /**
+     * Replace the value of a full slot in place, protected by the undo image (FORMAT-v2.md 8.2).
+     */
+    void update(
+        final int slot,
+        final DirectBuffer value,
+        final int valueOffsetInValue,
+        final int valueLength,
+        final long expiresAt,
+        final long writtenAt)
+    {
+        final int s = slotOffset(slot);
+        buffer.putBytes(UNDO_IMAGE_OFFSET, buffer, s, slotLength);
+        buffer.putInt(UNDO_CHECKSUM_OFFSET, Hashing.checksum(address + UNDO_IMAGE_OFFSET, slotLength), LE);
+        VarHandle.releaseFence();
+        buffer.putLong(UNDO_SLOT_INDEX_OFFSET, slot, LE);
+        VarHandle.storeStoreFence();
+        writeValue(s, value, valueOffsetInValue, valueLength, expiresAt, writtenAt);
+        VarHandle.releaseFence();
+        buffer.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO, LE);
+    }
+
+    private void writeValue(
+        final int s,
+        final DirectBuffer value,
+        final int valueOffsetInValue,
+        final int valueLength,
+        final long expiresAt,
+        final long writtenAt)
+    {
+        putLength(s + valueLengthOffset, valueLengthWidth, valueLength);
+        if (params.expiry)
+        {
+            buffer.putLong(s + expiresAtOffset, expiresAt, LE);
+            buffer.putLong(s + expiresAtOffset + Long.BYTES, writtenAt, LE);
+        }
+        if (valueLength > 0)
+        {
+            buffer.putBytes(s + valueOffset, value, valueOffsetInValue, valueLength);
+        }
+        buffer.putInt(s + SLOT_CHECKSUM_OFFSET, computeChecksum(s, keyLengthAt(s), valueLength), LE);
+    }
+
+    /**
+     * Empty a full slot (FORMAT-v2.md 8.3). No tombstone: lookups continue past a group by its overflow bits.
+     */
+    void remove(final int slot)
+    {
+        final int groupOffset = tagBase + (slot / GROUP_SLOTS) * GROUP_LENGTH;
+        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        entryCount--;
+        buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+        if (buffer.getByte(groupOffset + GROUP_OVERFLOW_OFFSET) != 0)
+        {
+            staleOverflow++;
+            buffer.putLong(STALE_OVERFLOW_OFFSET, staleOverflow, LE);
+        }
+    }
+
+    /**
+     * Recovery step for a torn in-place update: if the undo area names a slot whose checksum fails and the undo
+     * image is intact, copy the image back.
+     *
+     * @return whether a slot was rolled back.
+     */
+    boolean rollBackTornUpdate()
+    {
+        final long undo = buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
+        if (NO_UNDO == undo)
+        {
+            return false;
+        }
+        boolean rolledBack = false;
+        if (undo >= 0 && undo < slotCount &&
+            buffer.getInt(UNDO_CHECKSUM_OFFSET, LE) == Hashing.checksum(address + UNDO_IMAGE_OFFSET, slotLength) &&
+            !checksumMatches((int)undo))
+        {
+            buffer.putBytes(slotOffset((int)undo), buffer, UNDO_IMAGE_OFFSET, slotLength);
+            rolledBack = true;
+        }
+        buffer.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO, LE);
+        return rolledBack;
+    }
+
+    /**
+     * Recount the full slots into Entry Count (recovery).
+     *
+     * @return the count.
+     */
+    long recount()
+    {
+        long count = 0;
+        for (int slot = nextFull(0); slot != NOT_FOUND; slot = nextFull(slot + 1))
+        {
+            count++;
+        }
+        entryCount = count;
+        buffer.putLong(ENTRY_COUNT_OFFSET, count, LE);
+        return count;
+    }
+
+    /**
+     * First full slot at or after {@code from}, in slot order.
+     *
+     * @return the slot index, or {@link #NOT_FOUND}.
+     */
+    int nextFull(final int from)
+    {
+        for (int slot = from; slot < slotCount; slot++)
+        {
+            if (buffer.getByte(tagOffset(slot)) != TAG_EMPTY)
+            {
+                return slot;
+            }
+        }
+        return NOT_FOUND;
+    }
+
+    boolean isFull(final int slot)
+    {
+        return buffer.getByte(tagOffset(slot)) != TAG_EMPTY;
+    }
+
+    int tagAt(final int slot)
+    {
+        return buffer.getByte(tagOffset(slot)) & 0xFF;
+    }
+
+    int overflowByte(final long group)
+    {
+        return buffer.getByte(tagBase + (int)group * GROUP_LENGTH + GROUP_OVERFLOW_OFFSET) & 0xFF;
+    }
+
+    /**
+     * Key length of a full slot as stored; may exceed the maximum in a damaged file (see {@link #checksumMatches}).
+     */
+    int keyLength(final int slot)
+    {
+        return keyLengthAt(slotOffset(slot));
+    }
+
+    /**
+     * Value length of a full slot as stored; may exceed the maximum in a damaged file.
+     */
+    int valueLength(final int slot)
+    {
+        return getLength(slotOffset(slot) + valueLengthOffset, valueLengthWidth);
+    }
+
+    long expiresAt(final int slot)
+    {
+        return params.expiry ? buffer.getLong(slotOffset(slot) + expiresAtOffset, LE) : 0;
+    }
+
+    /**
+     * Whether a full slot's lengths are in range and its checksum matches its bytes.
+     */
+    boolean checksumMatches(final int slot)
+    {
+        final int s = slotOffset(slot);
+        final int keyLength = keyLengthAt(s);
+        final int valueLength = getLength(s + valueLengthOffset, valueLengthWidth);
+        if (keyLength < 0 || keyLength > params.maxKeyLength || valueLength < 0 ||
+            valueLength > params.maxValueLength)
+        {
+            return false;
+        }
+        return buffer.getInt(s + SLOT_CHECKSUM_OFFSET, LE) == computeChecksum(s, keyLength, valueLength);
+    }
+
+    /**
+     * Copy the value of a full slot whose length was checked by the caller.
+     */
+    void copyValue(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int valueLength)
+    {
+        dst.putBytes(dstOffset, buffer, slotOffset(slot) + valueOffset, valueLength);
+    }
+
+    void copyKey(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int keyLength)
+    {
+        dst.putBytes(dstOffset, buffer, slotOffset(slot) + keyOffset, keyLength);
+    }
+
+    /**
+     * Hash of the key held in a full slot whose key length was checked by the caller.
+     */
+    long slotHash(final int slot, final int keyLength)
+    {
+        return Hashing.hash(hashFunction, buffer, slotOffset(slot) + keyOffset, keyLength);
+    }
+
+    /**
+     * Whether a full slot holds this key, its stored length compared before any byte.
+     */
+    boolean keyEquals(final int slot, final DirectBuffer key, final int offset, final int length)
+    {
+        final int s = slotOffset(slot);
+        if (keyLengthAt(s) != length)
+        {
+            return false;
+        }
+        final int k = s + keyOffset;
+        int i = 0;
+        for (; i + Long.BYTES <= length; i += Long.BYTES)
+        {
+            if (buffer.getLong(k + i) != key.getLong(offset + i))
+            {
+                return false;
+            }
+        }
+        for (; i < length; i++)
+        {
+            if (buffer.getByte(k + i) != key.getByte(offset + i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    long sourceGeneration()
+    {
+        return sourceGeneration;
+    }
+
+    long sourceGroupCount()
+    {
+        return sourceGroupCount;
+    }
+
+    /**
+     * Rehash completion (FORMAT-v2.md section 9 step 6): clear Source Generation and Source Group Count, rewrite
+     * the header checksum, and force the file. The caller has forced the migrated slots before.
+     */
+    void clearSource()
+    {
+        buffer.putLong(SegmentDescriptor.SOURCE_GENERATION_OFFSET, 0, LE);
+        buffer.putLong(SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET, 0, LE);
+        buffer.putLong(MIGRATION_CURSOR_OFFSET, 0, LE);
+        buffer.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksum(buffer), LE);
+        sourceGeneration = 0;
+        sourceGroupCount = 0;
+        force();
+    }
+
+    long entryCount()
+    {
+        return entryCount;
+    }
+
+    long staleOverflow()
+    {
+        return staleOverflow;
+    }
+
+    long migrationCursor()
+    {
+        return buffer.getLong(MIGRATION_CURSOR_OFFSET, LE);
+    }
+
+    void migrationCursor(final long groups)
+    {
+        buffer.putLong(MIGRATION_CURSOR_OFFSET, groups, LE);
+    }
+
+    long undoSlotIndex()
+    {
+        return buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
+    }
+
+    void openState(final int state)
+    {
+        buffer.putInt(OPEN_STATE_OFFSET, state, LE);
+    }
+
+    long fileLength()
+    {
+        return buffer.capacity();
+    }
+
+    void force()
+    {
+        if (!readOnly)
+        {
+            mapping.force();
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignore)
+        {
+            // the mapping stays valid; nothing was lost
+        }
+    }
+
+    private int slotOffset(final int slot)
+    {
+        return slotBase + slot * slotLength;
+    }
+
+    private int tagOffset(final int slot)
+    {
+        final int group = slot / GROUP_SLOTS;
+        return tagBase + group * GROUP_LENGTH + (slot - group * GROUP_SLOTS);
+    }
+
+    private int keyLengthAt(final int s)
+    {
+        return getLength(s + SLOT_KEY_LENGTH_OFFSET, keyLengthWidth);
+    }
+
+    private int computeChecksum(final int s, final int keyLength, final int valueLength)
+    {
+        return Hashing.slotChecksum(
+            address + s + SLOT_KEY_LENGTH_OFFSET, keyOffset - SLOT_KEY_LENGTH_OFFSET + keyLength,
+            address + s + valueOffset, valueLength);
+    }
+
+    private int getLength(final int offset, final int width)
+    {
+        switch (width)
+        {
+            case Byte.BYTES:
+                return buffer.getByte(offset) & 0xFF;
+            case Short.BYTES:
+                return buffer.getShort(offset, LE) & 0xFFFF;
+            default:
+                return buffer.getInt(offset, LE);
+        }
+    }
+
+    private void putLength(final int offset, final int width, final int length)
+    {
+        switch (width)
+        {
+            case Byte.BYTES:
+                buffer.putByte(offset, (byte)length);
+                break;
+            case Short.BYTES:
+                buffer.putShort(offset, (short)length, LE);
+                break;
+            default:
+                buffer.putInt(offset, length, LE);
+                break;
+        }
+    }
+
+    /**
+     * High bit of every byte of {@code x} that is zero, exactly (no false positives from borrows).
+     */
+    static long zeroBytes(final long x)
+    {
+        return ~(((x & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | x | LOW_SEVEN_BITS);
+    }
+}

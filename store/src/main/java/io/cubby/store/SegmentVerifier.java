@@ -1,0 +1,77 @@
+package io.cubby.store;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Structural check of one segment file: every full slot has lengths in range and a matching checksum, its tag is
+ * the one its key's hash gives, a lookup of its key from the home group reaches exactly this slot (so the
+ * overflow bits on the way are set and the key is held once), Entry Count equals the number of full slots, and
+ * no update is left half-done. Reads only.
+ */
+final class SegmentVerifier
+{
+    /** Problems reported before the check stops listing them. */
+    static final int MAX_PROBLEMS = 20;
+
+    private SegmentVerifier()
+    {
+    }
+
+    /**
+     * @param table the segment to check, quiescent (no writer active).
+     * @return the problems found, empty when the segment is sound.
+     */
+    static List<String> verify(final SegmentTable table)
+    {
+        final List<String> problems = new ArrayList<>();
+        final String name = String.valueOf(table.file.getFileName());
+        long full = 0;
+        for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
+        {
+            full++;
+            if (problems.size() >= MAX_PROBLEMS)
+            {
+                continue;
+            }
+            if (!table.checksumMatches(slot))
+            {
+                problems.add(name + ": slot " + slot + " fails its checksum (key length " + table.keyLength(slot) +
+                    ", value length " + table.valueLength(slot) + ")");
+                continue;
+            }
+            final int keyLength = table.keyLength(slot);
+            final long hash = table.slotHash(slot, keyLength);
+            if (table.tagAt(slot) != SegmentDescriptor.tag(hash))
+            {
+                problems.add(name + ": slot " + slot + " has tag " + table.tagAt(slot) + ", its key's tag is " +
+                    SegmentDescriptor.tag(hash));
+                continue;
+            }
+            if (SegmentDescriptor.segmentOf(hash, table.params.segmentBits) != table.segment)
+            {
+                problems.add(name + ": slot " + slot + " holds a key of segment " +
+                    SegmentDescriptor.segmentOf(hash, table.params.segmentBits));
+                continue;
+            }
+            final org.agrona.concurrent.UnsafeBuffer key = new org.agrona.concurrent.UnsafeBuffer(new byte[keyLength]);
+            table.copyKey(slot, key, 0, keyLength);
+            final int found = table.find(hash, key, 0, keyLength);
+            if (found != slot)
+            {
+                problems.add(name + ": the key in slot " + slot + (found == SegmentTable.NOT_FOUND ?
+                    " is not reachable from its home group (an overflow bit is missing)" :
+                    " is also held by slot " + found));
+            }
+        }
+        if (full != table.entryCount())
+        {
+            problems.add(name + ": Entry Count is " + table.entryCount() + " but " + full + " slots are full");
+        }
+        if (table.undoSlotIndex() != SegmentDescriptor.NO_UNDO)
+        {
+            problems.add(name + ": an in-place update of slot " + table.undoSlotIndex() + " is unfinished");
+        }
+        return problems;
+    }
+}

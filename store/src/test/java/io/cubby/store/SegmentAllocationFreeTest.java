@@ -1,0 +1,72 @@
+package io.cubby.store;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The version-2 buffer path (segment set get, put, update, remove) allocates nothing once warm, measured with the
+ * JVM's per-thread allocation counter. The set is presized so that no rehash (which creates a file) runs.
+ */
+class SegmentAllocationFreeTest
+{
+    private static final int KEYS = 20_000;
+
+    @Test
+    void segmentSetGetPutRemoveAllocateNothing(@TempDir final Path dir) throws IOException
+    {
+        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final long thread = Thread.currentThread().getId();
+
+        final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
+        final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
+        final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
+        final SegmentLookup lookup = new SegmentLookup();
+        final SegmentParams params = new SegmentParams(2, 16, 64, 0, 0x5EED, 937_500);
+        final long groups = (long)Math.ceil(KEYS / 4.0 * 1.2 / (15 * 0.8));
+        try (SegmentSet set = SegmentSet.create(dir, params, groups, 1, false))
+        {
+            long checksum = 0;
+            for (int round = 0; round < 30; round++)
+            {
+                checksum += work(set, key, value, dst, lookup);
+            }
+            final long before = threads.getThreadAllocatedBytes(thread);
+            checksum += work(set, key, value, dst, lookup);
+            final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+            assertEquals(0, allocated, "bytes allocated by " + 4 * KEYS + " operations (checksum " + checksum + ")");
+            assertEquals(1, set.manifest.currentGeneration(0), "no rehash ran");
+        }
+    }
+
+    private static long work(final SegmentSet set, final UnsafeBuffer key, final UnsafeBuffer value,
+        final UnsafeBuffer dst, final SegmentLookup lookup) throws IOException
+    {
+        long sum = 0;
+        for (int i = 0; i < KEYS; i++)
+        {
+            key.putLong(0, i);
+            key.putLong(8, ~i);
+            value.putLong(0, i);
+            set.put(key, 0, 16, value, 0, 64, 0, lookup);
+            value.putLong(8, i);
+            set.put(key, 0, 16, value, 0, 64, 0, lookup);
+            sum += set.get(key, 0, 16, dst, 0, lookup);
+            if ((i & 7) == 0)
+            {
+                sum += set.remove(key, 0, 16, lookup) ? 1 : 0;
+            }
+        }
+        return sum;
+    }
+}
