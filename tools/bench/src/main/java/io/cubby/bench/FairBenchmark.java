@@ -40,8 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
     "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED", "--add-opens=java.base/java.io=ALL-UNNAMED",
     "--add-opens=java.base/java.util=ALL-UNNAMED", "-Dchronicle.analytics.disable=true",
     "-Dchronicle.announcer.disable=true", "-Ddisable.perf.info=true", "-Xmx8g" })
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 3, time = 2)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 3, time = 1500, timeUnit = TimeUnit.MILLISECONDS)
 public class FairBenchmark
 {
     /** Share of gets in {@link #mixed2}: 90 %. */
