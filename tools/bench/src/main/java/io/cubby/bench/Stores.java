@@ -2,10 +2,17 @@ package io.cubby.bench;
 
 import io.cubby.store.Cubby;
 import io.cubby.store.Durability;
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.bytes.RandomDataInput;
+import net.openhft.chronicle.hash.Data;
 import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
+import org.lmdbjava.DirectBufferProxy;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
 import org.lmdbjava.Txn;
@@ -13,7 +20,13 @@ import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.CompactionPriority;
+import org.rocksdb.CompressionType;
+import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
@@ -24,36 +37,34 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * One adapter per store under test, over the same pre-generated keys. Keys are 16 bytes: key {@code i} is
- * {@link Keys#key(long)}. Each adapter uses its store's fastest documented single-key API.
+ * One adapter per store under test. Every store reads its keys (and, for writes, its values) from the same
+ * {@link Dataset} blocks, through its no-copy API where it has one, and every get delivers the 64 value bytes
+ * into a buffer owned by the calling thread's {@link Session}. Per-store settings are described in RESULTS.md
+ * (written by {@link Report}); keep the two in step.
  */
 final class Stores
 {
+    /** Stores compared in the throughput tables, in their default order. */
+    static final List<String> THROUGHPUT = List.of("cubby", "chronicle", "lmdb", "rocksdb", "mapdb", "chm");
+
+    /** Store variants loaded from empty. */
+    static final List<String> LOAD = List.of(
+        "cubby-grow", "cubby", "chronicle", "chronicle-under", "lmdb", "rocksdb", "mapdb", "chm");
+
     private Stores()
     {
     }
 
-    /** A store under test. Not thread-safe unless the store is. */
-    interface Adapter extends AutoCloseable
+    /** A store under test, shared by the threads of a benchmark. */
+    interface Store extends AutoCloseable
     {
-        void put(Keys keys, long index, byte[] value);
-
-        /** @return the value length, or -1 if absent. */
-        int get(Keys keys, long index);
-
-        boolean remove(Keys keys, long index);
-
-        /** Close and reopen the files, as a restarted process would. */
-        default void reopen()
-        {
-            throw new UnsupportedOperationException();
-        }
+        /** A session for one thread: its scratch buffers, views and read transaction. */
+        Session session();
 
         default boolean persistent()
         {
@@ -64,36 +75,60 @@ final class Stores
         void close();
     }
 
-    static Adapter open(final String kind, final Path dir, final long entries, final int valueSize)
+    /** One thread's handle on a store. Not thread-safe. */
+    interface Session extends AutoCloseable
     {
+        /** Insert or replace key {@code index} with value {@code index}. */
+        void put(long index);
+
+        /** Read key {@code index}'s value into {@link #value()}; @return its length, or -1 if absent. */
+        int get(long index);
+
+        /** The buffer the last {@link #get(long)} filled. */
+        DirectBuffer value();
+
+        @Override
+        default void close()
+        {
+        }
+    }
+
+    static boolean isCubby(final String kind)
+    {
+        return kind.startsWith("cubby");
+    }
+
+    static boolean isPersistent(final String kind)
+    {
+        return !"chm".equals(kind);
+    }
+
+    /**
+     * Open (or create) a store of the given kind in {@code dir}, for {@code entries} entries of
+     * {@link Dataset#KEY_SIZE} + {@link Dataset#VALUE_SIZE} bytes.
+     */
+    static Store open(final String kind, final Path dir, final Dataset data, final long entries)
+    {
+        createDirectories(dir);
         switch (kind)
         {
-            case "cubby": return new CubbyAdapter(dir, entries, valueSize);
-            case "chronicle": return new ChronicleAdapter(dir, entries, valueSize);
-            case "mapdb": return new MapDbAdapter(dir);
-            case "lmdb": return new LmdbAdapter(dir, entries, valueSize);
-            case "rocksdb": return new RocksAdapter(dir);
-            case "hashmap": return new MapAdapter(new HashMap<>());
-            case "chm": return new MapAdapter(new ConcurrentHashMap<>());
+            case "cubby": return new CubbyStore(dir, data, entries);
+            case "cubby-grow": return new CubbyStore(dir, data, -1);
+            case "chronicle": return new ChronicleStore(dir, data, entries, 2.0);
+            case "chronicle-under": return new ChronicleStore(dir, data, Math.max(1000, entries / 4), 5.0);
+            case "lmdb": return new LmdbStore(dir, data, entries);
+            case "rocksdb": return new RocksStore(dir, data);
+            case "mapdb": return new MapDbStore(dir, data);
+            case "chm": return new MapStore(data, entries);
             default: throw new IllegalArgumentException("unknown store " + kind);
         }
     }
 
-    static long directoryBytes(final Path dir)
+    static void createDirectories(final Path dir)
     {
-        try (Stream<Path> files = Files.walk(dir))
+        try
         {
-            return files.filter(Files::isRegularFile).mapToLong(file ->
-            {
-                try
-                {
-                    return Files.size(file);
-                }
-                catch (final IOException ex)
-                {
-                    return 0;
-                }
-            }).sum();
+            Files.createDirectories(dir);
         }
         catch (final IOException ex)
         {
@@ -117,46 +152,48 @@ final class Stores
         }
     }
 
-    /** Cubby through its allocation-free API. */
-    static final class CubbyAdapter implements Adapter
+    /** Cubby through its allocation-free {@code DirectBuffer} API, durability {@code NONE} (no fsync). */
+    static final class CubbyStore implements Store
     {
-        private final Path dir;
-        private final ThreadLocal<UnsafeBuffer> values;
-        private final ThreadLocal<UnsafeBuffer> scratch;
-        private Cubby store;
+        private final Dataset data;
+        private final Cubby store;
 
-        CubbyAdapter(final Path dir, final long entries, final int valueSize)
+        /** @param expected entries to size the first table for, or -1 for the default sizing (grows from 1024). */
+        CubbyStore(final Path dir, final Dataset data, final long expected)
         {
-            this.dir = dir;
-            this.values = ThreadLocal.withInitial(() -> new UnsafeBuffer(ByteBuffer.allocateDirect(valueSize)));
-            this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(ByteBuffer.allocateDirect(valueSize)));
-            store = Cubby.builder(dir).maxKeySize(Keys.KEY_SIZE).maxValueSize(valueSize).expectedEntries(entries)
-                .durability(Durability.NONE)
-                .preallocate(Boolean.parseBoolean(System.getProperty("cubby.bench.preallocate", "true")))
-                .open();
+            this.data = data;
+            final Cubby.Builder builder = Cubby.builder(dir).maxKeySize(Dataset.KEY_SIZE)
+                .maxValueSize(Dataset.VALUE_SIZE).durability(Durability.NONE);
+            if (expected > 0)
+            {
+                builder.expectedEntries(expected);
+            }
+            store = builder.open();
         }
 
-        public void put(final Keys keys, final long index, final byte[] value)
+        public Session session()
         {
-            final UnsafeBuffer v = values.get();
-            v.putBytes(0, value);
-            store.put(keys.buffer(), keys.offset(index), Keys.KEY_SIZE, v, 0, value.length);
-        }
+            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
+            final UnsafeBuffer keys = data.keys();
+            final UnsafeBuffer values = data.values();
+            return new Session()
+            {
+                public void put(final long index)
+                {
+                    store.put(keys, data.keyOffset(index), Dataset.KEY_SIZE, values, data.valueOffset(index),
+                        Dataset.VALUE_SIZE);
+                }
 
-        public int get(final Keys keys, final long index)
-        {
-            return store.get(keys.buffer(), keys.offset(index), Keys.KEY_SIZE, scratch.get(), 0);
-        }
+                public int get(final long index)
+                {
+                    return store.get(keys, data.keyOffset(index), Dataset.KEY_SIZE, scratch, 0);
+                }
 
-        public boolean remove(final Keys keys, final long index)
-        {
-            return store.remove(keys.buffer(), keys.offset(index), Keys.KEY_SIZE);
-        }
-
-        public void reopen()
-        {
-            store.close();
-            store = Cubby.builder(dir).open();
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+            };
         }
 
         public void close()
@@ -165,36 +202,31 @@ final class Stores
         }
     }
 
-    /** Chronicle Map persisted to a file, byte[] keys and values. */
-    static final class ChronicleAdapter implements Adapter
+    /**
+     * Chronicle Map persisted to a file, {@code byte[]} key and value types of constant size, used through query
+     * contexts on the raw bytes (Chronicle's documented zero-copy, zero-garbage path): the key is read in place
+     * from the key block ({@code queryContext(BytesStore, offset, size)}), a get copies the entry's value bytes
+     * into the thread's buffer, and a put wraps the value in place ({@code wrapValueBytesAsData}) and replaces or
+     * inserts it, so nothing is deserialised. ({@code getUsing(byte[], byte[])} allocated about 200 bytes per get
+     * here, wrapping the key array; its {@code ByteBuffer} key type about 460.)
+     */
+    static final class ChronicleStore implements Store
     {
-        private final Path file;
-        private final long entries;
-        private final int valueSize;
-        private final ThreadLocal<byte[]> using;
-        private ChronicleMap<byte[], byte[]> map;
+        private final Dataset data;
+        private final ChronicleMap<byte[], byte[]> map;
 
-        ChronicleAdapter(final Path dir, final long entries, final int valueSize)
+        ChronicleStore(final Path dir, final Dataset data, final long entries, final double maxBloatFactor)
         {
-            this.file = dir.resolve("chronicle.dat");
-            this.entries = entries;
-            this.valueSize = valueSize;
-            this.using = ThreadLocal.withInitial(() -> new byte[valueSize]);
-            map = create();
-        }
-
-        private ChronicleMap<byte[], byte[]> create()
-        {
+            this.data = data;
             try
             {
-                Files.createDirectories(file.getParent());
-                return ChronicleMap.of(byte[].class, byte[].class)
+                map = ChronicleMap.of(byte[].class, byte[].class)
                     .name("bench")
-                    .constantKeySizeBySample(new byte[Keys.KEY_SIZE])
-                    .constantValueSizeBySample(new byte[valueSize])
-                    .entries(Math.max(1000, entries))
-                    .maxBloatFactor(4.0)
-                    .createPersistedTo(file.toFile());
+                    .constantKeySizeBySample(new byte[Dataset.KEY_SIZE])
+                    .constantValueSizeBySample(new byte[Dataset.VALUE_SIZE])
+                    .entries(entries)
+                    .maxBloatFactor(maxBloatFactor)
+                    .createPersistedTo(dir.resolve("chronicle.dat").toFile());
             }
             catch (final IOException ex)
             {
@@ -202,26 +234,61 @@ final class Stores
             }
         }
 
-        public void put(final Keys keys, final long index, final byte[] value)
+        public Session session()
         {
-            map.put(keys.array(index), value);
-        }
+            final BytesStore<?, ?> keys = BytesStore.wrap(data.keyView());
+            final BytesStore<?, ?> values = BytesStore.wrap(data.valueView());
+            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
+            return new Session()
+            {
+                public void put(final long index)
+                {
+                    try (ExternalMapQueryContext<byte[], byte[], ?> q =
+                        map.queryContext(keys, data.keyOffset(index), Dataset.KEY_SIZE))
+                    {
+                        q.writeLock().lock();
+                        final Data<byte[]> value =
+                            q.wrapValueBytesAsData(values, data.valueOffset(index), Dataset.VALUE_SIZE);
+                        final MapEntry<byte[], byte[]> entry = q.entry();
+                        if (null != entry)
+                        {
+                            q.replaceValue(entry, value);
+                        }
+                        else
+                        {
+                            q.insert(q.absentEntry(), value);
+                        }
+                    }
+                }
 
-        public int get(final Keys keys, final long index)
-        {
-            final byte[] value = map.getUsing(keys.array(index), using.get());
-            return null == value ? -1 : value.length;
-        }
+                public int get(final long index)
+                {
+                    try (ExternalMapQueryContext<byte[], byte[], ?> q =
+                        map.queryContext(keys, data.keyOffset(index), Dataset.KEY_SIZE))
+                    {
+                        q.readLock().lock();
+                        final MapEntry<byte[], byte[]> entry = q.entry();
+                        if (null == entry)
+                        {
+                            return -1;
+                        }
+                        final Data<byte[]> value = entry.value();
+                        final RandomDataInput in = value.bytes();
+                        final long offset = value.offset();
+                        final int length = (int)value.size();
+                        for (int j = 0; j + 8 <= length; j += 8)
+                        {
+                            scratch.putLong(j, in.readLong(offset + j));
+                        }
+                        return length;
+                    }
+                }
 
-        public boolean remove(final Keys keys, final long index)
-        {
-            return map.remove(keys.array(index)) != null;
-        }
-
-        public void reopen()
-        {
-            map.close();
-            map = create();
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+            };
         }
 
         public void close()
@@ -230,131 +297,75 @@ final class Stores
         }
     }
 
-    /** MapDB 3 HTreeMap in a memory-mapped file. */
-    static final class MapDbAdapter implements Adapter
+    /**
+     * LMDB through lmdbjava with its Agrona {@code DirectBuffer} proxy: keys and values are wrapped in place in the
+     * data blocks (lmdbjava's {@code ByteBuffer} proxy ignores a buffer's position, so it would need a copy or a
+     * slice per key). Flags as in the lmdbjava benchmarks ({@code MDB_WRITEMAP}, {@code MDB_NOSYNC}) plus
+     * {@code MDB_NOTLS}; each thread keeps one read transaction, renewed before and reset after every get.
+     * Each put is its own write transaction, which lmdbjava allocates.
+     */
+    static final class LmdbStore implements Store
     {
-        private final Path file;
-        private DB db;
-        private HTreeMap<byte[], byte[]> map;
+        private final Dataset data;
+        private final Env<DirectBuffer> env;
+        private final Dbi<DirectBuffer> dbi;
 
-        MapDbAdapter(final Path dir)
+        LmdbStore(final Path dir, final Dataset data, final long entries)
         {
-            this.file = dir.resolve("mapdb.db");
-            open();
-        }
-
-        private void open()
-        {
-            try
-            {
-                Files.createDirectories(file.getParent());
-            }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException(ex);
-            }
-            db = DBMaker.fileDB(file.toFile()).fileMmapEnable().fileMmapPreclearDisable().cleanerHackEnable()
-                .concurrencyScale(16).make();
-            map = db.hashMap("bench", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
-        }
-
-        public void put(final Keys keys, final long index, final byte[] value)
-        {
-            map.put(keys.array(index), value);
-        }
-
-        public int get(final Keys keys, final long index)
-        {
-            final byte[] value = map.get(keys.array(index));
-            return null == value ? -1 : value.length;
-        }
-
-        public boolean remove(final Keys keys, final long index)
-        {
-            return map.remove(keys.array(index)) != null;
-        }
-
-        public void reopen()
-        {
-            db.close();
-            open();
-        }
-
-        public void close()
-        {
-            db.close();
-        }
-    }
-
-    /** LMDB through lmdbjava, one transaction per operation, direct ByteBuffers. */
-    static final class LmdbAdapter implements Adapter
-    {
-        private final Path dir;
-        private final long mapSize;
-        private final ThreadLocal<ByteBuffer> keyBuffers =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(Keys.KEY_SIZE));
-        private final ThreadLocal<ByteBuffer> valueBuffers;
-        private Env<ByteBuffer> env;
-        private Dbi<ByteBuffer> dbi;
-
-        LmdbAdapter(final Path dir, final long entries, final int valueSize)
-        {
-            this.dir = dir;
-            this.mapSize = Math.max(1L << 30, (entries + 4_000_000L) * (Keys.KEY_SIZE + valueSize + 64L) * 2);
-            this.valueBuffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(valueSize));
-            open();
-        }
-
-        private void open()
-        {
-            try
-            {
-                Files.createDirectories(dir);
-            }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException(ex);
-            }
-            env = Env.create().setMapSize(mapSize).setMaxDbs(1).setMaxReaders(64)
-                .open(dir.toFile(), EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOTLS);
+            this.data = data;
+            final long mapSize = Math.max(64L << 20, entries * 256L + (64L << 20));
+            env = Env.create(DirectBufferProxy.PROXY_DB).setMapSize(mapSize).setMaxDbs(1).setMaxReaders(126)
+                .open(dir.toFile(), EnvFlags.MDB_WRITEMAP, EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOTLS);
             dbi = env.openDbi("bench", DbiFlags.MDB_CREATE);
         }
 
-        private ByteBuffer key(final Keys keys, final long index)
+        public Session session()
         {
-            final ByteBuffer key = keyBuffers.get();
-            key.clear();
-            keys.buffer().getBytes(keys.offset(index), key, 0, Keys.KEY_SIZE);
-            key.limit(Keys.KEY_SIZE);
-            return key;
-        }
-
-        public void put(final Keys keys, final long index, final byte[] value)
-        {
-            final ByteBuffer v = valueBuffers.get();
-            v.clear();
-            v.put(value).flip();
-            dbi.put(key(keys, index), v);
-        }
-
-        public int get(final Keys keys, final long index)
-        {
-            try (Txn<ByteBuffer> txn = env.txnRead())
+            final UnsafeBuffer keyView = new UnsafeBuffer(0, 0);
+            final UnsafeBuffer valueView = new UnsafeBuffer(0, 0);
+            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
+            final Txn<DirectBuffer> read = env.txnRead();
+            read.reset();
+            return new Session()
             {
-                final ByteBuffer value = dbi.get(txn, key(keys, index));
-                return null == value ? -1 : value.remaining();
-            }
-        }
+                public void put(final long index)
+                {
+                    keyView.wrap(data.keys(), data.keyOffset(index), Dataset.KEY_SIZE);
+                    valueView.wrap(data.values(), data.valueOffset(index), Dataset.VALUE_SIZE);
+                    dbi.put(keyView, valueView);
+                }
 
-        public boolean remove(final Keys keys, final long index)
-        {
-            return dbi.delete(key(keys, index));
-        }
+                public int get(final long index)
+                {
+                    keyView.wrap(data.keys(), data.keyOffset(index), Dataset.KEY_SIZE);
+                    read.renew();
+                    try
+                    {
+                        final DirectBuffer value = dbi.get(read, keyView);
+                        if (null == value)
+                        {
+                            return -1;
+                        }
+                        final int length = value.capacity();
+                        scratch.putBytes(0, value, 0, length);
+                        return length;
+                    }
+                    finally
+                    {
+                        read.reset();
+                    }
+                }
 
-        public void reopen()
-        {
-            env.close();
-            open();
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+
+                public void close()
+                {
+                    read.close();
+                }
+            };
         }
 
         public void close()
@@ -363,119 +374,229 @@ final class Stores
         }
     }
 
-    /** RocksDB with default options and the WAL on, but not synced (like Cubby's NONE). */
-    static final class RocksAdapter implements Adapter
+    /**
+     * RocksDB as its tuning guide sets it up: block-based table with a 10 bits/key whole-key bloom filter, an
+     * LRU block cache of a third of the machine's memory, index and filter blocks in the cache (L0 ones pinned),
+     * 16 KiB blocks, LZ4 with ZSTD at the bottom level, dynamic level sizes, background jobs = cores; WAL on,
+     * not synced. Gets and puts use the direct-{@code ByteBuffer} API on views of the data blocks.
+     */
+    static final class RocksStore implements Store
     {
         static
         {
             RocksDB.loadLibrary();
         }
 
-        private final Path dir;
+        private final Dataset data;
+        private final LRUCache cache;
+        private final BloomFilter bloom;
+        private final Options options;
         private final WriteOptions writeOptions = new WriteOptions().setSync(false);
-        private Options options;
-        private RocksDB db;
+        private final ReadOptions readOptions = new ReadOptions();
+        private final RocksDB db;
 
-        RocksAdapter(final Path dir)
+        RocksStore(final Path dir, final Dataset data)
         {
-            this.dir = dir;
-            open();
-        }
-
-        private void open()
-        {
+            this.data = data;
+            final int cores = Runtime.getRuntime().availableProcessors();
+            cache = new LRUCache(blockCacheBytes());
+            bloom = new BloomFilter(10, false);
+            final BlockBasedTableConfig table = new BlockBasedTableConfig()
+                .setBlockCache(cache)
+                .setFilterPolicy(bloom)
+                .setWholeKeyFiltering(true)
+                .setBlockSize(16 * 1024)
+                .setCacheIndexAndFilterBlocks(true)
+                .setPinL0FilterAndIndexBlocksInCache(true);
+            options = new Options()
+                .setCreateIfMissing(true)
+                .setIncreaseParallelism(cores)
+                .setMaxBackgroundJobs(Math.max(2, cores))
+                .setBytesPerSync(1 << 20)
+                .setLevelCompactionDynamicLevelBytes(true)
+                .setCompactionPriority(CompactionPriority.MinOverlappingRatio)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION)
+                .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+                .setTableFormatConfig(table);
             try
             {
-                Files.createDirectories(dir);
-                options = new Options().setCreateIfMissing(true).setIncreaseParallelism(2);
                 db = RocksDB.open(options, dir.toString());
             }
-            catch (final IOException ex)
-            {
-                throw new UncheckedIOException(ex);
-            }
             catch (final RocksDBException ex)
             {
                 throw new IllegalStateException(ex);
             }
         }
 
-        public void put(final Keys keys, final long index, final byte[] value)
+        /** A third of physical memory, as the tuning guide suggests for the block cache. */
+        static long blockCacheBytes()
         {
-            try
-            {
-                db.put(writeOptions, keys.array(index), value);
-            }
-            catch (final RocksDBException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
+            return Rss.memTotalBytes() / 3;
         }
 
-        public int get(final Keys keys, final long index)
+        public Session session()
         {
-            try
+            final ByteBuffer keyView = data.keyView();
+            final ByteBuffer valueView = data.valueView();
+            final ByteBuffer out = ByteBuffer.allocateDirect(Dataset.VALUE_SIZE);
+            final UnsafeBuffer scratch = new UnsafeBuffer(out);
+            return new Session()
             {
-                final byte[] value = db.get(keys.array(index));
-                return null == value ? -1 : value.length;
-            }
-            catch (final RocksDBException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-        }
+                public void put(final long index)
+                {
+                    try
+                    {
+                        db.put(writeOptions, data.key(keyView, index), data.value(valueView, index));
+                    }
+                    catch (final RocksDBException ex)
+                    {
+                        throw new IllegalStateException(ex);
+                    }
+                }
 
-        public boolean remove(final Keys keys, final long index)
-        {
-            try
-            {
-                db.delete(writeOptions, keys.array(index));
-                return true;
-            }
-            catch (final RocksDBException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-        }
+                public int get(final long index)
+                {
+                    try
+                    {
+                        out.clear();
+                        final int length = db.get(readOptions, data.key(keyView, index), out);
+                        return RocksDB.NOT_FOUND == length ? -1 : length;
+                    }
+                    catch (final RocksDBException ex)
+                    {
+                        throw new IllegalStateException(ex);
+                    }
+                }
 
-        public void reopen()
-        {
-            db.close();
-            options.close();
-            open();
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+            };
         }
 
         public void close()
         {
             db.close();
             options.close();
+            bloom.close();
+            cache.close();
+            writeOptions.close();
+            readOptions.close();
         }
     }
 
-    /** In-memory baselines, keyed by pre-built ByteBuffers (content equality). */
-    static final class MapAdapter implements Adapter
+    /**
+     * MapDB 3 {@code HTreeMap} in a memory-mapped file ({@code fileMmapEnableIfSupported}, as its docs recommend
+     * for speed). Its API takes {@code byte[]} only: the key and value are copied from the blocks into arrays
+     * reused by the thread, but {@code get} returns a new array and {@code put} deserialises the previous value
+     * (allocations its API forces).
+     */
+    static final class MapDbStore implements Store
     {
-        private final Map<ByteBuffer, byte[]> map;
+        private final Dataset data;
+        private final DB db;
+        private final HTreeMap<byte[], byte[]> map;
 
-        MapAdapter(final Map<ByteBuffer, byte[]> map)
+        MapDbStore(final Path dir, final Dataset data)
         {
-            this.map = map;
+            this.data = data;
+            db = DBMaker.fileDB(dir.resolve("mapdb.db").toFile()).fileMmapEnableIfSupported()
+                .fileMmapPreclearDisable().cleanerHackEnable().concurrencyScale(16).make();
+            map = db.hashMap("bench", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
         }
 
-        public void put(final Keys keys, final long index, final byte[] value)
+        public Session session()
         {
-            map.put(keys.object(index), value);
+            final byte[] key = new byte[Dataset.KEY_SIZE];
+            final byte[] value = new byte[Dataset.VALUE_SIZE];
+            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
+            return new Session()
+            {
+                public void put(final long index)
+                {
+                    data.copyKey(index, key);
+                    data.copyValue(index, value);
+                    map.put(key, value);
+                }
+
+                public int get(final long index)
+                {
+                    data.copyKey(index, key);
+                    final byte[] found = map.get(key);
+                    if (null == found)
+                    {
+                        return -1;
+                    }
+                    scratch.putBytes(0, found);
+                    return found.length;
+                }
+
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+            };
         }
 
-        public int get(final Keys keys, final long index)
+        public void close()
         {
-            final byte[] value = map.get(keys.object(index));
-            return null == value ? -1 : value.length;
+            db.close();
+        }
+    }
+
+    /**
+     * In-memory baseline, not a peer: {@code ConcurrentHashMap<ByteBuffer, byte[]>}. A heap map needs heap key
+     * objects (built once, before measurement) and a heap value per put (copied from the value block).
+     */
+    static final class MapStore implements Store
+    {
+        private final Dataset data;
+        private final ConcurrentHashMap<ByteBuffer, byte[]> map;
+        private final ByteBuffer[] keys;
+
+        MapStore(final Dataset data, final long entries)
+        {
+            this.data = data;
+            map = new ConcurrentHashMap<>((int)Math.min(Integer.MAX_VALUE, entries));
+            final long count = data.present() + data.absent();
+            keys = new ByteBuffer[(int)count];
+            for (int i = 0; i < count; i++)
+            {
+                final byte[] key = new byte[Dataset.KEY_SIZE];
+                data.copyKey(i, key);
+                keys[i] = ByteBuffer.wrap(key);
+            }
         }
 
-        public boolean remove(final Keys keys, final long index)
+        public Session session()
         {
-            return map.remove(keys.object(index)) != null;
+            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
+            return new Session()
+            {
+                public void put(final long index)
+                {
+                    final byte[] value = new byte[Dataset.VALUE_SIZE];
+                    data.copyValue(index, value);
+                    map.put(keys[(int)index], value);
+                }
+
+                public int get(final long index)
+                {
+                    final byte[] found = map.get(keys[(int)index]);
+                    if (null == found)
+                    {
+                        return -1;
+                    }
+                    scratch.putBytes(0, found);
+                    return found.length;
+                }
+
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+            };
         }
 
         public boolean persistent()
@@ -486,6 +607,29 @@ final class Stores
         public void close()
         {
             map.clear();
+        }
+    }
+
+    /** Check {@code samples} random present keys and as many absent ones; throws on the first wrong answer. */
+    static void verify(final Session session, final Dataset data, final int samples, final long seed)
+    {
+        final long[] state = { seed | 1 };
+        for (int n = 0; n < samples; n++)
+        {
+            final long index = Random.next(state) % data.present();
+            final int length = session.get(index);
+            if (!data.matches(index, session.value(), 0, length))
+            {
+                throw new IllegalStateException("key " + index + ": wrong value (length " + length + ")");
+            }
+            if (data.absent() > 0)
+            {
+                final long missing = data.present() + Random.next(state) % data.absent();
+                if (session.get(missing) != -1)
+                {
+                    throw new IllegalStateException("absent key " + missing + " found");
+                }
+            }
         }
     }
 }
