@@ -15,7 +15,6 @@ import static io.cubby.store.SegmentDescriptor.UNDO_CHECKSUM_OFFSET;
 import static io.cubby.store.SegmentDescriptor.UNDO_IMAGE_OFFSET;
 import static io.cubby.store.SegmentDescriptor.UNDO_SLOT_INDEX_OFFSET;
 
-import net.openhft.hashing.LongHashFunction;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -80,7 +79,7 @@ final class SegmentTable implements AutoCloseable
     private final int expiresAtOffset;
     private final int keyLengthWidth;
     private final int valueLengthWidth;
-    private final LongHashFunction hashFunction;
+    private final Xxh3 hashFunction;
 
     private long sourceGeneration;
     private long sourceGroupCount;
@@ -116,7 +115,7 @@ final class SegmentTable implements AutoCloseable
         this.valueLengthWidth = params.valueLengthWidth;
         this.tagBase = (int)SegmentDescriptor.tagArrayOffset(params.headerLength);
         this.slotBase = (int)SegmentDescriptor.slotArrayOffset(params.headerLength, groupCount);
-        this.hashFunction = LongHashFunction.xx3(params.seed);
+        this.hashFunction = Xxh3.withSeed(params.seed);
         final long length = SegmentDescriptor.fileLength(params.headerLength, slotLength, groupCount);
         mapping = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, length);
         buffer = new UnsafeBuffer(mapping);

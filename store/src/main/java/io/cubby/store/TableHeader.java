@@ -76,12 +76,10 @@ final class TableHeader
         flags = h.getInt(FLAGS_OFFSET);
         hashAlgorithm = h.getInt(HASH_ALGORITHM_OFFSET);
         undoSlotIndex = h.getLong(UNDO_SLOT_INDEX_OFFSET);
-        reserved1 = h.getInt(RESERVED_1_OFFSET);
         reserved2 = h.getInt(RESERVED_2_OFFSET);
         reserved3 = h.getInt(RESERVED_3_OFFSET);
     }
 
-    private final int reserved1;
     private final int reserved2;
     private final int reserved3;
 
@@ -225,7 +223,7 @@ final class TableHeader
             stateProblem = name + ": Undo Slot Index " + undoSlotIndex + " is neither -1 nor a slot below " +
                 capacity;
         }
-        else if (0 != reserved1 || 0 != reserved2 || 0 != reserved3)
+        else if (0 != reserved2 || 0 != reserved3)
         {
             stateProblem = name + ": reserved header bytes are not zero";
         }

@@ -165,7 +165,7 @@ class CrashRecoveryTest
             if (!"opening".equals(first))
             {
                 child.destroyForcibly();
-                fail("recovering child did not start: " + first + "\n" + drain(output) + "\n" +
+                fail("recovering child did not start: " + first + "\n" +
                     ChildJvm.report(null, stderr));
             }
             final java.util.concurrent.CompletableFuture<String> opened =
