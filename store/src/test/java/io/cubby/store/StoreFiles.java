@@ -158,6 +158,10 @@ final class StoreFiles
         final List<Integer> positions = new ArrayList<>();
         final long size = Files.size(file);
         long position = getLong(file, WalDescriptor.START_OFFSET_OFFSET);
+        if (position < WalDescriptor.HEADER_LENGTH || position > size)
+        {
+            return positions; // a damaged start offset: no records to find
+        }
         while (position + WalRecordDescriptor.HEADER_LENGTH <= size)
         {
             final int length = getInt(file, position + WalRecordDescriptor.LENGTH_OFFSET);

@@ -79,6 +79,29 @@ class RecoverCommandTest
     }
 
     @Test
+    void refusesWithExitCorruptWhenLogMissingAfterUncleanShutdown() throws Exception
+    {
+        final Path store = Cli.golden(GoldenFiles.UNCLEAN_ASYNC, tmp);
+        java.nio.file.Files.delete(store.resolve("wal.log"));
+        final Map<String, ByteBuffer> before = Cli.snapshot(store);
+
+        final Cli.Result result = Cli.run("recover", store).assertOneLineError("recover")
+            .assertExit(ExitCode.CORRUPT);
+
+        assertTrue(result.err().contains("wal.log is missing after an unclean shutdown"), result::toString);
+        assertTrue(result.err().contains("`cubby recover --salvage`"), result::toString);
+        assertEquals(before, Cli.snapshot(store), "nothing changed, no log created");
+
+        final Cli.Result salvaged = Cli.run("recover", "--salvage", store).assertExit(ExitCode.OK);
+        assertTrue(salvaged.out().contains("log missing, created"), salvaged::toString);
+        assertTrue(salvaged.out().contains("rebuilt into table-0000000000000002.cubby"),
+            salvaged::toString);
+        assertEquals(GoldenFiles.store(GoldenFiles.UNCLEAN_ASYNC).readOnlyContents(),
+            Cli.entries(Cli.run("dump", store).assertExit(ExitCode.OK)));
+        Cli.run("verify", store).assertExit(ExitCode.OK);
+    }
+
+    @Test
     void salvageReplacesAnUnreadableLog()
     {
         final Path store = Cli.corrupt(GoldenFiles.TRUNCATED_LOG, tmp);
