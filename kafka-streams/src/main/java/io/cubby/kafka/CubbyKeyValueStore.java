@@ -58,7 +58,8 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
     private final CubbyKeyValueBytesStoreSupplier config;
     /** Bytes a stored value carries beyond the user's value (the timestamp of a timestamped store). */
     private final int valueOverhead;
-    private final Position position = Position.emptyPosition();
+    /** Replaced, not merged, by each init: a task revived after its state was wiped starts from the saved one. */
+    private volatile Position position = Position.emptyPosition();
     private StateStoreContext context;
     private OffsetCheckpoint positionCheckpoint;
     private boolean consistencyEnabled;
@@ -96,10 +97,8 @@ class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
         }
         cubby = openCubby(directory);
         positionCheckpoint = new OffsetCheckpoint(new File(parent, name + ".position"));
-        synchronized (position)
-        {
-            position.merge(StoreQueryUtils.readPositionFromCheckpoint(positionCheckpoint));
-        }
+        position = StoreQueryUtils.readPositionFromCheckpoint(positionCheckpoint);
+        dirty = false;
         consistencyEnabled = StreamsConfig.InternalConfig.getBoolean(
             context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
         this.context = context;

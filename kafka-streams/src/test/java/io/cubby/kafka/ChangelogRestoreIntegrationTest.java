@@ -26,7 +26,6 @@ import org.apache.kafka.streams.query.StateQueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,15 +47,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Slow (about two minutes here, mostly the broker's start and the consumer group's rebalances): run with
- * {@code mvn -B -o -Pslow -pl kafka-streams -am test -Dtest=ChangelogRestoreIntegrationTest
- * -Dsurefire.failIfNoSpecifiedTests=false}.
- * <p>
  * A word count on a Cubby store against a real in-process KRaft broker (Kafka's {@link KafkaClusterTestKit}): after
  * the application stops and its local state is wiped ({@link KafkaStreams#cleanUp()}), a new instance restores a
- * fresh Cubby store from the changelog topic and serves the same counts to interactive queries.
+ * fresh Cubby store from the changelog topic and serves the same counts to interactive queries. About 20 s here;
+ * each instance leaves the consumer group when it closes, so the next one's rebalance does not wait for the
+ * session timeout.
  */
-@Tag("slow")
 class ChangelogRestoreIntegrationTest
 {
     private static final String APP = "cubby-restore-it";

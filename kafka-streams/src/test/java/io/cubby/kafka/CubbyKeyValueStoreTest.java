@@ -295,6 +295,25 @@ class CubbyKeyValueStoreTest
         assertArrayEquals(v("1"), reopened.get(b("a")));
     }
 
+    /** Kafka Streams re-initialises the same store object when it revives a task whose state it wiped. */
+    @Test
+    void reinitAfterStateWiped_startsEmpty_withoutTheOldPosition() throws java.io.IOException
+    {
+        final CapturingStateStoreContext context = new CapturingStateStoreContext(stateDir.toFile(), false);
+        final KeyValueStore<Bytes, byte[]> store = open(CubbyStores.keyValueStore("revived"), context);
+        context.setRecordMetadata("input", 0, 9);
+        store.put(b("a"), v("1"));
+        store.close();
+        try (java.util.stream.Stream<Path> paths = Files.walk(stateDir.resolve("cubby")))
+        {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        store.init(context, store);
+        assertEquals(Position.emptyPosition(), store.getPosition());
+        assertNull(store.get(b("a")));
+        assertEquals(0, store.approximateNumEntries());
+    }
+
     @Test
     void dslSuppliers_readLimitsFromConfig_andRejectBadValues()
     {
