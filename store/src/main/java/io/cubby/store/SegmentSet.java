@@ -58,7 +58,7 @@ final class SegmentSet implements AutoCloseable
         final Segment[] segments = new Segment[1 << params.segmentBits];
         for (int s = 0; s < segments.length; s++)
         {
-            segments[s] = new Segment(s, SegmentTable.create(directory, params, s, 1, groupsPerSegment, 0, 0,
+            segments[s] = new Segment(s, SegmentFile.create(directory, params, s, 1, groupsPerSegment, 0, 0,
                 allocate), null);
         }
         return new SegmentSet(directory, manifest, segments, migrationStep, allocate);
@@ -79,7 +79,7 @@ final class SegmentSet implements AutoCloseable
             for (int s = 0; s < segments.length; s++)
             {
                 final long generation = manifest.currentGeneration(s);
-                final SegmentTable current = SegmentTable.open(
+                final SegmentTable current = SegmentFile.open(
                     directory.resolve(SegmentDescriptor.fileName(s, generation)), params, s, generation, false);
                 if (current.groupCount != manifest.currentGroupCount(s))
                 {
@@ -87,7 +87,7 @@ final class SegmentSet implements AutoCloseable
                         " groups, the manifest says " + manifest.currentGroupCount(s));
                 }
                 final long sourceGeneration = manifest.sourceGeneration(s);
-                final SegmentTable source = 0 == sourceGeneration ? null : SegmentTable.open(
+                final SegmentTable source = 0 == sourceGeneration ? null : SegmentFile.open(
                     directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s, sourceGeneration,
                     false);
                 segments[s] = new Segment(s, current, source);
@@ -276,7 +276,7 @@ final class SegmentSet implements AutoCloseable
         final long entries = current.entryCount() + 1;
         final long groups = Math.max(current.groupCount + 1, (long)Math.ceil(
             entries * 1_000_000.0 / ((double)manifest.targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
-        final SegmentTable target = SegmentTable.create(directory, params, s, current.generation + 1, groups,
+        final SegmentTable target = SegmentFile.create(directory, params, s, current.generation + 1, groups,
             current.generation, current.groupCount, allocate);
         manifest.beginWrite(s);
         try

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class SegmentTableModelTest
 {
-    private static final int SEQUENCES = 4;
+    private static final int SEQUENCES = 3;
     private static final int OPERATIONS = 3_000;
     private static final long SEED = 0x5E6_0000L;
 
@@ -59,7 +59,7 @@ class SegmentTableModelTest
         @TempDir final Path tmp) throws IOException
     {
         // Large slots make every forced rehash write megabytes: fewer sequences keep the default build short.
-        final int sequences = maxValue > 4096 ? SEQUENCES / 2 : SEQUENCES;
+        final int sequences = maxValue > 4096 ? 1 : SEQUENCES;
         for (int sequence = 0; sequence < sequences; sequence++)
         {
             final long seed = SEED + 7919L * sequence + maxKey * 31L + maxValue + groups;
@@ -143,7 +143,7 @@ class SegmentTableModelTest
         private SegmentTable create(final long groups, final long sourceGeneration, final long sourceGroups)
             throws IOException
         {
-            return SegmentTable.create(dir, params, segmentIndex, nextGeneration++, groups, sourceGeneration,
+            return SegmentFile.create(dir, params, segmentIndex, nextGeneration++, groups, sourceGeneration,
                 sourceGroups, false);
         }
 
@@ -230,13 +230,13 @@ class SegmentTableModelTest
             final SegmentTable current = segment.current();
             final SegmentTable source = segment.source();
             current.close();
-            final SegmentTable reopened = SegmentTable.open(current.file, params, segmentIndex, current.generation,
+            final SegmentTable reopened = SegmentFile.open(current.file, params, segmentIndex, current.generation,
                 false);
             SegmentTable reopenedSource = null;
             if (null != source)
             {
                 source.close();
-                reopenedSource = SegmentTable.open(source.file, params, segmentIndex, source.generation, false);
+                reopenedSource = SegmentFile.open(source.file, params, segmentIndex, source.generation, false);
             }
             segment = new Segment(segmentIndex, reopened, reopenedSource);
         }

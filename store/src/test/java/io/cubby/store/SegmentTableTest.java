@@ -99,7 +99,7 @@ class SegmentTableTest
     @Test
     void insertBeyondMaxLoadIsRefusedAndEveryKeyStaysReachable(@TempDir final Path dir) throws IOException
     {
-        try (SegmentTable table = SegmentTable.create(dir, PARAMS, 0, 1, 4, 0, 0, false))
+        try (SegmentTable table = SegmentFile.create(dir, PARAMS, 0, 1, 4, 0, 0, false))
         {
             assertEquals(56, table.maxEntries, "floor(15/16 of 60 slots)");
             final byte[][] keys = keys(100, 5);
@@ -135,7 +135,7 @@ class SegmentTableTest
     {
         final byte[] key = keys(1, 1)[0];
         final Path file = tornUpdate(dir, key, false);
-        try (SegmentTable table = SegmentTable.open(file, PARAMS, 0, 1, false))
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, false))
         {
             assertFalse(SegmentVerifier.verify(table).isEmpty(), "the torn slot fails before recovery");
             assertTrue(table.rollBackTornUpdate());
@@ -149,7 +149,7 @@ class SegmentTableTest
     {
         final byte[] key = keys(1, 1)[0];
         final Path file = tornUpdate(dir, key, true);
-        try (SegmentTable table = SegmentTable.open(file, PARAMS, 0, 1, false))
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, false))
         {
             assertFalse(table.rollBackTornUpdate());
             final List<String> problems = SegmentVerifier.verify(table);
@@ -166,7 +166,7 @@ class SegmentTableTest
     {
         final Path file;
         final int slot;
-        try (SegmentTable table = SegmentTable.create(dir, PARAMS, 0, 1, 2, 0, 0, false))
+        try (SegmentTable table = SegmentFile.create(dir, PARAMS, 0, 1, 2, 0, 0, false))
         {
             slot = insert(table, key, value(key));
             file = table.file;
@@ -189,7 +189,7 @@ class SegmentTableTest
     {
         final byte[][] keys = keys(20, 9);
         final Path file = fileWith(dir, keys);
-        try (SegmentTable table = SegmentTable.open(file, PARAMS, 0, 1, true))
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, true))
         {
             assertEquals(20, table.entryCount());
             for (final byte[] key : keys)
@@ -235,7 +235,7 @@ class SegmentTableTest
         assertRejected(dir.resolve("absent.cubby"), NotAStoreException.class, "not found");
         final SegmentParams other = new SegmentParams(0, 16, 64, 0, 99, 937_500);
         final CorruptStoreException seed = assertThrows(CorruptStoreException.class,
-            () -> SegmentTable.open(file, other, 0, 1, true));
+            () -> SegmentFile.open(file, other, 0, 1, true));
         assertTrue(seed.getMessage().contains("hash seed"), seed.getMessage());
     }
 
@@ -244,7 +244,7 @@ class SegmentTableTest
     {
         final byte[][] keys = keys(40, 3);
         final Path file;
-        try (SegmentTable table = SegmentTable.create(dir, PARAMS, 0, 1, 3, 0, 0, false))
+        try (SegmentTable table = SegmentFile.create(dir, PARAMS, 0, 1, 3, 0, 0, false))
         {
             for (final byte[] key : keys)
             {
@@ -255,7 +255,7 @@ class SegmentTableTest
         }
         // Damage one value byte of the first full slot.
         long overflowedGroup = -1;
-        try (SegmentTable table = SegmentTable.open(file, PARAMS, 0, 1, false))
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, false))
         {
             for (long g = 0; g < 3 && overflowedGroup < 0; g++)
             {
@@ -277,7 +277,7 @@ class SegmentTableTest
         assertTrue(overflowedGroup >= 0, "40 keys in 45 slots overflow some group");
         write(file, PARAMS.headerLength + overflowedGroup * SegmentDescriptor.GROUP_LENGTH +
             SegmentDescriptor.GROUP_OVERFLOW_OFFSET, new byte[]{ 0 });
-        try (SegmentTable table = SegmentTable.open(file, PARAMS, 0, 1, true))
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, true))
         {
             final List<String> problems = SegmentVerifier.verify(table);
             assertFalse(problems.isEmpty());
@@ -288,9 +288,9 @@ class SegmentTableTest
     @Test
     void segmentRejectsATargetThatIsNotItsRehashTarget(@TempDir final Path dir) throws IOException
     {
-        final SegmentTable current = SegmentTable.create(dir, PARAMS, 0, 1, 2, 0, 0, false);
-        final SegmentTable unrelated = SegmentTable.create(dir, PARAMS, 0, 2, 4, 0, 0, false);
-        final SegmentTable tooSmall = SegmentTable.create(dir, PARAMS, 0, 3, 1, 1, 2, false);
+        final SegmentTable current = SegmentFile.create(dir, PARAMS, 0, 1, 2, 0, 0, false);
+        final SegmentTable unrelated = SegmentFile.create(dir, PARAMS, 0, 2, 4, 0, 0, false);
+        final SegmentTable tooSmall = SegmentFile.create(dir, PARAMS, 0, 3, 1, 1, 2, false);
         final byte[][] keys = keys(20, 4);
         for (final byte[] key : keys)
         {
@@ -308,13 +308,13 @@ class SegmentTableTest
 
     private static <T extends Throwable> void assertRejected(final Path file, final Class<T> type, final String text)
     {
-        final T ex = assertThrows(type, () -> SegmentTable.open(file, PARAMS, 0, 1, true));
+        final T ex = assertThrows(type, () -> SegmentFile.open(file, PARAMS, 0, 1, true));
         assertTrue(ex.getMessage().contains(text), ex.getMessage());
     }
 
     private static Path fileWith(final Path dir, final byte[][] keys) throws IOException
     {
-        try (SegmentTable table = SegmentTable.create(dir, PARAMS, 0, 1, 2, 0, 0, false))
+        try (SegmentTable table = SegmentFile.create(dir, PARAMS, 0, 1, 2, 0, 0, false))
         {
             for (final byte[] key : keys)
             {

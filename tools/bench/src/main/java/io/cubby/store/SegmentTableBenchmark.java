@@ -116,7 +116,7 @@ public class SegmentTableBenchmark
             v2 = new SegmentTable[segments];
             for (int s = 0; s < segments; s++)
             {
-                v2[s] = SegmentTable.create(dir, params, s, 1, groups, 0, 0, false);
+                v2[s] = SegmentFile.create(dir, params, s, 1, groups, 0, 0, false);
             }
             for (long i = 0; i < entries; i++)
             {

@@ -1,0 +1,128 @@
+package io.cubby.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Creates and opens segment files: allocation under a temporary name, header written magic last, atomic rename,
+ * and validation of an existing file's header before it is mapped (FORMAT-v2.md section 4).
+ */
+final class SegmentFile
+{
+    private SegmentFile()
+    {
+    }
+
+    /**
+     * Create a segment file: allocate it under a temporary name, write its header magic last, rename it into place
+     * and map it.
+     *
+     * @param allocate whether to allocate every block ({@code fallocate}, else zeros written); false makes a
+     *                 sparse file, for tests and for callers that pre-fault the pages themselves.
+     */
+    static SegmentTable create(
+        final Path directory,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final long groupCount,
+        final long sourceGeneration,
+        final long sourceGroupCount,
+        final boolean allocate) throws IOException
+    {
+        if (groupCount < 1 || groupCount > SegmentDescriptor.maxGroupCount(params.slotLength))
+        {
+            throw new IllegalArgumentException("group count out of range: " + groupCount);
+        }
+        if (segment < 0 || segment >= 1 << params.segmentBits || generation < 1)
+        {
+            throw new IllegalArgumentException("segment " + segment + " generation " + generation);
+        }
+        final Path file = directory.resolve(SegmentDescriptor.fileName(segment, generation));
+        final Path prepared = file.resolveSibling(file.getFileName() + SegmentDescriptor.PREPARED_SUFFIX);
+        final long length = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groupCount);
+        Files.deleteIfExists(prepared);
+        if (!allocate || !Fallocate.allocate(prepared, length))
+        {
+            try (FileChannel channel = FileChannel.open(
+                prepared, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+            {
+                if (allocate)
+                {
+                    final ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+                    long position = 0;
+                    while (position < length)
+                    {
+                        zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                        position += channel.write(zeros, position);
+                    }
+                }
+                else
+                {
+                    channel.write(ByteBuffer.allocate(1), length - 1);
+                }
+            }
+        }
+        try (FileChannel channel = FileChannel.open(prepared, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            if (channel.size() != length)
+            {
+                throw new IOException(prepared + " has " + channel.size() + " bytes, expected " + length);
+            }
+            SegmentHeader.write(channel, params, segment, generation, groupCount, sourceGeneration, sourceGroupCount);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(prepared);
+            throw ex;
+        }
+        Files.move(prepared, file, StandardCopyOption.ATOMIC_MOVE);
+        Storage.syncDirectory(directory);
+        return open(file, params, segment, generation, false);
+    }
+
+    /**
+     * Open and validate an existing segment file, then map it.
+     */
+    static SegmentTable open(
+        final Path file,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final boolean readOnly) throws IOException
+    {
+        final FileChannel channel;
+        try
+        {
+            channel = readOnly ? FileChannel.open(file, StandardOpenOption.READ) :
+                FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new NotAStoreException("segment file not found: " + file, ex);
+        }
+        try
+        {
+            final SegmentHeader header = SegmentHeader.read(file, channel, params, segment, generation);
+            return new SegmentTable(file, channel, readOnly, params, segment, header);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException suppressed)
+            {
+                ex.addSuppressed(suppressed);
+            }
+            throw ex;
+        }
+    }
+}
