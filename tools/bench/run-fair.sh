@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The fair benchmark campaign of issue 10: every store on equal terms, every table from this one run.
 #
-#   bash tools/bench/run-fair.sh                 # full: 1M and 10M entries, 2 repetitions (about 40 min, 2 cores)
+#   bash tools/bench/run-fair.sh                 # full: 1M and 10M entries, 2 repetitions (about 40-45 min, 2 cores)
 #   bash tools/bench/run-fair.sh --quick         # 1M only, 2 short repetitions (about 15 min)
-#   bash tools/bench/run-fair.sh --smoke         # 100k, 1 tiny repetition: checks that everything runs (~10 min)
+#   bash tools/bench/run-fair.sh --smoke         # 100k, 1 tiny repetition: checks that everything runs (about 6
+#                                                # min on a quiet machine, 12 on a busy one); writes a draft
 #
-# Options: --ignore-lock (set by --smoke: JMH's lock would stop it beside another JMH run), --sizes "1000000 10000000", --reps N, --out DIR (default tools/bench/results/fair, or
+# Options: --jmh-args "-wi 4 -w 1 -i 3 -r 1" (JMH iterations for the throughput runs), --ignore-lock (set by --smoke: JMH's lock would stop it beside another JMH run), --sizes "1000000 10000000", --reps N, --out DIR (default tools/bench/results/fair, or
 # results/fair-smoke for --smoke), --results FILE (default tools/bench/RESULTS.md; --smoke writes
 # DIR/RESULTS-draft.md and labels it a draft), --no-build. Store files go to $CUBBY_BENCH_DIR
 # (default target/bench-data; needs about 12 GB free for 10M). Run it on a quiet machine.
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --quick) SIZES="1000000"; JMH_ITER=(-wi 2 -w 1 -i 2 -r 1) ;;
     --smoke) SIZES="100000"; REPS=1; JMH_ITER=(-wi 1 -w 1 -i 1 -r 1); DRAFT="--draft"; JMH_PROPS=(-Djmh.ignoreLock=true) ;;
     --ignore-lock) JMH_PROPS=(-Djmh.ignoreLock=true) ;;
+    --jmh-args) read -r -a JMH_ITER <<< "$2"; shift ;;
     --sizes) SIZES="$2"; shift ;;
     --reps) REPS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
