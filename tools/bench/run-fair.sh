@@ -6,10 +6,17 @@
 #   bash tools/bench/run-fair.sh --smoke         # 100k, 1 tiny repetition: checks that everything runs (about 6
 #                                                # min on a quiet machine, 12 on a busy one); writes a draft
 #
-# Options: --jmh-args "-wi 4 -w 1 -i 3 -r 1" (JMH iterations for the throughput runs), --ignore-lock (set by --smoke: JMH's lock would stop it beside another JMH run), --sizes "1000000 10000000", --reps N, --out DIR (default tools/bench/results/fair, or
-# results/fair-smoke for --smoke), --results FILE (default tools/bench/RESULTS.md; --smoke writes
-# DIR/RESULTS-draft.md and labels it a draft), --no-build. Store files go to $CUBBY_BENCH_DIR
-# (default target/bench-data; needs about 12 GB free for 10M). Run it on a quiet machine.
+# Options:
+#   --jmh-args "-wi 4 -w 1 -i 3 -r 1"   JMH iterations of the throughput runs (default: the class's)
+#   --sizes "1000000 10000000"          entry counts
+#   --reps N                            repetitions (default 2; store order reversed on even ones)
+#   --out DIR                           results directory (default tools/bench/results/fair, --smoke: fair-smoke)
+#   --results FILE                      page to write (default tools/bench/RESULTS.md; --smoke: DIR/RESULTS-draft.md,
+#                                       labelled a draft)
+#   --ignore-lock                       run beside another JMH (set by --smoke; never for real results)
+#   --no-build                          use the existing tools/bench/target/benchmarks.jar
+# Store files go to $CUBBY_BENCH_DIR (default target/bench-data; needs about 12 GB free for 10M). Run it on a
+# quiet machine.
 #
 # Steps, each alternating the store order between repetitions:
 #   1. LoadProbe, one process per store and repetition: load from empty with HdrHistogram put latencies,
