@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # The fair benchmark campaign of issue 10: every store on equal terms, every table from this one run.
 #
-#   bash tools/bench/run-fair.sh                 # full: 1M and 10M entries, 2 repetitions (about 40 min, 2 cores)
+#   bash tools/bench/run-fair.sh                 # full: 1M and 10M entries, 2 repetitions (about 40-45 min, 2 cores)
 #   bash tools/bench/run-fair.sh --quick         # 1M only, 2 short repetitions (about 15 min)
-#   bash tools/bench/run-fair.sh --smoke         # 100k, 1 tiny repetition: checks that everything runs (~10 min)
+#   bash tools/bench/run-fair.sh --smoke         # 100k, 1 tiny repetition: checks that everything runs (about 6
+#                                                # min on a quiet machine, 12 on a busy one); writes a draft
 #
-# Options: --ignore-lock (set by --smoke: JMH's lock would stop it beside another JMH run), --sizes "1000000 10000000", --reps N, --out DIR (default tools/bench/results/fair, or
-# results/fair-smoke for --smoke), --results FILE (default tools/bench/RESULTS.md; --smoke writes
-# DIR/RESULTS-draft.md and labels it a draft), --no-build. Store files go to $CUBBY_BENCH_DIR
-# (default target/bench-data; needs about 12 GB free for 10M). Run it on a quiet machine.
+# Options:
+#   --jmh-args "-wi 4 -w 1 -i 3 -r 1"   JMH iterations of the throughput runs (default: the class's)
+#   --sizes "1000000 10000000"          entry counts
+#   --stores "cubby chronicle"         only these stores and their variants (a partial run, for trying things out)
+#   --reps N                            repetitions (default 2; store order reversed on even ones)
+#   --out DIR                           results directory (default tools/bench/results/fair, --smoke: fair-smoke)
+#   --results FILE                      page to write (default tools/bench/RESULTS.md; --smoke: DIR/RESULTS-draft.md,
+#                                       labelled a draft)
+#   --ignore-lock                       run beside another JMH (set by --smoke; never for real results)
+#   --no-build                          use the existing tools/bench/target/benchmarks.jar
+# Store files go to $CUBBY_BENCH_DIR (default target/bench-data; needs about 12 GB free for 10M). Run it on a
+# quiet machine.
 #
 # Steps, each alternating the store order between repetitions:
 #   1. LoadProbe, one process per store and repetition: load from empty with HdrHistogram put latencies,
@@ -29,11 +38,14 @@ OUT=""
 RESULTS=""
 BUILD=1
 DRAFT=""
+ONLY=""                         # --stores "cubby chronicle": run only these (and their variants), for trying the script
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) SIZES="1000000"; JMH_ITER=(-wi 2 -w 1 -i 2 -r 1) ;;
     --smoke) SIZES="100000"; REPS=1; JMH_ITER=(-wi 1 -w 1 -i 1 -r 1); DRAFT="--draft"; JMH_PROPS=(-Djmh.ignoreLock=true) ;;
     --ignore-lock) JMH_PROPS=(-Djmh.ignoreLock=true) ;;
+    --jmh-args) read -r -a JMH_ITER <<< "$2"; shift ;;
+    --stores) ONLY="$2"; shift ;;
     --sizes) SIZES="$2"; shift ;;
     --reps) REPS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
@@ -86,10 +98,13 @@ reversed() { local out=""; for s in $1; do out="$s $out"; done; echo $out; }
 csv() { echo "$*" | tr ' ' ','; }
 
 # Stores per size: MapDB is loaded at 1M only (a 10M load takes too long); chm is benchmarked at 1M only.
-load_stores() { if [ "$1" -le 1000000 ]; then echo "cubby-grow cubby chronicle chronicle-under lmdb rocksdb mapdb chm";
-                else echo "cubby-grow cubby chronicle chronicle-under lmdb rocksdb chm"; fi; }
-ops_stores() { if [ "$1" -le 1000000 ]; then echo "cubby chronicle lmdb rocksdb mapdb chm";
-               else echo "cubby chronicle lmdb rocksdb"; fi; }
+only() { local out=""; for s in $1; do
+           if [ -z "$ONLY" ]; then out="$out $s"; else for o in $ONLY; do case "$s" in "$o"|"$o"-*) out="$out $s" ;; esac; done; fi
+         done; echo $out; }
+load_stores() { if [ "$1" -le 1000000 ]; then only "cubby-grow cubby chronicle chronicle-under lmdb rocksdb mapdb chm";
+                else only "cubby-grow cubby chronicle chronicle-under lmdb rocksdb chm"; fi; }
+ops_stores() { if [ "$1" -le 1000000 ]; then only "cubby chronicle lmdb rocksdb mapdb chm";
+               else only "cubby chronicle lmdb rocksdb"; fi; }
 keep_for() { case " $(ops_stores "$2") " in *" $1 "*) echo keep ;; *) echo "" ;; esac; }
 
 log "# JVM flags of every process: ${JVM[*]}"

@@ -108,7 +108,7 @@ public final class LoadProbe
         {
             Prepared.keep(dir, store, entries);
         }
-        else if (db.persistent())
+        else
         {
             Stores.deleteRecursively(dir);
         }
