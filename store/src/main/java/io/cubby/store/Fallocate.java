@@ -52,6 +52,12 @@ final class Fallocate
         }
         try
         {
+            if (!nativeAccessAllowed())
+            {
+                Cubby.LOGGER.log(System.Logger.Level.DEBUG, "native access is not enabled for JNA " +
+                    "(--enable-native-access); table files are zero-filled");
+                return null;
+            }
             return Native.load("c", LibC.class);
         }
         catch (final LinkageError | RuntimeException ex)
@@ -59,6 +65,24 @@ final class Fallocate
             Cubby.LOGGER.log(System.Logger.Level.DEBUG, "fallocate unavailable, table files are zero-filled", ex);
             return null;
         }
+    }
+
+    /**
+     * From JDK 24 on, loading a native library from a module without native access enabled prints a warning (JEP
+     * 472) and will later be refused: then JNA is not loaded at all, and table files are zero-filled, unless the
+     * application enables native access ({@code --enable-native-access=ALL-UNNAMED} on the class path,
+     * {@code =com.sun.jna} on the module path, {@code Enable-Native-Access: ALL-UNNAMED} in an executable jar).
+     * Before JDK 24 loading is silent and allowed.
+     */
+    private static boolean nativeAccessAllowed() throws ReflectiveOperationException
+    {
+        if (Runtime.version().feature() < 24)
+        {
+            return true;
+        }
+        // Class.forName without initialising: JNA's static initialiser is what loads its native library.
+        final Module jna = Class.forName("com.sun.jna.Native", false, Fallocate.class.getClassLoader()).getModule();
+        return (Boolean)Module.class.getMethod("isNativeAccessEnabled").invoke(jna);
     }
 
     /**

@@ -162,7 +162,10 @@ final class Opener
             builder.expiry);
         final long capacity = Cubby.capacityFor(Math.max(1, builder.expectedEntries), params.maxLoad() * 0.999);
         final Path tableFile = builder.directory.resolve(TableDescriptor.fileName(1));
-        final Table table = Table.create(tableFile, params, capacity, 1, 0, 0, null, !builder.preallocate);
+        // Created closed: until the log exists, a crash must leave a store that opens (an empty clean table
+        // with no log gets a new log); finishOpen marks it open once the log is in place.
+        final Table table = Table.create(tableFile, params, capacity, 1, 0, 0, null, !builder.preallocate,
+            TableDescriptor.OPEN_STATE_CLEAN);
         final Wal wal;
         try
         {
@@ -648,6 +651,20 @@ final class Opener
                     }
                     CrashPoints.Hook.reached("recover.deduplicated");
                 }
+                // Step 8a: entries cut off from their home slot are placed where lookups find them again; a
+                // source entry whose key that makes reachable in the current table is then shadowed, and goes.
+                final int replaced = replaceUnreachable(current, 0) +
+                    (null == source ? 0 : replaceUnreachable(source, cursor));
+                if (replaced > 0)
+                {
+                    plan.notes.add(replaced + " entries cut off from their home slot by an empty slot were " +
+                        "placed back on their probe path");
+                    if (null != source)
+                    {
+                        removeShadowed(current, source, cursor);
+                    }
+                }
+                CrashPoints.Hook.reached("recover.unreachable-replaced");
                 // Step 8: recount entries and tombstones.
                 recount(current, 0);
                 if (null != source)
@@ -973,6 +990,63 @@ final class Opener
             }
         }
         return new long[]{ full, tombstones };
+    }
+
+    /**
+     * Step 8a. A power loss can keep a later insert and lose an earlier one on its probe path (their slots on
+     * different pages or sectors): the later entry is then cut off from its home slot by an empty slot, and no
+     * lookup finds it. Each such entry is copied to the first free slot of its probe sequence, then its old slot is
+     * tombstoned; a copy of a key that is reachable elsewhere is a stale duplicate and is tombstoned. Each move is
+     * idempotent: a crash between the copy and the tombstone leaves a reachable copy and a stale one, which the
+     * next recovery tombstones.
+     *
+     * @return the number of slots re-placed or tombstoned.
+     */
+    static int replaceUnreachable(final Table table, final long fullFrom)
+    {
+        int replaced = 0;
+        for (long i = fullFrom; i < table.capacity; i++)
+        {
+            if (SlotDescriptor.STATE_FULL != table.state(i))
+            {
+                continue;
+            }
+            final UnsafeBuffer window = table.window(i);
+            final int keyOffset = table.keyOffsetInWindow(i);
+            final int keyLength = table.keyLength(i);
+            final long hash = table.slotHash(i);
+            final long found = table.find(hash, window, keyOffset, keyLength);
+            if (found == i)
+            {
+                continue;
+            }
+            if (found < 0)
+            {
+                final long slot = table.findForInsert(hash, window, keyOffset, keyLength);
+                if (slot < 0)
+                {
+                    table.insertCopy(-2 - slot, table, i);
+                }
+            }
+            table.remove(i, true);
+            replaced++;
+        }
+        return replaced;
+    }
+
+    /**
+     * Tombstone the source entries at or after the cursor whose key the current table holds.
+     */
+    private static void removeShadowed(final Table current, final Table source, final long cursor)
+    {
+        for (long i = cursor; i < source.capacity; i++)
+        {
+            if (SlotDescriptor.STATE_FULL == source.state(i) && current.find(source.slotHash(i), source.window(i),
+                source.keyOffsetInWindow(i), source.keyLength(i)) >= 0)
+            {
+                source.remove(i, true);
+            }
+        }
     }
 
     private static void recount(final Table table, final long fullFrom)

@@ -176,6 +176,25 @@ final class Table
         final Path prepared,
         final boolean sparse) throws IOException
     {
+        return create(file, params, capacity, generation, sourceGeneration, sourceCapacity, prepared, sparse,
+            TableDescriptor.OPEN_STATE_OPEN);
+    }
+
+    /**
+     * {@link #create(Path, TableParams, long, long, long, long, Path, boolean)} with the Open State to write: a
+     * store's first table is created closed, since it holds nothing a crash before its log exists could lose.
+     */
+    static Table create(
+        final Path file,
+        final TableParams params,
+        final long capacity,
+        final long generation,
+        final long sourceGeneration,
+        final long sourceCapacity,
+        final Path prepared,
+        final boolean sparse,
+        final int openState) throws IOException
+    {
         if (!TableDescriptor.isPowerOfTwo(capacity) || capacity < TableDescriptor.MIN_CAPACITY ||
             capacity > TableDescriptor.MAX_CAPACITY)
         {
@@ -224,7 +243,7 @@ final class Table
             h.putLong(ENTRY_COUNT_OFFSET, 0);
             h.putLong(TOMBSTONE_COUNT_OFFSET, 0);
             h.putLong(MIGRATION_CURSOR_OFFSET, 0);
-            h.putInt(OPEN_STATE_OFFSET, TableDescriptor.OPEN_STATE_OPEN);
+            h.putInt(OPEN_STATE_OFFSET, openState);
             h.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
             h.putInt(HEADER_CHECKSUM_OFFSET, TableHeader.headerChecksum(h, TableDescriptor.MAGIC));
 

@@ -112,7 +112,8 @@ final class ChildJvm
         for (final String argument : ManagementFactory.getRuntimeMXBean().getInputArguments())
         {
             if ((argument.startsWith("--add-exports=") || argument.startsWith("--add-opens=") ||
-                argument.startsWith("--sun-misc-unsafe-memory-access=")) && !flags.contains(argument))
+                argument.startsWith("--sun-misc-unsafe-memory-access=") ||
+                argument.startsWith("--enable-native-access=")) && !flags.contains(argument))
             {
                 flags.add(argument);
             }

@@ -50,10 +50,10 @@ class PowerLossTest
     void recoveryFromEveryPowerLossImageKeepsThePromise(final Durability durability, @TempDir final Path tmp)
         throws Exception
     {
-        final Campaign campaign = new Campaign(durability, tmp, 350, 3, 25, 1);
+        final Campaign campaign = new Campaign(durability, tmp, 220, 2, 60, 1);
         campaign.run();
         assertEquals(List.of(), campaign.violations, campaign.summary());
-        assertTrue(campaign.imagesChecked > 100 && campaign.tornChecked > 50, campaign.summary());
+        assertTrue(campaign.imagesChecked > 200 && campaign.tornChecked > 100, campaign.summary());
         System.out.println("power loss " + durability + ": " + campaign.summary());
     }
 
