@@ -60,10 +60,20 @@ class CrashPointEnumerationTest
         }
     }
 
+    /** Thousands of recoveries each log a line at INFO: keep the build output readable. */
+    private static final java.util.logging.Logger STORE_LOGGER = java.util.logging.Logger.getLogger("io.cubby.store");
+
+    @org.junit.jupiter.api.BeforeEach
+    void quiet()
+    {
+        STORE_LOGGER.setLevel(java.util.logging.Level.WARNING);
+    }
+
     @AfterEach
     void uninstall()
     {
         CrashPoints.Hook.installed = null;
+        STORE_LOGGER.setLevel(null);
     }
 
     @ParameterizedTest
