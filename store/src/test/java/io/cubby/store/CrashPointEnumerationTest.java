@@ -60,10 +60,20 @@ class CrashPointEnumerationTest
         }
     }
 
+    /** Thousands of recoveries each log a line at INFO: keep the build output readable. */
+    private static final java.util.logging.Logger STORE_LOGGER = java.util.logging.Logger.getLogger("io.cubby.store");
+
+    @org.junit.jupiter.api.BeforeEach
+    void quiet()
+    {
+        STORE_LOGGER.setLevel(java.util.logging.Level.WARNING);
+    }
+
     @AfterEach
     void uninstall()
     {
         CrashPoints.Hook.installed = null;
+        STORE_LOGGER.setLevel(null);
     }
 
     @ParameterizedTest
@@ -71,7 +81,7 @@ class CrashPointEnumerationTest
     void everyCrashPointRecoversToTheOldOrTheNewStateOfTheOperationInFlight(
         final Durability durability, @TempDir(factory = MemoryTempDir.class) final Path tmp) throws Exception
     {
-        final Enumerator enumerator = new Enumerator(tmp, durability, 12, 24, 60);
+        final Enumerator enumerator = new Enumerator(tmp, durability, 16, 8, 20);
         enumerator.run(Durability.NONE == durability ? 2500 : 1800, 7);
         enumerator.report();
     }
@@ -82,8 +92,8 @@ class CrashPointEnumerationTest
     void everyFiringOfEveryCrashPointRecoversToTheOldOrTheNewState(
         final Durability durability, @TempDir(factory = MemoryTempDir.class) final Path tmp) throws Exception
     {
-        final Enumerator enumerator = new Enumerator(tmp, durability, Integer.MAX_VALUE, 1, 50);
-        enumerator.run(Durability.NONE == durability ? 3000 : 1600, 11);
+        final Enumerator enumerator = new Enumerator(tmp, durability, Integer.MAX_VALUE, 1, 10);
+        enumerator.run(Durability.NONE == durability ? 5000 : 3000, 11);
         enumerator.report();
     }
 

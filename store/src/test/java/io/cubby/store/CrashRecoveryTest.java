@@ -36,6 +36,8 @@ class CrashRecoveryTest
 {
     /** Kills of the slow campaign, spread over SYNC, ASYNC and NONE: {@code -Dcubby.crash.kills=N}. */
     private static final int SLOW_KILLS = Integer.getInteger("cubby.crash.kills", 1000);
+    /** Varies the slow campaign's operation and kill-time sequences: {@code -Dcubby.crash.seed=N}. */
+    private static final long SLOW_SEED = Long.getLong("cubby.crash.seed", 0) * 100;
 
     @Test
     void shouldKeepEveryAcknowledgedOperationAcrossKillsInSyncMode(@TempDir final Path tmp) throws Exception
@@ -60,9 +62,9 @@ class CrashRecoveryTest
     @Tag("slow")
     void longCampaignOfAThousandKills(@TempDir final Path tmp) throws Exception
     {
-        final Tally sync = campaign(tmp.resolve("sync"), Durability.SYNC, SLOW_KILLS * 2 / 5, 3);
-        final Tally async = campaign(tmp.resolve("async"), Durability.ASYNC, SLOW_KILLS * 3 / 10, 4);
-        final Tally none = campaign(tmp.resolve("none"), Durability.NONE, SLOW_KILLS * 3 / 10, 5);
+        final Tally sync = campaign(tmp.resolve("sync"), Durability.SYNC, SLOW_KILLS * 2 / 5, SLOW_SEED + 3);
+        final Tally async = campaign(tmp.resolve("async"), Durability.ASYNC, SLOW_KILLS * 3 / 10, SLOW_SEED + 4);
+        final Tally none = campaign(tmp.resolve("none"), Durability.NONE, SLOW_KILLS * 3 / 10, SLOW_SEED + 5);
         sync.assertClean();
         async.assertClean();
         none.assertClean();
