@@ -60,7 +60,7 @@ final class Fallocate
             }
             return Native.load("c", LibC.class);
         }
-        catch (final LinkageError | RuntimeException ex)
+        catch (final LinkageError | RuntimeException | ReflectiveOperationException ex)
         {
             Cubby.LOGGER.log(System.Logger.Level.DEBUG, "fallocate unavailable, table files are zero-filled", ex);
             return null;
