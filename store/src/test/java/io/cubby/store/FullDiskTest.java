@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -199,7 +200,10 @@ class FullDiskTest
         try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).logSize(1 << 20).open())
         {
             final RecoveryReport report = store.recoveryReport();
-            assertTrue(report.operationsReplayed > 0, report::toString);
+            // Usually the inserts are replayed from the log; a background checkpoint that ran before the image was
+            // taken may have moved them into the table already. Either way recovery ran, on a full disk.
+            assertFalse(report.cleanShutdown, report::toString);
+            System.out.println("full-disk recovery: " + report);
             assertAllReadable(store, acknowledged);
             assertTrue(store.verify().isOk());
             // writes that fit go on: updates in place and a few inserts while the table has room

@@ -50,10 +50,10 @@ class PowerLossTest
     void recoveryFromEveryPowerLossImageKeepsThePromise(final Durability durability, @TempDir final Path tmp)
         throws Exception
     {
-        final Campaign campaign = new Campaign(durability, tmp, 220, 2, 60, 1);
+        final Campaign campaign = new Campaign(durability, tmp, 400, 3, 20, 2);
         campaign.run();
         assertEquals(List.of(), campaign.violations, campaign.summary());
-        assertTrue(campaign.imagesChecked > 200 && campaign.tornChecked > 100, campaign.summary());
+        assertTrue(campaign.imagesChecked > 1000 && campaign.tornChecked > 600, campaign.summary());
         System.out.println("power loss " + durability + ": " + campaign.summary());
     }
 
@@ -294,7 +294,7 @@ class PowerLossTest
             final Path target = tmp.resolve("image");
             delete(target);
             PowerLossSimulator.write(image, target);
-            try (Cubby recovered = Cubby.builder(target).createIfMissing(false).salvage(true).open())
+            try (Cubby recovered = Cubby.builder(target).createIfMissing(false).logSize(WalDescriptor.MIN_CAPACITY).salvage(true).open())
             {
                 salvaged++;
                 for (int key = 0; key < KEYS; key++)
@@ -330,7 +330,7 @@ class PowerLossTest
             Cubby store;
             try
             {
-                store = Cubby.builder(target).createIfMissing(false).durability(durability).open();
+                store = Cubby.builder(target).createIfMissing(false).logSize(WalDescriptor.MIN_CAPACITY).durability(durability).open();
             }
             catch (final NotAStoreException ex)
             {
@@ -347,7 +347,7 @@ class PowerLossTest
                     violations.add(context + ": does not open: " + ex);
                     return;
                 }
-                store = Cubby.builder(target).createIfMissing(false).salvage(true).open();
+                store = Cubby.builder(target).createIfMissing(false).logSize(WalDescriptor.MIN_CAPACITY).salvage(true).open();
                 salvaged++;
             }
             try (Cubby recovered = store)
