@@ -313,7 +313,7 @@ final class Table
     static void preallocate(final Path file, final long length) throws IOException
     {
         Files.deleteIfExists(file);
-        if (Fallocate.allocate(file, length))
+        if (allocateBlocks(file, length))
         {
             return;
         }
@@ -333,6 +333,22 @@ final class Table
         {
             Files.deleteIfExists(file);
             throw ex;
+        }
+    }
+
+    /**
+     * {@link Fallocate#allocate}, or false where it cannot be loaded (JNA missing from the class or module path).
+     */
+    private static boolean allocateBlocks(final Path file, final long length) throws IOException
+    {
+        try
+        {
+            return Fallocate.allocate(file, length);
+        }
+        catch (final LinkageError ex)
+        {
+            Files.deleteIfExists(file);
+            return false;
         }
     }
 

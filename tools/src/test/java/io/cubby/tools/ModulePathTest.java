@@ -74,7 +74,8 @@ class ModulePathTest
         Files.writeString(source.resolve("module-info.java"), MODULE_INFO);
         Files.writeString(source.resolve("example").resolve("Main.java"), MAIN);
         final Path classes = build.resolve("classes");
-        final String libraries = storeJar + File.pathSeparator + classPathEntry("agrona");
+        final String libraries = storeJar + File.pathSeparator + classPathEntry("agrona") + File.pathSeparator +
+            classPathEntry("jna");
 
         final JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         final ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
