@@ -290,7 +290,7 @@ class SegmentTableModelTest
     static byte[][] keysOfSegment(
         final SplittableRandom random, final SegmentParams params, final int segment, final int count)
     {
-        final net.openhft.hashing.LongHashFunction function = net.openhft.hashing.LongHashFunction.xx3(params.seed);
+        final Xxh3 function = Xxh3.withSeed(params.seed);
         final Map<ByteBuffer, Boolean> seen = new HashMap<>();
         final byte[][] keys = new byte[count][];
         int n = 0;
@@ -298,7 +298,7 @@ class SegmentTableModelTest
         {
             final byte[] key = new byte[1 + random.nextInt(params.maxKeyLength)];
             random.nextBytes(key);
-            if (SegmentDescriptor.segmentOf(function.hashBytes(key), params.segmentBits) == segment &&
+            if (SegmentDescriptor.segmentOf(function.hash(key, 0, key.length), params.segmentBits) == segment &&
                 null == seen.put(ByteBuffer.wrap(key), Boolean.TRUE))
             {
                 keys[n++] = key;

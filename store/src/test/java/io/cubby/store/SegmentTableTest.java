@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import net.openhft.hashing.LongHashFunction;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -175,7 +174,7 @@ class SegmentTableTest
         final long slotOffset = SegmentDescriptor.slotArrayOffset(PARAMS.headerLength, 2) +
             (long)slot * PARAMS.slotLength;
         final byte[] image = read(file, slotOffset, PARAMS.slotLength);
-        final int undoChecksum = (int)LongHashFunction.xx3().hashBytes(image);
+        final int undoChecksum = (int)Xxh3.withSeed(0).hash(image, 0, image.length);
         write(file, SegmentDescriptor.UNDO_IMAGE_OFFSET, image);
         write(file, SegmentDescriptor.UNDO_CHECKSUM_OFFSET, le(Integer.BYTES).putInt(damageUndo ?
             undoChecksum + 1 : undoChecksum).array());
