@@ -4,26 +4,22 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
+import java.util.function.BinaryOperator;
 import java.util.function.LongConsumer;
 
-import static io.cubby.store.SlotDescriptor.STATE_FULL;
-import static io.cubby.store.SlotDescriptor.STATE_TOMBSTONE;
+import static io.cubby.store.Engine.Operation.PUT;
+import static io.cubby.store.Engine.Operation.PUT_IF_ABSENT;
+import static io.cubby.store.Engine.Operation.REMOVE;
+import static io.cubby.store.Engine.Operation.REMOVE_IF_EQUALS;
+import static io.cubby.store.Engine.Operation.REPLACE;
+import static io.cubby.store.Engine.Operation.REPLACE_IF_EQUALS;
 
 /**
  * A persistent hash store: an open-addressing table of fixed-size slots in a memory-mapped file, with a
@@ -36,6 +32,11 @@ import static io.cubby.store.SlotDescriptor.STATE_TOMBSTONE;
  */
 public final class Cubby implements AutoCloseable
 {
+    // A facade: it checks arguments and delegates to the package-private parts wired by Parts. ReadPath reads;
+    // Engine writes, through TableSet (the live tables and their shadowing rules) and LogWriter; Rehasher grows,
+    // Compactor compacts, Checkpointer checkpoints, Evictor evicts, EntryIterators iterates, Lifecycle finishes
+    // opens and closes. Opener opens and recovers, applying the log through LogApplier.
+
     /** Returned by the allocation-free {@code get} when the key is absent. */
     public static final int MISSING = -1;
     /** Lowest target load {@link #compact(double, LongConsumer)} accepts: the lowest maximum load a store can have. */
@@ -43,107 +44,25 @@ public final class Cubby implements AutoCloseable
 
     static final System.Logger LOGGER = System.getLogger("io.cubby.store");
 
-    private static final int NOT_APPLIED = -2;
-    /** {@code expiresAt} of a write that keeps the expiry of the entry it replaces. */
-    private static final long KEEP_EXPIRY = -1;
-    private static final int OP_PUT = 0;
-    private static final int OP_PUT_IF_ABSENT = 1;
-    private static final int OP_REPLACE = 2;
-    private static final int OP_REPLACE_IF_EQUALS = 3;
-    private static final int OP_REMOVE = 4;
-    private static final int OP_REMOVE_IF_EQUALS = 5;
-    private static final int OPTIMISTIC_ATTEMPTS = 8;
-    private static final int ITERATION_CHUNK = 1024;
-    private static final int MIGRATION_CHUNK = 4096;
-    private static final int EVICTION_SAMPLE = 16;
-    /** Tables up to this size are allocated when a rehash starts; larger ones ahead of time in the background. */
-    private static final long SYNC_ALLOCATION_BYTES = 1L << 20;
+    private static final byte[] EMPTY = new byte[0];
 
-    private final Path directory;
+    private final Options options;
     private final TableParams params;
-    private final Durability durability;
-    private final boolean readOnly;
-    private final boolean verifyChecksumsOnRead;
-    private final int migrationStep;
-    private final double tombstoneCompactionRatio;
-    private final long minCapacity;
-    private final long maxEntries;
-    /** Time to live given to writes without one; 0 for none (keep the entry's expiry). */
-    private final long expireAfterWriteMillis;
-    private final RemovalListener removalListener;
-    private final Notifier notifier;
-    private final Thread shutdownHook;
-    /** The thread running a {@link #compute} function while holding the write lock, else null. */
-    private Thread computeOwner;
-    /** Highest log sequence written by the writes of the compute in progress. */
-    private long computeSequence;
-    private final boolean preallocate;
-    private final boolean timeAware;
-    private final Counters counters;
-    private final Duration syncInterval;
-    private final Xxh3 hashFunction;
-    private final StoreLock fileLock;
-    private final StampedLock lock = new StampedLock();
-    private Wal wal;
-    private final ThreadLocal<UnsafeBuffer> scratch;
-    private ScheduledExecutorService maintenance;
-    /** Allocates table files ahead of growth. Separate from maintenance, whose tasks take the store lock: a writer
-     * holding the lock may wait for an allocation, never for a task that needs the lock. */
-    private ScheduledExecutorService allocator;
+    private final Arguments arguments;
+    private final ReadPath reads;
+    private final Engine engine;
+    private final EntryIterators iterators;
+    private final Parts parts;
 
-    private Table current;
-    private Table source;
-    private long cursor;
-    private boolean replaying;
-    /** Set by a recovery that left the table above its load limit; cleared once a growth succeeds. */
-    private boolean growthDeferred;
-    private boolean retirePending;
-    private boolean checkpointScheduled;
-    private java.util.concurrent.Future<?> prepareTask;
-    private volatile Path preparedFile;
-    /** The last allocation ahead of growth failed (full disk): grow synchronously until one succeeds. */
-    private volatile boolean allocationFailed;
-    private volatile long preparedGeneration;
-    private volatile long preparedCapacity;
-    private long checkpoints;
-    private long rehashesStarted;
-    private volatile boolean closed;
-    private RecoveryReport recoveryReport;
-
-    private Cubby(
-        final Builder builder,
-        final TableParams params,
-        final StoreLock fileLock,
-        final Table current,
-        final Table source,
-        final long cursor,
-        final Wal wal)
+    private Cubby(final Parts parts)
     {
-        this.directory = builder.directory;
-        this.params = params;
-        this.durability = builder.durability;
-        this.readOnly = builder.readOnly;
-        this.verifyChecksumsOnRead = builder.verifyChecksumsOnRead;
-        this.migrationStep = builder.migrationStep;
-        this.tombstoneCompactionRatio = builder.tombstoneCompactionRatio;
-        this.minCapacity = TableDescriptor.MIN_CAPACITY;
-        this.maxEntries = null != builder.maxEntries ? builder.maxEntries : current.maxEntries();
-        this.expireAfterWriteMillis = null == builder.expireAfterWrite ? 0 : builder.expireAfterWrite.toMillis();
-        this.removalListener = builder.removalListener;
-        this.notifier = null == builder.removalListener ? null : new Notifier(builder.removalListener, directory);
-        this.preallocate = builder.preallocate;
-        this.timeAware = params.expiry || this.maxEntries > 0;
-        this.counters = builder.recordStats ? new Counters() : null;
-        this.fileLock = fileLock;
-        this.current = current;
-        this.source = source;
-        this.cursor = cursor;
-        this.wal = wal;
-        this.syncInterval = builder.syncInterval;
-        this.hashFunction = Xxh3.withSeed(params.seed);
-        final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
-        this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
-        this.shutdownHook = builder.closeOnJvmShutdown ? new Thread(this::closeOnShutdown, "cubby-shutdown") : null;
+        this.parts = parts;
+        this.options = parts.options;
+        this.params = parts.options.params;
+        this.arguments = parts.arguments;
+        this.reads = parts.reads;
+        this.engine = parts.engine;
+        this.iterators = parts.iterators;
     }
 
     /**
@@ -190,9 +109,9 @@ public final class Cubby implements AutoCloseable
         final MutableDirectBuffer dst,
         final int dstOffset)
     {
-        checkKey(key, keyOffset, keyLength);
+        arguments.checkKey(key, keyOffset, keyLength);
         Objects.requireNonNull(dst, "dst");
-        return read(key, keyOffset, keyLength, dst, dstOffset);
+        return reads.read(key, keyOffset, keyLength, dst, dstOffset);
     }
 
     /**
@@ -203,8 +122,8 @@ public final class Cubby implements AutoCloseable
      */
     public boolean containsKey(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
-        checkKey(key, keyOffset, keyLength);
-        return read(key, keyOffset, keyLength, null, 0) >= 0;
+        arguments.checkKey(key, keyOffset, keyLength);
+        return reads.read(key, keyOffset, keyLength, null, 0) >= 0;
     }
 
     /**
@@ -213,9 +132,9 @@ public final class Cubby implements AutoCloseable
      */
     public byte[] get(final byte[] key)
     {
-        final UnsafeBuffer k = wrapKey(key);
-        final UnsafeBuffer dst = scratch.get();
-        final int length = read(k, 0, key.length, dst, 0);
+        final UnsafeBuffer k = arguments.wrapKey(key);
+        final UnsafeBuffer dst = arguments.scratch();
+        final int length = reads.read(k, 0, key.length, dst, 0);
         return length < 0 ? null : Arrays.copyOf(dst.byteArray(), length);
     }
 
@@ -225,133 +144,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean containsKey(final byte[] key)
     {
-        return read(wrapKey(key), 0, key.length, null, 0) >= 0;
-    }
-
-    private int read(
-        final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
-        final int dstOffset)
-    {
-        try
-        {
-            return readOptimistically(key, keyOffset, keyLength, dst, dstOffset);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-    }
-
-    private int readOptimistically(
-        final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
-        final int dstOffset)
-    {
-        final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
-        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
-        {
-            final long stamp = lock.tryOptimisticRead();
-            if (0 != stamp)
-            {
-                try
-                {
-                    final int result = readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
-                    if (lock.validate(stamp))
-                    {
-                        if (null != counters)
-                        {
-                            counters.recordRead(result >= 0);
-                        }
-                        return result;
-                    }
-                }
-                catch (final RuntimeException ex)
-                {
-                    if (lock.validate(stamp))
-                    {
-                        throw ex;
-                    }
-                }
-            }
-            Thread.onSpinWait();
-        }
-        final long stamp = readLockUnlessComputing();
-        try
-        {
-            final int result = readLocked(hash, key, keyOffset, keyLength, dst, dstOffset);
-            if (null != counters)
-            {
-                counters.recordRead(result >= 0);
-            }
-            return result;
-        }
-        finally
-        {
-            unlockRead(stamp);
-        }
-    }
-
-    /**
-     * Take the read lock, or nothing if this thread runs a {@link #compute} function and so holds the write lock
-     * (the lock is not reentrant: reads from inside the function would otherwise wait for themselves).
-     *
-     * @return the stamp to give {@link #unlockRead(long)}; 0 if no lock was taken.
-     */
-    private long readLockUnlessComputing()
-    {
-        return computeOwner == Thread.currentThread() ? 0 : lock.readLock();
-    }
-
-    private void unlockRead(final long stamp)
-    {
-        if (0 != stamp)
-        {
-            lock.unlockRead(stamp);
-        }
-    }
-
-    private int readLocked(
-        final long hash,
-        final DirectBuffer key,
-        final int keyOffset,
-        final int keyLength,
-        final MutableDirectBuffer dst,
-        final int dstOffset)
-    {
-        ensureOpen();
-        Table table = current;
-        final Table old = source;
-        long index = table.find(hash, key, keyOffset, keyLength);
-        if (index < 0 && null != old)
-        {
-            table = old;
-            index = old.find(hash, key, keyOffset, keyLength);
-        }
-        if (index < 0 || (table.expiry && table.isExpired(index, System.currentTimeMillis())))
-        {
-            return MISSING;
-        }
-        final int length = params.setMode ? table.keyLength(index) : table.valueLength(index);
-        if (verifyChecksumsOnRead)
-        {
-            table.verifyChecksum(index);
-        }
-        if (null != dst)
-        {
-            if (!dst.isExpandable() && (dstOffset < 0 || (long)dstOffset + length > dst.capacity()))
-            {
-                throw new IndexOutOfBoundsException("destination has " + (dst.capacity() - dstOffset) +
-                    " bytes from offset " + dstOffset + " but the value has " + length);
-            }
-            if (params.setMode)
-            {
-                table.copyKey(index, dst, dstOffset, length);
-            }
-            else
-            {
-                table.copyValue(index, dst, dstOffset, length);
-            }
-        }
-        return length;
+        return reads.read(arguments.wrapKey(key), 0, key.length, null, 0) >= 0;
     }
 
     // ================================================================ writes
@@ -369,10 +162,10 @@ public final class Cubby implements AutoCloseable
         final int valueOffset,
         final int valueLength)
     {
-        checkKey(key, keyOffset, keyLength);
-        checkValue(value, valueOffset, valueLength);
-        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
-            defaultExpiry()) < 0;
+        arguments.checkKey(key, keyOffset, keyLength);
+        arguments.checkValue(value, valueOffset, valueLength);
+        return engine.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+            arguments.defaultExpiry()) < 0;
     }
 
     /**
@@ -391,10 +184,10 @@ public final class Cubby implements AutoCloseable
         final int valueLength,
         final long ttlMillis)
     {
-        checkKey(key, keyOffset, keyLength);
-        checkValue(value, valueOffset, valueLength);
-        return write(OP_PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
-            expiresAt(ttlMillis)) < 0;
+        arguments.checkKey(key, keyOffset, keyLength);
+        arguments.checkValue(value, valueOffset, valueLength);
+        return engine.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+            arguments.expiresAt(ttlMillis)) < 0;
     }
 
     /**
@@ -409,38 +202,10 @@ public final class Cubby implements AutoCloseable
      */
     public boolean put(final byte[] key, final byte[] value, final Duration ttl)
     {
-        final long expiresAt = expiresAt(ttl.toMillis());
-        final UnsafeBuffer k = wrapKey(key);
-        final UnsafeBuffer v = wrapValue(value);
-        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
-    }
-
-    /**
-     * Expiry of a write that gives no time to live: the builder's {@link Builder#expireAfterWrite(Duration)} if
-     * set, else the entry keeps the expiry it has (a new entry never expires).
-     */
-    private long defaultExpiry()
-    {
-        if (!params.expiry)
-        {
-            return 0;
-        }
-        return expireAfterWriteMillis > 0 ? expiresAt(expireAfterWriteMillis) : KEEP_EXPIRY;
-    }
-
-    private long expiresAt(final long ttlMillis)
-    {
-        if (!params.expiry)
-        {
-            throw new UnsupportedOperationException("store " + directory + " was created without expiry; " +
-                "create it with Cubby.builder(dir).expiry(true) to use time-to-live");
-        }
-        if (ttlMillis < 1)
-        {
-            throw new IllegalArgumentException("time to live must be at least 1 ms: " + ttlMillis);
-        }
-        final long now = System.currentTimeMillis();
-        return ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
+        final long expiresAt = arguments.expiresAt(ttl.toMillis());
+        final UnsafeBuffer k = arguments.wrapKey(key);
+        final UnsafeBuffer v = arguments.wrapValue(value);
+        return engine.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
     }
 
     /**
@@ -450,8 +215,8 @@ public final class Cubby implements AutoCloseable
      */
     public boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
-        checkKey(key, keyOffset, keyLength);
-        return write(OP_REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
+        arguments.checkKey(key, keyOffset, keyLength);
+        return engine.write(REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -463,9 +228,10 @@ public final class Cubby implements AutoCloseable
      */
     public boolean put(final byte[] key, final byte[] value)
     {
-        final UnsafeBuffer k = wrapKey(key);
-        final UnsafeBuffer v = wrapValue(value);
-        return write(OP_PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, defaultExpiry()) < 0;
+        final UnsafeBuffer k = arguments.wrapKey(key);
+        final UnsafeBuffer v = arguments.wrapValue(value);
+        return engine.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null,
+            arguments.defaultExpiry()) < 0;
     }
 
     /**
@@ -486,10 +252,7 @@ public final class Cubby implements AutoCloseable
      */
     public byte[] getAndPut(final byte[] key, final byte[] value)
     {
-        final UnsafeBuffer previous = scratch.get();
-        final int length = write(OP_PUT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous, defaultExpiry());
-        return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
+        return writeReturningPrevious(PUT, key, value);
     }
 
     /**
@@ -499,10 +262,7 @@ public final class Cubby implements AutoCloseable
      */
     public byte[] putIfAbsent(final byte[] key, final byte[] value)
     {
-        final UnsafeBuffer previous = scratch.get();
-        final int length = write(OP_PUT_IF_ABSENT, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous, defaultExpiry());
-        return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
+        return writeReturningPrevious(PUT_IF_ABSENT, key, value);
     }
 
     /**
@@ -512,9 +272,14 @@ public final class Cubby implements AutoCloseable
      */
     public byte[] replace(final byte[] key, final byte[] value)
     {
-        final UnsafeBuffer previous = scratch.get();
-        final int length = write(OP_REPLACE, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            null, 0, 0, previous, defaultExpiry());
+        return writeReturningPrevious(REPLACE, key, value);
+    }
+
+    private byte[] writeReturningPrevious(final Engine.Operation op, final byte[] key, final byte[] value)
+    {
+        final UnsafeBuffer previous = arguments.scratch();
+        final int length = engine.write(op, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
+            value.length, null, 0, 0, previous, arguments.defaultExpiry());
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -527,8 +292,8 @@ public final class Cubby implements AutoCloseable
     {
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
-        return write(OP_REPLACE_IF_EQUALS, wrapKey(key), 0, key.length, wrapValue(value), 0, value.length,
-            e, 0, expected.length, null, defaultExpiry()) >= 0;
+        return engine.write(REPLACE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
+            value.length, e, 0, expected.length, null, arguments.defaultExpiry()) >= 0;
     }
 
     /**
@@ -538,7 +303,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean remove(final byte[] key)
     {
-        return write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
+        return engine.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -548,8 +313,9 @@ public final class Cubby implements AutoCloseable
      */
     public byte[] getAndRemove(final byte[] key)
     {
-        final UnsafeBuffer previous = scratch.get();
-        final int length = write(OP_REMOVE, wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, previous, 0L);
+        final UnsafeBuffer previous = arguments.scratch();
+        final int length = engine.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0,
+            previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
 
@@ -562,8 +328,8 @@ public final class Cubby implements AutoCloseable
     {
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
-        return write(OP_REMOVE_IF_EQUALS, wrapKey(key), 0, key.length, null, 0, 0, e, 0, expected.length,
-            null, 0L) >= 0;
+        return engine.write(REMOVE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, null, 0, 0, e, 0,
+            expected.length, null, 0L) >= 0;
     }
 
     /**
@@ -577,7 +343,7 @@ public final class Cubby implements AutoCloseable
      *                  value, or null to remove the entry.
      * @return the new value, or null if the entry is now absent.
      */
-    public byte[] compute(final byte[] key, final java.util.function.BinaryOperator<byte[]> remapping)
+    public byte[] compute(final byte[] key, final BinaryOperator<byte[]> remapping)
     {
         return compute(key, remapping, 0);
     }
@@ -591,876 +357,27 @@ public final class Cubby implements AutoCloseable
      * @param ttl       time to live of the new value, at least 1 ms.
      * @return the new value, or null if the entry is now absent.
      */
-    public byte[] compute(
-        final byte[] key, final java.util.function.BinaryOperator<byte[]> remapping, final Duration ttl)
+    public byte[] compute(final byte[] key, final BinaryOperator<byte[]> remapping, final Duration ttl)
     {
         final long ttlMillis = ttl.toMillis();
-        expiresAt(ttlMillis);
+        arguments.expiresAt(ttlMillis);
         return compute(key, remapping, ttlMillis);
     }
 
-    private byte[] compute(
-        final byte[] key, final java.util.function.BinaryOperator<byte[]> remapping, final long ttlMillis)
+    private byte[] compute(final byte[] key, final BinaryOperator<byte[]> remapping, final long ttlMillis)
     {
         Objects.requireNonNull(remapping, "remapping");
-        final UnsafeBuffer k = wrapKey(key);
-        final long hash = Hashing.hash(hashFunction, k, 0, key.length);
-        if (computeOwner == Thread.currentThread())
-        {
-            throw new IllegalStateException("compute called from inside a compute function of " + directory);
-        }
-        final byte[] result;
-        final long sequence;
-        final long stamp = lock.writeLock();
-        try
-        {
-            ensureWritable();
-            computeOwner = Thread.currentThread();
-            computeSequence = 0;
-            try
-            {
-                final UnsafeBuffer present = scratch.get();
-                final int length = readLocked(hash, k, 0, key.length, present, 0);
-                final byte[] before = length < 0 ? null : Arrays.copyOf(present.byteArray(), length);
-                result = remapping.apply(key, before);
-                if (null == result)
-                {
-                    if (null != before)
-                    {
-                        write(OP_REMOVE, k, 0, key.length, null, 0, 0, null, 0, 0, null, 0L);
-                    }
-                }
-                else
-                {
-                    write(OP_PUT, k, 0, key.length, wrapValue(result), 0, result.length, null, 0, 0, null,
-                        ttlMillis > 0 ? expiresAt(ttlMillis) : defaultExpiry());
-                }
-            }
-            finally
-            {
-                computeOwner = null;
-            }
-            sequence = computeSequence;
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            lock.unlockWrite(stamp);
-        }
-        if (Durability.SYNC == durability && sequence > 0)
-        {
-            awaitDurable(sequence);
-        }
-        return result;
+        return engine.compute(key, arguments.wrapKey(key), remapping, ttlMillis);
     }
 
-    /**
-     * The write core. The previous value, if any and if {@code previous} is given, is copied into it.
-     *
-     * @return the previous value length, {@link #MISSING} if the key was absent, or {@link #NOT_APPLIED} if the
-     * key was present but a conditional operation's expectation failed.
-     */
-    private int write(
-        final int op,
-        final DirectBuffer key,
-        final int keyOffset,
-        final int keyLength,
-        final DirectBuffer value,
-        final int valueOffset,
-        final int valueLength,
-        final DirectBuffer expected,
-        final int expectedOffset,
-        final int expectedLength,
-        final MutableDirectBuffer previous,
-        final long expiresAt)
-    {
-        final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
-        final long now = timeAware ? System.currentTimeMillis() : 0;
-        final long sequence;
-        final int result;
-        final boolean nested = computeOwner == Thread.currentThread();
-        final long stamp = nested ? 0 : lock.writeLock();
-        try
-        {
-            ensureWritable();
-            final boolean removal = op == OP_REMOVE || op == OP_REMOVE_IF_EQUALS;
-            beforeWrite(removal ? WalRecordDescriptor.entryRecordLength(keyLength, 0) :
-                WalRecordDescriptor.entryRecordLength(keyLength, valueLength));
-
-            final Table table = current;
-            final Table old = source;
-            final long slot = table.findForInsert(hash, key, keyOffset, keyLength);
-            Table found = null;
-            long foundIndex = -1;
-            if (slot >= 0)
-            {
-                found = table;
-                foundIndex = slot;
-            }
-            else if (null != old)
-            {
-                final long j = old.find(hash, key, keyOffset, keyLength);
-                if (j >= 0)
-                {
-                    found = old;
-                    foundIndex = j;
-                }
-            }
-            final int previousLength = null == found || found.isExpired(foundIndex, now) ? MISSING :
-                params.setMode ? found.keyLength(foundIndex) : found.valueLength(foundIndex);
-            final boolean apply;
-            switch (op)
-            {
-                case OP_PUT_IF_ABSENT:
-                    apply = previousLength < 0;
-                    break;
-                case OP_REPLACE:
-                case OP_REMOVE:
-                    apply = previousLength >= 0;
-                    break;
-                case OP_REPLACE_IF_EQUALS:
-                case OP_REMOVE_IF_EQUALS:
-                    apply = previousLength >= 0 && (params.setMode ?
-                        expectedLength == 0 :
-                        found.valueEquals(foundIndex, expected, expectedOffset, expectedLength));
-                    break;
-                default:
-                    apply = true;
-            }
-            if (null != previous && previousLength >= 0)
-            {
-                if (params.setMode)
-                {
-                    found.copyKey(foundIndex, previous, 0, previousLength);
-                }
-                else
-                {
-                    found.copyValue(foundIndex, previous, 0, previousLength);
-                }
-            }
-            if (!apply)
-            {
-                return previousLength >= 0 && (op == OP_REPLACE_IF_EQUALS || op == OP_REMOVE_IF_EQUALS) ?
-                    NOT_APPLIED : (op == OP_PUT_IF_ABSENT ? previousLength : MISSING);
-            }
-            if (!removal && slot < 0 && null == found && maxEntries > 0 && size0() >= maxEntries)
-            {
-                evictOne(now);
-            }
-            if (null != notifier && null != found && previousLength < 0)
-            {
-                notifier.removed(found, foundIndex, params.setMode, RemovalCause.EXPIRED);
-            }
-            final long expiry = KEEP_EXPIRY != expiresAt ? expiresAt :
-                previousLength >= 0 ? found.expiresAt(foundIndex) : 0;
-            sequence = log(removal ? WalRecordDescriptor.TYPE_REMOVE : WalRecordDescriptor.TYPE_PUT,
-                key, keyOffset, keyLength, value, valueOffset, valueLength, expiry);
-            CrashPoints.Hook.reached("write.logged");
-            // Every step below leaves a state that recovers to the old or the new value, even with nothing
-            // logged (NONE): the current table shadows the source, so the source copy goes last on insert and
-            // first on remove (FORMAT.md §5a).
-            if (removal)
-            {
-                removeFromSource(hash, key, keyOffset, keyLength);
-                if (slot >= 0)
-                {
-                    table.remove(slot, true);
-                    CrashPoints.Hook.reached("remove.current-tombstoned");
-                }
-            }
-            else if (slot >= 0)
-            {
-                table.update(slot, value, valueOffset, valueLength, expiry, now);
-            }
-            else
-            {
-                table.insert(-2 - slot, hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiry,
-                    now);
-                if (found == old && null != old)
-                {
-                    old.remove(foundIndex, foundIndex >= cursor);
-                    CrashPoints.Hook.reached("insert.source-tombstoned");
-                }
-            }
-            result = op == OP_PUT_IF_ABSENT ? MISSING : previousLength;
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            if (!nested)
-            {
-                lock.unlockWrite(stamp);
-            }
-        }
-        if (nested)
-        {
-            computeSequence = Math.max(computeSequence, sequence);
-        }
-        else if (Durability.SYNC == durability && sequence > 0)
-        {
-            awaitDurable(sequence);
-        }
-        return result;
-    }
-
-    private void removeFromSource(final long hash, final DirectBuffer key, final int keyOffset, final int keyLength)
-    {
-        final Table old = source;
-        if (null != old)
-        {
-            final long j = old.find(hash, key, keyOffset, keyLength);
-            if (j >= 0)
-            {
-                old.remove(j, j >= cursor);
-                CrashPoints.Hook.reached("remove.source-tombstoned");
-            }
-        }
-    }
-
-    private long log(
-        final short type,
-        final DirectBuffer key,
-        final int keyOffset,
-        final int keyLength,
-        final DirectBuffer value,
-        final int valueOffset,
-        final int valueLength,
-        final long expiresAt)
-    {
-        if (Durability.NONE == durability || replaying)
-        {
-            return 0;
-        }
-        final boolean removal = type == WalRecordDescriptor.TYPE_REMOVE;
-        return wal.appendEntry(type, key, keyOffset, keyLength, removal ? null : value, valueOffset,
-            removal ? 0 : valueLength, removal ? 0 : expiresAt);
-    }
-
-    private long size0()
-    {
-        return current.entryCount() + (null == source ? 0 : source.entryCount());
-    }
-
-    /**
-     * Make room for one entry: sample up to {@link #EVICTION_SAMPLE} full slots from a random position and remove
-     * an expired one if any, else the one written longest ago (in a store without expiry all sampled entries tie
-     * and the first, a random entry, goes). The removal is logged like any other.
-     */
-    private boolean evictOne(final long now)
-    {
-        Table victimTable = null;
-        long victim = -1;
-        long oldest = Long.MAX_VALUE;
-        final Table[] tables = null == source ? new Table[]{ current } : new Table[]{ current, source };
-        int sampled = 0;
-        for (final Table table : tables)
-        {
-            final long mask = table.capacity - 1;
-            final long start = java.util.concurrent.ThreadLocalRandom.current().nextLong(table.capacity);
-            for (long n = 0; n < table.capacity && sampled < EVICTION_SAMPLE; n++)
-            {
-                final long i = (start + n) & mask;
-                if (STATE_FULL != table.state(i) || (table == source && i < cursor))
-                {
-                    continue;
-                }
-                sampled++;
-                final long writtenAt = table.isExpired(i, now) ? Long.MIN_VALUE : table.writtenAt(i);
-                if (writtenAt < oldest)
-                {
-                    oldest = writtenAt;
-                    victim = i;
-                    victimTable = table;
-                }
-            }
-        }
-        if (null == victimTable)
-        {
-            return false;
-        }
-        final UnsafeBuffer window = victimTable.window(victim);
-        final int keyOffset = victimTable.keyOffsetInWindow(victim);
-        final int keyLength = victimTable.keyLength(victim);
-        final long hash = victimTable.slotHash(victim);
-        final RemovalCause cause = oldest == Long.MIN_VALUE ? RemovalCause.EXPIRED : RemovalCause.SIZE;
-        if (null != notifier)
-        {
-            notifier.removed(victimTable, victim, params.setMode, cause);
-        }
-        final StoreEvents.Eviction event = new StoreEvents.Eviction();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.cause = cause.name();
-            event.commit();
-        }
-        log(WalRecordDescriptor.TYPE_REMOVE, window, keyOffset, keyLength, null, 0, 0, 0);
-        CrashPoints.Hook.reached("write.logged");
-        // As for a remove: the source copy first, so an older value can never reappear.
-        if (victimTable == current)
-        {
-            removeFromSource(hash, window, keyOffset, keyLength);
-        }
-        victimTable.remove(victim, victimTable == current || victim >= cursor);
-        CrashPoints.Hook.reached("remove.current-tombstoned");
-        if (null != counters)
-        {
-            if (oldest == Long.MIN_VALUE)
-            {
-                counters.expired.increment();
-            }
-            else
-            {
-                counters.evictions.increment();
-            }
-        }
-        return true;
-    }
-
-    private void awaitDurable(final long sequence)
-    {
-        try
-        {
-            wal.awaitDurable(sequence);
-        }
-        catch (final java.io.UncheckedIOException ex)
-        {
-            throw new StoreIOException("forcing the log of " + directory + " failed: " + ex.getMessage(), ex);
-        }
-    }
-
-    // ================================================================ growth, migration, checkpoints
-
-    /**
-     * Housekeeping before each write, with the write lock held: log space, one migration step, growth.
-     */
-    private void beforeWrite(final int recordLength)
-    {
-        if (!replaying)
-        {
-            if (!wal.fits(recordLength + 4 * WalRecordDescriptor.STRUCTURAL_LENGTH))
-            {
-                checkpointLocked();
-            }
-            else if (Durability.NONE != durability && !checkpointScheduled && wal.needsCheckpoint())
-            {
-                scheduleCheckpoint();
-            }
-        }
-        if (null != source)
-        {
-            // Recovery replays into the tables as they are: no migration, and growth only where no slot is left.
-            if (cursor < source.capacity && !replaying)
-            {
-                migrate(migrationStep);
-            }
-            if (cursor == source.capacity && !retirePending && !replaying)
-            {
-                retirePending = true;
-                scheduleRetire(source);
-            }
-            if (current.entryCount() + current.tombstoneCount() + 1 > (replaying ? current.capacity - 1 :
-                current.maxFill))
-            {
-                migrate(Long.MAX_VALUE);
-                completeRehashLocked(false);
-            }
-        }
-        if (null == source)
-        {
-            final long fill = current.entryCount() + current.tombstoneCount();
-            if (preallocate && fill > current.maxFill / 2 && null == prepareTask && !replaying)
-            {
-                prepareNextTable(current.generation + 1, current.capacity * 2);
-            }
-            // While the next table is still being allocated, the load may overshoot up to half-way to full
-            // rather than make this write wait for the allocation.
-            final boolean allocating = null != prepareTask && !prepareTask.isDone() &&
-                fill + 1 < current.maxFill + (current.capacity - current.maxFill) / 2;
-            if (fill + 1 > (replaying ? current.capacity - 1 : current.maxFill) && !allocating)
-            {
-                final long live = current.entryCount();
-                try
-                {
-                    beginRehash(live * 2 > current.maxFill ?
-                        current.capacity * 2 : Math.max(minCapacity, capacityFor(live + 1, params.maxLoad() / 2)));
-                    growthDeferred = false;
-                }
-                catch (final StoreIOException ex)
-                {
-                    // Above the load limit after a recovery that deferred growth (a full disk): writes that
-                    // physically fit go on until growth succeeds.
-                    if (!growthDeferred || fill + 1 > current.maxFill + (current.capacity - current.maxFill) / 2)
-                    {
-                        throw ex;
-                    }
-                    LOGGER.log(System.Logger.Level.WARNING, "growth of " + directory + " deferred: " +
-                        ex.getMessage());
-                }
-            }
-            else if (!replaying && current.tombstoneCount() > current.capacity * tombstoneCompactionRatio &&
-                current.tombstoneCount() > 64)
-            {
-                beginRehash(Math.max(minCapacity, capacityFor(current.entryCount() + 1, params.maxLoad() / 2)));
-            }
-        }
-    }
-
-    /**
-     * Smallest power-of-two capacity holding {@code entries} at no more than {@code load}.
-     */
-    static long capacityFor(final long entries, final double load)
-    {
-        final long needed = (long)Math.ceil(entries / load);
-        long capacity = TableDescriptor.MIN_CAPACITY;
-        while (capacity < needed && capacity < TableDescriptor.MAX_CAPACITY)
-        {
-            capacity <<= 1;
-        }
-        return capacity;
-    }
-
-    private void beginRehash(final long newCapacity)
-    {
-        if (newCapacity > TableDescriptor.MAX_CAPACITY)
-        {
-            throw new StoreIOException("store " + directory + " cannot grow beyond " + TableDescriptor.MAX_CAPACITY +
-                " slots");
-        }
-        final long generation = current.generation + 1;
-        final Path file = directory.resolve(TableDescriptor.fileName(generation));
-        final Table target;
-        try
-        {
-            Files.deleteIfExists(file);
-            final Path prepared = takePreparedTable(generation, newCapacity);
-            target = Table.create(file, params, newCapacity, generation, current.generation, current.capacity,
-                prepared, !preallocate);
-        }
-        catch (final IOException ex)
-        {
-            try
-            {
-                Files.deleteIfExists(file);
-            }
-            catch (final IOException ignore)
-            {
-                // reported through the original failure
-            }
-            throw new StoreIOException("cannot create " + file + " to rehash into (" + ex.getMessage() +
-                "); the store is unchanged and still readable", ex);
-        }
-        CrashPoints.Hook.reached("rehash-begin.table-created");
-        if (!replaying)
-        {
-            wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_BEGIN, generation, newCapacity, current.generation);
-            wal.forceAll();
-            CrashPoints.Hook.reached("rehash-begin.logged");
-        }
-        target.setMaxEntries(maxEntries);
-        final StoreEvents.RehashBegin event = new StoreEvents.RehashBegin();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.generation = generation;
-            event.sourceCapacity = current.capacity;
-            event.capacity = newCapacity;
-            event.entries = size0();
-            event.commit();
-        }
-        source = current;
-        current = target;
-        cursor = 0;
-        retirePending = false;
-        allocationFailed = false;
-        rehashesStarted++;
-        LOGGER.log(System.Logger.Level.DEBUG, () -> "rehash of " + directory + " into " + file.getFileName() +
-            " (" + newCapacity + " slots) started");
-    }
-
-    /**
-     * Allocate the file of the next table in the background once the current table is half full, so that a
-     * large rehash starts without writing gigabytes of zeros while holding the lock.
-     */
-    private void prepareNextTable(final long generation, final long capacity)
-    {
-        if (capacity > TableDescriptor.MAX_CAPACITY || Table.fileLength(params, capacity) <= SYNC_ALLOCATION_BYTES ||
-            allocationFailed)
-        {
-            return;
-        }
-        final Path file = Table.preparedPath(directory.resolve(TableDescriptor.fileName(generation)));
-        prepareTask = allocator().submit(() ->
-        {
-            try
-            {
-                Table.preallocate(file, Table.fileLength(params, capacity));
-                preparedGeneration = generation;
-                preparedCapacity = capacity;
-                preparedFile = file;
-            }
-            catch (final IOException ex)
-            {
-                if (closed)
-                {
-                    // close() interrupted the allocation: an orderly stop, not a failure
-                    try
-                    {
-                        Files.deleteIfExists(file);
-                    }
-                    catch (final IOException ignore)
-                    {
-                        // a leftover .prep file is deleted by the next writable open
-                    }
-                    return;
-                }
-                allocationFailed = true;
-                LOGGER.log(System.Logger.Level.WARNING, "cannot allocate " + file + " ahead of growth: " + ex);
-            }
-        });
-    }
-
-    /**
-     * The file allocated ahead for this rehash, waiting for its allocation to end if needed; null if none fits.
-     */
-    private Path takePreparedTable(final long generation, final long capacity) throws IOException
-    {
-        final java.util.concurrent.Future<?> task = prepareTask;
-        if (null == task)
-        {
-            return null;
-        }
-        prepareTask = null;
-        try
-        {
-            task.get();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        catch (final java.util.concurrent.ExecutionException ex)
-        {
-            LOGGER.log(System.Logger.Level.WARNING, "allocation ahead of growth failed", ex.getCause());
-        }
-        final Path file = preparedFile;
-        preparedFile = null;
-        if (null == file)
-        {
-            return null;
-        }
-        if (preparedGeneration == generation && preparedCapacity == capacity)
-        {
-            return file;
-        }
-        Files.deleteIfExists(file);
-        return null;
-    }
-
-    /**
-     * Move up to {@code slots} slots of the old table into the current one. The old table is only read: entries
-     * stay in it until the old file is deleted, so a crash at any point can resume from a logged cursor.
-     */
-    private void migrate(final long slots)
-    {
-        final Table old = source;
-        final Table table = current;
-        final long end = Math.min(old.capacity, cursor + Math.min(slots, old.capacity));
-        final long now = old.expiry ? System.currentTimeMillis() : 0;
-        for (long i = cursor; i < end; i++)
-        {
-            if (STATE_FULL != old.state(i))
-            {
-                continue;
-            }
-            if (!old.slotIntact(i))
-            {
-                throw new CorruptStoreException("slot " + i + " of " + old.file.getFileName() + " fails its checksum " +
-                    "and cannot be migrated; writes are refused until it is repaired: reopen with salvage(true) " +
-                    "(`cubby recover --salvage`) to drop it");
-            }
-            if (old.isExpired(i, now))
-            {
-                if (null != notifier)
-                {
-                    notifier.removed(old, i, params.setMode, RemovalCause.EXPIRED);
-                }
-                old.setEntryCount(old.entryCount() - 1);
-                if (null != counters)
-                {
-                    counters.expired.increment();
-                }
-                continue;
-            }
-            final int keyLength = old.keyLength(i);
-            final long hash = old.slotHash(i);
-            final long slot = table.findForInsert(hash, old.window(i), old.keyOffsetInWindow(i), keyLength);
-            if (slot < 0)
-            {
-                table.insertCopy(-2 - slot, old, i);
-            }
-            old.setEntryCount(old.entryCount() - 1);
-        }
-        cursor = end;
-        table.setMigrationCursor(end);
-        CrashPoints.Hook.reached("migrate.cursor-written");
-    }
-
-    private void scheduleRetire(final Table old)
-    {
-        maintenance().execute(() ->
-        {
-            final Table target;
-            long stamp = lock.readLock();
-            try
-            {
-                if (closed || source != old)
-                {
-                    return;
-                }
-                target = current;
-            }
-            finally
-            {
-                lock.unlockRead(stamp);
-            }
-            try
-            {
-                target.force();
-            }
-            catch (final RuntimeException ex)
-            {
-                LOGGER.log(System.Logger.Level.WARNING, "forcing " + target.file + " failed; retrying later", ex);
-                stamp = lock.writeLock();
-                retirePending = false;
-                lock.unlockWrite(stamp);
-                return;
-            }
-            boolean retired = false;
-            stamp = lock.writeLock();
-            try
-            {
-                if (!closed && source == old && current == target)
-                {
-                    completeRehashLocked(true, false);
-                    retired = true;
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                LOGGER.log(System.Logger.Level.WARNING, "finishing rehash of " + directory + " failed", ex);
-            }
-            finally
-            {
-                lock.unlockWrite(stamp);
-            }
-            if (retired)
-            {
-                // Unlinking a large cached file takes a while: not while holding the lock.
-                deleteRetired(old);
-            }
-        });
-    }
-
-    /**
-     * Finish a rehash whose migration is complete: make the new table durable, mark it complete, log the end and
-     * delete the old file.
-     */
-    private void completeRehashLocked(final boolean currentForced)
-    {
-        completeRehashLocked(currentForced, true);
-    }
-
-    private void completeRehashLocked(final boolean currentForced, final boolean deleteOld)
-    {
-        final Table old = source;
-        if (!currentForced)
-        {
-            current.force();
-        }
-        CrashPoints.Hook.reached("rehash-end.forced");
-        // One positional write of the header's first bytes: Source Generation, Source Capacity, Header Checksum
-        // and Migration Cursor change together or not at all.
-        current.clearSource();
-        current.forceHeader();
-        CrashPoints.Hook.reached("rehash-end.source-cleared");
-        if (!replaying)
-        {
-            if (wal.fits(WalRecordDescriptor.STRUCTURAL_LENGTH))
-            {
-                wal.appendStructural(WalRecordDescriptor.TYPE_REHASH_END, current.generation, old.generation, 0);
-                wal.forceAll();
-                CrashPoints.Hook.reached("rehash-end.logged");
-            }
-        }
-        source = null;
-        cursor = 0;
-        retirePending = false;
-        final StoreEvents.RehashEnd event = new StoreEvents.RehashEnd();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.generation = current.generation;
-            event.capacity = current.capacity;
-            event.entries = current.entryCount();
-            event.commit();
-        }
-        if (deleteOld)
-        {
-            deleteRetired(old);
-            CrashPoints.Hook.reached("rehash-end.source-deleted");
-        }
-    }
-
-    /**
-     * Delete the file of a table no longer in use. Its mapping stays valid for readers still holding it.
-     */
-    private void deleteRetired(final Table old)
-    {
-        try
-        {
-            old.delete();
-            Storage.syncDirectory(directory);
-        }
-        catch (final IOException ex)
-        {
-            LOGGER.log(System.Logger.Level.WARNING, "could not delete " + old.file + "; it is deleted on next open",
-                ex);
-        }
-    }
-
-    /**
-     * Make every change durable in the tables and start a new log generation.
-     */
-    private void checkpointLocked()
-    {
-        final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
-        event.begin();
-        checkpointLockedUntimed();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.logBytes = wal.usedBytes();
-            event.commit();
-        }
-    }
-
-    private void checkpointLockedUntimed()
-    {
-        checkFilesUnchanged();
-        final long sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
-            null == source ? 0 : source.generation, cursor);
-        final int position = wal.lastRecordPosition();
-        CrashPoints.Hook.reached("checkpoint.logged");
-        current.force();
-        if (null != source)
-        {
-            source.force();
-            CrashPoints.Hook.reached("checkpoint.forced");
-            if (cursor == source.capacity)
-            {
-                completeRehashLocked(true);
-            }
-        }
-        else
-        {
-            CrashPoints.Hook.reached("checkpoint.forced");
-        }
-        wal.advanceStart(position, sequence);
-        wal.forceAll();
-        CrashPoints.Hook.reached("checkpoint.start-moved");
-    }
-
-    /**
-     * A checkpoint that does not stop writers: log a CHECKPOINT record under the lock, force the tables without
-     * it, then move the log start to the record. Changes made meanwhile stay in the log after the record.
-     */
-    private void scheduleCheckpoint()
-    {
-        checkpointScheduled = true;
-        maintenance().execute(() ->
-        {
-            final long sequence;
-            final int position;
-            final Table table;
-            final Table old;
-            long stamp = lock.writeLock();
-            try
-            {
-                if (closed)
-                {
-                    checkpointScheduled = false;
-                    return;
-                }
-                sequence = wal.appendStructural(WalRecordDescriptor.TYPE_CHECKPOINT, current.generation,
-                    null == source ? 0 : source.generation, cursor);
-                position = wal.lastRecordPosition();
-                CrashPoints.Hook.reached("checkpoint.logged");
-                table = current;
-                old = source;
-            }
-            finally
-            {
-                lock.unlockWrite(stamp);
-            }
-            boolean forced = false;
-            try
-            {
-                checkFilesUnchanged();
-                table.force();
-                if (null != old)
-                {
-                    old.force();
-                }
-                forced = true;
-            }
-            catch (final RuntimeException ex)
-            {
-                LOGGER.log(System.Logger.Level.WARNING, "checkpoint of " + directory + " failed; retrying later", ex);
-            }
-            stamp = lock.writeLock();
-            try
-            {
-                if (forced && !closed)
-                {
-                    wal.advanceStart(position, sequence);
-                    checkpoints++;
-                    CrashPoints.Hook.reached("checkpoint.start-moved");
-                }
-                checkpointScheduled = false;
-            }
-            finally
-            {
-                lock.unlockWrite(stamp);
-            }
-        });
-    }
+    // ================================================================ checkpoints and compaction
 
     /**
      * Force all changes to disk and trim the log. Blocks writers while the tables are forced.
      */
     public void checkpoint()
     {
-        final long stamp = lock.writeLock();
-        try
-        {
-            ensureWritable();
-            checkpointLocked();
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            lock.unlockWrite(stamp);
-        }
+        parts.checkpointer.checkpoint();
     }
 
     /**
@@ -1491,124 +408,7 @@ public final class Cubby implements AutoCloseable
             throw new IllegalArgumentException("target load must be in [" + MIN_COMPACTION_LOAD + ", " +
                 params.maxLoad() + "]: " + targetLoad);
         }
-        long stamp = lock.writeLock();
-        try
-        {
-            ensureWritable();
-            finishMigrationLocked();
-            // the default fits the live entries plus one within the maximum load, so a store without tombstones
-            // keeps its size; an explicit load is the load of the rebuilt table
-            beginRehash(capacityFor(Math.max(1, current.entryCount() + (fit ? 1 : 0)), load));
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            lock.unlockWrite(stamp);
-        }
-        while (true)
-        {
-            stamp = lock.writeLock();
-            try
-            {
-                ensureWritable();
-                if (null == source)
-                {
-                    return;
-                }
-                if (cursor < source.capacity)
-                {
-                    migrate(MIGRATION_CHUNK);
-                    if (null != progress)
-                    {
-                        progress.accept(cursor);
-                    }
-                }
-                if (cursor == source.capacity)
-                {
-                    completeRehashLocked(false);
-                    checkpointLocked();
-                    return;
-                }
-            }
-            catch (final InternalError ex)
-            {
-                throw mappedFault(ex);
-            }
-            finally
-            {
-                lock.unlockWrite(stamp);
-            }
-        }
-    }
-
-    private void finishMigrationLocked()
-    {
-        if (null != source)
-        {
-            migrate(Long.MAX_VALUE);
-            completeRehashLocked(false);
-        }
-    }
-
-    /**
-     * Drive an in-progress migration to its end, one chunk per write-lock hold.
-     */
-    private void finishMigrationInChunks()
-    {
-        while (true)
-        {
-            final long stamp = lock.writeLock();
-            try
-            {
-                ensureOpen();
-                if (readOnly || null == source || cursor == source.capacity)
-                {
-                    return;
-                }
-                migrate(MIGRATION_CHUNK);
-            }
-            catch (final InternalError ex)
-            {
-                throw mappedFault(ex);
-            }
-            finally
-            {
-                lock.unlockWrite(stamp);
-            }
-        }
-    }
-
-    private ScheduledExecutorService maintenance()
-    {
-        if (null == maintenance)
-        {
-            maintenance = newExecutor("cubby-maintenance-");
-        }
-        return maintenance;
-    }
-
-    private ScheduledExecutorService allocator()
-    {
-        if (null == allocator)
-        {
-            allocator = newExecutor("cubby-allocate-");
-        }
-        return allocator;
-    }
-
-    private ScheduledExecutorService newExecutor(final String name)
-    {
-        final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable ->
-        {
-            final Thread thread = new Thread(runnable, name + directory.getFileName());
-            thread.setDaemon(true);
-            return thread;
-        });
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        return executor;
+        parts.compactor.compact(load, fit, progress);
     }
 
     // ================================================================ size, iteration, stats
@@ -1622,47 +422,7 @@ public final class Cubby implements AutoCloseable
      */
     public long size()
     {
-        if (params.expiry)
-        {
-            return countLive(Long.MAX_VALUE);
-        }
-        return estimatedSize();
-    }
-
-    /**
-     * Count live (unexpired) entries, stopping once {@code limit} are found.
-     */
-    private long countLive(final long limit)
-    {
-        final long stamp = readLockUnlessComputing();
-        try
-        {
-            ensureOpen();
-            final long[] count = new long[1];
-            final EntryVisitor counter = (k, ko, kl, v, vo, vl) -> count[0]++;
-            final CorruptEntryHandler corrupt = (k, ko, kl, ex) -> count[0]++;
-            for (long from = 0; from < current.capacity && count[0] < limit; from += ITERATION_CHUNK)
-            {
-                visitTable(current, from, Math.min(current.capacity, from + ITERATION_CHUNK), null, counter, corrupt);
-            }
-            if (null != source)
-            {
-                for (long from = cursor; from < source.capacity && count[0] < limit; from += ITERATION_CHUNK)
-                {
-                    visitTable(source, from, Math.min(source.capacity, from + ITERATION_CHUNK), current, counter,
-                        corrupt);
-                }
-            }
-            return count[0];
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            unlockRead(stamp);
-        }
+        return params.expiry ? iterators.countLive(Long.MAX_VALUE) : reads.estimatedSize();
     }
 
     /**
@@ -1673,28 +433,7 @@ public final class Cubby implements AutoCloseable
      */
     public long estimatedSize()
     {
-        for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
-        {
-            final long stamp = lock.tryOptimisticRead();
-            final Table table = current;
-            final Table old = source;
-            final long size = table.entryCount() + (null == old ? 0 : old.entryCount());
-            if (0 != stamp && lock.validate(stamp))
-            {
-                ensureOpen();
-                return size;
-            }
-        }
-        final long stamp = readLockUnlessComputing();
-        try
-        {
-            ensureOpen();
-            return size0();
-        }
-        finally
-        {
-            unlockRead(stamp);
-        }
+        return reads.estimatedSize();
     }
 
     /**
@@ -1702,7 +441,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isEmpty()
     {
-        return params.expiry ? 0 == countLive(1) : 0 == estimatedSize();
+        return params.expiry ? 0 == iterators.countLive(1) : 0 == reads.estimatedSize();
     }
 
     /**
@@ -1726,72 +465,7 @@ public final class Cubby implements AutoCloseable
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         Objects.requireNonNull(visitor, "visitor");
-        final long stamp = lock.readLock();
-        try
-        {
-            ensureOpen();
-            visitTable(current, 0, current.capacity, null, visitor, onCorrupt);
-            if (null != source)
-            {
-                visitTable(source, cursor, source.capacity, current, visitor, onCorrupt);
-            }
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            lock.unlockRead(stamp);
-        }
-    }
-
-    private void visitTable(
-        final Table table,
-        final long from,
-        final long to,
-        final Table shadowing,
-        final EntryVisitor visitor,
-        final CorruptEntryHandler onCorrupt)
-    {
-        final long now = table.expiry ? System.currentTimeMillis() : 0;
-        for (long i = from; i < to; i++)
-        {
-            if (STATE_FULL != table.state(i) || table.isExpired(i, now))
-            {
-                continue;
-            }
-            final UnsafeBuffer window = table.window(i);
-            final int keyOffset = table.keyOffsetInWindow(i);
-            final int keyLength;
-            final int valueLength;
-            try
-            {
-                keyLength = table.keyLength(i);
-                valueLength = params.setMode ? keyLength : table.valueLength(i);
-                if (verifyChecksumsOnRead)
-                {
-                    table.verifyChecksum(i);
-                }
-            }
-            catch (final CorruptStoreException ex)
-            {
-                if (null == onCorrupt)
-                {
-                    throw ex;
-                }
-                final int rawKeyLength = window.getInt(table.slotOffset(i) + SlotDescriptor.KEY_LENGTH_OFFSET);
-                onCorrupt.onCorrupt(window, keyOffset, Math.max(0, Math.min(table.maxKeyLength, rawKeyLength)), ex);
-                continue;
-            }
-            if (null != shadowing &&
-                shadowing.find(table.slotHash(i), window, keyOffset, keyLength) >= 0)
-            {
-                continue;
-            }
-            final int valueOffset = params.setMode ? keyOffset : table.valueOffsetInWindow(i);
-            visitor.visit(window, keyOffset, keyLength, window, valueOffset, valueLength);
-        }
+        iterators.forEach(visitor, onCorrupt);
     }
 
     /**
@@ -1803,8 +477,7 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<Map.Entry<byte[], byte[]>> entries()
     {
-        finishMigrationInChunks();
-        return new ChunkedIterator();
+        return iterators.entries();
     }
 
     /**
@@ -1812,122 +485,7 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<byte[]> keys()
     {
-        final Iterator<Map.Entry<byte[], byte[]>> entries = entries();
-        return new Iterator<>()
-        {
-            public boolean hasNext()
-            {
-                return entries.hasNext();
-            }
-
-            public byte[] next()
-            {
-                return entries.next().getKey();
-            }
-
-            public void remove()
-            {
-                entries.remove();
-            }
-        };
-    }
-
-    private final class ChunkedIterator implements Iterator<Map.Entry<byte[], byte[]>>
-    {
-        private final ArrayDeque<Map.Entry<byte[], byte[]>> buffered = new ArrayDeque<>();
-        private final Table table;
-        private final Table old;
-        private final long oldFrom;
-        private long index;
-        private boolean inOld;
-        private boolean done;
-        private byte[] lastKey;
-
-        ChunkedIterator()
-        {
-            final long stamp = lock.readLock();
-            try
-            {
-                ensureOpen();
-                table = current;
-                old = source;
-                oldFrom = cursor;
-            }
-            finally
-            {
-                lock.unlockRead(stamp);
-            }
-        }
-
-        public boolean hasNext()
-        {
-            while (buffered.isEmpty() && !done)
-            {
-                fill();
-            }
-            return !buffered.isEmpty();
-        }
-
-        public Map.Entry<byte[], byte[]> next()
-        {
-            if (!hasNext())
-            {
-                throw new NoSuchElementException();
-            }
-            final Map.Entry<byte[], byte[]> entry = buffered.poll();
-            lastKey = entry.getKey();
-            return entry;
-        }
-
-        public void remove()
-        {
-            if (null == lastKey)
-            {
-                throw new IllegalStateException("next() has not returned an entry since the last remove()");
-            }
-            Cubby.this.remove(lastKey);
-            lastKey = null;
-        }
-
-        private void fill()
-        {
-            final long stamp = lock.readLock();
-            try
-            {
-                ensureOpen();
-                final Table t = inOld ? old : table;
-                final long end = Math.min(t.capacity, index + ITERATION_CHUNK);
-                visitTable(t, index, end, inOld ? table : null, (k, ko, kl, v, vo, vl) ->
-                {
-                    final byte[] key = new byte[kl];
-                    k.getBytes(ko, key);
-                    final byte[] value = new byte[vl];
-                    v.getBytes(vo, value);
-                    buffered.add(Map.entry(key, value));
-                }, null);
-                index = end;
-                if (end == t.capacity)
-                {
-                    if (!inOld && null != old)
-                    {
-                        inOld = true;
-                        index = oldFrom;
-                    }
-                    else
-                    {
-                        done = true;
-                    }
-                }
-            }
-            catch (final InternalError ex)
-            {
-                throw mappedFault(ex);
-            }
-            finally
-            {
-                lock.unlockRead(stamp);
-            }
-        }
+        return iterators.keys();
     }
 
     /**
@@ -1935,37 +493,7 @@ public final class Cubby implements AutoCloseable
      */
     public CubbyStats stats()
     {
-        final long stamp = lock.readLock();
-        try
-        {
-            ensureOpen();
-            final Table old = source;
-            return new CubbyStats(
-                current.entryCount() + (null == old ? 0 : old.entryCount()),
-                current.capacity,
-                current.tombstoneCount(),
-                params.maxLoad(),
-                current.slotLength,
-                current.generation,
-                null != old,
-                null == old ? 0 : cursor,
-                null == old ? 0 : old.capacity,
-                current.fileLength() + (null == old ? 0 : old.fileLength()),
-                null == wal ? 0 : wal.usedBytes(),
-                null == wal ? 0 : wal.capacity,
-                rehashesStarted,
-                params.probing,
-                durability,
-                current.entryCount(),
-                null == counters ? -1 : counters.hits.sum(),
-                null == counters ? -1 : counters.misses.sum(),
-                null == counters ? -1 : counters.evictions.sum(),
-                null == counters ? -1 : counters.expired.sum());
-        }
-        finally
-        {
-            lock.unlockRead(stamp);
-        }
+        return reads.stats();
     }
 
     /**
@@ -1976,20 +504,7 @@ public final class Cubby implements AutoCloseable
      */
     public VerifyReport verify()
     {
-        final long stamp = lock.readLock();
-        try
-        {
-            ensureOpen();
-            return Verifier.verify(current, source, cursor);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-        finally
-        {
-            lock.unlockRead(stamp);
-        }
+        return reads.verify();
     }
 
     /**
@@ -1997,7 +512,7 @@ public final class Cubby implements AutoCloseable
      */
     public RecoveryReport recoveryReport()
     {
-        return recoveryReport;
+        return parts.lifecycle.recoveryReport();
     }
 
     /**
@@ -2005,7 +520,7 @@ public final class Cubby implements AutoCloseable
      */
     public Path directory()
     {
-        return directory;
+        return options.directory;
     }
 
     /**
@@ -2029,7 +544,7 @@ public final class Cubby implements AutoCloseable
      */
     public long maxEntries()
     {
-        return maxEntries;
+        return options.maxEntries;
     }
 
     /**
@@ -2057,66 +572,7 @@ public final class Cubby implements AutoCloseable
      */
     public long expiresAtMillis(final byte[] key)
     {
-        final UnsafeBuffer k = wrapKey(key);
-        final long hash = Hashing.hash(hashFunction, k, 0, key.length);
-        try
-        {
-            // optimistic first, like get: a visitor of forEach may call this while a writer waits for the lock
-            for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
-            {
-                final long stamp = lock.tryOptimisticRead();
-                if (0 != stamp)
-                {
-                    try
-                    {
-                        final long result = expiresAtLocked(hash, k, key.length);
-                        if (lock.validate(stamp))
-                        {
-                            return result;
-                        }
-                    }
-                    catch (final RuntimeException ex)
-                    {
-                        if (lock.validate(stamp))
-                        {
-                            throw ex;
-                        }
-                    }
-                }
-                Thread.onSpinWait();
-            }
-            final long stamp = lock.readLock();
-            try
-            {
-                return expiresAtLocked(hash, k, key.length);
-            }
-            finally
-            {
-                lock.unlockRead(stamp);
-            }
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
-    }
-
-    private long expiresAtLocked(final long hash, final DirectBuffer key, final int keyLength)
-    {
-        ensureOpen();
-        Table table = current;
-        final Table old = source;
-        long index = table.find(hash, key, 0, keyLength);
-        if (index < 0 && null != old)
-        {
-            table = old;
-            index = table.find(hash, key, 0, keyLength);
-        }
-        if (index < 0 || table.isExpired(index, System.currentTimeMillis()))
-        {
-            return MISSING;
-        }
-        return table.expiresAt(index);
+        return reads.expiresAtMillis(arguments.wrapKey(key), key.length);
     }
 
     /**
@@ -2124,7 +580,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isReadOnly()
     {
-        return readOnly;
+        return options.readOnly;
     }
 
     /**
@@ -2149,107 +605,7 @@ public final class Cubby implements AutoCloseable
     @Override
     public void close()
     {
-        final long stamp = lock.writeLock();
-        try
-        {
-            if (closed)
-            {
-                return;
-            }
-            closed = true;
-            if (!readOnly)
-            {
-                try
-                {
-                    checkpointLocked();
-                    current.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
-                    current.forceHeader();
-                    CrashPoints.Hook.reached("close.current-marked-clean");
-                    if (null != source)
-                    {
-                        source.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
-                        source.forceHeader();
-                    }
-                }
-                catch (final RuntimeException ex)
-                {
-                    throw new StoreIOException("closing " + directory + " failed; the next open recovers: " +
-                        ex.getMessage(), ex);
-                }
-                catch (final InternalError ex)
-                {
-                    throw mappedFault(ex);
-                }
-            }
-        }
-        finally
-        {
-            lock.unlockWrite(stamp);
-            for (final ScheduledExecutorService executor : new ScheduledExecutorService[]{ maintenance, allocator })
-            {
-                if (null != executor)
-                {
-                    executor.shutdownNow();
-                    try
-                    {
-                        executor.awaitTermination(10, TimeUnit.SECONDS);
-                    }
-                    catch (final InterruptedException ex)
-                    {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-            final Path prepared = preparedFile;
-            if (null != prepared)
-            {
-                try
-                {
-                    Files.deleteIfExists(prepared);
-                }
-                catch (final IOException ignore)
-                {
-                    // deleted on next open
-                }
-            }
-            if (null != wal)
-            {
-                wal.close();
-            }
-            current.close();
-            if (null != source)
-            {
-                source.close();
-            }
-            fileLock.close();
-            if (null != notifier)
-            {
-                notifier.close();
-            }
-            if (null != shutdownHook && Thread.currentThread() != shutdownHook)
-            {
-                try
-                {
-                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
-                }
-                catch (final IllegalStateException | IllegalArgumentException ignore)
-                {
-                    // the JVM is shutting down, or the hook was never added (a failed open)
-                }
-            }
-        }
-    }
-
-    private void closeOnShutdown()
-    {
-        try
-        {
-            close();
-        }
-        catch (final RuntimeException ex)
-        {
-            LOGGER.log(System.Logger.Level.WARNING, "closing " + directory + " at JVM shutdown failed", ex);
-        }
+        parts.lifecycle.close();
     }
 
     /**
@@ -2257,154 +613,16 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isClosed()
     {
-        return closed;
+        return parts.guard.isClosed();
     }
 
     @Override
     public String toString()
     {
-        return "Cubby[" + directory + "]";
+        return "Cubby[" + options.directory + "]";
     }
 
-    // ================================================================ files changed by other processes
-
-    /**
-     * What other processes did to the mapped files: empty while every file is as mapped.
-     */
-    private String changedFiles()
-    {
-        final List<String> changes = new ArrayList<>(3);
-        for (final String change : new String[]{ current.changedFile(),
-            null == source ? null : source.changedFile(), null == wal ? null : wal.changedFile() })
-        {
-            if (null != change)
-            {
-                changes.add(change);
-            }
-        }
-        return String.join("; ", changes);
-    }
-
-    /**
-     * Refuse to checkpoint into files that another process truncated, replaced or deleted: writes since the open
-     * went to the mapped originals, and moving the log start would lose them.
-     */
-    private void checkFilesUnchanged()
-    {
-        final String changes = changedFiles();
-        if (!changes.isEmpty())
-        {
-            throw new StoreIOException("store " + directory + ": " + changes + "; nothing was checkpointed. Close " +
-                "the store and find out what changed its files before opening it again");
-        }
-    }
-
-    /**
-     * Translate a fault on a mapped page, the one place where this is done. Touching a page that another process
-     * truncated away (or that the disk cannot read) raises SIGBUS, which the JVM turns into an
-     * {@link InternalError} for the {@code Unsafe} access. In compiled code the JVM may raise it a little later
-     * than the access, so an error caught here can come from the operation before; other errors are rethrown.
-     */
-    private StoreIOException mappedFault(final InternalError error)
-    {
-        final String message = error.getMessage();
-        if (null == message || !message.contains("unsafe memory access"))
-        {
-            throw error;
-        }
-        final String changes = changedFiles();
-        return new StoreIOException("store " + directory + ": a mapped page could not be accessed (" +
-            (changes.isEmpty() ? "no file changed size: the disk may have failed" : changes) +
-            "); close the store", error);
-    }
-
-    // ================================================================ argument checks
-
-    private static final byte[] EMPTY = new byte[0];
-
-    private void ensureOpen()
-    {
-        if (closed)
-        {
-            throw new StoreClosedException("store " + directory + " is closed");
-        }
-    }
-
-    private void ensureWritable()
-    {
-        ensureOpen();
-        if (readOnly)
-        {
-            throw new ReadOnlyStoreException("store " + directory + " is open read-only");
-        }
-    }
-
-    private UnsafeBuffer wrapKey(final byte[] key)
-    {
-        Objects.requireNonNull(key, "key");
-        checkKeyLength(key.length);
-        return new UnsafeBuffer(key);
-    }
-
-    private UnsafeBuffer wrapValue(final byte[] value)
-    {
-        Objects.requireNonNull(value, "value");
-        checkValueLength(value.length);
-        return new UnsafeBuffer(value);
-    }
-
-    private void checkKey(final DirectBuffer key, final int offset, final int length)
-    {
-        Objects.requireNonNull(key, "key");
-        checkKeyLength(length);
-        checkRange(key, offset, length, "key");
-    }
-
-    private void checkValue(final DirectBuffer value, final int offset, final int length)
-    {
-        Objects.requireNonNull(value, "value");
-        checkValueLength(length);
-        checkRange(value, offset, length, "value");
-    }
-
-    private void checkKeyLength(final int length)
-    {
-        if (length > params.maxKeyLength)
-        {
-            throw new EntryTooLargeException("key of " + length + " bytes exceeds the maximum key size " +
-                params.maxKeyLength + " of store " + directory);
-        }
-        if (length < 0)
-        {
-            throw new IllegalArgumentException("negative key length " + length);
-        }
-    }
-
-    private void checkValueLength(final int length)
-    {
-        if (length > params.maxValueLength)
-        {
-            throw new EntryTooLargeException(params.setMode ?
-                "store " + directory + " is a set: values must be empty, got " + length + " bytes" :
-                "value of " + length + " bytes exceeds the maximum value size " + params.maxValueLength +
-                " of store " + directory);
-        }
-        if (length < 0)
-        {
-            throw new IllegalArgumentException("negative value length " + length);
-        }
-    }
-
-    private static void checkRange(final DirectBuffer buffer, final int offset, final int length, final String what)
-    {
-        if (offset < 0 || (long)offset + length > buffer.capacity())
-        {
-            throw new IndexOutOfBoundsException(what + " range [" + offset + ", " + ((long)offset + length) +
-                ") outside buffer of capacity " + buffer.capacity());
-        }
-    }
-
-    // ================================================================ opening and recovery
+    // ================================================================ for the opener and tests
 
     static Cubby openStore(final Builder builder)
     {
@@ -2423,32 +641,16 @@ public final class Cubby implements AutoCloseable
         final long cursor,
         final Wal wal)
     {
-        return new Cubby(builder, params, fileLock, current, source, cursor, wal);
+        return new Cubby(new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
+            cursor, wal));
     }
 
     /**
-     * Apply one logged operation again during recovery, without logging it.
+     * @return the path by which recovery applies logged operations to this store's tables.
      */
-    void replay(final boolean removal, final DirectBuffer buffer, final int keyOffset, final int keyLength,
-        final int valueOffset, final int valueLength, final long expiresAt)
+    LogApplier logApplier()
     {
-        replaying = true;
-        try
-        {
-            if (removal)
-            {
-                write(OP_REMOVE, buffer, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L);
-            }
-            else
-            {
-                write(OP_PUT, buffer, keyOffset, keyLength, buffer, valueOffset, valueLength, null, 0, 0, null,
-                    expiresAt);
-            }
-        }
-        finally
-        {
-            replaying = false;
-        }
+        return parts.applier;
     }
 
     /**
@@ -2456,144 +658,30 @@ public final class Cubby implements AutoCloseable
      */
     void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
     {
-        this.recoveryReport = report;
-        final StoreEvents.Recovery event = new StoreEvents.Recovery();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.clean = report.cleanShutdown;
-            event.recordsReplayed = report.operationsReplayed;
-            event.summary = report.toString();
-            event.commit();
-        }
-        if (null != shutdownHook)
-        {
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        }
-        if (readOnly)
-        {
-            return;
-        }
-        final long stamp = lock.writeLock();
-        try
-        {
-            if (checkpoint)
-            {
-                checkpointLocked();
-            }
-            if (newLogSize > 0)
-            {
-                final Wal replacement;
-                try
-                {
-                    replacement = Wal.create(directory.resolve(WalDescriptor.FILE_NAME), newLogSize, params.seed,
-                        wal.nextSequence());
-                }
-                catch (final IOException ex)
-                {
-                    throw new StoreIOException("cannot resize the log of " + directory + ": " + ex, ex);
-                }
-                wal.close();
-                wal = replacement;
-                checkpointLocked();
-            }
-            if (current.maxEntries() != maxEntries)
-            {
-                current.setMaxEntries(maxEntries);
-                // A smaller bound than the store holds: evict down to it now, as writes would.
-                final long now = System.currentTimeMillis();
-                boolean evicted = false;
-                while (maxEntries > 0 && size0() > maxEntries)
-                {
-                    beforeWrite(WalRecordDescriptor.entryRecordLength(params.maxKeyLength, 0));
-                    if (!evictOne(now))
-                    {
-                        break;
-                    }
-                    evicted = true;
-                }
-                if (evicted)
-                {
-                    checkpointLocked();
-                }
-            }
-            current.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
-            current.forceHeader();
-            CrashPoints.Hook.reached("open.current-marked-open");
-            if (null != source)
-            {
-                source.setOpenState(TableDescriptor.OPEN_STATE_OPEN);
-                source.forceHeader();
-                if (cursor == source.capacity)
-                {
-                    completeRehashLocked(false);
-                }
-            }
-            if (Durability.ASYNC == durability)
-            {
-                final long interval = Math.max(1, syncInterval.toMillis());
-                maintenance().scheduleWithFixedDelay(this::backgroundSync, interval, interval, TimeUnit.MILLISECONDS);
-            }
-        }
-        finally
-        {
-            lock.unlockWrite(stamp);
-        }
-    }
-
-    private void backgroundSync()
-    {
-        try
-        {
-            if (!closed)
-            {
-                wal.forceAll();
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            LOGGER.log(System.Logger.Level.WARNING, "background log sync of " + directory + " failed", ex);
-        }
+        parts.lifecycle.finishOpen(report, checkpoint, newLogSize);
     }
 
     /**
-     * Recovery left the current table above its load limit: until a growth succeeds, a growth that fails (a full
-     * disk) lets the write go on while the table has room.
+     * Smallest power-of-two capacity holding {@code entries} at no more than {@code load}.
      */
-    void deferGrowth()
+    static long capacityFor(final long entries, final double load)
     {
-        growthDeferred = true;
+        return Rehasher.capacityFor(entries, load);
     }
 
     Table currentTable()
     {
-        return current;
+        return parts.tables.current;
     }
 
     Table sourceTable()
     {
-        return source;
+        return parts.tables.source;
     }
 
     long migrationCursor()
     {
-        return cursor;
-    }
-
-    /**
-     * Cache counters, kept only when {@link Builder#recordStats(boolean)} is set.
-     */
-    static final class Counters
-    {
-        final java.util.concurrent.atomic.LongAdder hits = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder misses = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder evictions = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder expired = new java.util.concurrent.atomic.LongAdder();
-
-        void recordRead(final boolean hit)
-        {
-            (hit ? hits : misses).increment();
-        }
+        return parts.tables.cursor;
     }
 
     /**

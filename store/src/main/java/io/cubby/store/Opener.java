@@ -709,12 +709,13 @@ final class Opener
         // Step 9: apply the logged operations again, in order, into the tables as they are: growth is deferred
         // (a full disk must not stop recovery), so the load may exceed Max Load until a later write grows.
         final UnsafeBuffer log = wal.buffer();
+        final LogApplier applier = cubby.logApplier();
         for (int i = 0; i < operations.size(); i++)
         {
             final int position = (int)operations.getLong(i);
             final int keyLength = log.getInt(position + KEY_LENGTH_OFFSET);
             final int valueLength = log.getInt(position + VALUE_LENGTH_OFFSET);
-            cubby.replay(log.getShort(position + TYPE_OFFSET) == WalRecordDescriptor.TYPE_REMOVE, log,
+            applier.apply(log.getShort(position + TYPE_OFFSET) == WalRecordDescriptor.TYPE_REMOVE, log,
                 position + KEY_OFFSET, keyLength, position + KEY_OFFSET + keyLength, valueLength,
                 log.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET));
             CrashPoints.Hook.reached("recover.replayed-one");
@@ -727,7 +728,7 @@ final class Opener
             allNotes.add("growth deferred: the replayed log left " + table.file.getFileName() + " at or above its " +
                 "load limit; the next write grows it, or, while that fails for lack of space, writes go on as long " +
                 "as the table has room");
-            cubby.deferGrowth();
+            applier.deferGrowth();
         }
         // Step 10: checkpoint, which forces the tables and starts a new log generation.
         final long wantedLogSize = logSize(builder);

@@ -1,0 +1,136 @@
+package io.cubby.store;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * The arguments of the public operations: checks against the store's limits (each throws before anything is
+ * changed), the expiry times they ask for, and the per-thread scratch buffer the {@code byte[]} operations copy
+ * results through.
+ */
+final class Arguments
+{
+    /** {@code expiresAt} of a write that keeps the expiry of the entry it replaces. */
+    static final long KEEP_EXPIRY = -1;
+
+    private final Path directory;
+    private final TableParams params;
+    private final long expireAfterWriteMillis;
+    private final ThreadLocal<UnsafeBuffer> scratch;
+
+    Arguments(final Options options)
+    {
+        this.directory = options.directory;
+        this.params = options.params;
+        this.expireAfterWriteMillis = options.expireAfterWriteMillis;
+        final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
+        this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
+    }
+
+    /**
+     * @return this thread's buffer of the largest key or value size, for results of the byte[] operations.
+     */
+    UnsafeBuffer scratch()
+    {
+        return scratch.get();
+    }
+
+    UnsafeBuffer wrapKey(final byte[] key)
+    {
+        Objects.requireNonNull(key, "key");
+        checkKeyLength(key.length);
+        return new UnsafeBuffer(key);
+    }
+
+    UnsafeBuffer wrapValue(final byte[] value)
+    {
+        Objects.requireNonNull(value, "value");
+        checkValueLength(value.length);
+        return new UnsafeBuffer(value);
+    }
+
+    void checkKey(final DirectBuffer key, final int offset, final int length)
+    {
+        Objects.requireNonNull(key, "key");
+        checkKeyLength(length);
+        checkRange(key, offset, length, "key");
+    }
+
+    void checkValue(final DirectBuffer value, final int offset, final int length)
+    {
+        Objects.requireNonNull(value, "value");
+        checkValueLength(length);
+        checkRange(value, offset, length, "value");
+    }
+
+    private void checkKeyLength(final int length)
+    {
+        if (length > params.maxKeyLength)
+        {
+            throw new EntryTooLargeException("key of " + length + " bytes exceeds the maximum key size " +
+                params.maxKeyLength + " of store " + directory);
+        }
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("negative key length " + length);
+        }
+    }
+
+    private void checkValueLength(final int length)
+    {
+        if (length > params.maxValueLength)
+        {
+            throw new EntryTooLargeException(params.setMode ?
+                "store " + directory + " is a set: values must be empty, got " + length + " bytes" :
+                "value of " + length + " bytes exceeds the maximum value size " + params.maxValueLength +
+                " of store " + directory);
+        }
+        if (length < 0)
+        {
+            throw new IllegalArgumentException("negative value length " + length);
+        }
+    }
+
+    private static void checkRange(final DirectBuffer buffer, final int offset, final int length, final String what)
+    {
+        if (offset < 0 || (long)offset + length > buffer.capacity())
+        {
+            throw new IndexOutOfBoundsException(what + " range [" + offset + ", " + ((long)offset + length) +
+                ") outside buffer of capacity " + buffer.capacity());
+        }
+    }
+
+    /**
+     * Expiry of a write that gives no time to live: the builder's {@link Cubby.Builder#expireAfterWrite} if set,
+     * else the entry keeps the expiry it has (a new entry never expires).
+     */
+    long defaultExpiry()
+    {
+        if (!params.expiry)
+        {
+            return 0;
+        }
+        return expireAfterWriteMillis > 0 ? expiresAt(expireAfterWriteMillis) : KEEP_EXPIRY;
+    }
+
+    /**
+     * @return when an entry written now with this time to live expires.
+     */
+    long expiresAt(final long ttlMillis)
+    {
+        if (!params.expiry)
+        {
+            throw new UnsupportedOperationException("store " + directory + " was created without expiry; " +
+                "create it with Cubby.builder(dir).expiry(true) to use time-to-live");
+        }
+        if (ttlMillis < 1)
+        {
+            throw new IllegalArgumentException("time to live must be at least 1 ms: " + ttlMillis);
+        }
+        final long now = System.currentTimeMillis();
+        return ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
+    }
+}
