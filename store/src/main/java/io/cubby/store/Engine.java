@@ -174,6 +174,10 @@ final class Engine
                     op == Operation.REMOVE_IF_EQUALS) ?
                     NOT_APPLIED : (op == Operation.PUT_IF_ABSENT ? previousLength : MISSING);
             }
+            if (!removal && null == found && rehasher.beforeInsert())
+            {
+                tables.lookup(lookup, true, hash, key, keyOffset, keyLength); // the insert position in the new table
+            }
             if (!removal && null == found && options.maxEntries > 0 && tables.size() >= options.maxEntries)
             {
                 evictor.evictOne(now);

@@ -80,14 +80,6 @@ final class LogApplier
         }
     }
 
-    /**
-     * Recovery left the current table above its load limit: let the write path defer a growth that fails.
-     */
-    void deferGrowth()
-    {
-        rehasher.deferGrowth();
-    }
-
     private void applyOne(
         final boolean removal,
         final DirectBuffer key,

@@ -726,9 +726,8 @@ final class Opener
             table.entryCount() + table.tombstoneCount() + 1 > table.maxFill)
         {
             allNotes.add("growth deferred: the replayed log left " + table.file.getFileName() + " at or above its " +
-                "load limit; the next write grows it, or, while that fails for lack of space, writes go on as long " +
-                "as the table has room");
-            applier.deferGrowth();
+                "load limit; the next write grows it, or, while that fails for lack of space, updates and removals " +
+                "go on and inserts while the table has room");
         }
         // Step 10: checkpoint, which forces the tables and starts a new log generation.
         final long wantedLogSize = logSize(builder);

@@ -28,8 +28,12 @@ final class Rehasher
     private final FileWatch fileWatch;
     private final Counters counters;
     private final Notifier notifier;
-    /** Set by a recovery that left the table above its load limit; cleared once a growth succeeds. */
-    private boolean growthDeferred;
+    /**
+     * Why the last growth failed (a full disk, for example), or null. While set, growth is retried at most every
+     * {@link #GROWTH_RETRY_NANOS} before a write and always before an insert that would otherwise be refused.
+     */
+    private StoreIOException growthFailure;
+    private long growthRetryAt;
     private boolean retirePending;
     private long rehashesStarted;
 
@@ -76,14 +80,8 @@ final class Rehasher
         return rehashesStarted;
     }
 
-    /**
-     * Recovery left the current table above its load limit: until a growth succeeds, a growth that fails (a full
-     * disk) lets the write go on while the table has room.
-     */
-    void deferGrowth()
-    {
-        growthDeferred = true;
-    }
+    /** How long a failed growth waits before a write tries it again (an insert that needs room tries at once). */
+    static final long GROWTH_RETRY_NANOS = 100_000_000L;
 
     /**
      * Before each write: one migration step, retiring a fully migrated source, growth and compaction.
@@ -123,29 +121,86 @@ final class Rehasher
                 fill + 1 < current.maxFill + (current.capacity - current.maxFill) / 2;
             if (fill + 1 > current.maxFill && !allocating)
             {
-                try
+                if (null == growthFailure || System.nanoTime() - growthRetryAt >= 0)
                 {
-                    begin(growthCapacity(current));
-                    growthDeferred = false;
-                }
-                catch (final StoreIOException ex)
-                {
-                    // Above the load limit after a recovery that deferred growth (a full disk): writes that
-                    // physically fit go on until growth succeeds.
-                    if (!growthDeferred || fill + 1 > current.maxFill + (current.capacity - current.maxFill) / 2)
-                    {
-                        throw ex;
-                    }
-                    LOGGER.log(System.Logger.Level.WARNING, "growth of " + directory + " deferred: " +
-                        ex.getMessage());
+                    tryGrow(current);
                 }
             }
             else if (current.tombstoneCount() > current.capacity * options.tombstoneCompactionRatio &&
-                current.tombstoneCount() > 64)
+                current.tombstoneCount() > 64 && (null == growthFailure || System.nanoTime() - growthRetryAt >= 0))
             {
-                begin(Math.max(options.minCapacity, capacityFor(current.entryCount() + 1, params.maxLoad() / 2)));
+                try
+                {
+                    begin(Math.max(options.minCapacity, capacityFor(current.entryCount() + 1,
+                        params.maxLoad() / 2)));
+                    growthFailure = null;
+                }
+                catch (final StoreIOException ex)
+                {
+                    deferAfter(ex, "compaction");
+                }
             }
         }
+    }
+
+    /**
+     * Before a write that claims a new slot, with the write lock held. Growth that failed (a full disk) lets
+     * writes go on: updates and removals always, inserts while the table is less than half-way from its load
+     * limit to full; beyond that an insert tries the growth once more and, if it fails again, is refused with
+     * the reason. Nothing is written before the refusal.
+     *
+     * @return whether a rehash began, so that the caller's lookup (its insert position) must be made again.
+     */
+    boolean beforeInsert()
+    {
+        final Table current = tables.current;
+        if (null == tables.source && null != growthFailure &&
+            current.entryCount() + current.tombstoneCount() + 1 > insertLimit(current))
+        {
+            final StoreIOException failure = growthFailure;
+            if (!tryGrow(current))
+            {
+                throw new StoreIOException("the table is full and cannot grow: " + failure.getMessage(), failure);
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** The fill up to which inserts go on while growth fails: half-way from the load limit to full. */
+    private static long insertLimit(final Table current)
+    {
+        return current.maxFill + (current.capacity - current.maxFill) / 2;
+    }
+
+    private boolean tryGrow(final Table current)
+    {
+        try
+        {
+            begin(growthCapacity(current));
+            if (null != growthFailure)
+            {
+                LOGGER.log(System.Logger.Level.INFO, "growth of " + directory + " resumed");
+            }
+            growthFailure = null;
+            return true;
+        }
+        catch (final StoreIOException ex)
+        {
+            deferAfter(ex, "growth");
+            return false;
+        }
+    }
+
+    private void deferAfter(final StoreIOException ex, final String what)
+    {
+        if (null == growthFailure)
+        {
+            LOGGER.log(System.Logger.Level.WARNING, what + " of " + directory + " deferred, writes that fit go on: " +
+                ex.getMessage());
+        }
+        growthFailure = ex;
+        growthRetryAt = System.nanoTime() + GROWTH_RETRY_NANOS;
     }
 
     /**
