@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -109,6 +110,8 @@ public final class Cubby implements AutoCloseable
     private long rehashesStarted;
     private volatile boolean closed;
     private RecoveryReport recoveryReport;
+    /** Reads of a read-only store, validated against the tables' Write Sequence (set once, before publication). */
+    private LiveReader liveReader;
 
     private Cubby(
         final Builder builder,
@@ -234,6 +237,12 @@ public final class Cubby implements AutoCloseable
     {
         try
         {
+            if (null != liveReader)
+            {
+                ensureOpen();
+                return liveReader.read(Hashing.hash(hashFunction, key, keyOffset, keyLength), key, keyOffset,
+                    keyLength, dst, dstOffset);
+            }
             return readOptimistically(key, keyOffset, keyLength, dst, dstOffset);
         }
         catch (final InternalError ex)
@@ -1074,6 +1083,7 @@ public final class Cubby implements AutoCloseable
             event.entries = size0();
             event.commit();
         }
+        current.becomeSource(true);
         source = current;
         current = target;
         cursor = 0;
@@ -1289,6 +1299,7 @@ public final class Cubby implements AutoCloseable
         // and Migration Cursor change together or not at all.
         current.clearSource();
         current.forceHeader();
+        old.markSequence(TableDescriptor.SEQUENCE_RETIRED);
         CrashPoints.Hook.reached("rehash-end.source-cleared");
         if (!replaying)
         {
@@ -1634,6 +1645,11 @@ public final class Cubby implements AutoCloseable
      */
     private long countLive(final long limit)
     {
+        if (null != liveReader)
+        {
+            ensureOpen();
+            return liveReader.countLive(limit);
+        }
         final long stamp = readLockUnlessComputing();
         try
         {
@@ -1673,6 +1689,11 @@ public final class Cubby implements AutoCloseable
      */
     public long estimatedSize()
     {
+        if (null != liveReader)
+        {
+            ensureOpen();
+            return liveReader.estimatedSize();
+        }
         for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
         {
             final long stamp = lock.tryOptimisticRead();
@@ -1726,6 +1747,19 @@ public final class Cubby implements AutoCloseable
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         Objects.requireNonNull(visitor, "visitor");
+        if (null != liveReader)
+        {
+            ensureOpen();
+            try
+            {
+                liveReader.forEach(visitor, onCorrupt);
+                return;
+            }
+            catch (final InternalError ex)
+            {
+                throw mappedFault(ex);
+            }
+        }
         final long stamp = lock.readLock();
         try
         {
@@ -1803,6 +1837,20 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<Map.Entry<byte[], byte[]>> entries()
     {
+        if (null != liveReader)
+        {
+            // read-only: copies of the entries as one scan reads them (each consistent on its own)
+            final List<Map.Entry<byte[], byte[]>> copies = new ArrayList<>();
+            forEach((k, ko, kl, v, vo, vl) ->
+            {
+                final byte[] key = new byte[kl];
+                k.getBytes(ko, key);
+                final byte[] value = new byte[vl];
+                v.getBytes(vo, value);
+                copies.add(Map.entry(key, value));
+            });
+            return Collections.unmodifiableList(copies).iterator();
+        }
         finishMigrationInChunks();
         return new ChunkedIterator();
     }
@@ -1935,6 +1983,11 @@ public final class Cubby implements AutoCloseable
      */
     public CubbyStats stats()
     {
+        if (null != liveReader)
+        {
+            ensureOpen();
+            return liveStats();
+        }
         final long stamp = lock.readLock();
         try
         {
@@ -1976,6 +2029,18 @@ public final class Cubby implements AutoCloseable
      */
     public VerifyReport verify()
     {
+        if (null != liveReader)
+        {
+            ensureOpen();
+            try
+            {
+                return liveReader.verify(hasLiveWriter());
+            }
+            catch (final InternalError ex)
+            {
+                throw mappedFault(ex);
+            }
+        }
         final long stamp = lock.readLock();
         try
         {
@@ -2061,6 +2126,11 @@ public final class Cubby implements AutoCloseable
         final long hash = Hashing.hash(hashFunction, k, 0, key.length);
         try
         {
+            if (null != liveReader)
+            {
+                ensureOpen();
+                return liveReader.expiresAt(hash, k, 0, key.length);
+            }
             // optimistic first, like get: a visitor of forEach may call this while a writer waits for the lock
             for (int attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++)
             {
@@ -2125,6 +2195,56 @@ public final class Cubby implements AutoCloseable
     public boolean isReadOnly()
     {
         return readOnly;
+    }
+
+    /**
+     * Whether a writer (another process, or another instance in this one) has this read-only store open now: its
+     * reads then follow the writer's changes, each key consistent on its own (see the README).
+     *
+     * @return true while a read-only store's writer is alive; false for a writable store.
+     */
+    public boolean hasLiveWriter()
+    {
+        return null != liveReader && StoreLock.WRITER_NONE != StoreLock.probeWriter(directory);
+    }
+
+    // ================================================================ read-only stores (cross-process readers)
+
+    /**
+     * Called by the opener of a read-only store before it is published: every read goes through {@code reader}.
+     */
+    void readLive(final LiveReader reader)
+    {
+        this.liveReader = reader;
+    }
+
+    private CubbyStats liveStats()
+    {
+        final LiveReader.View v = liveReader.view();
+        final Table cur = v.current;
+        final Table old = v.source;
+        final long currentEntries = Math.max(0, cur.mappedEntryCount());
+        return new CubbyStats(
+            liveReader.estimatedSize(),
+            cur.capacity,
+            Math.max(0, cur.mappedTombstoneCount()),
+            params.maxLoad(),
+            cur.slotLength,
+            cur.generation,
+            null != old,
+            null == old ? 0 : Math.max(0, Math.min(old.capacity, cur.mappedMigrationCursor())),
+            null == old ? 0 : old.capacity,
+            cur.fileLength() + (null == old ? 0 : old.fileLength()),
+            0,
+            0,
+            0,
+            params.probing,
+            durability,
+            currentEntries,
+            -1,
+            -1,
+            -1,
+            -1);
     }
 
     /**
@@ -2215,6 +2335,10 @@ public final class Cubby implements AutoCloseable
             if (null != wal)
             {
                 wal.close();
+            }
+            if (null != liveReader)
+            {
+                liveReader.close();
             }
             current.close();
             if (null != source)
