@@ -2023,7 +2023,8 @@ public final class Cubby implements AutoCloseable
 
     /**
      * Scan every slot: states, lengths, checksums, reachability from the home slot, duplicates and counts. Writers
-     * wait during the scan.
+     * wait during the scan. On a read-only store while a writer (in another process) is active, an online check
+     * instead: each slot as read at one instant, and {@link VerifyReport#notChecked} says what is left out.
      *
      * @return the report.
      */
@@ -2034,7 +2035,15 @@ public final class Cubby implements AutoCloseable
             ensureOpen();
             try
             {
-                return liveReader.verify(hasLiveWriter());
+                if (hasLiveWriter())
+                {
+                    return liveReader.verify(true);
+                }
+                // no writer: the full scan over the tables as they stand
+                final LiveReader.View v = liveReader.view();
+                final long from = null == v.source ? 0 : v.current == current ? cursor :
+                    Math.max(0, Math.min(v.source.capacity, v.current.mappedMigrationCursor()));
+                return Verifier.verify(v.current, v.source, from);
             }
             catch (final InternalError ex)
             {
