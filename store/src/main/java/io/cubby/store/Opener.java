@@ -111,6 +111,14 @@ final class Opener
     private static Cubby openReader(final Cubby.Builder builder, final List<Long> firstListing)
     {
         final Path directory = builder.directory;
+        try
+        {
+            Storage.requireRegularFile(directory.resolve(StoreLock.FILE_NAME));
+        }
+        catch (final CorruptStoreException ex)
+        {
+            throw new StoreIOException("cannot open lock file: " + ex.getMessage(), ex);
+        }
         List<Long> generations = firstListing;
         for (int attempt = 1; ; attempt++)
         {
