@@ -53,6 +53,8 @@ public final class Cubby implements AutoCloseable
     private final Engine engine;
     private final EntryIterators iterators;
     private final Parts parts;
+    /** A read-only store's reads, validated against the tables' Write Sequence; set once, before publication. */
+    private LiveReads live;
 
     private Cubby(final Parts parts)
     {
@@ -111,7 +113,8 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         Objects.requireNonNull(dst, "dst");
-        return reads.read(key, keyOffset, keyLength, dst, dstOffset);
+        return null != live ? live.read(key, keyOffset, keyLength, dst, dstOffset) :
+            reads.read(key, keyOffset, keyLength, dst, dstOffset);
     }
 
     /**
@@ -123,7 +126,8 @@ public final class Cubby implements AutoCloseable
     public boolean containsKey(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         arguments.checkKey(key, keyOffset, keyLength);
-        return reads.read(key, keyOffset, keyLength, null, 0) >= 0;
+        return (null != live ? live.read(key, keyOffset, keyLength, null, 0) :
+            reads.read(key, keyOffset, keyLength, null, 0)) >= 0;
     }
 
     /**
@@ -134,7 +138,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer dst = arguments.scratch();
-        final int length = reads.read(k, 0, key.length, dst, 0);
+        final int length = null != live ? live.read(k, 0, key.length, dst, 0) : reads.read(k, 0, key.length, dst, 0);
         return length < 0 ? null : Arrays.copyOf(dst.byteArray(), length);
     }
 
@@ -144,7 +148,8 @@ public final class Cubby implements AutoCloseable
      */
     public boolean containsKey(final byte[] key)
     {
-        return reads.read(arguments.wrapKey(key), 0, key.length, null, 0) >= 0;
+        final UnsafeBuffer k = arguments.wrapKey(key);
+        return (null != live ? live.read(k, 0, key.length, null, 0) : reads.read(k, 0, key.length, null, 0)) >= 0;
     }
 
     // ================================================================ writes
@@ -422,7 +427,7 @@ public final class Cubby implements AutoCloseable
      */
     public long size()
     {
-        return params.expiry ? iterators.countLive(Long.MAX_VALUE) : reads.estimatedSize();
+        return params.expiry ? countLive(Long.MAX_VALUE) : estimatedSize();
     }
 
     /**
@@ -433,7 +438,7 @@ public final class Cubby implements AutoCloseable
      */
     public long estimatedSize()
     {
-        return reads.estimatedSize();
+        return null != live ? live.estimatedSize() : reads.estimatedSize();
     }
 
     /**
@@ -441,7 +446,12 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isEmpty()
     {
-        return params.expiry ? 0 == iterators.countLive(1) : 0 == reads.estimatedSize();
+        return params.expiry ? 0 == countLive(1) : 0 == estimatedSize();
+    }
+
+    private long countLive(final long limit)
+    {
+        return null != live ? live.countLive(limit) : iterators.countLive(limit);
     }
 
     /**
@@ -465,7 +475,14 @@ public final class Cubby implements AutoCloseable
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         Objects.requireNonNull(visitor, "visitor");
-        iterators.forEach(visitor, onCorrupt);
+        if (null != live)
+        {
+            live.forEach(visitor, onCorrupt);
+        }
+        else
+        {
+            iterators.forEach(visitor, onCorrupt);
+        }
     }
 
     /**
@@ -477,7 +494,7 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<Map.Entry<byte[], byte[]>> entries()
     {
-        return iterators.entries();
+        return null != live ? live.entries() : iterators.entries();
     }
 
     /**
@@ -485,7 +502,25 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<byte[]> keys()
     {
-        return iterators.keys();
+        if (null == live)
+        {
+            return iterators.keys();
+        }
+        final Iterator<Map.Entry<byte[], byte[]>> entries = live.entries();
+        return new Iterator<>()
+        {
+            @Override
+            public boolean hasNext()
+            {
+                return entries.hasNext();
+            }
+
+            @Override
+            public byte[] next()
+            {
+                return entries.next().getKey();
+            }
+        };
     }
 
     /**
@@ -493,18 +528,19 @@ public final class Cubby implements AutoCloseable
      */
     public CubbyStats stats()
     {
-        return reads.stats();
+        return null != live ? live.stats() : reads.stats();
     }
 
     /**
      * Scan every slot: states, lengths, checksums, reachability from the home slot, duplicates and counts. Writers
-     * wait during the scan.
+     * wait during the scan. On a read-only store while a writer (in another process) is active, an online check
+     * instead: each slot as read at one instant, and {@link VerifyReport#notChecked} says what is left out.
      *
      * @return the report.
      */
     public VerifyReport verify()
     {
-        return reads.verify();
+        return null != live ? live.verify() : reads.verify();
     }
 
     /**
@@ -572,7 +608,8 @@ public final class Cubby implements AutoCloseable
      */
     public long expiresAtMillis(final byte[] key)
     {
-        return reads.expiresAtMillis(arguments.wrapKey(key), key.length);
+        final UnsafeBuffer k = arguments.wrapKey(key);
+        return null != live ? live.expiresAtMillis(k, key.length) : reads.expiresAtMillis(k, key.length);
     }
 
     /**
@@ -581,6 +618,17 @@ public final class Cubby implements AutoCloseable
     public boolean isReadOnly()
     {
         return options.readOnly;
+    }
+
+    /**
+     * Whether a writer (another process, or another instance in this one) has this read-only store open now: its
+     * reads then follow the writer's changes, each key consistent on its own (see the README).
+     *
+     * @return true while a read-only store's writer is alive; false for a writable store.
+     */
+    public boolean hasLiveWriter()
+    {
+        return null != live && live.hasLiveWriter();
     }
 
     /**
@@ -605,7 +653,17 @@ public final class Cubby implements AutoCloseable
     @Override
     public void close()
     {
-        parts.lifecycle.close();
+        try
+        {
+            parts.lifecycle.close();
+        }
+        finally
+        {
+            if (null != live)
+            {
+                live.close();
+            }
+        }
     }
 
     /**
@@ -643,6 +701,14 @@ public final class Cubby implements AutoCloseable
     {
         return new Cubby(new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
             cursor, wal));
+    }
+
+    /**
+     * Called by the opener of a read-only store before it is published: every read goes through {@code reader}.
+     */
+    void readLive(final LiveReader reader)
+    {
+        this.live = new LiveReads(reader, parts);
     }
 
     /**

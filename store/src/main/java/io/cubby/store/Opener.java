@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static io.cubby.store.SlotDescriptor.STATE_FULL;
@@ -38,6 +39,8 @@ final class Opener
     static final long DEFAULT_LOGGED_LOG_SIZE = WalDescriptor.DEFAULT_CAPACITY;
     static final long DEFAULT_STRUCTURAL_LOG_SIZE = 1L << 20;
     private static final int MAX_LISTED_CORRUPT_SLOTS = 10;
+    /** Attempts of a read-only open while a writer changes the table set. */
+    private static final int LIVE_OPEN_ATTEMPTS = 100;
 
     private Opener()
     {
@@ -78,10 +81,14 @@ final class Opener
                     "refusing to create a store among other files");
             }
         }
-        final StoreLock lock = StoreLock.acquire(directory, builder.readOnly);
+        if (builder.readOnly)
+        {
+            return openReader(builder, generations);
+        }
+        final StoreLock lock = StoreLock.acquireWriter(directory);
         try
         {
-            return generations.isEmpty() ? create(builder, lock) : openExisting(builder, lock, generations);
+            return generations.isEmpty() ? create(builder, lock) : openExisting(builder, lock, generations, false);
         }
         catch (final IOException ex)
         {
@@ -92,6 +99,58 @@ final class Opener
         {
             lock.close();
             throw ex;
+        }
+    }
+
+    /**
+     * A read-only open (FORMAT.md §6, last paragraphs): it takes no lock and never writes. With no writer, the
+     * store is opened as it stands (steps 1, 2 and 4). With a live writer, the current table and its source are
+     * mapped read-only as they are: no recovery, and the open is tried again if the writer changed the table set
+     * while it was being read (a rehash ending, a file deleted).
+     */
+    private static Cubby openReader(final Cubby.Builder builder, final List<Long> firstListing)
+    {
+        final Path directory = builder.directory;
+        try
+        {
+            Storage.requireRegularFile(directory.resolve(StoreLock.FILE_NAME));
+        }
+        catch (final CorruptStoreException ex)
+        {
+            throw new StoreIOException("cannot open lock file: " + ex.getMessage(), ex);
+        }
+        List<Long> generations = firstListing;
+        for (int attempt = 1; ; attempt++)
+        {
+            final int writer = StoreLock.probeWriter(directory);
+            if (StoreLock.WRITER_LEGACY == writer)
+            {
+                throw new StoreLockedException("store " + directory + " is open for writing by an older Cubby" +
+                    StoreLock.holder(directory) + " that does not support readers in other processes");
+            }
+            final boolean live = StoreLock.WRITER_LIVE == writer;
+            try
+            {
+                return openExisting(builder, StoreLock.none(), generations, live);
+            }
+            catch (final IOException | NotAStoreException | CorruptStoreException ex)
+            {
+                if (!live || attempt >= LIVE_OPEN_ATTEMPTS)
+                {
+                    if (ex instanceof IOException)
+                    {
+                        throw new StoreIOException("I/O error opening " + directory + ": " + ex, ex);
+                    }
+                    throw (RuntimeException)ex;
+                }
+                // the writer may have renamed, rewritten or deleted a table meanwhile: look again
+                LockSupport.parkNanos(1_000_000L);
+                generations = tableGenerations(directory);
+                if (generations.isEmpty())
+                {
+                    throw new NotAStoreException("no Cubby store at " + directory + " (no table file)");
+                }
+            }
         }
     }
 
@@ -218,7 +277,8 @@ final class Opener
         }
     }
 
-    private static Cubby openExisting(final Cubby.Builder builder, final StoreLock lock, final List<Long> generations)
+    private static Cubby openExisting(
+        final Cubby.Builder builder, final StoreLock lock, final List<Long> generations, final boolean live)
         throws IOException
     {
         final long start = System.nanoTime();
@@ -265,6 +325,10 @@ final class Opener
             if (current.sourceGeneration != TableDescriptor.NO_SOURCE)
             {
                 source = openSource(directory, current, readOnly, salvage, plan);
+                if (null != source && !readOnly)
+                {
+                    source.becomeSource(false);
+                }
             }
             // Step 3: older tables are leftovers of finished rehashes, deleted once that is proven.
             for (int i = currentPosition + 1; i < generations.size(); i++)
@@ -302,7 +366,7 @@ final class Opener
             final TableParams params = current.params;
             if (readOnly)
             {
-                return openReadOnly(builder, lock, params, current, source, plan, start);
+                return openReadOnly(builder, lock, params, current, source, plan, start, live);
             }
             return recover(builder, lock, params, current, source, plan, start);
         }
@@ -405,13 +469,14 @@ final class Opener
         final Table current,
         final Table source,
         final Plan plan,
-        final long start)
+        final long start,
+        final boolean live)
     {
-        final boolean clean = isClean(current, source);
+        final boolean clean = !live && isClean(current, source);
         long cursor = null == source ? 0 : current.migrationCursor();
         for (final Table table : tables(current, source))
         {
-            if (null != table.counterProblem)
+            if (null != table.counterProblem && !live)
             {
                 if (clean)
                 {
@@ -428,18 +493,20 @@ final class Opener
         {
             cursor = 0;
         }
-        if (null != current.counterProblem)
+        if (!live && null != current.counterProblem)
         {
             final long[] counts = countSlots(current, 0);
             current.useCounts(counts[0], counts[1]);
         }
-        if (null != source && null != source.counterProblem)
+        if (!live && null != source && null != source.counterProblem)
         {
             final long[] counts = countSlots(source, cursor);
             source.useCounts(counts[0], counts[1]);
         }
         final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, null);
-        cubby.finishOpen(new RecoveryReport(clean, 0, 0, clean ? null :
+        cubby.readLive(new LiveReader(builder.directory, params, current, source));
+        cubby.finishOpen(new RecoveryReport(clean, 0, 0, clean ? null : live ?
+            "not recovered: opened read-only while a writer" + StoreLock.holder(builder.directory) + " has it open" :
             "not recovered: opened read-only after an unclean shutdown", 0, 0, 0, 0, 0, false, 0, List.of(),
             elapsedMillis(start), plan.notes), false, 0);
         return cubby;
@@ -621,7 +688,13 @@ final class Opener
                 }
             }
 
-            // Phase 2: every check has passed; apply the plan.
+            // Phase 2: every check has passed; apply the plan. Readers in other processes wait until the store is
+            // marked open (§3.4): the steps and the replay below may take a key through older values again.
+            current.holdWriting();
+            if (null != source)
+            {
+                source.holdWriting();
+            }
             if (null == wal)
             {
                 wal = createLog(walFile, builder, params);

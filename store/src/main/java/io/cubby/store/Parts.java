@@ -21,6 +21,7 @@ final class Parts
     final EntryIterators iterators;
     final Lifecycle lifecycle;
     final LogApplier applier;
+    final FileWatch fileWatch;
 
     Parts(final Options options, final StoreLock fileLock, final Table current, final Table source, final long cursor,
         final Wal wal)
@@ -36,6 +37,7 @@ final class Parts
         this.tables = new TableSet(current, source, cursor);
         final LogWriter log = new LogWriter(directory, options.durability, wal);
         final FileWatch fileWatch = new FileWatch(directory, tables, log);
+        this.fileWatch = fileWatch;
         final Background background = new Background(directory);
         final TableAllocator allocator = new TableAllocator(options, guard, background);
         final Rehasher rehasher = new Rehasher(options, guard, tables, log, allocator, background, fileWatch,

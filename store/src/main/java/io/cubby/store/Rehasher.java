@@ -286,6 +286,7 @@ final class Rehasher
             event.entries = tables.size();
             event.commit();
         }
+        current.becomeSource(true); // readers in other processes: a newer generation exists
         tables.source = current;
         tables.current = target;
         tables.cursor = 0;
@@ -461,6 +462,7 @@ final class Rehasher
         // and Migration Cursor change together or not at all.
         current.clearSource();
         current.forceHeader();
+        tables.source.markSequence(TableDescriptor.SEQUENCE_RETIRED); // readers: the rehash out of it is done
         CrashPoints.Hook.reached("rehash-end.source-cleared");
     }
 

@@ -5,6 +5,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
@@ -14,6 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 import static io.cubby.store.SlotDescriptor.CHECKSUM_OFFSET;
 import static io.cubby.store.SlotDescriptor.HASH_OFFSET;
@@ -48,6 +50,7 @@ import static io.cubby.store.TableDescriptor.TOMBSTONE_COUNT_OFFSET;
 import static io.cubby.store.TableDescriptor.UNDO_CHECKSUM_OFFSET;
 import static io.cubby.store.TableDescriptor.UNDO_IMAGE_OFFSET;
 import static io.cubby.store.TableDescriptor.UNDO_SLOT_INDEX_OFFSET;
+import static io.cubby.store.TableDescriptor.WRITE_SEQUENCE_OFFSET;
 import static io.cubby.store.TableDescriptor.WRITE_VERSION_OFFSET;
 
 /**
@@ -101,6 +104,12 @@ final class Table
 
     private long entryCount;
     private long tombstoneCount;
+    /** Write Sequence value stored by the open write bracket ({@link #beginWrite}), or 0 outside one. */
+    private int writeBegun;
+    /** A write is held in progress across many (recovery, {@link #holdWriting}): brackets do not end it. */
+    private boolean held;
+    /** This table is a rehash source: its Write Sequence carries {@link TableDescriptor#SEQUENCE_SUPERSEDED}. */
+    private boolean superseded;
 
     private Table(
         final Path file,
@@ -714,6 +723,130 @@ final class Table
         }
     }
 
+    // ---------------------------------------------------------------- write sequence (FORMAT.md §3.4)
+
+    /**
+     * Start a write of this table's slots: the Write Sequence becomes odd before any slot byte changes (a
+     * release store, then a store-store fence so no later slot store can become visible before it). Brackets do
+     * not nest; every mutating method below opens and closes its own. A read-only table is never written.
+     */
+    private void beginWrite()
+    {
+        if (held)
+        {
+            return;
+        }
+        // flags come from what the writer knows, not from the stored word (a stale or damaged value)
+        final int begun = (TableDescriptor.sequenceBegin(header.getInt(WRITE_SEQUENCE_OFFSET)) &
+            TableDescriptor.SEQUENCE_COUNTER) | (superseded ? TableDescriptor.SEQUENCE_SUPERSEDED : 0);
+        header.putIntRelease(WRITE_SEQUENCE_OFFSET, begun);
+        VarHandle.storeStoreFence();
+        writeBegun = begun;
+    }
+
+    /**
+     * End a write: the Write Sequence becomes the next even value with release ordering, after every slot store
+     * of the write. A memory store only: never forced, so never a durability event.
+     */
+    private void endWrite()
+    {
+        if (held)
+        {
+            return;
+        }
+        header.putIntRelease(WRITE_SEQUENCE_OFFSET, TableDescriptor.sequenceEnd(writeBegun));
+        writeBegun = 0;
+    }
+
+    /**
+     * The Write Sequence with acquire ordering, for a reader about to read slots.
+     */
+    int writeSequence()
+    {
+        return header.getIntAcquire(WRITE_SEQUENCE_OFFSET);
+    }
+
+    /**
+     * The Write Sequence again after reading slots: a load-load fence keeps the slot reads before it.
+     */
+    int writeSequenceAfterRead()
+    {
+        VarHandle.loadLoadFence();
+        return header.getIntVolatile(WRITE_SEQUENCE_OFFSET);
+    }
+
+    /**
+     * Set a flag of the Write Sequence ({@link TableDescriptor#SEQUENCE_SUPERSEDED} when this table becomes a rehash
+     * source, {@link TableDescriptor#SEQUENCE_RETIRED} when the rehash out of it completes), as a write of its
+     * own, so that a reader validating this table sees a change and looks at the table set again.
+     */
+    void markSequence(final int flag)
+    {
+        if (readOnly)
+        {
+            return;
+        }
+        beginWrite();
+        writeBegun |= flag;
+        endWrite();
+    }
+
+    /**
+     * This table has become the source of a rehash (a newer table file is in place): every later write carries
+     * {@link TableDescriptor#SEQUENCE_SUPERSEDED}, and with {@code announce} the flag is stored now, before any
+     * write to the source, so that a reader still taking this table for the current one looks for the newer one.
+     */
+    void becomeSource(final boolean announce)
+    {
+        superseded = true;
+        if (announce)
+        {
+            markSequence(TableDescriptor.SEQUENCE_SUPERSEDED);
+        }
+    }
+
+    /**
+     * Keep the Write Sequence odd from now until the table is marked open ({@link #setOpenState}): recovery
+     * (FORMAT.md §6 phase 2 and the replay) runs as one write, so readers in other processes wait for its end
+     * instead of seeing keys pass through older values during the replay.
+     */
+    void holdWriting()
+    {
+        if (readOnly || held)
+        {
+            return;
+        }
+        beginWrite();
+        held = true;
+    }
+
+    /**
+     * Start or end a writer session on this table's Write Sequence: a random even counter at open (so values of
+     * an earlier session are not met again by a reader that slept across both), keeping the SUPERSEDED flag of a
+     * rehash source; 0 at a clean close, the value format version 1 readers expect in these bytes.
+     */
+    private void setSessionSequence(final boolean open)
+    {
+        held = false;
+        writeBegun = 0;
+        final int word;
+        if (open)
+        {
+            int counter = ThreadLocalRandom.current().nextInt() & TableDescriptor.SEQUENCE_COUNTER &
+                ~TableDescriptor.SEQUENCE_WRITING;
+            if (0 == counter)
+            {
+                counter = 2;
+            }
+            word = counter | (superseded ? TableDescriptor.SEQUENCE_SUPERSEDED : 0);
+        }
+        else
+        {
+            word = 0;
+        }
+        header.putIntVolatile(WRITE_SEQUENCE_OFFSET, word);
+    }
+
     // ---------------------------------------------------------------- mutation (writer holds the lock)
 
     /**
@@ -735,10 +868,18 @@ final class Table
         final UnsafeBuffer window = window(index);
         final int slot = slotOffset(index);
         final int previous = window.getInt(slot + STATE_OFFSET);
-        writeBody(window, slot, hash, key, keyOffset, keyLength, value, valueOffsetInBuffer, valueLength, expiresAt,
-            writtenAt);
-        CrashPoints.Hook.reached("insert.body-written");
-        window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        beginWrite();
+        try
+        {
+            writeBody(window, slot, hash, key, keyOffset, keyLength, value, valueOffsetInBuffer, valueLength,
+                expiresAt, writtenAt);
+            CrashPoints.Hook.reached("insert.body-written");
+            window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        }
+        finally
+        {
+            endWrite();
+        }
         CrashPoints.Hook.reached("insert.slot-full");
         if (STATE_TOMBSTONE == previous)
         {
@@ -759,14 +900,22 @@ final class Table
         final UnsafeBuffer window = window(index);
         final int slot = slotOffset(index);
         final int previous = window.getInt(slot + STATE_OFFSET);
-        window.putBytes(slot + CHECKSUM_OFFSET, from, fromSlot + CHECKSUM_OFFSET,
-            keyOffset - CHECKSUM_OFFSET + keyLength);
-        if (valueLength > 0)
+        beginWrite();
+        try
         {
-            window.putBytes(slot + valueOffset, from, fromSlot + source.valueOffset, valueLength);
+            window.putBytes(slot + CHECKSUM_OFFSET, from, fromSlot + CHECKSUM_OFFSET,
+                keyOffset - CHECKSUM_OFFSET + keyLength);
+            if (valueLength > 0)
+            {
+                window.putBytes(slot + valueOffset, from, fromSlot + source.valueOffset, valueLength);
+            }
+            CrashPoints.Hook.reached("migrate.body-copied");
+            window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
         }
-        CrashPoints.Hook.reached("migrate.body-copied");
-        window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        finally
+        {
+            endWrite();
+        }
         CrashPoints.Hook.reached("migrate.slot-copied");
         if (STATE_TOMBSTONE == previous)
         {
@@ -787,13 +936,21 @@ final class Table
         final UnsafeBuffer window = window(index);
         final int slot = slotOffset(index);
         final int previous = window.getInt(slot + STATE_OFFSET);
-        window.putBytes(slot + CHECKSUM_OFFSET, image, UNDO_IMAGE_OFFSET + CHECKSUM_OFFSET,
-            keyOffset - CHECKSUM_OFFSET + keyLength);
-        if (valueLength > 0)
+        beginWrite();
+        try
         {
-            window.putBytes(slot + valueOffset, image, UNDO_IMAGE_OFFSET + from.valueOffset, valueLength);
+            window.putBytes(slot + CHECKSUM_OFFSET, image, UNDO_IMAGE_OFFSET + CHECKSUM_OFFSET,
+                keyOffset - CHECKSUM_OFFSET + keyLength);
+            if (valueLength > 0)
+            {
+                window.putBytes(slot + valueOffset, image, UNDO_IMAGE_OFFSET + from.valueOffset, valueLength);
+            }
+            window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
         }
-        window.putIntRelease(slot + STATE_OFFSET, STATE_FULL);
+        finally
+        {
+            endWrite();
+        }
         if (STATE_TOMBSTONE == previous)
         {
             setTombstoneCount(tombstoneCount - 1);
@@ -818,18 +975,26 @@ final class Table
         saveUndo(index, window, slot);
         CrashPoints.Hook.reached("update.undo-saved");
         final int keyLength = keyLength(index);
-        if (expiry)
+        beginWrite();
+        try
         {
-            window.putLong(slot + SlotDescriptor.EXPIRES_AT_OFFSET, expiresAt);
-            window.putLong(slot + SlotDescriptor.WRITTEN_AT_OFFSET, writtenAt);
+            if (expiry)
+            {
+                window.putLong(slot + SlotDescriptor.EXPIRES_AT_OFFSET, expiresAt);
+                window.putLong(slot + SlotDescriptor.WRITTEN_AT_OFFSET, writtenAt);
+            }
+            if (length > 0)
+            {
+                window.putBytes(slot + valueOffset, value, offset, length);
+            }
+            window.putInt(slot + VALUE_LENGTH_OFFSET, length);
+            CrashPoints.Hook.reached("update.value-written");
+            window.putInt(slot + CHECKSUM_OFFSET, computeChecksum(window, slot, keyLength, length));
         }
-        if (length > 0)
+        finally
         {
-            window.putBytes(slot + valueOffset, value, offset, length);
+            endWrite();
         }
-        window.putInt(slot + VALUE_LENGTH_OFFSET, length);
-        CrashPoints.Hook.reached("update.value-written");
-        window.putInt(slot + CHECKSUM_OFFSET, computeChecksum(window, slot, keyLength, length));
         CrashPoints.Hook.reached("update.checksum-written");
         header.putLongRelease(UNDO_SLOT_INDEX_OFFSET, NO_UNDO);
         CrashPoints.Hook.reached("update.undo-cleared");
@@ -876,7 +1041,9 @@ final class Table
      */
     void remove(final long index, final boolean countedAsEntry)
     {
+        beginWrite();
         window(index).putIntRelease(slotOffset(index) + STATE_OFFSET, STATE_TOMBSTONE);
+        endWrite();
         setTombstoneCount(tombstoneCount + 1);
         if (countedAsEntry)
         {
@@ -987,9 +1154,14 @@ final class Table
         return header.getInt(OPEN_STATE_OFFSET);
     }
 
+    /**
+     * Set Open State; marking a table open starts a writer session on its Write Sequence, marking it closed
+     * ends it (§3.4).
+     */
     void setOpenState(final int state)
     {
         header.putIntVolatile(OPEN_STATE_OFFSET, state);
+        setSessionSequence(TableDescriptor.OPEN_STATE_OPEN == state);
     }
 
     long undoSlotIndex()
@@ -1054,7 +1226,9 @@ final class Table
      */
     void restoreUndo(final long index)
     {
+        beginWrite();
         window(index).putBytes(slotOffset(index), header, UNDO_IMAGE_OFFSET, slotLength);
+        endWrite();
         clearUndo();
     }
 
@@ -1119,6 +1293,30 @@ final class Table
     long headerSourceGeneration()
     {
         return header.getLong(SOURCE_GENERATION_OFFSET);
+    }
+
+    /**
+     * Entry Count as the mapped header holds it now (a reader in another process; may be mid-change).
+     */
+    long mappedEntryCount()
+    {
+        return header.getLong(ENTRY_COUNT_OFFSET);
+    }
+
+    /**
+     * Tombstone Count as the mapped header holds it now.
+     */
+    long mappedTombstoneCount()
+    {
+        return header.getLong(TOMBSTONE_COUNT_OFFSET);
+    }
+
+    /**
+     * Migration Cursor as the mapped header holds it now.
+     */
+    long mappedMigrationCursor()
+    {
+        return header.getLong(MIGRATION_CURSOR_OFFSET);
     }
 
     // ---------------------------------------------------------------- durability

@@ -65,7 +65,7 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  *  +---------------------------------------------------------------+
  *  |                          Open State                           |
  *  +---------------------------------------------------------------+
- *  |                     Reserved (must be zero)                   |
+ *  |S|R|            Write Sequence (counter, bit 0 = writing)       |
  *  +---------------------------------------------------------------+
  *  |                     Undo Slot Index (or -1)                   |
  *  |                                                               |
@@ -83,7 +83,10 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  * </pre>
  * Bytes {@code [0, HEADER_CHECKSUM_OFFSET)} never change after creation and are covered by the header checksum.
  * The counters after it change with every write and are validated by range, then recomputed after an unclean
- * shutdown. The slot array starts at {@code Header Length}, a multiple of {@link #PAGE_SIZE}.
+ * shutdown. The Write Sequence is a seqlock word for readers in other processes (FORMAT.md §3.4): bit 31 (S)
+ * says a newer table generation exists, bit 30 (R) that the table has left the live set, bit 0 that a write of
+ * the table's slots is in progress; zero while no writer has the table open. The slot array starts at
+ * {@code Header Length}, a multiple of {@link #PAGE_SIZE}.
  */
 final class TableDescriptor
 {
@@ -101,6 +104,16 @@ final class TableDescriptor
     static final int FLAG_SET_MODE = 1;
     static final int FLAG_EXPIRY = 2;
     static final int KNOWN_FLAGS = FLAG_SET_MODE | FLAG_EXPIRY;
+
+    /** Write Sequence bit 0: a write of the table's slots is in progress. */
+    static final int SEQUENCE_WRITING = 1;
+    /** Write Sequence bit 30: the rehash out of this table completed; the table is no longer read. */
+    static final int SEQUENCE_RETIRED = 1 << 30;
+    /** Write Sequence bit 31: a newer generation exists (this table is a rehash source). */
+    static final int SEQUENCE_SUPERSEDED = 1 << 31;
+    static final int SEQUENCE_FLAGS = SEQUENCE_RETIRED | SEQUENCE_SUPERSEDED;
+    /** The counter bits of the Write Sequence, bit 0 included. */
+    static final int SEQUENCE_COUNTER = ~SEQUENCE_FLAGS;
 
     static final int OPEN_STATE_CLEAN = 0;
     static final int OPEN_STATE_OPEN = 1;
@@ -133,8 +146,12 @@ final class TableDescriptor
     static final int TOMBSTONE_COUNT_OFFSET = ENTRY_COUNT_OFFSET + SIZE_OF_LONG;
     static final int MIGRATION_CURSOR_OFFSET = TOMBSTONE_COUNT_OFFSET + SIZE_OF_LONG;
     static final int OPEN_STATE_OFFSET = MIGRATION_CURSOR_OFFSET + SIZE_OF_LONG;
-    static final int RESERVED_2_OFFSET = OPEN_STATE_OFFSET + SIZE_OF_INT;
-    static final int UNDO_SLOT_INDEX_OFFSET = RESERVED_2_OFFSET + SIZE_OF_INT;
+    /**
+     * Seqlock word of the table's slots (§3.4); was reserved (zero) in version 1 before readers in other
+     * processes, and is zero again whenever the table is closed cleanly, so older readers still accept the file.
+     */
+    static final int WRITE_SEQUENCE_OFFSET = OPEN_STATE_OFFSET + SIZE_OF_INT;
+    static final int UNDO_SLOT_INDEX_OFFSET = WRITE_SEQUENCE_OFFSET + SIZE_OF_INT;
     static final int UNDO_CHECKSUM_OFFSET = UNDO_SLOT_INDEX_OFFSET + SIZE_OF_LONG;
     static final int RESERVED_3_OFFSET = UNDO_CHECKSUM_OFFSET + SIZE_OF_INT;
     static final int UNDO_IMAGE_OFFSET = RESERVED_3_OFFSET + SIZE_OF_INT;
@@ -208,6 +225,32 @@ final class TableDescriptor
         {
             return -1;
         }
+    }
+
+    /**
+     * The Write Sequence value that starts a write: the counter moved to the next odd value (from an even word, or
+     * past an odd one left by a writer that died mid-write, so that a reader never sees the same odd value twice
+     * across a change), flags kept.
+     */
+    static int sequenceBegin(final int word)
+    {
+        final int counter = word & SEQUENCE_COUNTER;
+        final int odd = (counter | SEQUENCE_WRITING) + ((counter & SEQUENCE_WRITING) << 1);
+        return (odd & SEQUENCE_COUNTER) | (word & SEQUENCE_FLAGS);
+    }
+
+    /**
+     * The Write Sequence value that ends a write begun with {@code begun}: the next even counter, never 0 (0
+     * means "no writer session").
+     */
+    static int sequenceEnd(final int begun)
+    {
+        int counter = (begun + 1) & SEQUENCE_COUNTER;
+        if (0 == counter)
+        {
+            counter = 2;
+        }
+        return counter | (begun & SEQUENCE_FLAGS);
     }
 
     static boolean isPowerOfTwo(final long value)

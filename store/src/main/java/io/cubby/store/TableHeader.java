@@ -76,11 +76,12 @@ final class TableHeader
         flags = h.getInt(FLAGS_OFFSET);
         hashAlgorithm = h.getInt(HASH_ALGORITHM_OFFSET);
         undoSlotIndex = h.getLong(UNDO_SLOT_INDEX_OFFSET);
-        reserved2 = h.getInt(RESERVED_2_OFFSET);
+        writeSequence = h.getInt(WRITE_SEQUENCE_OFFSET);
         reserved3 = h.getInt(RESERVED_3_OFFSET);
     }
 
-    private final int reserved2;
+    /** The Write Sequence (§3.4): any value is valid; it changes with every write while a writer is live. */
+    final int writeSequence;
     private final int reserved3;
 
     /**
@@ -223,7 +224,7 @@ final class TableHeader
             stateProblem = name + ": Undo Slot Index " + undoSlotIndex + " is neither -1 nor a slot below " +
                 capacity;
         }
-        else if (0 != reserved2 || 0 != reserved3)
+        else if (0 != reserved3)
         {
             stateProblem = name + ": reserved header bytes are not zero";
         }

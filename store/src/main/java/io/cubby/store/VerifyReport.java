@@ -32,6 +32,11 @@ public final class VerifyReport
     public final long maxProbeLength;
     /** Mean probe length of live entries. */
     public final double meanProbeLength;
+    /**
+     * What this verification could not check, one line each: empty for a store no writer had open; while a
+     * writer is active, what changes under it (see {@link Cubby#verify()}).
+     */
+    public final List<String> notChecked;
 
     VerifyReport(
         final List<String> problems,
@@ -44,6 +49,23 @@ public final class VerifyReport
         final long maxProbeLength,
         final double meanProbeLength)
     {
+        this(problems, problemCount, entriesCounted, tombstonesCounted, slotsScanned, probeLengthHistogram,
+            regionOccupancy, maxProbeLength, meanProbeLength, List.of());
+    }
+
+    VerifyReport(
+        final List<String> problems,
+        final long problemCount,
+        final long entriesCounted,
+        final long tombstonesCounted,
+        final long slotsScanned,
+        final long[] probeLengthHistogram,
+        final double[] regionOccupancy,
+        final long maxProbeLength,
+        final double meanProbeLength,
+        final List<String> notChecked)
+    {
+        this.notChecked = List.copyOf(notChecked);
         this.problems = List.copyOf(problems);
         this.problemCount = problemCount;
         this.entriesCounted = entriesCounted;

@@ -15,6 +15,7 @@ import static io.cubby.store.StoreTestSupport.bytes;
 import static io.cubby.store.StoreTestSupport.tableFile;
 import static io.cubby.store.StoreTestSupport.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -301,7 +302,14 @@ class BadInputTest
             store.put(bytes("a"), bytes("b"));
             final StoreLockedException ex = assertThrows(StoreLockedException.class, () -> Cubby.builder(dir).open());
             assertTrue(ex.getMessage().contains("cubby.lock"), ex.getMessage());
-            assertThrows(StoreLockedException.class, () -> Cubby.builder(dir).readOnly(true).open());
+            try (Cubby reader = Cubby.builder(dir).readOnly(true).open())
+            {
+                assertTrue(reader.hasLiveWriter(), "a read-only open beside the writer reads it live");
+                assertEquals("b", text(reader.get(bytes("a"))));
+                store.put(bytes("a"), bytes("c"));
+                assertEquals("c", text(reader.get(bytes("a"))));
+                store.put(bytes("a"), bytes("b"));
+            }
             assertEquals("b", text(store.get(bytes("a"))));
         }
         try (Cubby again = Cubby.builder(dir).open())
@@ -333,7 +341,16 @@ class BadInputTest
         try (Cubby readOnly = Cubby.builder(dir).readOnly(true).open())
         {
             assertEquals("v1", text(readOnly.get(bytes("k1"))));
-            assertThrows(StoreLockedException.class, () -> Cubby.builder(dir).open(), "a writer waits for readers");
+            assertFalse(readOnly.hasLiveWriter());
+            try (Cubby writer = Cubby.builder(dir).open())
+            {
+                // a reader never keeps a writer out, and follows it
+                assertTrue(readOnly.hasLiveWriter());
+                writer.put(bytes("k1"), bytes("w"));
+                assertEquals("w", text(readOnly.get(bytes("k1"))));
+                writer.put(bytes("k1"), bytes("v1"));
+            }
+            assertFalse(readOnly.hasLiveWriter());
             assertThrows(ReadOnlyStoreException.class, () -> readOnly.put(bytes("k1"), bytes("x")));
             assertThrows(ReadOnlyStoreException.class, () -> readOnly.remove(bytes("k1")));
         }

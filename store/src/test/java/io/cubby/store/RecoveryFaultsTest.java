@@ -403,7 +403,6 @@ class RecoveryFaultsTest
     @CsvSource({
         "open state, 128, 7, 4",
         "undo slot index, 136, -5, 8",
-        "reserved after open state, 132, 1, 4",
         "reserved after the undo checksum, 148, 1, 4",
     })
     void mutableHeaderFieldsOutOfRangeAreRefusedUnlessSalvaged(

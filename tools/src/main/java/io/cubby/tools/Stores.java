@@ -7,7 +7,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 
 /**
- * Opening stores the way every command does: read-only commands take the shared lock and never recover or write;
+ * Opening stores the way every command does: read-only commands take no lock (they also read a store another
+ * process is writing) and never recover or write;
  * writing commands never create a store unless asked, and say on stderr what recovery did.
  */
 final class Stores
@@ -27,7 +28,12 @@ final class Stores
     static Cubby openReadOnly(final Path directory, final PrintWriter err)
     {
         final Cubby store = Cubby.builder(directory).readOnly(true).open();
-        if (!store.recoveryReport().cleanShutdown)
+        if (store.hasLiveWriter())
+        {
+            err.println("cubby: note: " + directory + " is open for writing in another process; reading it live " +
+                "(each entry as of one instant, no snapshot across entries)");
+        }
+        else if (!store.recoveryReport().cleanShutdown)
         {
             err.println("cubby: warning: " + directory + " was not shut down cleanly and has not been recovered; " +
                 "shown as its table files stand, without operations only its log holds (`cubby recover` replays " +

@@ -21,14 +21,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * A store held open for writing by another process: every command but inspect says so and exits with 4, and
- * none of them changes a byte of it.
+ * A store held open for writing by another process: every writing command says so and exits with 4, the reading
+ * commands read it live, and none of them changes a byte of it.
  */
 class LockedStoreTest
 {
     private static final String[][] LOCKING_COMMANDS = {
-        { "stats" }, { "verify" }, { "dump" }, { "get", "key-0002" }, { "put", "k", "v" }, { "remove", "key-0002" },
-        { "compact" }, { "recover" }, { "load", "/dev/null" } };
+        { "put", "k", "v" }, { "remove", "key-0002" }, { "compact" }, { "recover" }, { "load", "/dev/null" } };
+    private static final String[][] READING_COMMANDS = { { "stats" }, { "verify" }, { "dump" }, { "get", "key-0002" } };
 
     @TempDir
     Path tmp;
@@ -50,6 +50,15 @@ class LockedStoreTest
                 assertTrue(result.err().contains("`cubby inspect` works meanwhile"), result::toString);
                 assertEquals("", result.out());
             }
+            for (final String[] command : READING_COMMANDS)
+            {
+                final Cli.Result result = Cli.runOn(store, command).assertExit(ExitCode.OK);
+                assertTrue(result.err().contains("is open for writing in another process; reading it live"),
+                    result::toString);
+            }
+            assertEquals(GoldenFiles.store(GoldenFiles.SMALL).contents(), Cli.entries(Cli.runOn(store, "dump")),
+                "dump reads the live store");
+            assertTrue(Cli.runOn(store, "verify").err().contains("cubby verify: not checked: a writer is active"));
             assertEquals(whileHeld, Cli.snapshot(store), "no command changed the store");
 
             final Cli.Result inspect = Cli.run("inspect", store).assertExit(ExitCode.OK);
@@ -79,6 +88,10 @@ class LockedStoreTest
                 final Cli.Result result = Cli.runOn(store, command).assertOneLineError(command[0])
                     .assertExit(ExitCode.LOCKED);
                 assertTrue(result.err().contains("is already open in this process"), result::toString);
+            }
+            for (final String[] command : READING_COMMANDS)
+            {
+                Cli.runOn(store, command).assertExit(ExitCode.OK);
             }
             assertTrue(Cli.run("inspect", store).assertExit(ExitCode.OK).out().contains("\nin use      yes"));
             assertEquals(267, open.size());
