@@ -62,7 +62,7 @@ final class Segment
         final SegmentLookup result)
     {
         result.clear(hash);
-        int slot = current.find(hash, key, offset, length);
+        int slot = current.find(hash, key, offset, length, result);
         if (slot != SegmentTable.NOT_FOUND)
         {
             result.table = current;
