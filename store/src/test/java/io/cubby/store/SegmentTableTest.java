@@ -207,6 +207,21 @@ class SegmentTableTest
     }
 
     @Test
+    void prefaultChangesNoByteOfTheFile(@TempDir final Path dir) throws IOException
+    {
+        final byte[][] keys = keys(20, 29);
+        final Path file = fileWith(dir, keys);
+        final byte[] before = java.nio.file.Files.readAllBytes(file);
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, false))
+        {
+            table.prefault(SegmentAllocator.PAGE);
+            table.prefault(8);
+            table.force();
+        }
+        assertArrayEquals(before, java.nio.file.Files.readAllBytes(file));
+    }
+
+    @Test
     void tornUpdateIsRolledBackFromTheUndoImage(@TempDir final Path dir) throws IOException
     {
         final byte[] key = keys(1, 1)[0];
