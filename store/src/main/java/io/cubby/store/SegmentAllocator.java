@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Prepares the file a segment will be rehashed into, off the writers' path (FORMAT-v2.md section 9 step 3):
+ * Prepares the file a segment will be rehashed into, and ends rehashes, off the writers' path (FORMAT-v2.md
+ * section 9 steps 3 and 6). Preparing:
  * creates it ({@link SegmentFile#create}: {@code fallocate}, zeros written where that is unavailable, header magic
  * last, rename), then touches every page of its mapping so that the writers filling it take no first-touch page
  * faults. One file at a time: the store's directory holds at most one file that is not yet in use.
@@ -27,6 +28,7 @@ final class SegmentAllocator implements AutoCloseable
     private final boolean allocate;
     private final ExecutorService executor;
     private final AtomicReference<Request> pending = new AtomicReference<>();
+    private volatile Throwable retireFailure;
 
     /** One file being prepared, or prepared and not yet taken. */
     static final class Request
@@ -194,7 +196,74 @@ final class SegmentAllocator implements AutoCloseable
     }
 
     /**
-     * Delete a pending file and stop the thread.
+     * The end of a rehash whose source the writer has unpublished (FORMAT-v2.md section 9 step 6), in order: force
+     * the new file, clear its Source Generation (forced), force the manifest, delete the source, force the
+     * directory. On the background thread these forces are not the writers' wait; a crash before the source is
+     * deleted leaves a rehash that recovery completes.
+     */
+    void retire(final SegmentTable current, final SegmentTable source, final Manifest manifest) throws IOException
+    {
+        if (null == executor)
+        {
+            complete(current, source, manifest);
+        }
+        else
+        {
+            executor.execute(() ->
+            {
+                try
+                {
+                    complete(current, source, manifest);
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    if (null == retireFailure)
+                    {
+                        retireFailure = ex;
+                    }
+                }
+            });
+        }
+    }
+
+    /**
+     * Wait until the background thread has done everything handed to it so far (tests).
+     */
+    void awaitIdle()
+    {
+        if (null == executor)
+        {
+            return;
+        }
+        try
+        {
+            executor.submit(() -> { }).get();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final java.util.concurrent.ExecutionException ex)
+        {
+            throw new IllegalStateException(ex.getCause());
+        }
+    }
+
+    private void complete(final SegmentTable current, final SegmentTable source, final Manifest manifest)
+        throws IOException
+    {
+        current.force();
+        current.clearSource();
+        manifest.force();
+        source.close();
+        Files.deleteIfExists(source.file);
+        Storage.syncDirectory(directory);
+    }
+
+    /**
+     * Delete a pending file, finish the rehash ends handed over, and stop the thread.
+     *
+     * @throws IOException if finishing a rehash end failed.
      */
     @Override
     public void close() throws IOException
@@ -215,6 +284,10 @@ final class SegmentAllocator implements AutoCloseable
             {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (null != retireFailure)
+        {
+            throw new StoreIOException("ending a rehash failed", retireFailure);
         }
     }
 }

@@ -31,6 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class SegmentSet implements AutoCloseable
 {
     private static final int NONE = -1;
+    /** Segments of fewer groups (167 KiB for 16 + 64-byte entries) grow by a factor of 2. */
+    static final long DOUBLING_GROUPS = 128;
 
     final Path directory;
     final Manifest manifest;
@@ -348,11 +350,17 @@ final class SegmentSet implements AutoCloseable
         forced.add(s);
     }
 
-    /** Group count for {@code entries} at Target Load, larger than the current file's. */
+    /**
+     * Group count for {@code entries} at Target Load, larger than the current file's; twice the current one while
+     * that is below {@link #DOUBLING_GROUPS}, where the file is small and its bytes per entry do not matter
+     * beside the headers, so that a store growing from empty takes a few rehashes per segment to get there
+     * instead of dozens by the factor of 1.08 to 1.125 (each rehash creates, forces and deletes a file).
+     */
     private long groupsFor(final long entries, final SegmentTable current)
     {
-        return Math.max(current.groupCount + 1, (long)Math.ceil(
+        final long atTarget = Math.max(current.groupCount + 1, (long)Math.ceil(
             entries * 1_000_000.0 / ((double)manifest.targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
+        return current.groupCount < DOUBLING_GROUPS ? Math.max(atTarget, 2 * current.groupCount) : atTarget;
     }
 
     /** Whether a prepared file is a rehash target of {@code current} with room for its entries and one more. */
@@ -536,7 +544,7 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Wait until a file being prepared is ready (tests).
+     * Wait until a file being prepared is ready and every rehash end handed to the allocator is done (tests).
      */
     void awaitAllocation()
     {
@@ -545,12 +553,13 @@ final class SegmentSet implements AutoCloseable
         {
             SegmentAllocator.await(request);
         }
+        allocator.awaitIdle();
     }
 
     /**
      * Migrate up to {@code groups} groups of a segment's source, and complete the rehash when done: the source is
-     * unpublished inside the bracket, then closed and deleted outside it (readers still holding it keep a valid
-     * mapping).
+     * unpublished inside the bracket; the allocator then forces the new file, clears its Source Generation,
+     * forces the manifest and deletes the source (readers still holding it keep a valid mapping).
      */
     private void migrateStep(final int s, final Segment segment, final int groups) throws IOException
     {
@@ -564,7 +573,7 @@ final class SegmentSet implements AutoCloseable
         {
             if (segment.migrate(groups))
             {
-                done = segment.completeRehash();
+                done = segment.detachSource();
                 final SegmentTable current = segment.current();
                 manifest.publish(s, current.generation, current.groupCount, 0, 0);
             }
@@ -576,10 +585,7 @@ final class SegmentSet implements AutoCloseable
         if (null != done)
         {
             driven.compareAndSet(s, NONE);
-            manifest.force();
-            done.close();
-            Files.deleteIfExists(done.file);
-            Storage.syncDirectory(directory);
+            allocator.retire(segment.current(), done, manifest);
         }
     }
 

@@ -148,10 +148,11 @@ class SegmentSetTest
     }
 
     /**
-     * Inserts (and some removes) from one group per segment to about 1 000 entries per segment: after every batch
-     * the set matches the model and its directory holds only live files and at most one prepared one; at the end
-     * every segment's load lies in the band that growth in round-robin order keeps, between Target Load (less
-     * rounding) and Max Load, rather than anywhere from half of Max Load up.
+     * Inserts (and some removes) from one group per segment to about 2 000 entries per segment (past the size up
+     * to which segments double): after every batch the set matches the model and its directory holds only live
+     * files and at most one prepared one; at the end every segment's load lies in the band that growth in
+     * round-robin order keeps, between Target Load (less rounding) and Max Load, rather than anywhere from half
+     * of Max Load up.
      */
     @ParameterizedTest(name = "background allocation {0}")
     @ValueSource(booleans = { false, true })
@@ -160,7 +161,7 @@ class SegmentSetTest
     {
         final long seed = 0xBA4DL;
         final SplittableRandom random = new SplittableRandom(seed);
-        final SegmentParams params = new SegmentParams(3, 16, 64, 0, seed, 937_500);
+        final SegmentParams params = new SegmentParams(2, 16, 64, 0, seed, 937_500);
         final Map<ByteBuffer, byte[]> model = new HashMap<>();
         final byte[][] keys = SegmentTableTest.keys(9_000, seed);
         final SegmentLookup lookup = new SegmentLookup();
