@@ -42,9 +42,10 @@ import java.util.stream.Stream;
  * workload (v1 and v2, present and absent) with a pointer-chasing batch over a 1 GiB buffer (the dependent read of
  * {@code MemoryLatencyBenchmark}), so that every workload sees the same load; it prints per-workload minimum,
  * quartiles and median batch times, the medians divided by the dependent read, and the median and quartiles of
- * the per-round ratio v2 / v1. Workloads: present and absent gets of v1, v2 and v2-tags (v2 reading the tag group
- * before any slot), present gets made dependent (each key computed from the value the previous get copied, so
- * gets cannot overlap), and the dependent read. Arguments: entries [rounds (40)] [operations per batch (20 000)]
+ * the per-round ratio v2 / v1. Workloads, each for v1, v2 (the lookup choosing by the caller's recent outcomes),
+ * v2-tags (tags first) and v2-eager (preferred slot first): present gets, absent gets, present gets made
+ * dependent (each key computed from the value the previous get copied, so gets cannot overlap), a 50/50 random
+ * mix; then the dependent read. Arguments: entries [rounds (40)] [operations per batch (20 000)]
  * [v2 slot padding (0)] [workload numbers to run, comma-separated (all)]:
  * {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Dagrona.disable.bounds.checks=true -Xmx3g
  * -XX:MaxDirectMemorySize=2g -cp tools/bench/target/benchmarks.jar io.cubby.store.SegmentTableBenchmark 10000000}
