@@ -61,8 +61,12 @@ final class Segment
     boolean find(final long hash, final DirectBuffer key, final int offset, final int length,
         final SegmentLookup result)
     {
+        // Each field read once: an optimistic reader may race a writer that switches them (the reader's sequence
+        // validation discards what it read then, but must not trip over a source that became null meanwhile).
+        final SegmentTable current = this.current;
+        final SegmentTable source = this.source;
         result.clear(hash);
-        int slot = current.find(hash, key, offset, length);
+        int slot = current.find(hash, key, offset, length, result);
         if (slot != SegmentTable.NOT_FOUND)
         {
             result.table = current;
@@ -210,12 +214,24 @@ final class Segment
      */
     SegmentTable completeRehash()
     {
+        final SegmentTable done = detachSource();
+        current.clearSource();
+        return done;
+    }
+
+    /**
+     * {@link #completeRehash} without clearing the current file's Source Generation: the caller has that done
+     * later, after forcing the file, before the source is deleted (off the writers' path).
+     *
+     * @return the former source, now empty.
+     */
+    SegmentTable detachSource()
+    {
         if (null == source || cursor != source.groupCount)
         {
             throw new IllegalStateException("segment " + index + " has no completed migration");
         }
         final SegmentTable done = source;
-        current.clearSource();
         source = null;
         cursor = 0;
         return done;

@@ -6,9 +6,27 @@ package io.cubby.store;
  */
 final class SegmentLookup
 {
+    private static final int MOSTLY_FOUND = 7;
+    private static final int MOSTLY_ABSENT = -8;
+
     SegmentTable table;
     int slot = SegmentTable.NOT_FOUND;
     long hash;
+    /**
+     * Saturating count of this caller's recent lookups, up for found keys and down for absent ones: the lookup
+     * reads a key's preferred slot before its tags only while found keys dominate (SegmentTable.find).
+     */
+    private int foundTrend;
+
+    boolean expectFound()
+    {
+        return foundTrend >= 0;
+    }
+
+    void record(final boolean found)
+    {
+        foundTrend = found ? Math.min(MOSTLY_FOUND, foundTrend + 1) : Math.max(MOSTLY_ABSENT, foundTrend - 1);
+    }
 
     boolean found()
     {

@@ -6,30 +6,51 @@ import org.agrona.MutableDirectBuffer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The 2^k segments of a version-2 store and its manifest: routes a key's hash to its segment, takes the segment's
  * write lock for writes and brackets them with the segment's sequence word, and validates optimistic reads
- * against it (FORMAT-v2.md section 3.2). Growth here is the simplest correct policy: a segment that is full
- * starts an incremental rehash into a file sized for Target Load, and each later write to it migrates
- * {@code migrationStep} groups. (The round-robin early growth of FORMAT-v2.md section 9 belongs to the rehasher,
- * a later step; so do logging and recovery.)
+ * against it (FORMAT-v2.md section 3.2).
  * <p>
- * Thread-safe: writers of different segments proceed in parallel; readers take no lock.
+ * Growth (FORMAT-v2.md section 9): a segment grows <em>ahead of need</em> in round-robin order, the order of
+ * linear hashing (the manifest's Next Segment), when its load has reached Early Load and no other such rehash is
+ * in flight; its new file is prepared by the {@link SegmentAllocator} (allocated and pre-faulted off the writers'
+ * path) and its migration is driven by every write to the store, {@code migrationStep} groups at a time, so it
+ * ends long before the next segment's turn. A segment that reaches Max Load anyway grows at once (with the
+ * prepared file if it is the one being prepared, else with one created on the spot) and its migration is adopted
+ * by the same driver. So the segments' loads stay spread over the band between Target Load and Early Load instead
+ * of all reaching Max Load together, and at most one segment file in the directory is not live data. Logging and
+ * recovery are later steps.
+ * <p>
+ * Thread-safe: writers of different segments proceed in parallel; readers take no lock. Growth work is done by
+ * whichever writer finds the growth lock free after its own write (never while holding its segment's lock).
  */
 final class SegmentSet implements AutoCloseable
 {
+    private static final int NONE = -1;
+    /** Segments of fewer groups (167 KiB for 16 + 64-byte entries) grow by a factor of 2. */
+    static final long DOUBLING_GROUPS = 128;
+
     final Path directory;
     final Manifest manifest;
     final SegmentParams params;
     final int segmentBits;
     private final Segment[] segments;
-    private final Object[] locks;
+    private final ReentrantLock[] locks;
     private final int migrationStep;
     private final boolean allocate;
+    private final SegmentAllocator allocator;
+    private final ReentrantLock growthLock = new ReentrantLock();
+    /** The segment whose migration every write drives, or {@link #NONE}. */
+    private final AtomicInteger driven = new AtomicInteger(NONE);
+    /** Segments that grew at Max Load, waiting for the driver. */
+    private final ConcurrentLinkedQueue<Integer> forced = new ConcurrentLinkedQueue<>();
 
     private SegmentSet(final Path directory, final Manifest manifest, final Segment[] segments,
-        final int migrationStep, final boolean allocate)
+        final int migrationStep, final boolean allocate, final boolean background)
     {
         this.directory = directory;
         this.manifest = manifest;
@@ -38,10 +59,15 @@ final class SegmentSet implements AutoCloseable
         this.segments = segments;
         this.migrationStep = migrationStep;
         this.allocate = allocate;
-        this.locks = new Object[segments.length];
+        this.allocator = new SegmentAllocator(directory, params, allocate, background);
+        this.locks = new ReentrantLock[segments.length];
         for (int i = 0; i < locks.length; i++)
         {
-            locks[i] = new Object();
+            locks[i] = new ReentrantLock();
+            if (segments[i].rehashing())
+            {
+                forced.add(i);
+            }
         }
     }
 
@@ -53,6 +79,16 @@ final class SegmentSet implements AutoCloseable
     static SegmentSet create(final Path directory, final SegmentParams params, final long groupsPerSegment,
         final int migrationStep, final boolean allocate) throws IOException
     {
+        return create(directory, params, groupsPerSegment, migrationStep, allocate, false);
+    }
+
+    /**
+     * @param background whether rehash targets are prepared on a background thread (else by the writer that
+     *                   asks for one: deterministic, for tests).
+     */
+    static SegmentSet create(final Path directory, final SegmentParams params, final long groupsPerSegment,
+        final int migrationStep, final boolean allocate, final boolean background) throws IOException
+    {
         final Manifest manifest = Manifest.create(directory, params, ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM,
             ManifestDescriptor.DEFAULT_EARLY_LOAD_PPM, groupsPerSegment);
         final Segment[] segments = new Segment[1 << params.segmentBits];
@@ -61,7 +97,7 @@ final class SegmentSet implements AutoCloseable
             segments[s] = new Segment(s, SegmentFile.create(directory, params, s, 1, groupsPerSegment, 0, 0,
                 allocate), null);
         }
-        return new SegmentSet(directory, manifest, segments, migrationStep, allocate);
+        return new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
     }
 
     /**
@@ -70,6 +106,12 @@ final class SegmentSet implements AutoCloseable
      */
     static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate)
         throws IOException
+    {
+        return open(directory, migrationStep, allocate, false);
+    }
+
+    static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
+        final boolean background) throws IOException
     {
         final Manifest manifest = Manifest.open(directory, false);
         final SegmentParams params = manifest.params;
@@ -107,7 +149,7 @@ final class SegmentSet implements AutoCloseable
             throw ex;
         }
         manifest.markOpen();
-        return new SegmentSet(directory, manifest, segments, migrationStep, allocate);
+        return new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
     }
 
     int segmentOf(final long hash)
@@ -203,14 +245,16 @@ final class SegmentSet implements AutoCloseable
         final long hash = hash(key, keyOffset, keyLength);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
-        synchronized (locks[s])
+        final boolean isNew;
+        final ReentrantLock lock = locks[s];
+        lock.lock();
+        try
         {
             if (!segment.hasRoomForInsert() && !segment.find(hash, key, keyOffset, keyLength, lookup))
             {
                 grow(s, segment);
             }
             manifest.beginWrite(s);
-            final boolean isNew;
             try
             {
                 isNew = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
@@ -221,8 +265,13 @@ final class SegmentSet implements AutoCloseable
                 manifest.endWrite(s);
             }
             migrateStep(s, segment, migrationStep);
-            return isNew;
         }
+        finally
+        {
+            lock.unlock();
+        }
+        advanceGrowth();
+        return isNew;
     }
 
     /**
@@ -234,10 +283,12 @@ final class SegmentSet implements AutoCloseable
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
-        synchronized (locks[s])
+        final boolean removed;
+        final ReentrantLock lock = locks[s];
+        lock.lock();
+        try
         {
             manifest.beginWrite(s);
-            final boolean removed;
             try
             {
                 removed = segment.remove(hash, key, offset, length, lookup);
@@ -247,8 +298,13 @@ final class SegmentSet implements AutoCloseable
                 manifest.endWrite(s);
             }
             migrateStep(s, segment, migrationStep);
-            return removed;
         }
+        finally
+        {
+            lock.unlock();
+        }
+        advanceGrowth();
+        return removed;
     }
 
     long entryCount()
@@ -262,9 +318,10 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Finish any migration in flight, then start a rehash into a file sized for Target Load (FORMAT-v2.md
-     * section 9 steps 2 to 4; the log record is a later step). The file is created outside the sequence bracket,
-     * so readers do not wait for its allocation.
+     * Growth at Max Load, under the segment's lock: finish any migration in flight, then start a rehash into a file
+     * sized for Target Load (FORMAT-v2.md section 9 steps 2 to 4; the log record is a later step). The file is the
+     * allocator's if it is preparing this segment's (waited for), else created here; either way outside the
+     * sequence bracket, so readers do not wait for its allocation.
      */
     private void grow(final int s, final Segment segment) throws IOException
     {
@@ -273,11 +330,56 @@ final class SegmentSet implements AutoCloseable
             migrateStep(s, segment, Integer.MAX_VALUE);
         }
         final SegmentTable current = segment.current();
-        final long entries = current.entryCount() + 1;
-        final long groups = Math.max(current.groupCount + 1, (long)Math.ceil(
+        SegmentTable target = null;
+        final SegmentAllocator.Request request = allocator.pending();
+        if (null != request && request.segment == s)
+        {
+            target = allocator.take(request, true);
+            if (null != target && !fits(target, current))
+            {
+                discard(target);
+                target = null;
+            }
+        }
+        if (null == target)
+        {
+            target = SegmentFile.create(directory, params, s, current.generation + 1,
+                groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
+        }
+        beginRehash(s, segment, target);
+        forced.add(s);
+    }
+
+    /**
+     * Group count for {@code entries} at Target Load, larger than the current file's; twice the current one while
+     * that is below {@link #DOUBLING_GROUPS}, where the file is small and its bytes per entry do not matter
+     * beside the headers, so that a store growing from empty takes a few rehashes per segment to get there
+     * instead of dozens by the factor of 1.08 to 1.125 (each rehash creates, forces and deletes a file).
+     */
+    private long groupsFor(final long entries, final SegmentTable current)
+    {
+        final long atTarget = Math.max(current.groupCount + 1, (long)Math.ceil(
             entries * 1_000_000.0 / ((double)manifest.targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
-        final SegmentTable target = SegmentFile.create(directory, params, s, current.generation + 1, groups,
-            current.generation, current.groupCount, allocate);
+        return current.groupCount < DOUBLING_GROUPS ? Math.max(atTarget, 2 * current.groupCount) : atTarget;
+    }
+
+    /** Whether a prepared file is a rehash target of {@code current} with room for its entries and one more. */
+    private static boolean fits(final SegmentTable target, final SegmentTable current)
+    {
+        return target.sourceGeneration() == current.generation && target.sourceGroupCount() == current.groupCount &&
+            target.maxEntries > current.entryCount();
+    }
+
+    private static void discard(final SegmentTable table) throws IOException
+    {
+        table.close();
+        Files.deleteIfExists(table.file);
+    }
+
+    /** Under the segment's lock: switch it to {@code target} and publish both files, inside the bracket. */
+    private void beginRehash(final int s, final Segment segment, final SegmentTable target)
+    {
+        final SegmentTable current = segment.current();
         manifest.beginWrite(s);
         try
         {
@@ -291,9 +393,173 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
+     * After a write, outside any segment lock, if no other writer is doing it: drive the migration of the segment
+     * being rehashed, and once it is half done have the next segment's file prepared; with no rehash in flight,
+     * start the prepared one, or adopt a segment that grew at Max Load. Never waits for a segment's lock. A failure
+     * to prepare a file is not the caller's: the segment then grows at Max Load, where the failure is reported.
+     */
+    private void advanceGrowth() throws IOException
+    {
+        if (!growthLock.tryLock())
+        {
+            return;
+        }
+        try
+        {
+            final int g = driven.get();
+            if (NONE != g)
+            {
+                final ReentrantLock lock = locks[g];
+                if (lock.tryLock())
+                {
+                    try
+                    {
+                        final Segment segment = segments[g];
+                        migrateStep(g, segment, migrationStep);
+                        if (!segment.rehashing())
+                        {
+                            driven.compareAndSet(g, NONE);
+                        }
+                        else if (segment.cursor() * 2 >= segment.source().groupCount && null == allocator.pending())
+                        {
+                            requestEarlyGrowth();
+                        }
+                    }
+                    finally
+                    {
+                        lock.unlock();
+                    }
+                }
+                return;
+            }
+            final Integer f = forced.poll();
+            if (null != f)
+            {
+                driven.set(f);
+                return;
+            }
+            final SegmentAllocator.Request request = allocator.pending();
+            if (null == request)
+            {
+                requestEarlyGrowth();
+            }
+            else if (request.done())
+            {
+                beginEarlyRehash(request);
+            }
+        }
+        finally
+        {
+            growthLock.unlock();
+        }
+    }
+
+    /**
+     * Ask for the file of the segment named by Next Segment if its load has reached Early Load (FORMAT-v2.md
+     * section 9 step 1). A segment already rehashing (it grew at Max Load) has had its turn: the pointer moves on.
+     */
+    private void requestEarlyGrowth()
+    {
+        final int n = manifest.nextSegment();
+        final ReentrantLock lock = locks[n];
+        if (!lock.tryLock())
+        {
+            return;
+        }
+        try
+        {
+            final Segment segment = segments[n];
+            if (segment.rehashing())
+            {
+                manifest.nextSegment(next(n));
+                return;
+            }
+            final SegmentTable current = segment.current();
+            final long entries = current.entryCount();
+            if (entries * 1_000_000L >= (long)manifest.earlyLoadPpm * current.slotCount)
+            {
+                allocator.request(n, current.generation + 1, groupsFor(entries, current), current.generation,
+                    current.groupCount);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /** Start the rehash of a prepared file, unless the segment has moved on (then the file is deleted). */
+    private void beginEarlyRehash(final SegmentAllocator.Request request) throws IOException
+    {
+        final int s = request.segment;
+        final ReentrantLock lock = locks[s];
+        if (!lock.tryLock())
+        {
+            return;
+        }
+        try
+        {
+            final SegmentTable target;
+            try
+            {
+                target = allocator.take(request, false);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                return;
+            }
+            if (null == target)
+            {
+                return;
+            }
+            final Segment segment = segments[s];
+            if (segment.rehashing() || !fits(target, segment.current()))
+            {
+                discard(target);
+                return;
+            }
+            beginRehash(s, segment, target);
+            driven.set(s);
+            manifest.nextSegment(next(s));
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private int next(final int s)
+    {
+        return (s + 1) & (segments.length - 1);
+    }
+
+    /**
+     * The file being prepared or prepared for a rehash not yet begun, or null (tests account for it in the
+     * directory).
+     */
+    String pendingFileName()
+    {
+        final SegmentAllocator.Request request = allocator.pending();
+        return null == request ? null : SegmentDescriptor.fileName(request.segment, request.generation);
+    }
+
+    /**
+     * Wait until a file being prepared is ready and every rehash end handed to the allocator is done (tests).
+     */
+    void awaitAllocation()
+    {
+        final SegmentAllocator.Request request = allocator.pending();
+        if (null != request)
+        {
+            SegmentAllocator.await(request);
+        }
+        allocator.awaitIdle();
+    }
+
+    /**
      * Migrate up to {@code groups} groups of a segment's source, and complete the rehash when done: the source is
-     * unpublished inside the bracket, then closed and deleted outside it (readers still holding it keep a valid
-     * mapping).
+     * unpublished inside the bracket; the allocator then forces the new file, clears its Source Generation,
+     * forces the manifest and deletes the source (readers still holding it keep a valid mapping).
      */
     private void migrateStep(final int s, final Segment segment, final int groups) throws IOException
     {
@@ -307,7 +573,7 @@ final class SegmentSet implements AutoCloseable
         {
             if (segment.migrate(groups))
             {
-                done = segment.completeRehash();
+                done = segment.detachSource();
                 final SegmentTable current = segment.current();
                 manifest.publish(s, current.generation, current.groupCount, 0, 0);
             }
@@ -318,10 +584,8 @@ final class SegmentSet implements AutoCloseable
         }
         if (null != done)
         {
-            manifest.force();
-            done.close();
-            Files.deleteIfExists(done.file);
-            Storage.syncDirectory(directory);
+            driven.compareAndSet(s, NONE);
+            allocator.retire(segment.current(), done, manifest);
         }
     }
 
@@ -331,15 +595,28 @@ final class SegmentSet implements AutoCloseable
     @Override
     public void close()
     {
+        try
+        {
+            allocator.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("deleting an unused segment file failed", ex);
+        }
         for (int s = 0; s < segments.length; s++)
         {
-            synchronized (locks[s])
+            locks[s].lock();
+            try
             {
                 segments[s].current().force();
                 if (null != segments[s].source())
                 {
                     segments[s].source().force();
                 }
+            }
+            finally
+            {
+                locks[s].unlock();
             }
         }
         manifest.markClosed();

@@ -132,7 +132,49 @@ final class SegmentTable implements AutoCloseable
     }
 
     /**
-     * Find the slot holding a key (FORMAT-v2.md 6.2, lookup).
+     * Find the slot holding a key, reading the tags first or the preferred slot first as {@code hints} expects the
+     * key to be absent or present, and record the outcome in {@code hints}.
+     *
+     * @return the slot index, or {@link #NOT_FOUND}.
+     * @throws CorruptStoreException if every group was probed without an end.
+     */
+    int find(final long hash, final DirectBuffer key, final int offset, final int length, final SegmentLookup hints)
+    {
+        final int slot = hints.expectFound() ? findPreferredFirst(hash, key, offset, length) :
+            find(hash, key, offset, length);
+        hints.record(slot != NOT_FOUND);
+        return slot;
+    }
+
+    /**
+     * Find the slot holding a key, reading the slot at its preferred position before its tag is known: both reads
+     * depend on the hash alone, so they are in flight together, and a key at its preferred position (about 56 %
+     * of the entries at load 0.87) costs one memory read instead of two in a row. The price is that read for an
+     * absent key too. The slot's bytes count only if its tag matches (an emptied slot keeps the removed key).
+     *
+     * @return the slot index, or {@link #NOT_FOUND}.
+     * @throws CorruptStoreException if every group was probed without an end.
+     */
+    int findPreferredFirst(final long hash, final DirectBuffer key, final int offset, final int length)
+    {
+        final long home = SegmentDescriptor.homeGroup(hash, groupCount);
+        final int preferred = SegmentDescriptor.preferredPosition(hash);
+        final int preferredSlot = (int)home * GROUP_SLOTS + preferred;
+        final int s = slotOffset(preferredSlot);
+        // Load both before testing either; the non-short-circuit & keeps the slot load ahead of the tag test.
+        final int storedKeyLength = keyLengthAt(s);
+        final int storedTag = buffer.getByte(tagBase + (int)home * GROUP_LENGTH + preferred) & 0xFF;
+        if ((storedTag == SegmentDescriptor.tag(hash) & storedKeyLength == length) &&
+            keyBytesEqual(s, key, offset, length))
+        {
+            return preferredSlot;
+        }
+        return find(hash, key, offset, length);
+    }
+
+    /**
+     * Find the slot holding a key from its tags (FORMAT-v2.md 6.2, lookup): no slot is read unless its tag
+     * matches, so an absent key usually costs only the tag line, a present one the tag line and then its slot.
      *
      * @return the slot index, or {@link #NOT_FOUND}.
      * @throws CorruptStoreException if every group was probed without an end.
@@ -383,6 +425,31 @@ final class SegmentTable implements AutoCloseable
         return NOT_FOUND;
     }
 
+    /**
+     * Full slots whose key sits at its preferred position in its home group, the ones {@link #find} reaches with
+     * one memory read (a diagnostic: it hashes every key).
+     *
+     * @return the count.
+     */
+    long countAtPreferredPosition()
+    {
+        long count = 0;
+        for (int slot = nextFull(0); slot != NOT_FOUND; slot = nextFull(slot + 1))
+        {
+            final int keyLength = keyLength(slot);
+            if (keyLength >= 0 && keyLength <= params.maxKeyLength)
+            {
+                final long hash = slotHash(slot, keyLength);
+                if (slot == (int)SegmentDescriptor.homeGroup(hash, groupCount) * GROUP_SLOTS +
+                    SegmentDescriptor.preferredPosition(hash))
+                {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
     boolean isFull(final int slot)
     {
         return buffer.getByte(tagOffset(slot)) != TAG_EMPTY;
@@ -462,10 +529,11 @@ final class SegmentTable implements AutoCloseable
     boolean keyEquals(final int slot, final DirectBuffer key, final int offset, final int length)
     {
         final int s = slotOffset(slot);
-        if (keyLengthAt(s) != length)
-        {
-            return false;
-        }
+        return keyLengthAt(s) == length && keyBytesEqual(s, key, offset, length);
+    }
+
+    private boolean keyBytesEqual(final int s, final DirectBuffer key, final int offset, final int length)
+    {
         final int k = s + keyOffset;
         int i = 0;
         for (; i + Long.BYTES <= length; i += Long.BYTES)
@@ -538,6 +606,25 @@ final class SegmentTable implements AutoCloseable
     void openState(final int state)
     {
         buffer.putInt(OPEN_STATE_OFFSET, state, LE);
+    }
+
+    /**
+     * Touch every page of the mapping with an atomic add of zero, a write that changes nothing even while a writer
+     * fills the file, so that the page is mapped writable before a writer needs it (no first-touch fault then).
+     *
+     * @param page bytes between touches.
+     */
+    void prefault(final int page)
+    {
+        if (readOnly)
+        {
+            return;
+        }
+        final int length = buffer.capacity();
+        for (long offset = 0; offset <= length - Long.BYTES; offset += page)
+        {
+            buffer.getAndAddLong((int)offset, 0);
+        }
     }
 
     long fileLength()

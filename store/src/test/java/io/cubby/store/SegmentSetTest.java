@@ -117,6 +117,11 @@ class SegmentSetTest
         {
             fail("structural validation: " + problems);
         }
+        set.awaitAllocation();
+        if (null != set.pendingFileName())
+        {
+            expectedFiles.add(set.pendingFileName());
+        }
         try (Stream<Path> files = Files.list(set.directory))
         {
             final List<String> actual = files.map(p -> p.getFileName().toString()).sorted().toList();
@@ -139,6 +144,64 @@ class SegmentSetTest
                 dst.getBytes(0, actual);
                 assertArrayEquals(expected, actual);
             }
+        }
+    }
+
+    /**
+     * Inserts (and some removes) from one group per segment to about 2 000 entries per segment (past the size up
+     * to which segments double): after every batch the set matches the model and its directory holds only live
+     * files and at most one prepared one; at the end every segment's load lies in the band that growth in
+     * round-robin order keeps, between Target Load (less rounding) and Max Load, rather than anywhere from half
+     * of Max Load up.
+     */
+    @ParameterizedTest(name = "background allocation {0}")
+    @ValueSource(booleans = { false, true })
+    void growthInRoundRobinOrderKeepsEverySegmentInTheLoadBand(final boolean background, @TempDir final Path dir)
+        throws IOException
+    {
+        final long seed = 0xBA4DL;
+        final SplittableRandom random = new SplittableRandom(seed);
+        final SegmentParams params = new SegmentParams(2, 16, 64, 0, seed, 937_500);
+        final Map<ByteBuffer, byte[]> model = new HashMap<>();
+        final byte[][] keys = SegmentTableTest.keys(9_000, seed);
+        final SegmentLookup lookup = new SegmentLookup();
+        try (SegmentSet set = SegmentSet.create(dir, params, 1, 2, background, background))
+        {
+            int next = 0;
+            for (int batch = 0; batch < 10; batch++)
+            {
+                for (int i = 0; i < 900; i++)
+                {
+                    final byte[] key;
+                    if (random.nextInt(20) == 0 && next > 0)
+                    {
+                        key = keys[random.nextInt(next)];
+                        assertEquals(null != model.remove(ByteBuffer.wrap(key)),
+                            set.remove(new UnsafeBuffer(key), 0, 16, lookup), "remove, batch " + batch);
+                        continue;
+                    }
+                    key = keys[next++];
+                    final byte[] value = SegmentTableTest.value(key);
+                    assertTrue(set.put(new UnsafeBuffer(key), 0, 16, new UnsafeBuffer(value), 0, 64, 0, lookup));
+                    model.put(ByteBuffer.wrap(key), value);
+                }
+                validate(set, model, keys);
+                for (int s = 0; s < set.segmentCount(); s++)
+                {
+                    final Segment segment = set.segment(s);
+                    assertTrue(segment.entryCount() <= segment.current().maxEntries, "segment " + s + " over Max Load");
+                }
+            }
+            for (int s = 0; s < set.segmentCount(); s++)
+            {
+                final Segment segment = set.segment(s);
+                final double load = (double)segment.entryCount() / segment.current().slotCount;
+                assertTrue(load >= 0.8 && load <= 0.9375, "segment " + s + " at load " + load);
+            }
+        }
+        try (SegmentSet set = SegmentSet.open(dir, 2, background))
+        {
+            validate(set, model, keys);
         }
     }
 

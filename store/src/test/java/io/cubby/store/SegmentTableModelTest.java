@@ -190,6 +190,11 @@ class SegmentTableModelTest
             final Entry expected = model.get(ByteBuffer.wrap(key));
             final boolean found = segment.find(hash, keyBuffer, 0, key.length, lookup);
             assertEquals(null != expected, found, where("presence of a key"));
+            assertFindsAgree(segment.current(), hash, key);
+            if (null != segment.source())
+            {
+                assertFindsAgree(segment.source(), hash, key);
+            }
             if (found)
             {
                 final SegmentTable table = lookup.table;
@@ -200,6 +205,14 @@ class SegmentTableModelTest
                 assertArrayEquals(expected.value, actual, where("value"));
                 assertEquals(expected.expiresAt, table.expiresAt(lookup.slot), where("expires at"));
             }
+        }
+
+        /** The lookup that reads the tags first and the one that reads the preferred slot first agree. */
+        private void assertFindsAgree(final SegmentTable table, final long hash, final byte[] key)
+        {
+            assertEquals(table.find(hash, keyBuffer, 0, key.length),
+                table.findPreferredFirst(hash, keyBuffer, 0, key.length),
+                where("find and findPreferredFirst in " + table.file.getFileName()));
         }
 
         /** Start an incremental rehash into a file sized at random: larger, or smaller when entries allow. */

@@ -130,6 +130,98 @@ class SegmentTableTest
     }
 
     @Test
+    void findReachesKeysAtAndAwayFromTheirPreferredPosition(@TempDir final Path dir) throws IOException
+    {
+        try (SegmentTable table = SegmentFile.create(dir, PARAMS, 0, 1, 3, 0, 0, false))
+        {
+            final byte[][] keys = keys((int)table.maxEntries, 17);
+            int atPreferred = 0;
+            for (final byte[] key : keys)
+            {
+                final UnsafeBuffer k = new UnsafeBuffer(key);
+                final long hash = table.hash(k, 0, key.length);
+                final int slot = insert(table, key, value(key));
+                if (slot == (int)SegmentDescriptor.homeGroup(hash, table.groupCount) * 15 +
+                    SegmentDescriptor.preferredPosition(hash))
+                {
+                    atPreferred++;
+                }
+            }
+            assertEquals(atPreferred, table.countAtPreferredPosition());
+            assertTrue(atPreferred > 0 && atPreferred < keys.length, "a full table holds both kinds: " + atPreferred);
+            for (final byte[] key : keys)
+            {
+                final UnsafeBuffer k = new UnsafeBuffer(key);
+                final long hash = table.hash(k, 0, key.length);
+                assertEquals(table.find(hash, k, 0, key.length), table.findPreferredFirst(hash, k, 0, key.length));
+                assertArrayEquals(value(key), get(table, key));
+            }
+        }
+    }
+
+    @Test
+    void findIgnoresARemovedKeyLeftInItsPreferredSlot(@TempDir final Path dir) throws IOException
+    {
+        try (SegmentTable table = SegmentFile.create(dir, PARAMS, 0, 1, 2, 0, 0, false))
+        {
+            final byte[] key = keys(1, 23)[0];
+            final UnsafeBuffer k = new UnsafeBuffer(key);
+            final long hash = table.hash(k, 0, key.length);
+            final int slot = insert(table, key, value(key));
+            assertEquals((int)SegmentDescriptor.homeGroup(hash, table.groupCount) * 15 +
+                SegmentDescriptor.preferredPosition(hash), slot, "an empty table gives the preferred position");
+            table.remove(slot);
+            assertEquals(SegmentTable.NOT_FOUND, table.findPreferredFirst(hash, k, 0, key.length),
+                "the slot still holds the key's bytes, but its tag is empty");
+            assertEquals(slot, insert(table, key, value(key)));
+            assertEquals(slot, table.findPreferredFirst(hash, k, 0, key.length));
+        }
+    }
+
+    @Test
+    void lookupReadsThePreferredSlotFirstOnlyWhileFoundKeysDominate()
+    {
+        final SegmentLookup hints = new SegmentLookup();
+        assertTrue(hints.expectFound());
+        hints.record(false);
+        assertFalse(hints.expectFound());
+        for (int i = 0; i < 100; i++)
+        {
+            hints.record(true);
+        }
+        assertTrue(hints.expectFound());
+        for (int i = 0; i < 8; i++)
+        {
+            hints.record(false);
+        }
+        assertFalse(hints.expectFound(), "a saturated trend turns after eight absent keys");
+        for (int i = 0; i < 100; i++)
+        {
+            hints.record(false);
+        }
+        for (int i = 0; i < 8; i++)
+        {
+            hints.record(true);
+        }
+        assertTrue(hints.expectFound(), "and back after eight found ones");
+    }
+
+    @Test
+    void prefaultChangesNoByteOfTheFile(@TempDir final Path dir) throws IOException
+    {
+        final byte[][] keys = keys(20, 29);
+        final Path file = fileWith(dir, keys);
+        final byte[] before = java.nio.file.Files.readAllBytes(file);
+        try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 1, false))
+        {
+            table.prefault(SegmentAllocator.PAGE);
+            table.prefault(8);
+            table.force();
+        }
+        assertArrayEquals(before, java.nio.file.Files.readAllBytes(file));
+    }
+
+    @Test
     void tornUpdateIsRolledBackFromTheUndoImage(@TempDir final Path dir) throws IOException
     {
         final byte[] key = keys(1, 1)[0];

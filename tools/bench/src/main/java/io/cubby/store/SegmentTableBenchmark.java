@@ -40,8 +40,13 @@ import java.util.stream.Stream;
  * On a machine shared with other work, JMH's one-trial-after-another order lets the load change between the
  * tables being compared. {@link #main} instead loads both tables in one JVM and interleaves short batches of each
  * workload (v1 and v2, present and absent) with a pointer-chasing batch over a 1 GiB buffer (the dependent read of
- * {@code MemoryLatencyBenchmark}), so that every workload sees the same load; it prints per-workload minimum and
- * median batch times, and the medians divided by the dependent read:
+ * {@code MemoryLatencyBenchmark}), so that every workload sees the same load; it prints per-workload minimum,
+ * quartiles and median batch times, the medians divided by the dependent read, and the median and quartiles of
+ * the per-round ratio v2 / v1. Workloads, each for v1, v2 (the lookup choosing by the caller's recent outcomes),
+ * v2-tags (tags first) and v2-eager (preferred slot first): present gets, absent gets, present gets made
+ * dependent (each key computed from the value the previous get copied, so gets cannot overlap), a 50/50 random
+ * mix; then the dependent read. Arguments: entries [rounds (40)] [operations per batch (20 000)]
+ * [v2 slot padding (0)] [workload numbers to run, comma-separated (all)]:
  * {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Dagrona.disable.bounds.checks=true -Xmx3g
  * -XX:MaxDirectMemorySize=2g -cp tools/bench/target/benchmarks.jar io.cubby.store.SegmentTableBenchmark 10000000}
  */
@@ -62,7 +67,8 @@ public class SegmentTableBenchmark
     @Param({ "1000000", "10000000" })
     public int entries;
 
-    @Param({ "v1", "v2" })
+    /** {@code v2-tags}: version 2 with the lookup that reads the tag group before any slot. */
+    @Param({ "v1", "v2", "v2-tags", "v2-eager" })
     public String engine;
 
     @Param({ "0.87" })
@@ -71,9 +77,18 @@ public class SegmentTableBenchmark
     @Param({ "8" })
     public int segmentBits;
 
+    /**
+     * Extra bytes of Max Value Length in the v2 files (values stay 64 bytes): 42 makes 128-byte slots, to measure
+     * what cache-line aligned slots would gain.
+     */
+    @Param({ "0" })
+    public int slotPadding;
+
     private Path dir;
     private Table v1;
     private SegmentTable[] v2;
+    private int lookup;
+    private final SegmentLookup hints = new SegmentLookup();
     private final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(KEY_LENGTH));
     private final UnsafeBuffer value = new UnsafeBuffer(ByteBuffer.allocateDirect(VALUE_LENGTH));
     private long random = 0x9E37_79B9_7F4A_7C15L;
@@ -82,6 +97,7 @@ public class SegmentTableBenchmark
     public void setUp() throws IOException
     {
         dir = Files.createTempDirectory("cubby-segment-bench");
+        lookup = "v2-tags".equals(engine) ? 1 : "v2-eager".equals(engine) ? 2 : 0;
         final long start = System.nanoTime();
         long fileBytes = 0;
         if ("v1".equals(engine))
@@ -109,8 +125,8 @@ public class SegmentTableBenchmark
         }
         else
         {
-            final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH, 0, SEED,
-                SegmentParams.DEFAULT_MAX_LOAD_PPM);
+            final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH + slotPadding, 0,
+                SEED, SegmentParams.DEFAULT_MAX_LOAD_PPM);
             final int segments = 1 << segmentBits;
             final long groups = (long)Math.ceil((double)entries / segments / (SegmentDescriptor.GROUP_SLOTS * load));
             v2 = new SegmentTable[segments];
@@ -136,6 +152,16 @@ public class SegmentTableBenchmark
         }
         System.out.printf("%n%s %,d entries: %,d file bytes, %.1f bytes per entry, loaded in %.1f s%n", engine,
             entries, fileBytes, (double)fileBytes / entries, (System.nanoTime() - start) / 1e9);
+        if (null != v2)
+        {
+            long preferred = 0;
+            for (final SegmentTable table : v2)
+            {
+                preferred += table.countAtPreferredPosition();
+            }
+            System.out.printf("v2 slot length %d, %.1f %% of entries at their preferred position%n",
+                v2[0].params.slotLength, 100.0 * preferred / entries);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -175,6 +201,70 @@ public class SegmentTableBenchmark
         return get();
     }
 
+    /**
+     * A present get whose key depends on the value the previous one copied (the stored values are zero), so
+     * consecutive gets cannot overlap: the latency of one get, comparable with {@link Chase#dependentRead}.
+     */
+    @Benchmark
+    public long getPresentDependent()
+    {
+        fill(nextIndex());
+        final long length = get();
+        random ^= value.getLong(0);
+        return length;
+    }
+
+    /**
+     * The dependent read: pointer chasing through a random cyclic permutation of 64-byte cells over 1 GiB.
+     */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(java.util.concurrent.TimeUnit.NANOSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {
+        "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Dagrona.disable.bounds.checks=true", "-Xmx2g" })
+    @Warmup(iterations = 2, time = 3)
+    @Measurement(iterations = 3, time = 3)
+    public static class Chase
+    {
+        static final int CELL = 64;
+        UnsafeBuffer buffer;
+        int position;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            final int cells = (1 << 30) / CELL;
+            buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(cells * CELL));
+            final int[] order = new int[cells];
+            for (int i = 0; i < cells; i++)
+            {
+                order[i] = i;
+            }
+            final java.util.SplittableRandom shuffle = new java.util.SplittableRandom(42);
+            for (int i = cells - 1; i > 0; i--)
+            {
+                final int j = shuffle.nextInt(i + 1);
+                final int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            for (int i = 0; i < cells; i++)
+            {
+                buffer.putInt(order[i] * CELL, order[(i + 1) % cells] * CELL);
+            }
+        }
+
+        /**
+         * @return the next cell.
+         */
+        @Benchmark
+        public int dependentRead()
+        {
+            position = buffer.getInt(position);
+            return position;
+        }
+    }
+
     private long get()
     {
         if (null != v1)
@@ -195,7 +285,9 @@ public class SegmentTableBenchmark
         }
         final long hash = v2[0].hash(key, 0, KEY_LENGTH);
         final SegmentTable table = v2[SegmentDescriptor.segmentOf(hash, segmentBits)];
-        final int slot = table.find(hash, key, 0, KEY_LENGTH);
+        final int slot = 1 == lookup ? table.find(hash, key, 0, KEY_LENGTH) :
+            2 == lookup ? table.findPreferredFirst(hash, key, 0, KEY_LENGTH) :
+            table.find(hash, key, 0, KEY_LENGTH, hints);
         if (slot == SegmentTable.NOT_FOUND)
         {
             return -1;
@@ -225,54 +317,60 @@ public class SegmentTableBenchmark
         v2.engine = "v2";
         v2.load = 0.87;
         v2.segmentBits = 8;
+        v2.slotPadding = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         v1.setUp();
         v2.setUp();
-        final int cells = (1 << 30) / 64;
-        final UnsafeBuffer chase = new UnsafeBuffer(ByteBuffer.allocateDirect(cells * 64));
-        final int[] order = new int[cells];
-        for (int i = 0; i < cells; i++)
+        final Chase chase = new Chase();
+        chase.setUp();
+        final String[] names = {
+            "v1 present", "v2 present", "v2-tags present", "v2-eager present",
+            "v1 absent", "v2 absent", "v2-tags absent", "v2-eager absent",
+            "v1 present dep", "v2 present dep", "v2-tags present dep", "v2-eager present dep",
+            "v1 mixed", "v2 mixed", "v2-tags mixed", "v2-eager mixed", "dependent read" };
+        final int read = names.length - 1;
+        final boolean[] run = new boolean[names.length];
+        java.util.Arrays.fill(run, args.length <= 4);
+        if (args.length > 4)
         {
-            order[i] = i;
+            for (final String w : args[4].split(","))
+            {
+                run[Integer.parseInt(w.trim())] = true;
+            }
+            run[read] = true;
         }
-        final java.util.SplittableRandom shuffle = new java.util.SplittableRandom(42);
-        for (int i = cells - 1; i > 0; i--)
-        {
-            final int j = shuffle.nextInt(i + 1);
-            final int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        for (int i = 0; i < cells; i++)
-        {
-            chase.putInt(order[i] * 64, order[(i + 1) % cells] * 64);
-        }
-        final String[] names = { "v1 present", "v2 present", "v1 absent", "v2 absent", "dependent read" };
         final double[][] times = new double[names.length][rounds];
         long sink = 0;
-        int position = 0;
         for (int round = -5; round < rounds; round++)
         {
             for (int w = 0; w < names.length; w++)
             {
+                if (!run[w])
+                {
+                    continue;
+                }
+                final int kind = w / 4;
+                final int engine = w % 4;
+                final SegmentTableBenchmark b = 0 == engine ? v1 : v2;
+                v2.lookup = engine - 1;
                 final long start = System.nanoTime();
                 for (int i = 0; i < batch; i++)
                 {
-                    switch (w)
+                    switch (w == read ? -1 : kind)
                     {
                         case 0:
-                            sink += v1.getPresent();
+                            sink += b.getPresent();
                             break;
                         case 1:
-                            sink += v2.getPresent();
+                            sink += b.getAbsent();
                             break;
                         case 2:
-                            sink += v1.getAbsent();
+                            sink += b.getPresentDependent();
                             break;
                         case 3:
-                            sink += v2.getAbsent();
+                            sink += (b.random & 1) == 0 ? b.getPresent() : b.getAbsent();
                             break;
                         default:
-                            position = chase.getInt(position);
+                            sink += chase.dependentRead();
                             break;
                     }
                 }
@@ -283,15 +381,33 @@ public class SegmentTableBenchmark
                 }
             }
         }
-        final double read = median(times[names.length - 1]);
+        final double readMedian = median(times[read]);
         System.out.printf("%,d entries, %d rounds of %,d operations per workload (checksum %d)%n", entries, rounds,
-            batch, sink + position);
+            batch, sink);
+        System.out.println("workload              min     p25  median     p75  (ns)  reads  v2/v1 per round: median" +
+            " [p25, p75]");
         for (int w = 0; w < names.length; w++)
         {
+            if (!run[w])
+            {
+                continue;
+            }
             final double[] t = times[w].clone();
             java.util.Arrays.sort(t);
-            System.out.printf("%-15s min %7.0f ns  median %7.0f ns  = %.2f dependent reads (median / median)%n",
-                names[w], t[0], median(times[w]), median(times[w]) / read);
+            final int v1Workload = w == read || w % 4 == 0 ? -1 : w - w % 4;
+            String ratio = "";
+            if (v1Workload >= 0 && run[v1Workload])
+            {
+                final double[] r = new double[rounds];
+                for (int i = 0; i < rounds; i++)
+                {
+                    r[i] = times[w][i] / times[v1Workload][i];
+                }
+                java.util.Arrays.sort(r);
+                ratio = String.format("  %.2f [%.2f, %.2f]", median(r), r[rounds / 4], r[rounds * 3 / 4]);
+            }
+            System.out.printf("%-20s %6.0f %7.0f %7.0f %7.0f       %5.2f%s%n", names[w], t[0], t[rounds / 4],
+                median(times[w]), t[rounds * 3 / 4], median(times[w]) / readMedian, ratio);
         }
         v1.tearDown();
         v2.tearDown();
