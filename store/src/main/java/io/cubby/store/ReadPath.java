@@ -151,19 +151,7 @@ final class ReadPath
         }
         if (null != dst)
         {
-            if (!dst.isExpandable() && (dstOffset < 0 || (long)dstOffset + length > dst.capacity()))
-            {
-                throw new IndexOutOfBoundsException("destination has " + (dst.capacity() - dstOffset) +
-                    " bytes from offset " + dstOffset + " but the value has " + length);
-            }
-            if (params.setMode)
-            {
-                table.copyKey(index, dst, dstOffset, length);
-            }
-            else
-            {
-                table.copyValue(index, dst, dstOffset, length);
-            }
+            table.copyOut(index, params.setMode, length, dst, dstOffset);
         }
         return length;
     }

@@ -1087,6 +1087,28 @@ final class Table
         dst.putBytes(dstOffset, window(index), keyOffsetInWindow(index), keyLength);
     }
 
+    /**
+     * Copy a slot's value (its key in set mode), {@code length} bytes, into {@code dst}, which must have room for
+     * it unless it is expandable.
+     */
+    void copyOut(
+        final long index, final boolean setMode, final int length, final MutableDirectBuffer dst, final int dstOffset)
+    {
+        if (!dst.isExpandable() && (dstOffset < 0 || (long)dstOffset + length > dst.capacity()))
+        {
+            throw new IndexOutOfBoundsException("destination has " + (dst.capacity() - dstOffset) +
+                " bytes from offset " + dstOffset + " but the value has " + length);
+        }
+        if (setMode)
+        {
+            copyKey(index, dst, dstOffset, length);
+        }
+        else
+        {
+            copyValue(index, dst, dstOffset, length);
+        }
+    }
+
     void copyValue(final long index, final MutableDirectBuffer dst, final int dstOffset, final int valueLength)
     {
         if (valueLength > 0)
