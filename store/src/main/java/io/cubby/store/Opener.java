@@ -106,7 +106,7 @@ final class Opener
      * A read-only open (FORMAT.md §6, last paragraphs): it takes no lock and never writes. With no writer, the
      * store is opened as it stands (steps 1, 2 and 4). With a live writer, the current table and its source are
      * mapped read-only as they are: no recovery, and the open is tried again if the writer changed the table set
-     * while it was being read (a rehash ending, a file deleted).
+     * while it was being read (a rehash ending, a file deleted), or if a writer started meanwhile.
      */
     private static Cubby openReader(final Cubby.Builder builder, final List<Long> firstListing)
     {
@@ -135,7 +135,11 @@ final class Opener
             }
             catch (final IOException | NotAStoreException | CorruptStoreException ex)
             {
-                if (!live || attempt >= LIVE_OPEN_ATTEMPTS)
+                // A writer may also have started meanwhile (a restart recovering, deleting a leftover table):
+                // look again whenever one is live now or the table files changed, not only when one was before.
+                final boolean changed = live || StoreLock.WRITER_NONE != StoreLock.probeWriter(directory) ||
+                    !tableGenerations(directory).equals(generations);
+                if (!changed || attempt >= LIVE_OPEN_ATTEMPTS)
                 {
                     if (ex instanceof IOException)
                     {
