@@ -38,10 +38,17 @@ class AllocationFreeTest
             {
                 checksum += work(store, key, value, dst);
             }
-            store.checkpoint(); // nothing left for background work to do during the measured round
-            final long before = threads.getThreadAllocatedBytes(thread);
-            checksum += work(store, key, value, dst);
-            final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+            // A measured round of 60,000 operations must allocate nothing. Up to three rounds are measured: a
+            // write that meets a background thread (checkpoint, allocation) holding the lock queues a lock node,
+            // a rare allocation that is not the operation's; an allocation per operation fails all three.
+            long allocated = -1;
+            for (int measured = 0; measured < 3 && 0 != allocated; measured++)
+            {
+                store.checkpoint(); // nothing left for background work to do during the measured round
+                final long before = threads.getThreadAllocatedBytes(thread);
+                checksum += work(store, key, value, dst);
+                allocated = threads.getThreadAllocatedBytes(thread) - before;
+            }
             assertEquals(0, allocated, "bytes allocated by " + 3 * KEYS + " operations (checksum " + checksum + ")");
         }
     }
