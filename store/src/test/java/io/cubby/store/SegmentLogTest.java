@@ -133,11 +133,6 @@ class SegmentLogTest
             random = new Random(seed);
         }
 
-        int nextLength()
-        {
-            return 0; // lengths are chosen in append; fits() is checked with the worst case
-        }
-
         String append(final SegmentLogWriter writer)
         {
             final int kind = random.nextInt(10);
