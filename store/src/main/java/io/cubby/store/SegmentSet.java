@@ -247,9 +247,14 @@ final class SegmentSet implements AutoCloseable
         final Segment segment = segments[s];
         final boolean isNew;
         final ReentrantLock lock = locks[s];
+        final Steps steps = Steps.ENABLED ? Steps.begin() : null;
         lock.lock();
         try
         {
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.LOCK);
+            }
             if (!segment.hasRoomForInsert() && !segment.find(hash, key, keyOffset, keyLength, lookup))
             {
                 grow(s, segment);
@@ -264,13 +269,26 @@ final class SegmentSet implements AutoCloseable
             {
                 manifest.endWrite(s);
             }
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.WRITE);
+            }
             migrateStep(s, segment, migrationStep);
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.MIGRATE);
+            }
         }
         finally
         {
             lock.unlock();
         }
         advanceGrowth();
+        if (Steps.ENABLED)
+        {
+            steps.mark(Steps.ADVANCE);
+            steps.end();
+        }
         return isNew;
     }
 
@@ -325,9 +343,18 @@ final class SegmentSet implements AutoCloseable
      */
     private void grow(final int s, final Segment segment) throws IOException
     {
+        final Steps steps = Steps.ENABLED ? Steps.current() : null;
+        if (Steps.ENABLED)
+        {
+            steps.mark(Steps.WRITE);
+        }
         if (segment.rehashing())
         {
             migrateStep(s, segment, Integer.MAX_VALUE);
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.GROW_FINISH_MIGRATION);
+            }
         }
         final SegmentTable current = segment.current();
         SegmentTable target = null;
@@ -340,14 +367,26 @@ final class SegmentSet implements AutoCloseable
                 discard(target);
                 target = null;
             }
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.GROW_WAIT_PREPARED);
+            }
         }
         if (null == target)
         {
             target = SegmentFile.create(directory, params, s, current.generation + 1,
                 groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.GROW_CREATE);
+            }
         }
         beginRehash(s, segment, target);
         forced.add(s);
+        if (Steps.ENABLED)
+        {
+            steps.mark(Steps.GROW_BEGIN);
+        }
     }
 
     /**
@@ -633,6 +672,80 @@ final class SegmentSet implements AutoCloseable
         if (null != segment.source())
         {
             segment.source().close();
+        }
+    }
+
+    /**
+     * Diagnostics for the growth benchmark ({@code -Dcubby.growth.steps=true}): the time of each step of a put,
+     * and for every put over {@link #SLOW_NS}, the step that took most of it (counted, summed). Off by default:
+     * the JIT removes the disabled branches. Single writer only (plain counters).
+     */
+    static final class Steps
+    {
+        static final boolean ENABLED = Boolean.getBoolean("cubby.growth.steps");
+        static final long SLOW_NS = 1_000_000;
+        static final int LOCK = 0;
+        static final int WRITE = 1;
+        static final int GROW_FINISH_MIGRATION = 2;
+        static final int GROW_WAIT_PREPARED = 3;
+        static final int GROW_CREATE = 4;
+        static final int GROW_BEGIN = 5;
+        static final int MIGRATE = 6;
+        static final int ADVANCE = 7;
+        static final String[] NAMES = {"lock", "write", "grow: finish migration", "grow: wait for prepared file",
+            "grow: create file", "grow: begin rehash", "migrate step (incl. rehash end hand-off)",
+            "advance growth (drive, request, begin early rehash)"};
+        private static final Steps INSTANCE = new Steps();
+
+        final long[] slowCount = new long[NAMES.length];
+        final long[] slowSumNs = new long[NAMES.length];
+        final long[] maxNs = new long[NAMES.length];
+        private final long[] spent = new long[NAMES.length];
+        private long last;
+
+        static Steps begin()
+        {
+            final Steps steps = INSTANCE;
+            java.util.Arrays.fill(steps.spent, 0);
+            steps.last = System.nanoTime();
+            return steps;
+        }
+
+        static Steps current()
+        {
+            return INSTANCE;
+        }
+
+        static Steps totals()
+        {
+            return INSTANCE;
+        }
+
+        void mark(final int step)
+        {
+            final long now = System.nanoTime();
+            spent[step] += now - last;
+            last = now;
+        }
+
+        void end()
+        {
+            long total = 0;
+            int top = 0;
+            for (int i = 0; i < spent.length; i++)
+            {
+                total += spent[i];
+                maxNs[i] = Math.max(maxNs[i], spent[i]);
+                if (spent[i] > spent[top])
+                {
+                    top = i;
+                }
+            }
+            if (total > SLOW_NS)
+            {
+                slowCount[top]++;
+                slowSumNs[top] += spent[top];
+            }
         }
     }
 }

@@ -104,6 +104,17 @@ public final class SegmentSetGrowthBenchmark
                 "%.3f .. %.3f; %d segments rehashing%n", directory, (double)directory / entries,
                 (double)set.entryCount() / slots, minLoad, maxLoad, rehashing);
             System.out.printf("peak RSS: %s%n", peakRss());
+            if (SegmentSet.Steps.ENABLED)
+            {
+                final SegmentSet.Steps steps = SegmentSet.Steps.totals();
+                System.out.printf("inserts over %,d ns by the step that took most of it (count, total ms, max " +
+                    "of one step ms):%n", SegmentSet.Steps.SLOW_NS);
+                for (int i = 0; i < SegmentSet.Steps.NAMES.length; i++)
+                {
+                    System.out.printf("  %-55s %,8d %,10.1f %,8.1f%n", SegmentSet.Steps.NAMES[i],
+                        steps.slowCount[i], steps.slowSumNs[i] / 1e6, steps.maxNs[i] / 1e6);
+                }
+            }
         }
         finally
         {
