@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -25,12 +27,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * of all reaching Max Load together, and at most one segment file in the directory is not live data. Logging and
  * recovery are later steps.
  * <p>
+ * Retired sources are unmapped explicitly (so a grown store's RSS does not carry every former file until the
+ * garbage collector finds its buffers): each optimistic read counts itself in its segment's reader count from
+ * before its first sequence read to after its last use of the tables; the allocator unmaps a source only after it
+ * was unpublished and a full fence later saw that count at zero. A reader arriving after that sees the new
+ * sequence and so no source (the count's atomic increment is a full fence before its sequence read).
+ * <p>
  * Thread-safe: writers of different segments proceed in parallel; readers take no lock. Growth work is done by
  * whichever writer finds the growth lock free after its own write (never while holding its segment's lock).
  */
 final class SegmentSet implements AutoCloseable
 {
     private static final int NONE = -1;
+    /** Longs between two segments' reader counts: 128 bytes, so counts of different segments share no line. */
+    private static final int READERS_STRIDE = 16;
     /** Segments of fewer groups (167 KiB for 16 + 64-byte entries) grow by a factor of 2. */
     static final long DOUBLING_GROUPS = 128;
 
@@ -48,6 +58,8 @@ final class SegmentSet implements AutoCloseable
     private final AtomicInteger driven = new AtomicInteger(NONE);
     /** Segments that grew at Max Load, waiting for the driver. */
     private final ConcurrentLinkedQueue<Integer> forced = new ConcurrentLinkedQueue<>();
+    /** Optimistic reads in flight per segment, at {@code segment * READERS_STRIDE}. */
+    private final AtomicLongArray readers;
 
     private SegmentSet(final Path directory, final Manifest manifest, final Segment[] segments,
         final int migrationStep, final boolean allocate, final boolean background)
@@ -59,7 +71,8 @@ final class SegmentSet implements AutoCloseable
         this.segments = segments;
         this.migrationStep = migrationStep;
         this.allocate = allocate;
-        this.allocator = new SegmentAllocator(directory, params, allocate, background);
+        this.readers = new AtomicLongArray(segments.length * READERS_STRIDE);
+        this.allocator = new SegmentAllocator(directory, params, allocate, background, this::readersGone);
         this.locks = new ReentrantLock[segments.length];
         for (int i = 0; i < locks.length; i++)
         {
@@ -152,6 +165,30 @@ final class SegmentSet implements AutoCloseable
         return new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
     }
 
+    /** Whether no optimistic read of segment {@code s} is in flight; a full fence first (see the class note). */
+    private boolean readersGone(final int s)
+    {
+        VarHandle.fullFence();
+        return readers.get(s * READERS_STRIDE) == 0;
+    }
+
+    /** Tests: retired sources are marked unreadable (assertions) instead of unmapped, so a violation is reported. */
+    void keepRetiredMappings()
+    {
+        allocator.keepMappings();
+    }
+
+    /** Retired sources unmapped so far, and those still waiting for their readers (tests, benchmark). */
+    long unmappedSources()
+    {
+        return allocator.unmappedCount();
+    }
+
+    int deferredUnmaps()
+    {
+        return allocator.deferredUnmapCount();
+    }
+
     int segmentOf(final long hash)
     {
         return SegmentDescriptor.segmentOf(hash, segmentBits);
@@ -186,6 +223,21 @@ final class SegmentSet implements AutoCloseable
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
+        final int counter = s * READERS_STRIDE;
+        readers.getAndIncrement(counter);
+        try
+        {
+            return read(s, segment, hash, key, offset, length, dst, dstOffset, lookup);
+        }
+        finally
+        {
+            readers.getAndDecrement(counter);
+        }
+    }
+
+    private int read(final int s, final Segment segment, final long hash, final DirectBuffer key, final int offset,
+        final int length, final MutableDirectBuffer dst, final int dstOffset, final SegmentLookup lookup)
+    {
         while (true)
         {
             final long sequence = manifest.readSequence(s);

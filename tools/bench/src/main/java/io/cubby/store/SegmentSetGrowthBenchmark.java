@@ -103,7 +103,8 @@ public final class SegmentSetGrowthBenchmark
             System.out.printf("end: directory %,d bytes = %.1f bytes per entry; store load %.3f; segment loads " +
                 "%.3f .. %.3f; %d segments rehashing%n", directory, (double)directory / entries,
                 (double)set.entryCount() / slots, minLoad, maxLoad, rehashing);
-            System.out.printf("peak RSS: %s%n", peakRss());
+            System.out.printf("peak RSS: %s; retired sources unmapped %,d, waiting for readers %,d%n", peakRss(),
+                set.unmappedSources(), set.deferredUnmaps());
             if (SegmentSet.Steps.ENABLED)
             {
                 final SegmentSet.Steps steps = SegmentSet.Steps.totals();
