@@ -3,10 +3,13 @@ package io.cubby.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntPredicate;
 
 /**
  * Prepares the file a segment will be rehashed into, and ends rehashes, off the writers' path (FORMAT-v2.md
@@ -14,6 +17,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * creates it ({@link SegmentFile#create}: {@code fallocate}, zeros written where that is unavailable, header magic
  * last, rename), then touches every page of its mapping so that the writers filling it take no first-touch page
  * faults. One file at a time: the store's directory holds at most one file that is not yet in use.
+ * <p>
+ * Ending a rehash also releases the source's mapping ({@link SegmentTable#unmap}) once the set's
+ * {@code readersGone} test says no lock-free reader of that segment is between its start and its end; a source
+ * whose readers do not drain within a short wait is kept and retried at the next rehash end and at close (the
+ * garbage collector would release it otherwise).
  * <p>
  * Either on one daemon thread ({@code background}) or in the requesting thread (deterministic, for tests).
  * Thread-safe: {@link #request} and {@link #take} may be called from any thread.
@@ -28,7 +36,14 @@ final class SegmentAllocator implements AutoCloseable
     private final boolean allocate;
     private final ExecutorService executor;
     private final AtomicReference<Request> pending = new AtomicReference<>();
+    /** Yields while waiting for a segment's readers before deferring a source's unmap. */
+    static final int READER_WAIT_YIELDS = 1_000;
+
     private volatile Throwable retireFailure;
+    private final IntPredicate readersGone;
+    private final ConcurrentLinkedQueue<SegmentTable> deferredUnmaps = new ConcurrentLinkedQueue<>();
+    private final AtomicLong unmapped = new AtomicLong();
+    private volatile boolean unmapMappings = true;
 
     /** One file being prepared, or prepared and not yet taken. */
     static final class Request
@@ -58,10 +73,15 @@ final class SegmentAllocator implements AutoCloseable
         }
     }
 
+    /**
+     * @param readersGone whether no lock-free reader of a segment is in flight (called after the source has been
+     *                    unpublished; the test must order its read after that, a full fence).
+     */
     SegmentAllocator(final Path directory, final SegmentParams params, final boolean allocate,
-        final boolean background)
+        final boolean background, final IntPredicate readersGone)
     {
         this.directory = directory;
+        this.readersGone = readersGone;
         this.params = params;
         this.allocate = allocate;
         this.executor = background ? Executors.newSingleThreadExecutor(runnable ->
@@ -258,6 +278,74 @@ final class SegmentAllocator implements AutoCloseable
         source.close();
         Files.deleteIfExists(source.file);
         Storage.syncDirectory(directory);
+        release(source);
+        releaseDeferred();
+    }
+
+    /** Unmap a retired source once its segment has no reader in flight, else defer it. */
+    private void release(final SegmentTable source)
+    {
+        for (int i = 0; i < READER_WAIT_YIELDS; i++)
+        {
+            if (readersGone.test(source.segment))
+            {
+                unmap(source);
+                return;
+            }
+            Thread.yield();
+        }
+        deferredUnmaps.add(source);
+    }
+
+    private void releaseDeferred()
+    {
+        for (int n = deferredUnmaps.size(); n > 0; n--)
+        {
+            final SegmentTable table = deferredUnmaps.poll();
+            if (null == table)
+            {
+                return;
+            }
+            if (readersGone.test(table.segment))
+            {
+                unmap(table);
+            }
+            else
+            {
+                deferredUnmaps.add(table);
+            }
+        }
+    }
+
+    private void unmap(final SegmentTable table)
+    {
+        if (unmapMappings)
+        {
+            table.unmap();
+        }
+        else
+        {
+            table.retire();
+        }
+        unmapped.incrementAndGet();
+    }
+
+    /** Tests: mark retired sources unreadable (assertions) but keep their mappings, so a violation is reported. */
+    void keepMappings()
+    {
+        unmapMappings = false;
+    }
+
+    /** Retired sources unmapped (or marked, see {@link #keepMappings}) so far. */
+    long unmappedCount()
+    {
+        return unmapped.get();
+    }
+
+    /** Retired sources waiting for their readers. */
+    int deferredUnmapCount()
+    {
+        return deferredUnmaps.size();
     }
 
     /**
@@ -285,6 +373,7 @@ final class SegmentAllocator implements AutoCloseable
                 Thread.currentThread().interrupt();
             }
         }
+        releaseDeferred();
         if (null != retireFailure)
         {
             throw new StoreIOException("ending a rehash failed", retireFailure);

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -25,12 +27,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * of all reaching Max Load together, and at most one segment file in the directory is not live data. Logging and
  * recovery are later steps.
  * <p>
+ * Retired sources are unmapped explicitly (so a grown store's RSS does not carry every former file until the
+ * garbage collector finds its buffers): each optimistic read counts itself in its segment's reader count from
+ * before its first sequence read to after its last use of the tables; the allocator unmaps a source only after it
+ * was unpublished and a full fence later saw that count at zero. A reader arriving after that sees the new
+ * sequence and so no source (the count's atomic increment is a full fence before its sequence read).
+ * <p>
  * Thread-safe: writers of different segments proceed in parallel; readers take no lock. Growth work is done by
  * whichever writer finds the growth lock free after its own write (never while holding its segment's lock).
  */
 final class SegmentSet implements AutoCloseable
 {
     private static final int NONE = -1;
+    /** Longs between two segments' reader counts: 128 bytes, so counts of different segments share no line. */
+    private static final int READERS_STRIDE = 16;
     /** Segments of fewer groups (167 KiB for 16 + 64-byte entries) grow by a factor of 2. */
     static final long DOUBLING_GROUPS = 128;
 
@@ -48,6 +58,8 @@ final class SegmentSet implements AutoCloseable
     private final AtomicInteger driven = new AtomicInteger(NONE);
     /** Segments that grew at Max Load, waiting for the driver. */
     private final ConcurrentLinkedQueue<Integer> forced = new ConcurrentLinkedQueue<>();
+    /** Optimistic reads in flight per segment, at {@code segment * READERS_STRIDE}. */
+    private final AtomicLongArray readers;
 
     private SegmentSet(final Path directory, final Manifest manifest, final Segment[] segments,
         final int migrationStep, final boolean allocate, final boolean background)
@@ -59,7 +71,8 @@ final class SegmentSet implements AutoCloseable
         this.segments = segments;
         this.migrationStep = migrationStep;
         this.allocate = allocate;
-        this.allocator = new SegmentAllocator(directory, params, allocate, background);
+        this.readers = new AtomicLongArray(segments.length * READERS_STRIDE);
+        this.allocator = new SegmentAllocator(directory, params, allocate, background, this::readersGone);
         this.locks = new ReentrantLock[segments.length];
         for (int i = 0; i < locks.length; i++)
         {
@@ -152,6 +165,30 @@ final class SegmentSet implements AutoCloseable
         return new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
     }
 
+    /** Whether no optimistic read of segment {@code s} is in flight; a full fence first (see the class note). */
+    private boolean readersGone(final int s)
+    {
+        VarHandle.fullFence();
+        return readers.get(s * READERS_STRIDE) == 0;
+    }
+
+    /** Tests: retired sources are marked unreadable (assertions) instead of unmapped, so a violation is reported. */
+    void keepRetiredMappings()
+    {
+        allocator.keepMappings();
+    }
+
+    /** Retired sources unmapped so far, and those still waiting for their readers (tests, benchmark). */
+    long unmappedSources()
+    {
+        return allocator.unmappedCount();
+    }
+
+    int deferredUnmaps()
+    {
+        return allocator.deferredUnmapCount();
+    }
+
     int segmentOf(final long hash)
     {
         return SegmentDescriptor.segmentOf(hash, segmentBits);
@@ -186,6 +223,21 @@ final class SegmentSet implements AutoCloseable
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
+        final int counter = s * READERS_STRIDE;
+        readers.getAndIncrement(counter);
+        try
+        {
+            return read(s, segment, hash, key, offset, length, dst, dstOffset, lookup);
+        }
+        finally
+        {
+            readers.getAndDecrement(counter);
+        }
+    }
+
+    private int read(final int s, final Segment segment, final long hash, final DirectBuffer key, final int offset,
+        final int length, final MutableDirectBuffer dst, final int dstOffset, final SegmentLookup lookup)
+    {
         while (true)
         {
             final long sequence = manifest.readSequence(s);
@@ -247,9 +299,14 @@ final class SegmentSet implements AutoCloseable
         final Segment segment = segments[s];
         final boolean isNew;
         final ReentrantLock lock = locks[s];
+        final Steps steps = Steps.ENABLED ? Steps.begin() : null;
         lock.lock();
         try
         {
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.LOCK);
+            }
             if (!segment.hasRoomForInsert() && !segment.find(hash, key, keyOffset, keyLength, lookup))
             {
                 grow(s, segment);
@@ -264,13 +321,26 @@ final class SegmentSet implements AutoCloseable
             {
                 manifest.endWrite(s);
             }
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.WRITE);
+            }
             migrateStep(s, segment, migrationStep);
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.MIGRATE);
+            }
         }
         finally
         {
             lock.unlock();
         }
         advanceGrowth();
+        if (Steps.ENABLED)
+        {
+            steps.mark(Steps.ADVANCE);
+            steps.end();
+        }
         return isNew;
     }
 
@@ -325,9 +395,18 @@ final class SegmentSet implements AutoCloseable
      */
     private void grow(final int s, final Segment segment) throws IOException
     {
+        final Steps steps = Steps.ENABLED ? Steps.current() : null;
+        if (Steps.ENABLED)
+        {
+            steps.mark(Steps.WRITE);
+        }
         if (segment.rehashing())
         {
             migrateStep(s, segment, Integer.MAX_VALUE);
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.GROW_FINISH_MIGRATION);
+            }
         }
         final SegmentTable current = segment.current();
         SegmentTable target = null;
@@ -340,14 +419,26 @@ final class SegmentSet implements AutoCloseable
                 discard(target);
                 target = null;
             }
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.GROW_WAIT_PREPARED);
+            }
         }
         if (null == target)
         {
             target = SegmentFile.create(directory, params, s, current.generation + 1,
                 groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
+            if (Steps.ENABLED)
+            {
+                steps.mark(Steps.GROW_CREATE);
+            }
         }
         beginRehash(s, segment, target);
         forced.add(s);
+        if (Steps.ENABLED)
+        {
+            steps.mark(Steps.GROW_BEGIN);
+        }
     }
 
     /**
@@ -633,6 +724,80 @@ final class SegmentSet implements AutoCloseable
         if (null != segment.source())
         {
             segment.source().close();
+        }
+    }
+
+    /**
+     * Diagnostics for the growth benchmark ({@code -Dcubby.growth.steps=true}): the time of each step of a put,
+     * and for every put over {@link #SLOW_NS}, the step that took most of it (counted, summed). Off by default:
+     * the JIT removes the disabled branches. Single writer only (plain counters).
+     */
+    static final class Steps
+    {
+        static final boolean ENABLED = Boolean.getBoolean("cubby.growth.steps");
+        static final long SLOW_NS = 1_000_000;
+        static final int LOCK = 0;
+        static final int WRITE = 1;
+        static final int GROW_FINISH_MIGRATION = 2;
+        static final int GROW_WAIT_PREPARED = 3;
+        static final int GROW_CREATE = 4;
+        static final int GROW_BEGIN = 5;
+        static final int MIGRATE = 6;
+        static final int ADVANCE = 7;
+        static final String[] NAMES = {"lock", "write", "grow: finish migration", "grow: wait for prepared file",
+            "grow: create file", "grow: begin rehash", "migrate step (incl. rehash end hand-off)",
+            "advance growth (drive, request, begin early rehash)"};
+        private static final Steps INSTANCE = new Steps();
+
+        final long[] slowCount = new long[NAMES.length];
+        final long[] slowSumNs = new long[NAMES.length];
+        final long[] maxNs = new long[NAMES.length];
+        private final long[] spent = new long[NAMES.length];
+        private long last;
+
+        static Steps begin()
+        {
+            final Steps steps = INSTANCE;
+            java.util.Arrays.fill(steps.spent, 0);
+            steps.last = System.nanoTime();
+            return steps;
+        }
+
+        static Steps current()
+        {
+            return INSTANCE;
+        }
+
+        static Steps totals()
+        {
+            return INSTANCE;
+        }
+
+        void mark(final int step)
+        {
+            final long now = System.nanoTime();
+            spent[step] += now - last;
+            last = now;
+        }
+
+        void end()
+        {
+            long total = 0;
+            int top = 0;
+            for (int i = 0; i < spent.length; i++)
+            {
+                total += spent[i];
+                maxNs[i] = Math.max(maxNs[i], spent[i]);
+                if (spent[i] > spent[top])
+                {
+                    top = i;
+                }
+            }
+            if (total > SLOW_NS)
+            {
+                slowCount[top]++;
+                slowSumNs[top] += spent[top];
+            }
         }
     }
 }

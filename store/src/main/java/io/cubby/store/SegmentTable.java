@@ -16,6 +16,7 @@ import static io.cubby.store.SegmentDescriptor.UNDO_IMAGE_OFFSET;
 import static io.cubby.store.SegmentDescriptor.UNDO_SLOT_INDEX_OFFSET;
 
 import org.agrona.DirectBuffer;
+import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -37,8 +38,11 @@ import java.nio.file.Path;
  * <p>
  * Not thread-safe: one writer at a time (the segment's write lock). Concurrent readers are made safe by the
  * segment's sequence word (FORMAT-v2.md section 3.2), which is the caller's job; this class only orders its own
- * stores so that a tag byte is published after the slot it describes. Mappings are never unmapped explicitly;
- * they are released by the garbage collector once unreachable.
+ * stores so that a tag byte is published after the slot it describes. A retired rehash source is unmapped
+ * explicitly ({@link #unmap}) once no lock-free reader can still be using it (the caller's job: SegmentSet's
+ * per-segment reader counts); other mappings are released by the garbage collector once unreachable. With
+ * assertions on, every read path checks that its table has not been unmapped (or {@link #retire}d, the test
+ * stand-in that keeps the mapping).
  */
 final class SegmentTable implements AutoCloseable
 {
@@ -77,6 +81,8 @@ final class SegmentTable implements AutoCloseable
     private final int valueLengthWidth;
     private final Xxh3 hashFunction;
 
+    private volatile boolean retired;
+    private boolean unmapped;
     private long sourceGeneration;
     private long sourceGroupCount;
     private long entryCount;
@@ -157,6 +163,7 @@ final class SegmentTable implements AutoCloseable
      */
     int findPreferredFirst(final long hash, final DirectBuffer key, final int offset, final int length)
     {
+        assert !retired : file.getFileName() + " read after it was unmapped";
         final long home = SegmentDescriptor.homeGroup(hash, groupCount);
         final int preferred = SegmentDescriptor.preferredPosition(hash);
         final int preferredSlot = (int)home * GROUP_SLOTS + preferred;
@@ -181,6 +188,7 @@ final class SegmentTable implements AutoCloseable
      */
     int find(final long hash, final DirectBuffer key, final int offset, final int length)
     {
+        assert !retired : file.getFileName() + " read after it was unmapped";
         final long broadcast = SegmentDescriptor.tag(hash) * LOW_BITS;
         final long overflowBit = SegmentDescriptor.overflowBit(hash);
         long group = SegmentDescriptor.homeGroup(hash, groupCount);
@@ -478,6 +486,7 @@ final class SegmentTable implements AutoCloseable
      */
     int valueLength(final int slot)
     {
+        assert !retired : file.getFileName() + " read after it was unmapped";
         return getLength(slotOffset(slot) + valueLengthOffset, valueLengthWidth);
     }
 
@@ -491,6 +500,7 @@ final class SegmentTable implements AutoCloseable
      */
     boolean checksumMatches(final int slot)
     {
+        assert !retired : file.getFileName() + " read after it was unmapped";
         final int s = slotOffset(slot);
         final int keyLength = keyLengthAt(s);
         final int valueLength = getLength(s + valueLengthOffset, valueLengthWidth);
@@ -507,7 +517,9 @@ final class SegmentTable implements AutoCloseable
      */
     void copyValue(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int valueLength)
     {
+        assert !retired : file.getFileName() + " read after it was unmapped";
         dst.putBytes(dstOffset, buffer, slotOffset(slot) + valueOffset, valueLength);
+        assert !retired : file.getFileName() + " unmapped while a value was copied";
     }
 
     void copyKey(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int keyLength)
@@ -638,6 +650,33 @@ final class SegmentTable implements AutoCloseable
         {
             mapping.force();
         }
+    }
+
+    /**
+     * Release the mapping now instead of when the garbage collector finds it unreachable. The caller guarantees
+     * that nothing reads this table afterwards: a read then would be a fault, not an exception. Closes the
+     * channel too. Idempotent.
+     */
+    void unmap()
+    {
+        retire();
+        close();
+        if (!unmapped)
+        {
+            unmapped = true;
+            IoUtil.unmap(mapping);
+        }
+    }
+
+    /** Mark the table as no longer readable (assertions on) without unmapping it: the tests' stand-in. */
+    void retire()
+    {
+        retired = true;
+    }
+
+    boolean retired()
+    {
+        return retired;
     }
 
     @Override

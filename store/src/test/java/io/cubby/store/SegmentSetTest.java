@@ -287,6 +287,122 @@ class SegmentSetTest
         }
     }
 
+    /**
+     * Lock-free readers race a writer whose growth ends many rehashes (one group per segment, migration step 1),
+     * while the ends release the retired sources. With {@code keep} the sources are marked unreadable instead of
+     * unmapped, and every read path asserts that its table is not, so a reader that could still touch a retired
+     * source fails with an AssertionError; without it they are really unmapped (a violation would be a fault).
+     * Either way every value read is whole and the key's, and every retired source is released once the readers
+     * have stopped. Fixed operation counts; no timing is asserted.
+     */
+    @ParameterizedTest(name = "background {0}, keep mappings {1}")
+    @org.junit.jupiter.params.provider.CsvSource({ "false, true", "true, true", "true, false", "false, false" })
+    void retiredSourcesAreReleasedOnlyWhenNoReaderCanStillUseThem(final boolean background, final boolean keep,
+        @TempDir final Path dir) throws Exception
+    {
+        assertTrue(SegmentSet.class.desiredAssertionStatus(), "run with assertions enabled (-ea)");
+        final SegmentParams params = new SegmentParams(2, 16, 64, 0, 78, 937_500);
+        final int keyCount = 6_000;
+        final byte[][] keys = SegmentTableTest.keys(keyCount, 6);
+        try (SegmentSet set = SegmentSet.create(dir, params, 1, 1, false, background))
+        {
+            if (keep)
+            {
+                set.keepRetiredMappings();
+            }
+            final AtomicBoolean done = new AtomicBoolean();
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+            final long[] reads = new long[2];
+            final List<Thread> readers = new ArrayList<>();
+            for (int r = 0; r < 2; r++)
+            {
+                final int id = r;
+                readers.add(new Thread(() ->
+                {
+                    final SegmentLookup lookup = new SegmentLookup();
+                    final UnsafeBuffer dst = new UnsafeBuffer(new byte[64]);
+                    final SplittableRandom random = new SplittableRandom(11 + id);
+                    try
+                    {
+                        while (!done.get())
+                        {
+                            final int bound = written.get();
+                            if (bound == 0)
+                            {
+                                Thread.onSpinWait();
+                                continue;
+                            }
+                            final int i = random.nextInt(bound);
+                            final int length = set.get(new UnsafeBuffer(keys[i]), 0, 16, dst, 0, lookup);
+                            reads[id]++;
+                            if (length != 64)
+                            {
+                                throw new AssertionError("key " + i + " written, read length " + length);
+                            }
+                            for (int w = 0; w < 64; w += 8)
+                            {
+                                if (dst.getLong(w, ByteOrder.LITTLE_ENDIAN) != i)
+                                {
+                                    throw new AssertionError("key " + i + ": torn or foreign value");
+                                }
+                            }
+                        }
+                    }
+                    catch (final Throwable t)
+                    {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            readers.forEach(Thread::start);
+            final SegmentLookup lookup = new SegmentLookup();
+            final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
+            for (int i = 0; i < keyCount && null == failure.get(); i++)
+            {
+                for (int w = 0; w < 64; w += 8)
+                {
+                    value.putLong(w, i, ByteOrder.LITTLE_ENDIAN);
+                }
+                set.put(new UnsafeBuffer(keys[i]), 0, 16, value, 0, 64, 0, lookup);
+                written.set(i + 1);
+            }
+            done.set(true);
+            for (final Thread reader : readers)
+            {
+                reader.join();
+            }
+            assertNull(failure.get(), () -> "reader failed: " + failure.get());
+            assertTrue(reads[0] > 0 && reads[1] > 0);
+            set.awaitAllocation();
+            // 6 000 entries in 4 segments from one group each: every segment has been rehashed several times.
+            assertTrue(set.unmappedSources() + set.deferredUnmaps() >= 4 * 5,
+                "released " + set.unmappedSources() + ", deferred " + set.deferredUnmaps());
+        }
+    }
+
+    /** The detector the racing test relies on: with assertions on, a retired table refuses every read path. */
+    @Test
+    void aRetiredTableRefusesReads(@TempDir final Path dir) throws IOException
+    {
+        assertTrue(SegmentTable.class.desiredAssertionStatus(), "run with assertions enabled (-ea)");
+        final SegmentParams params = new SegmentParams(0, 16, 64, 0, 5, 937_500);
+        try (SegmentTable table = SegmentFile.create(dir, params, 0, 1, 2, 0, 0, false))
+        {
+            final byte[] key = SegmentTableTest.keys(1, 3)[0];
+            final long hash = table.hash(new UnsafeBuffer(key), 0, 16);
+            table.insert(hash, new UnsafeBuffer(key), 0, 16, new UnsafeBuffer(new byte[64]), 0, 64, 0, 0);
+            final int slot = table.find(hash, new UnsafeBuffer(key), 0, 16);
+            assertTrue(slot >= 0);
+            table.retire();
+            assertThrows(AssertionError.class, () -> table.find(hash, new UnsafeBuffer(key), 0, 16));
+            assertThrows(AssertionError.class, () -> table.findPreferredFirst(hash, new UnsafeBuffer(key), 0, 16));
+            assertThrows(AssertionError.class, () -> table.valueLength(slot));
+            assertThrows(AssertionError.class, () -> table.checksumMatches(slot));
+            assertThrows(AssertionError.class, () -> table.copyValue(slot, new UnsafeBuffer(new byte[64]), 0, 64));
+        }
+    }
+
     @Test
     void damagedManifestIsRejectedAndAnUndamagedOneOpens(@TempDir final Path dir) throws IOException
     {

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * <p>
  * Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Xmx1g -cp
  * tools/bench/target/benchmarks.jar io.cubby.store.SegmentSetGrowthBenchmark <entries> [segment bits (8)]
- * [migration step in groups (2)] [background allocation: true|false (true)] [directory (a temporary one)]}
+ * [migration step in groups (2)] [background allocation: true|false (true)] [directory (a temporary one)]
+ * [groups per segment at creation (1; "presized": sized for the entries at Target Load, the RSS baseline)]}
  */
 public final class SegmentSetGrowthBenchmark
 {
@@ -40,7 +41,11 @@ public final class SegmentSetGrowthBenchmark
         final int segmentBits = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         final int step = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         final boolean background = args.length <= 3 || Boolean.parseBoolean(args[3]);
-        final Path parent = args.length > 4 ? Path.of(args[4]) : null;
+        final Path parent = args.length > 4 && !"-".equals(args[4]) ? Path.of(args[4]) : null;
+        final long initialGroups = args.length <= 5 ? 1 : "presized".equals(args[5]) ?
+            (long)Math.ceil((double)entries / (1 << segmentBits) * 1_000_000.0 /
+            ((double)ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM * SegmentDescriptor.GROUP_SLOTS)) :
+            Long.parseLong(args[5]);
         final Path dir = null == parent ? Files.createTempDirectory("cubby-growth") :
             Files.createTempDirectory(parent, "cubby-growth");
         final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH, 0, SEED,
@@ -54,7 +59,7 @@ public final class SegmentSetGrowthBenchmark
         long peakDirectory = 0;
         final long sampleEvery = Math.max(1, entries / SAMPLES);
         final long start = System.nanoTime();
-        try (SegmentSet set = SegmentSet.create(dir, params, 1, step, true, background))
+        try (SegmentSet set = SegmentSet.create(dir, params, initialGroups, step, true, background))
         {
             for (long i = 0; i < entries; i++)
             {
@@ -89,8 +94,8 @@ public final class SegmentSetGrowthBenchmark
                 rehashing += segment.rehashing() ? 1 : 0;
             }
             final long directory = directoryBytes(dir);
-            System.out.printf("%,d entries, %d segments, migration step %d, background allocation %b%n", entries,
-                set.segmentCount(), step, background);
+            System.out.printf("%,d entries, %d segments of %,d groups at creation, migration step %d, background " +
+                "allocation %b%n", entries, set.segmentCount(), initialGroups, step, background);
             System.out.printf("load from empty: %.2f s, %.0f ns per insert%n", seconds, seconds * 1e9 / entries);
             System.out.printf("insert latency ns: p50 %,d  p99 %,d  p99.9 %,d  p99.99 %,d  max %,d%n",
                 latency.getValueAtPercentile(50), latency.getValueAtPercentile(99),
@@ -103,7 +108,19 @@ public final class SegmentSetGrowthBenchmark
             System.out.printf("end: directory %,d bytes = %.1f bytes per entry; store load %.3f; segment loads " +
                 "%.3f .. %.3f; %d segments rehashing%n", directory, (double)directory / entries,
                 (double)set.entryCount() / slots, minLoad, maxLoad, rehashing);
-            System.out.printf("peak RSS: %s%n", peakRss());
+            System.out.printf("peak RSS: %s; retired sources unmapped %,d, waiting for readers %,d%n", peakRss(),
+                set.unmappedSources(), set.deferredUnmaps());
+            if (SegmentSet.Steps.ENABLED)
+            {
+                final SegmentSet.Steps steps = SegmentSet.Steps.totals();
+                System.out.printf("inserts over %,d ns by the step that took most of it (count, total ms, max " +
+                    "of one step ms):%n", SegmentSet.Steps.SLOW_NS);
+                for (int i = 0; i < SegmentSet.Steps.NAMES.length; i++)
+                {
+                    System.out.printf("  %-55s %,8d %,10.1f %,8.1f%n", SegmentSet.Steps.NAMES[i],
+                        steps.slowCount[i], steps.slowSumNs[i] / 1e6, steps.maxNs[i] / 1e6);
+                }
+            }
         }
         finally
         {
