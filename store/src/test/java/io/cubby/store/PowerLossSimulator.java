@@ -45,7 +45,8 @@ final class PowerLossSimulator implements FileEvents
 
     private final Path directory;
     private final Map<Object, byte[]> durableContent = new HashMap<>();
-    private final Map<Object, Pending> pending = new HashMap<>();
+    /** Forces in progress, by file and forcing thread: two threads may force one file at once (ranges differ). */
+    private final Map<List<Object>, Pending> pending = new HashMap<>();
     private Map<String, Object> durableNames = new HashMap<>();
     private java.util.function.Consumer<Path> onForcing;
     private java.util.function.Consumer<Path> onForced;
@@ -91,7 +92,7 @@ final class PowerLossSimulator implements FileEvents
             final byte[] now = read(file);
             final int from = (int)Math.min(now.length, offset);
             final int to = (int)Math.min(now.length, length == WHOLE_FILE ? now.length : offset + length);
-            pending.put(key, new Pending(from, Arrays.copyOfRange(now, from, to)));
+            pending.put(List.of(key, Thread.currentThread()), new Pending(from, Arrays.copyOfRange(now, from, to)));
             if (null != onForcing)
             {
                 onForcing.accept(file);
@@ -109,7 +110,7 @@ final class PowerLossSimulator implements FileEvents
         synchronized (this)
         {
             final Object key = fileKey(file);
-            final Pending forced = null == key ? null : pending.remove(key);
+            final Pending forced = null == key ? null : pending.remove(List.of(key, Thread.currentThread()));
             if (null == forced)
             {
                 return;

@@ -90,7 +90,8 @@ class PowerLossTest
         final PowerLossSimulator simulator;
         volatile int acknowledged;
         int durablePrefix;
-        int pendingPrefix;
+        /** Per forcing thread: the operations acknowledged when its force of the log began. */
+        final Map<Thread, Integer> pendingPrefix = new HashMap<>();
         boolean opened;
         boolean capturing;
         Thread writer;
@@ -127,12 +128,19 @@ class PowerLossTest
             writer = Thread.currentThread();
             final Path log = dir.resolve(WalDescriptor.FILE_NAME);
             simulator.onForce(
-                file -> pendingPrefix = file.equals(log) ? acknowledged : pendingPrefix,
                 file ->
                 {
                     if (file.equals(log))
                     {
-                        durablePrefix = Math.max(durablePrefix, pendingPrefix);
+                        pendingPrefix.put(Thread.currentThread(), acknowledged);
+                    }
+                },
+                file ->
+                {
+                    final Integer prefix = file.equals(log) ? pendingPrefix.remove(Thread.currentThread()) : null;
+                    if (null != prefix)
+                    {
+                        durablePrefix = Math.max(durablePrefix, prefix);
                     }
                 });
             Files.createDirectories(dir);
