@@ -712,6 +712,14 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * @return this store's log (tests that track what is durable read its sequences).
+     */
+    Wal wal()
+    {
+        return parts.log.wal();
+    }
+
+    /**
      * @return the path by which recovery applies logged operations to this store's tables.
      */
     LogApplier logApplier()

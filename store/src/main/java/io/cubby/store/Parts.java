@@ -22,6 +22,7 @@ final class Parts
     final Lifecycle lifecycle;
     final LogApplier applier;
     final FileWatch fileWatch;
+    final LogWriter log;
 
     Parts(final Options options, final StoreLock fileLock, final Table current, final Table source, final long cursor,
         final Wal wal)
@@ -36,6 +37,7 @@ final class Parts
         this.guard = new Guard(directory, options.readOnly);
         this.tables = new TableSet(current, source, cursor);
         final LogWriter log = new LogWriter(directory, options.durability, wal);
+        this.log = log;
         final FileWatch fileWatch = new FileWatch(directory, tables, log);
         this.fileWatch = fileWatch;
         final Background background = new Background(directory);

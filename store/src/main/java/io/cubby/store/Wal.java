@@ -482,6 +482,22 @@ final class Wal
     }
 
     /**
+     * @return the sequence of the last record appended (the first sequence minus one if none).
+     */
+    long appendedSequence()
+    {
+        return appendedSequence;
+    }
+
+    /**
+     * @return the sequence of the last record known to be on disk: set only after the force covering it returned.
+     */
+    long durableSequence()
+    {
+        return durableSequence;
+    }
+
+    /**
      * Force everything appended so far.
      */
     void forceAll()

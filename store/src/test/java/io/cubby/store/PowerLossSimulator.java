@@ -48,8 +48,6 @@ final class PowerLossSimulator implements FileEvents
     /** Forces in progress, by file and forcing thread: two threads may force one file at once (ranges differ). */
     private final Map<List<Object>, Pending> pending = new HashMap<>();
     private Map<String, Object> durableNames = new HashMap<>();
-    private java.util.function.Consumer<Path> onForcing;
-    private java.util.function.Consumer<Path> onForced;
 
     private record Pending(long offset, byte[] bytes)
     {
@@ -58,16 +56,6 @@ final class PowerLossSimulator implements FileEvents
     PowerLossSimulator(final Path directory)
     {
         this.directory = directory.toAbsolutePath().normalize();
-    }
-
-    /**
-     * @param onForcing told (holding this simulator's lock) when a force of a store file begins.
-     * @param onForced  told when it has completed.
-     */
-    void onForce(final java.util.function.Consumer<Path> onForcing, final java.util.function.Consumer<Path> onForced)
-    {
-        this.onForcing = onForcing;
-        this.onForced = onForced;
     }
 
     boolean concerns(final Path file)
@@ -93,10 +81,6 @@ final class PowerLossSimulator implements FileEvents
             final int from = (int)Math.min(now.length, offset);
             final int to = (int)Math.min(now.length, length == WHOLE_FILE ? now.length : offset + length);
             pending.put(List.of(key, Thread.currentThread()), new Pending(from, Arrays.copyOfRange(now, from, to)));
-            if (null != onForcing)
-            {
-                onForcing.accept(file);
-            }
         }
     }
 
@@ -124,10 +108,6 @@ final class PowerLossSimulator implements FileEvents
             System.arraycopy(forced.bytes, 0, durable, (int)forced.offset,
                 (int)Math.min(forced.bytes.length, size - forced.offset));
             durableContent.put(key, durable);
-            if (null != onForced)
-            {
-                onForced.accept(file);
-            }
         }
     }
 

@@ -51,9 +51,6 @@ class PowerLossTest
         throws Exception
     {
         final Campaign campaign = new Campaign(durability, tmp, 400, 3, 20, 2);
-        // The default run keeps ASYNC's periodic background force of the log out (an interval longer than the
-        // run), so its images do not depend on thread timing; the slow campaign keeps the default interval.
-        campaign.syncInterval = java.time.Duration.ofHours(1);
         campaign.run();
         assertEquals(List.of(), campaign.violations, campaign.summary());
         assertTrue(campaign.imagesChecked > 500 && campaign.tornChecked > 300, campaign.summary());
@@ -92,17 +89,10 @@ class PowerLossTest
         final Map<String, Integer> occurrences = new HashMap<>();
         final PowerLossSimulator simulator;
         volatile int acknowledged;
-        int durablePrefix;
-        /**
-         * Whether the current thread's force of the log makes every record appended so far durable: not a force
-         * of the header alone (a moved log start) and not the first part of a force that wraps the ring (its
-         * second part, from the header to the end of the records, is).
-         */
-        /** ASYNC's background force interval, or null for the default. */
-        java.time.Duration syncInterval;
-        final ThreadLocal<Boolean> forcingRecords = ThreadLocal.withInitial(() -> false);
-        /** Per forcing thread: the operations acknowledged when its force of the log records began. */
-        final Map<Thread, Integer> pendingPrefix = new HashMap<>();
+        /** Per acknowledged operation: the log's appended sequence when it returned (its records are at or below). */
+        final List<Long> loggedThrough = new ArrayList<>();
+        /** The store's log while the sequence runs. */
+        volatile Wal wal;
         boolean opened;
         boolean capturing;
         Thread writer;
@@ -126,26 +116,6 @@ class PowerLossTest
             this.simulator = new PowerLossSimulator(dir);
         }
 
-        private static boolean completesRecords(final Path file, final long offset, final long length)
-        {
-            if (length == FileEvents.WHOLE_FILE)
-            {
-                return true;
-            }
-            if (offset == 0 && length <= WalDescriptor.HEADER_LENGTH)
-            {
-                return false;
-            }
-            try
-            {
-                return offset <= WalDescriptor.HEADER_LENGTH || offset + length < Files.size(file);
-            }
-            catch (final java.io.IOException ex)
-            {
-                throw new java.io.UncheckedIOException(ex);
-            }
-        }
-
         String summary()
         {
             return crashPoints + " crash points, " + imagesChecked + " images checked (" + tornChecked +
@@ -157,23 +127,6 @@ class PowerLossTest
         void run() throws Exception
         {
             writer = Thread.currentThread();
-            final Path log = dir.resolve(WalDescriptor.FILE_NAME);
-            simulator.onForce(
-                file ->
-                {
-                    if (file.equals(log) && forcingRecords.get())
-                    {
-                        pendingPrefix.put(Thread.currentThread(), acknowledged);
-                    }
-                },
-                file ->
-                {
-                    final Integer prefix = file.equals(log) ? pendingPrefix.remove(Thread.currentThread()) : null;
-                    if (null != prefix)
-                    {
-                        durablePrefix = Math.max(durablePrefix, prefix);
-                    }
-                });
             Files.createDirectories(dir);
             FileEvents.Hook.installed = new FileEvents()
             {
@@ -181,7 +134,6 @@ class PowerLossTest
                 {
                     if (simulator.concerns(file))
                     {
-                        forcingRecords.set(file.equals(log) && completesRecords(file, offset, length));
                         maybeCapture("force " + file.getFileName());
                         simulator.forcing(file, offset, length);
                     }
@@ -213,9 +165,10 @@ class PowerLossTest
         {
             try (Cubby store = Cubby.builder(dir).maxKeySize(8).maxValueSize(24).expectedEntries(16)
                 .durability(durability).logSize(WalDescriptor.MIN_CAPACITY).migrationStep(2)
-                .syncInterval(null == syncInterval ? java.time.Duration.ofMillis(100) : syncInterval).open())
+                .syncInterval(java.time.Duration.ofMillis(100)).open())
             {
                 opened = true;
+                wal = store.wal();
                 final int[] versions = new int[KEYS];
                 for (int i = 0; i < operations; i++)
                 {
@@ -241,10 +194,32 @@ class PowerLossTest
                     {
                         store.put(key(key), op.value.getBytes(StandardCharsets.UTF_8));
                     }
+                    loggedThrough.add(wal.appendedSequence());
                     acknowledged = ops.size();
                     maybeCapture("op.done");
                 }
             }
+        }
+
+        /**
+         * The acknowledged operations the log has on disk: those whose records are at or below the log's durable
+         * sequence. That sequence is set only after the force covering it completed, and the simulator's images
+         * are taken under its lock, which a completed force has released, so an image holds at least this prefix.
+         */
+        private int durablePrefix()
+        {
+            final Wal log = wal;
+            if (null == log)
+            {
+                return 0;
+            }
+            final long durable = log.durableSequence();
+            int prefix = 0;
+            while (prefix < loggedThrough.size() && loggedThrough.get(prefix) <= durable)
+            {
+                prefix++;
+            }
+            return prefix;
         }
 
         private static byte[] key(final int key)
@@ -284,7 +259,7 @@ class PowerLossTest
                 synchronized (simulator)
                 {
                     images = simulator.images(choices, random);
-                    prefix = durablePrefix;
+                    prefix = durablePrefix();
                     acked = acknowledged;
                     inFlight = ops.size();
                 }
