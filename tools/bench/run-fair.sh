@@ -97,14 +97,14 @@ log() { echo "$*" >> "$OUT/commands.txt"; echo "== $*"; }
 reversed() { local out=""; for s in $1; do out="$s $out"; done; echo $out; }
 csv() { echo "$*" | tr ' ' ','; }
 
-# Stores per size: MapDB is loaded at 1M only (a 10M load takes too long); chm is benchmarked at 1M only.
+# Stores per size (cubby-v2: engine v2's segment set on its own, no log, a preview row): MapDB is loaded at 1M only (a 10M load takes too long); chm is benchmarked at 1M only.
 only() { local out=""; for s in $1; do
            if [ -z "$ONLY" ]; then out="$out $s"; else for o in $ONLY; do case "$s" in "$o"|"$o"-*) out="$out $s" ;; esac; done; fi
          done; echo $out; }
-load_stores() { if [ "$1" -le 1000000 ]; then only "cubby-grow cubby chronicle chronicle-under lmdb rocksdb mapdb chm";
-                else only "cubby-grow cubby chronicle chronicle-under lmdb rocksdb chm"; fi; }
-ops_stores() { if [ "$1" -le 1000000 ]; then only "cubby chronicle lmdb rocksdb mapdb chm";
-               else only "cubby chronicle lmdb rocksdb"; fi; }
+load_stores() { if [ "$1" -le 1000000 ]; then only "cubby-grow cubby cubby-v2-grow cubby-v2 chronicle chronicle-under lmdb rocksdb mapdb chm";
+                else only "cubby-grow cubby cubby-v2-grow cubby-v2 chronicle chronicle-under lmdb rocksdb chm"; fi; }
+ops_stores() { if [ "$1" -le 1000000 ]; then only "cubby cubby-v2 chronicle lmdb rocksdb mapdb chm";
+               else only "cubby cubby-v2 chronicle lmdb rocksdb"; fi; }
 keep_for() { case " $(ops_stores "$2") " in *" $1 "*) echo keep ;; *) echo "" ;; esac; }
 
 log "# JVM flags of every process: ${JVM[*]}"

@@ -30,6 +30,9 @@ public final class Report
         "update1", "update existing key, 1 thread",
         "update2", "update existing key, 2 threads",
         "mixed2", "90 % get / 10 % update, 2 threads");
+    /** Engine v2's segment set on its own (no log), presized and growing: shown when a run includes them. */
+    private static final String V2 = "cubby-v2";
+    private static final String V2_GROW = "cubby-v2-grow";
     private static final List<String> PEERS = List.of("chronicle", "chronicle-under", "lmdb", "rocksdb", "mapdb");
 
     private final Path dir;
@@ -241,7 +244,15 @@ public final class Report
         line("Each cell: mean over the repetitions (min-max of the repetitions' scores in brackets; each score is");
         line("one JMH fork's mean over its measurement iterations). Repetitions alternate the store order.");
         line("");
-        header("operation", stores, "Cubby / best peer");
+        final boolean v2 = stores.contains(V2);
+        if (v2)
+        {
+            header("operation", stores, "Cubby / best peer", "v2 segment set / best peer");
+        }
+        else
+        {
+            header("operation", stores, "Cubby / best peer");
+        }
         for (final String op : OPERATIONS)
         {
             final Map<String, List<Double>> row = table.get(op);
@@ -256,6 +267,10 @@ public final class Report
                 cells.append(' ').append(null == scores ? "-" : spread(scores, "%,.0f")).append(" |");
             }
             cells.append(' ').append(ratio(mean(row.get("cubby")), bestPeer(row, true), true)).append(" |");
+            if (v2)
+            {
+                cells.append(' ').append(ratio(mean(row.get(V2)), bestPeer(row, true), true)).append(" |");
+            }
             line(cells.toString());
         }
         final Double off = boundsOff.get(entries);
@@ -357,7 +372,10 @@ public final class Report
         line("Peak RSS is the process's `VmHWM`; the baseline, a process holding only the dataset, peaked at " +
             String.format(Locale.ROOT, "%.0f MiB", baseline / (1 << 20)) + ".");
         line("");
-        final List<String> ratioColumns = List.of("Cubby / best peer", "Cubby growing / best peer");
+        final boolean v2 = stores.contains(V2) || stores.contains(V2_GROW);
+        final List<String> ratioColumns = v2 ?
+            List.of("Cubby / best peer", "Cubby growing / best peer", "v2 / best peer", "v2 growing / best peer") :
+            List.of("Cubby / best peer", "Cubby growing / best peer");
         final StringBuilder head = new StringBuilder("| metric |");
         final StringBuilder rule = new StringBuilder("|---|");
         for (final String store : stores)
@@ -423,6 +441,11 @@ public final class Report
         final Map.Entry<String, Double> best = bestPeer(row, higher);
         cells.append(' ').append(ratio(mean(row.get("cubby")), best, higher)).append(" |");
         cells.append(' ').append(ratio(mean(row.get("cubby-grow")), best, higher)).append(" |");
+        if (stores.contains(V2) || stores.contains(V2_GROW))
+        {
+            cells.append(' ').append(ratio(mean(row.get(V2)), best, higher)).append(" |");
+            cells.append(' ').append(ratio(mean(row.get(V2_GROW)), best, higher)).append(" |");
+        }
         line(cells.toString());
     }
 
@@ -491,7 +514,7 @@ public final class Report
         line("");
     }
 
-    private void header(final String first, final List<String> stores, final String last)
+    private void header(final String first, final List<String> stores, final String... last)
     {
         final StringBuilder head = new StringBuilder("| " + first + " |");
         final StringBuilder rule = new StringBuilder("|---|");
@@ -500,8 +523,11 @@ public final class Report
             head.append(' ').append(store).append(" |");
             rule.append("---:|");
         }
-        head.append(' ').append(last).append(" |");
-        rule.append("---:|");
+        for (final String column : last)
+        {
+            head.append(' ').append(column).append(" |");
+            rule.append("---:|");
+        }
         line(head.toString());
         line(rule.toString());
     }

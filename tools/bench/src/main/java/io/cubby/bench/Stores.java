@@ -2,6 +2,7 @@ package io.cubby.bench;
 
 import io.cubby.store.Cubby;
 import io.cubby.store.Durability;
+import io.cubby.store.SegmentSetStore;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.RandomDataInput;
 import net.openhft.chronicle.hash.Data;
@@ -50,11 +51,13 @@ import java.util.stream.Stream;
 final class Stores
 {
     /** Stores compared in the throughput tables, in their default order. */
-    static final List<String> THROUGHPUT = List.of("cubby", "chronicle", "lmdb", "rocksdb", "mapdb", "chm");
+    static final List<String> THROUGHPUT = List.of(
+        "cubby", "cubby-v2", "chronicle", "lmdb", "rocksdb", "mapdb", "chm");
 
     /** Store variants loaded from empty. */
     static final List<String> LOAD = List.of(
-        "cubby-grow", "cubby", "chronicle", "chronicle-under", "lmdb", "rocksdb", "mapdb", "chm");
+        "cubby-grow", "cubby", "cubby-v2-grow", "cubby-v2", "chronicle", "chronicle-under", "lmdb", "rocksdb", "mapdb",
+        "chm");
 
     private Stores()
     {
@@ -114,6 +117,8 @@ final class Stores
         {
             case "cubby": return new CubbyStore(dir, data, entries);
             case "cubby-grow": return new CubbyStore(dir, data, -1);
+            case "cubby-v2": return new SegmentStore(dir, data, entries);
+            case "cubby-v2-grow": return new SegmentStore(dir, data, -1);
             case "chronicle": return new ChronicleStore(dir, data, entries, 2.0);
             case "chronicle-under": return new ChronicleStore(dir, data, Math.max(1000, entries / 4), 5.0);
             case "lmdb": return new LmdbStore(dir, data, entries);
@@ -187,6 +192,55 @@ final class Stores
                 public int get(final long index)
                 {
                     return store.get(keys, data.keyOffset(index), Dataset.KEY_SIZE, scratch, 0);
+                }
+
+                public DirectBuffer value()
+                {
+                    return scratch;
+                }
+            };
+        }
+
+        public void close()
+        {
+            store.close();
+        }
+    }
+
+    /**
+     * Engine v2's segment set on its own ({@link SegmentSetStore}: 256 segment files, per-segment write locks, no
+     * log), through the same {@code DirectBuffer} calls as {@link CubbyStore}. A preview of the table level: it
+     * writes no log, as Chronicle Map writes none.
+     */
+    static final class SegmentStore implements Store
+    {
+        private final Dataset data;
+        private final SegmentSetStore store;
+
+        /** @param expected entries to size the segments for, or -1 to grow from one group per segment. */
+        SegmentStore(final Path dir, final Dataset data, final long expected)
+        {
+            this.data = data;
+            store = SegmentSetStore.open(dir, 8, Dataset.KEY_SIZE, Dataset.VALUE_SIZE, expected);
+        }
+
+        public Session session()
+        {
+            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
+            final UnsafeBuffer keys = data.keys();
+            final UnsafeBuffer values = data.values();
+            final SegmentSetStore.Session session = store.session();
+            return new Session()
+            {
+                public void put(final long index)
+                {
+                    session.put(keys, data.keyOffset(index), Dataset.KEY_SIZE, values, data.valueOffset(index),
+                        Dataset.VALUE_SIZE);
+                }
+
+                public int get(final long index)
+                {
+                    return session.get(keys, data.keyOffset(index), Dataset.KEY_SIZE, scratch, 0);
                 }
 
                 public DirectBuffer value()
