@@ -1,0 +1,580 @@
+package io.cubby.store;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Engine v2's store core (FORMAT-v2.md §7-§9): a {@link SegmentSet}, the version-2 log behind every write, the
+ * writer's lock, the durability modes and checkpoints; an open replays the log with {@link SegmentRecovery}. Not
+ * behind {@link Cubby} yet.
+ * <p>
+ * <b>A write</b> takes its segment's write lock, reserves room for its record in the log, applies the change to
+ * the segment (which may grow it, or fail for lack of disk before anything changes), appends the record and
+ * releases the lock; in {@link Durability#SYNC} it then waits until the log is forced past its record (writers
+ * arriving meanwhile share one force). Record order equals apply order for every key, because a key's writes
+ * hold its segment's lock across both; writes to other segments run at the same time, sharing only the short
+ * append under the log lock.
+ * <p>
+ * <b>A checkpoint</b> runs when the log has no room for a record, and at close: it takes every segment's write
+ * lock (in index order, by a thread holding none), forces every file of the store directory that holds
+ * segments or the manifest, then moves the log's start to its end and forces the log. Every record before the
+ * start is then in forced segment files, so replay of the records after it is enough.
+ * <p>
+ * <b>An open</b> replays the whole live log (replay is idempotent) and checkpoints if it found records.
+ */
+final class SegmentStore implements AutoCloseable
+{
+    static final String LOG_FILE = "wal.log";
+    static final long DEFAULT_LOG_CAPACITY = 64L << 20;
+    static final int MIGRATION_STEP = 2;
+
+    private final Path directory;
+    private final StoreLock fileLock;
+    private final SegmentSet set;
+    private final SegmentLogWriter log;
+    private final Durability durability;
+    private final ReentrantLock[] writeLocks;
+    private final ReentrantLock logLock = new ReentrantLock();
+    private final Object forceLock = new Object();
+    private final int maxRecordLength;
+    private final ThreadLocal<SegmentLookup> lookups = ThreadLocal.withInitial(SegmentLookup::new);
+    private final Thread forcer;
+    /** Bytes promised to writers that passed the room check and have not appended yet (under the log lock). */
+    private long reserved;
+    private volatile long appendedSequence;
+    private volatile long durableSequence;
+    private volatile boolean closed;
+    private long checkpoints;
+    private final SegmentRecovery.Report recovery;
+
+    private SegmentStore(
+        final Path directory, final StoreLock fileLock, final SegmentSet set, final SegmentLogWriter log,
+        final Durability durability, final Duration syncInterval, final SegmentRecovery.Report recovery)
+    {
+        this.directory = directory;
+        this.fileLock = fileLock;
+        this.set = set;
+        this.log = log;
+        this.durability = durability;
+        this.recovery = recovery;
+        this.maxRecordLength = SegmentLogDescriptor.maxRecordLength(set.params);
+        this.writeLocks = new ReentrantLock[set.segmentCount()];
+        for (int s = 0; s < writeLocks.length; s++)
+        {
+            writeLocks[s] = new ReentrantLock();
+        }
+        appendedSequence = log.nextSequence() - 1;
+        durableSequence = appendedSequence;
+        if (durability == Durability.ASYNC)
+        {
+            forcer = new Thread(() -> forceEvery(syncInterval.toNanos()), "cubby-v2-log-force " + directory);
+            forcer.setDaemon(true);
+            forcer.start();
+        }
+        else
+        {
+            forcer = null;
+        }
+    }
+
+    /**
+     * Create a store in {@code directory} (which must not hold one) with {@code 2^params.segmentBits} segments of
+     * {@code groupsPerSegment} groups each.
+     */
+    static SegmentStore create(
+        final Path directory, final SegmentParams params, final long groupsPerSegment, final long logCapacity,
+        final Durability durability, final Duration syncInterval) throws IOException
+    {
+        Files.createDirectories(directory);
+        final StoreLock lock = StoreLock.acquireWriter(directory);
+        try
+        {
+            if (Files.exists(directory.resolve(ManifestDescriptor.FILE_NAME)) ||
+                Files.exists(directory.resolve(LOG_FILE)))
+            {
+                throw new IncompatibleStoreException(directory + " already holds a store");
+            }
+            final SegmentLogWriter log = SegmentLogWriter.create(directory.resolve(LOG_FILE), params, logCapacity,
+                salt(), 1);
+            final SegmentSet set;
+            try
+            {
+                set = SegmentSet.create(directory, params, groupsPerSegment, MIGRATION_STEP, true, true);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                log.close();
+                throw ex;
+            }
+            return new SegmentStore(directory, lock, set, log, durability, syncInterval, null);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            lock.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * Open the store in {@code directory}: replay its log into the segments (refused, before any change, if the
+     * log is damaged in the middle, unless {@code salvage}), then checkpoint if anything was replayed.
+     */
+    static SegmentStore open(
+        final Path directory, final Durability durability, final Duration syncInterval, final boolean salvage)
+        throws IOException
+    {
+        final StoreLock lock = StoreLock.acquireWriter(directory);
+        SegmentSet set = null;
+        SegmentLogWriter log = null;
+        try
+        {
+            final Path logFile = directory.resolve(LOG_FILE);
+            if (!Files.isRegularFile(logFile))
+            {
+                throw new CorruptStoreException(directory + ": " + LOG_FILE + " is missing or not a regular file");
+            }
+            set = SegmentSet.open(directory, MIGRATION_STEP, true, true);
+            final SegmentRecovery.Report report = SegmentRecovery.replay(logFile, set, System.currentTimeMillis(),
+                salvage);
+            log = SegmentLogWriter.resume(logFile, set.params, report.log, salvage);
+            final SegmentStore store = new SegmentStore(directory, lock, set, log, durability, syncInterval, report);
+            if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END)
+            {
+                store.checkpoint();
+            }
+            return store;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (null != log)
+            {
+                log.close();
+            }
+            if (null != set)
+            {
+                set.close();
+            }
+            lock.close();
+            throw ex;
+        }
+    }
+
+    private static int salt()
+    {
+        int salt;
+        do
+        {
+            salt = ThreadLocalRandom.current().nextInt();
+        }
+        while (0 == salt);
+        return salt;
+    }
+
+    SegmentSet segments()
+    {
+        return set;
+    }
+
+    /** @return what the open's replay did, or null for a created store. */
+    SegmentRecovery.Report recoveryReport()
+    {
+        return recovery;
+    }
+
+    long checkpointCount()
+    {
+        return checkpoints;
+    }
+
+    long entryCount()
+    {
+        return set.entryCount();
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /** @return the value length copied to {@code dst}, or -1 if absent. */
+    int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        checkOpen();
+        return set.get(key, offset, length, dst, dstOffset, lookups.get());
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** Insert or replace. @return whether the key was new. */
+    boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
+        final int valueOffset, final int valueLength) throws IOException
+    {
+        if (keyLength < 1 || keyLength > set.params.maxKeyLength)
+        {
+            throw new EntryTooLargeException("key length " + keyLength + " outside 1.." + set.params.maxKeyLength);
+        }
+        if (valueLength < 0 || valueLength > set.params.maxValueLength)
+        {
+            throw new EntryTooLargeException("value length " + valueLength + " outside 0.." +
+                set.params.maxValueLength);
+        }
+        final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, valueLength);
+        final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
+        final SegmentLookup lookup = lookups.get();
+        boolean isNew;
+        long sequence;
+        while (true)
+        {
+            lock.lock();
+            try
+            {
+                checkOpen();
+                if (reserve(recordLength))
+                {
+                    try
+                    {
+                        isNew = set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookup);
+                    }
+                    catch (final IOException | RuntimeException ex)
+                    {
+                        release(recordLength);
+                        throw ex;
+                    }
+                    sequence = append(recordLength, key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    break;
+                }
+            }
+            finally
+            {
+                lock.unlock();
+            }
+            checkpoint();
+        }
+        afterWrite(sequence);
+        return isNew;
+    }
+
+    /** @return whether the key was present. */
+    boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength) throws IOException
+    {
+        if (keyLength < 1 || keyLength > set.params.maxKeyLength)
+        {
+            throw new EntryTooLargeException("key length " + keyLength + " outside 1.." + set.params.maxKeyLength);
+        }
+        final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, 0);
+        final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
+        final SegmentLookup lookup = lookups.get();
+        boolean present;
+        long sequence = -1;
+        while (true)
+        {
+            lock.lock();
+            try
+            {
+                checkOpen();
+                if (reserve(recordLength))
+                {
+                    try
+                    {
+                        present = set.remove(key, keyOffset, keyLength, lookup);
+                    }
+                    catch (final IOException | RuntimeException ex)
+                    {
+                        release(recordLength);
+                        throw ex;
+                    }
+                    if (present)
+                    {
+                        sequence = append(recordLength, key, keyOffset, keyLength, null, 0, -1);
+                    }
+                    else
+                    {
+                        release(recordLength);
+                    }
+                    break;
+                }
+            }
+            finally
+            {
+                lock.unlock();
+            }
+            checkpoint();
+        }
+        if (present)
+        {
+            afterWrite(sequence);
+        }
+        return present;
+    }
+
+    /**
+     * Promise room in the log for one record (plus the padding a wrap may need), so that the record can be
+     * appended after the segment changed. @return false if the log must be checkpointed first.
+     */
+    private boolean reserve(final int recordLength)
+    {
+        logLock.lock();
+        try
+        {
+            if (!log.fits((int)Math.min(Integer.MAX_VALUE, reserved + recordLength + maxRecordLength)))
+            {
+                if (reserved == 0 && !log.fits(recordLength + maxRecordLength) && log.usedBytes() == 0)
+                {
+                    throw new IllegalStateException("log capacity " + log.capacity() + " below one record");
+                }
+                return false;
+            }
+            reserved += recordLength;
+            return true;
+        }
+        finally
+        {
+            logLock.unlock();
+        }
+    }
+
+    private void release(final int recordLength)
+    {
+        logLock.lock();
+        try
+        {
+            reserved -= recordLength;
+        }
+        finally
+        {
+            logLock.unlock();
+        }
+    }
+
+    /** Append a PUT (or a REMOVE if {@code valueLength < 0}) for which room was reserved. */
+    private long append(final int recordLength, final DirectBuffer key, final int keyOffset, final int keyLength,
+        final DirectBuffer value, final int valueOffset, final int valueLength)
+    {
+        logLock.lock();
+        try
+        {
+            reserved -= recordLength;
+            final long sequence = valueLength < 0 ? log.appendRemove(key, keyOffset, keyLength) :
+                log.appendPut(key, keyOffset, keyLength, value, valueOffset, valueLength, 0);
+            appendedSequence = sequence;
+            return sequence;
+        }
+        finally
+        {
+            logLock.unlock();
+        }
+    }
+
+    private void afterWrite(final long sequence)
+    {
+        if (durability == Durability.SYNC)
+        {
+            awaitDurable(sequence);
+        }
+    }
+
+    /** Return once the log is forced past {@code sequence}; writers waiting together share one force. */
+    private void awaitDurable(final long sequence)
+    {
+        if (durableSequence >= sequence)
+        {
+            return;
+        }
+        synchronized (forceLock)
+        {
+            if (durableSequence >= sequence)
+            {
+                return;
+            }
+            forceLog();
+        }
+    }
+
+    /** Under the force lock: force everything appended so far. */
+    private void forceLog()
+    {
+        final long through = appendedSequence;
+        log.force();
+        if (through > durableSequence)
+        {
+            durableSequence = through;
+        }
+    }
+
+    private void forceEvery(final long intervalNanos)
+    {
+        while (!closed)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(intervalNanos);
+            if (closed)
+            {
+                return;
+            }
+            try
+            {
+                synchronized (forceLock)
+                {
+                    if (!closed && durableSequence < appendedSequence)
+                    {
+                        forceLog();
+                    }
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                System.getLogger(SegmentStore.class.getName()).log(System.Logger.Level.WARNING,
+                    "background force of " + directory.resolve(LOG_FILE) + " failed: " + ex);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- checkpoint and close
+
+    /**
+     * Make every logged change durable in the segment files and free the log: see the class comment. Called by a
+     * thread holding no segment lock.
+     */
+    void checkpoint() throws IOException
+    {
+        int locked = 0;
+        try
+        {
+            for (; locked < writeLocks.length; locked++)
+            {
+                writeLocks[locked].lock();
+            }
+            checkpointLocked();
+        }
+        finally
+        {
+            for (int s = locked - 1; s >= 0; s--)
+            {
+                writeLocks[s].unlock();
+            }
+        }
+    }
+
+    /** With every segment lock held: no write is between its room check and its append. */
+    private void checkpointLocked() throws IOException
+    {
+        if (log.usedBytes() == 0)
+        {
+            return;
+        }
+        forceSegmentFiles();
+        synchronized (forceLock)
+        {
+            logLock.lock();
+            try
+            {
+                log.moveStart(log.appendPosition(), log.nextSequence());
+                forceLog();
+            }
+            finally
+            {
+                logLock.unlock();
+            }
+        }
+        checkpoints++;
+    }
+
+    /**
+     * Force every segment file and the manifest through their own channels: a file whose rehash ended meanwhile
+     * (deleted) is skipped, its target holding its entries, forced by the rehash end.
+     */
+    private void forceSegmentFiles() throws IOException
+    {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory,
+            name -> isSegmentOrManifest(name.getFileName().toString())))
+        {
+            for (final Path file : files)
+            {
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+                {
+                    channel.force(false);
+                }
+                catch (final NoSuchFileException ex)
+                {
+                    // deleted since listed: a retired rehash source
+                }
+            }
+        }
+        final Path directoryPath = directory;
+        try (FileChannel channel = FileChannel.open(directoryPath, StandardOpenOption.READ))
+        {
+            channel.force(true);
+        }
+        catch (final IOException ex)
+        {
+            // some file systems cannot force a directory; the segment files' own forces stand
+        }
+    }
+
+    static boolean isSegmentOrManifest(final String name)
+    {
+        return name.equals(ManifestDescriptor.FILE_NAME) ||
+            (name.startsWith("seg-") && name.endsWith(".cubby"));
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new StoreClosedException(directory + " is closed");
+        }
+    }
+
+    /** Checkpoint, stop the background force, close the files and release the writer's lock. */
+    @Override
+    public void close() throws IOException
+    {
+        if (closed)
+        {
+            return;
+        }
+        try
+        {
+            checkpoint();
+        }
+        finally
+        {
+            closed = true;
+            if (null != forcer)
+            {
+                java.util.concurrent.locks.LockSupport.unpark(forcer);
+                try
+                {
+                    forcer.join();
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            try
+            {
+                set.close();
+            }
+            finally
+            {
+                try
+                {
+                    log.close();
+                }
+                finally
+                {
+                    fileLock.close();
+                }
+            }
+        }
+    }
+}
