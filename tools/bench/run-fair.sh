@@ -97,7 +97,7 @@ log() { echo "$*" >> "$OUT/commands.txt"; echo "== $*"; }
 reversed() { local out=""; for s in $1; do out="$s $out"; done; echo $out; }
 csv() { echo "$*" | tr ' ' ','; }
 
-# Stores per size (cubby-v2: engine v2's segment set on its own, no log, a preview row): MapDB is loaded at 1M only (a 10M load takes too long); chm is benchmarked at 1M only.
+# Stores per size (cubby-v2: engine v2's store core, not yet behind the Cubby facade, a preview row): MapDB is loaded at 1M only (a 10M load takes too long); chm is benchmarked at 1M only.
 only() { local out=""; for s in $1; do
            if [ -z "$ONLY" ]; then out="$out $s"; else for o in $ONLY; do case "$s" in "$o"|"$o"-*) out="$out $s" ;; esac; done; fi
          done; echo $out; }

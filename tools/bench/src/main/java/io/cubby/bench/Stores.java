@@ -2,7 +2,7 @@ package io.cubby.bench;
 
 import io.cubby.store.Cubby;
 import io.cubby.store.Durability;
-import io.cubby.store.SegmentSetStore;
+import io.cubby.store.EngineV2Store;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.RandomDataInput;
 import net.openhft.chronicle.hash.Data;
@@ -117,8 +117,8 @@ final class Stores
         {
             case "cubby": return new CubbyStore(dir, data, entries);
             case "cubby-grow": return new CubbyStore(dir, data, -1);
-            case "cubby-v2": return new SegmentStore(dir, data, entries);
-            case "cubby-v2-grow": return new SegmentStore(dir, data, -1);
+            case "cubby-v2": return new EngineV2(dir, data, entries);
+            case "cubby-v2-grow": return new EngineV2(dir, data, -1);
             case "chronicle": return new ChronicleStore(dir, data, entries, 2.0);
             case "chronicle-under": return new ChronicleStore(dir, data, Math.max(1000, entries / 4), 5.0);
             case "lmdb": return new LmdbStore(dir, data, entries);
@@ -208,20 +208,20 @@ final class Stores
     }
 
     /**
-     * Engine v2's segment set on its own ({@link SegmentSetStore}: 256 segment files, per-segment write locks, no
-     * log), through the same {@code DirectBuffer} calls as {@link CubbyStore}. A preview of the table level: it
-     * writes no log, as Chronicle Map writes none.
+     * Engine v2's store core ({@link EngineV2Store}: 256 segment files with per-segment write locks and the v2 log,
+     * durability {@code NONE}), through the same {@code DirectBuffer} calls as {@link CubbyStore}. A preview: the
+     * engine is not yet behind the {@code Cubby} facade.
      */
-    static final class SegmentStore implements Store
+    static final class EngineV2 implements Store
     {
         private final Dataset data;
-        private final SegmentSetStore store;
+        private final EngineV2Store store;
 
         /** @param expected entries to size the segments for, or -1 to grow from one group per segment. */
-        SegmentStore(final Path dir, final Dataset data, final long expected)
+        EngineV2(final Path dir, final Dataset data, final long expected)
         {
             this.data = data;
-            store = SegmentSetStore.open(dir, 8, Dataset.KEY_SIZE, Dataset.VALUE_SIZE, expected);
+            store = EngineV2Store.open(dir, 8, Dataset.KEY_SIZE, Dataset.VALUE_SIZE, expected);
         }
 
         public Session session()
@@ -229,18 +229,17 @@ final class Stores
             final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
             final UnsafeBuffer keys = data.keys();
             final UnsafeBuffer values = data.values();
-            final SegmentSetStore.Session session = store.session();
             return new Session()
             {
                 public void put(final long index)
                 {
-                    session.put(keys, data.keyOffset(index), Dataset.KEY_SIZE, values, data.valueOffset(index),
+                    store.put(keys, data.keyOffset(index), Dataset.KEY_SIZE, values, data.valueOffset(index),
                         Dataset.VALUE_SIZE);
                 }
 
                 public int get(final long index)
                 {
-                    return session.get(keys, data.keyOffset(index), Dataset.KEY_SIZE, scratch, 0);
+                    return store.get(keys, data.keyOffset(index), Dataset.KEY_SIZE, scratch, 0);
                 }
 
                 public DirectBuffer value()
