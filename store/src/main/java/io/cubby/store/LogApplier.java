@@ -127,14 +127,17 @@ final class LogApplier
 
     /**
      * Replay's growth: complete a rehash, or begin one, only where the current table has no slot left for the
-     * operation.
+     * operation. During a rehash the migration is completed while the source's entries still fit beside the
+     * operation (an upper bound: entries before the cursor may be counted too), since completing it once the
+     * target is full would leave them nowhere to go; the second test then grows the table it completed into.
      */
     private void growIfNoSlotLeft()
     {
         if (null != tables.source)
         {
             final Table current = tables.current;
-            if (current.entryCount() + current.tombstoneCount() + 1 > current.capacity - 1)
+            if (current.entryCount() + current.tombstoneCount() + tables.source.entryCount() + 1 >
+                current.capacity - 1)
             {
                 rehasher.migrate(Long.MAX_VALUE);
                 rehasher.completeUnlogged();

@@ -101,7 +101,11 @@ final class Rehasher
                 retirePending = true;
                 scheduleRetire(source);
             }
-            if (current.entryCount() + current.tombstoneCount() + 1 > current.maxFill)
+            // End the rehash at the target's load limit, or earlier if the source's entries still to move would
+            // not fit below the insert limit: a compaction into a small target, met by a burst of inserts while
+            // its migration is near the start of a large source, would otherwise fill the target first.
+            final long fill = current.entryCount() + current.tombstoneCount();
+            if (fill + 1 > current.maxFill || fill + source.entryCount() + 1 > insertLimit(current))
             {
                 migrate(Long.MAX_VALUE);
                 completeLocked(false);

@@ -79,4 +79,46 @@ class CompactSizingTest
             assertEquals(1, store.size());
         }
     }
+
+    /**
+     * A large table emptied down to a few thousand entries compacts into a small target, a few source slots per
+     * write. A burst of inserts while that migration is still near the start of the source fills the target to
+     * its load limit with most of the source's entries still to move: the rehash must end (and the table grow)
+     * while they still fit, not move them into a target without room for them.
+     */
+    @Test
+    void insertsDuringTheCompactionOfALargeTableGrowBeforeTheTargetOverfills(@TempDir final Path tmp)
+    {
+        final java.util.Map<String, String> model = new java.util.HashMap<>();
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(16).maxValueSize(16).expectedEntries(40_000)
+            .migrationStep(1).tombstoneCompactionRatio(0.52).preallocate(false).open())
+        {
+            for (int i = 0; i < 40_000; i++)
+            {
+                store.put(bytes("k" + i), bytes("v" + i));
+                model.put("k" + i, "v" + i);
+            }
+            final long large = store.currentTable().capacity;
+            for (int i = 0; null == store.sourceTable(); i++)
+            {
+                store.remove(bytes("k" + i));
+                model.remove("k" + i);
+            }
+            final long target = store.currentTable().capacity;
+            assertTrue(target * 4 <= large, "a compaction into a small target began: " + target + " of " + large);
+            assertTrue(store.sourceTable().entryCount() > (target - target * 3 / 4),
+                "more entries wait in the source than the target has room above its load limit");
+            for (int i = 0; i < 20_000; i++)
+            {
+                store.put(bytes("n" + i), bytes("w" + i));
+                model.put("n" + i, "w" + i);
+            }
+            StoreTestSupport.assertMatchesModel(store, model, "after the inserts");
+            assertTrue(store.verify().isOk(), store.verify().toString());
+        }
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).open())
+        {
+            StoreTestSupport.assertMatchesModel(store, model, "after reopening");
+        }
+    }
 }

@@ -87,6 +87,36 @@ class LogApplierTest
         }
     }
 
+    /**
+     * A crash during a rehash can leave a log whose replay inserts more new keys than the rehash target has room
+     * for (keys put and later removed again, say, after a compaction sized the target for few entries): replay
+     * must end the rehash and grow while the rest of the source still fits, never fill the target first.
+     */
+    @Test
+    void replayOfMoreNewKeysThanTheRehashTargetHoldsGrowsInsteadOfOverfilling(@TempDir final Path dir)
+    {
+        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).migrationStep(1)
+            .durability(Durability.ASYNC).preallocate(false).open())
+        {
+            final Map<String, String> model = new HashMap<>();
+            for (int i = 0; null == store.sourceTable(); i++)
+            {
+                store.put(bytes("k" + i), bytes("old" + i));
+                model.put("k" + i, "old" + i);
+            }
+            final long targetSlots = store.currentTable().capacity;
+            final LogApplier applier = store.logApplier();
+            for (int i = 0; i < 3 * targetSlots; i++)
+            {
+                put(applier, "fresh" + i, "f" + i);
+                model.put("fresh" + i, "f" + i);
+            }
+            assertTrue(store.currentTable().capacity > targetSlots, "replay grew the table");
+            assertMatchesModel(store, model, "after replay");
+            assertTrue(store.verify().isOk(), store.verify().toString());
+        }
+    }
+
     @Test
     void replayAtTheEntryBoundEvictsAndLogsNothing(@TempDir final Path dir)
     {
