@@ -227,7 +227,7 @@ final class Opener
         final Path tableFile = builder.directory.resolve(TableDescriptor.fileName(1));
         // Created closed: until the log exists, a crash must leave a store that opens (an empty clean table
         // with no log gets a new log); finishOpen marks it open once the log is in place.
-        final Table table = Table.create(tableFile, params, capacity, 1, 0, 0, null, !builder.preallocate,
+        final Table table = TableCreator.create(tableFile, params, capacity, 1, 0, 0, null, !builder.preallocate,
             TableDescriptor.OPEN_STATE_CLEAN);
         final Wal wal;
         try

@@ -105,7 +105,7 @@ final class Salvage
         final Salvage salvage;
         try
         {
-            fresh = Table.create(buildingTable, params, capacity, generation, 0, 0, null, false);
+            fresh = TableCreator.create(buildingTable, params, capacity, generation, 0, 0, null, false);
             salvage = new Salvage(fresh, lastRecord.keySet());
             final long now = System.currentTimeMillis();
             for (final int position : lastRecord.values())
@@ -139,7 +139,7 @@ final class Salvage
                 newLog.close();
             }
             Files.deleteIfExists(buildingTable);
-            Files.deleteIfExists(Table.preparedPath(buildingTable));
+            Files.deleteIfExists(TableCreator.preparedPath(buildingTable));
             Files.deleteIfExists(buildingLog);
             Files.deleteIfExists(buildingLog.resolveSibling(buildingLog.getFileName() + ".tmp"));
             if (null != oldLog)

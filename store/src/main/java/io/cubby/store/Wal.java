@@ -124,8 +124,8 @@ final class Wal
             final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
             writeHeaderFields(h, capacity, storeSeed, ThreadLocalRandom.current().nextInt() | 1, HEADER_LENGTH,
                 firstSequence);
-            Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
-            Table.forceChannel(channel, tmp);
+            Storage.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
+            Storage.forceChannel(channel, tmp);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -219,7 +219,7 @@ final class Wal
         }
         catch (final IOException | RuntimeException ex)
         {
-            Table.closeQuietly(channel);
+            Storage.closeQuietly(channel);
             throw ex;
         }
     }
@@ -442,7 +442,7 @@ final class Wal
             writeHeaderFields(h, capacity, storeSeed, salt, start, firstSequence);
             try
             {
-                Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
+                Storage.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
             }
             catch (final IOException ex)
             {
@@ -745,6 +745,6 @@ final class Wal
 
     void close()
     {
-        Table.closeQuietly(channel);
+        Storage.closeQuietly(channel);
     }
 }
