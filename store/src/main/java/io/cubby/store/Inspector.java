@@ -33,7 +33,7 @@ final class Inspector
         {
             throw new NotAStoreException(directory + " is a file, not a Cubby store directory");
         }
-        final List<Long> generations = Opener.tableGenerations(directory);
+        final List<Long> generations = StoreDirectory.tableGenerations(directory);
         if (generations.isEmpty())
         {
             throw new NotAStoreException("no Cubby store at " + directory + " (no table file)");

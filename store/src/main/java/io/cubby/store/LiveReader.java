@@ -367,7 +367,7 @@ final class LiveReader
      */
     private View mapView(final View seen)
     {
-        final List<Long> generations = Opener.tableGenerations(directory);
+        final List<Long> generations = StoreDirectory.tableGenerations(directory);
         if (generations.isEmpty())
         {
             throw new NotAStoreException("no table file left in " + directory);
@@ -409,7 +409,7 @@ final class LiveReader
         final int flags = current.writeSequence() & (SEQUENCE_SUPERSEDED | SEQUENCE_RETIRED);
         if (0 != flags)
         {
-            final List<Long> again = Opener.tableGenerations(directory);
+            final List<Long> again = StoreDirectory.tableGenerations(directory);
             if (again.isEmpty() || again.get(0) != generation)
             {
                 return null;
