@@ -128,7 +128,7 @@ final class Inspector
         try
         {
             final Map<String, Integer> byType = new TreeMap<>();
-            final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
+            final WalReader.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
                 byType.merge(WalRecordDescriptor.typeName(type), 1, Integer::sum),
                 newest.maxKeySize, newest.maxValueSize, true);
             return new StoreInfo.LogInfo(walFile.getFileName().toString(), Files.size(walFile), wal.capacity,

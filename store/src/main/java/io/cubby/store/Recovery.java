@@ -106,7 +106,7 @@ final class Recovery
             final String[] cursorProblem = { null };
             final long sourceGeneration = null == source ? 0 : source.generation;
             final boolean[] first = { true };
-            final Wal.ReadResult read = null == wal ? new Wal.ReadResult() :
+            final WalReader.ReadResult read = null == wal ? new WalReader.ReadResult() :
                 wal.read((type, sequence, buffer, offset, length) ->
                 {
                     final boolean atStart = first[0];
@@ -275,7 +275,7 @@ final class Recovery
         final long cursor,
         final Wal wal,
         final LongArrayList operations,
-        final Wal.ReadResult read,
+        final WalReader.ReadResult read,
         final boolean clean,
         final String logProblem,
         final int undone,

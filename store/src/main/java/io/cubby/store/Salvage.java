@@ -65,7 +65,7 @@ final class Salvage
         final Table source,
         final Wal oldLog,
         final LongArrayList operations,
-        final Wal.ReadResult read,
+        final WalReader.ReadResult read,
         final OpenPlan plan,
         final String logProblem,
         final boolean clean,
