@@ -33,7 +33,7 @@ final class Inspector
         {
             throw new NotAStoreException(directory + " is a file, not a Cubby store directory");
         }
-        final List<Long> generations = Opener.tableGenerations(directory);
+        final List<Long> generations = StoreDirectory.tableGenerations(directory);
         if (generations.isEmpty())
         {
             throw new NotAStoreException("no Cubby store at " + directory + " (no table file)");
@@ -128,7 +128,7 @@ final class Inspector
         try
         {
             final Map<String, Integer> byType = new TreeMap<>();
-            final Wal.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
+            final WalReader.ReadResult read = wal.read((type, sequence, buffer, offset, length) ->
                 byType.merge(WalRecordDescriptor.typeName(type), 1, Integer::sum),
                 newest.maxKeySize, newest.maxValueSize, true);
             return new StoreInfo.LogInfo(walFile.getFileName().toString(), Files.size(walFile), wal.capacity,

@@ -129,7 +129,7 @@ final class LiveReads
             {
                 return reader.verify(true);
             }
-            final LiveReader.View v = reader.view();
+            final LiveView v = reader.view();
             final long from = null == v.source ? 0 : v.current == tables.current ? tables.cursor :
                 Math.max(0, Math.min(v.source.capacity, v.current.mappedMigrationCursor()));
             return Verifier.verify(v.current, v.source, from);
@@ -144,7 +144,7 @@ final class LiveReads
     {
         guard.ensureOpen();
         final TableParams params = options.params;
-        final LiveReader.View v = reader.view();
+        final LiveView v = reader.view();
         final Table cur = v.current;
         final Table old = v.source;
         final long currentEntries = Math.max(0, cur.mappedEntryCount());

@@ -256,7 +256,7 @@ final class Rehasher
         {
             Files.deleteIfExists(file);
             final Path prepared = allocator.take(generation, newCapacity);
-            target = Table.create(file, params, newCapacity, generation, current.generation, current.capacity,
+            target = TableCreator.create(file, params, newCapacity, generation, current.generation, current.capacity,
                 prepared, !options.preallocate);
         }
         catch (final IOException ex)

@@ -65,8 +65,8 @@ final class Salvage
         final Table source,
         final Wal oldLog,
         final LongArrayList operations,
-        final Wal.ReadResult read,
-        final Opener.Plan plan,
+        final WalReader.ReadResult read,
+        final OpenPlan plan,
         final String logProblem,
         final boolean clean,
         final long start) throws IOException
@@ -90,7 +90,7 @@ final class Salvage
         }
         final long capacity = Math.max(current.capacity,
             Cubby.capacityFor(candidates + 1, params.maxLoad() / 2));
-        final long generation = Opener.tableGenerations(directory).get(0) + 1;
+        final long generation = StoreDirectory.tableGenerations(directory).get(0) + 1;
         if (generation > TableDescriptor.MAX_GENERATION)
         {
             throw new CorruptStoreException("cannot salvage " + directory + ": table generation " + generation +
@@ -105,7 +105,7 @@ final class Salvage
         final Salvage salvage;
         try
         {
-            fresh = Table.create(buildingTable, params, capacity, generation, 0, 0, null, false);
+            fresh = TableCreator.create(buildingTable, params, capacity, generation, 0, 0, null, false);
             salvage = new Salvage(fresh, lastRecord.keySet());
             final long now = System.currentTimeMillis();
             for (final int position : lastRecord.values())
@@ -124,7 +124,7 @@ final class Salvage
             fresh.setOpenState(TableDescriptor.OPEN_STATE_CLEAN);
             fresh.force();
             fresh.close();
-            newLog = Wal.create(buildingLog, Opener.logSize(builder), params.seed,
+            newLog = Wal.create(buildingLog, StoreCreator.logSize(builder), params.seed,
                 null == oldLog ? 1 : Math.max(1, read.nextSequence));
             newLog.close();
         }
@@ -139,7 +139,7 @@ final class Salvage
                 newLog.close();
             }
             Files.deleteIfExists(buildingTable);
-            Files.deleteIfExists(Table.preparedPath(buildingTable));
+            Files.deleteIfExists(TableCreator.preparedPath(buildingTable));
             Files.deleteIfExists(buildingLog);
             Files.deleteIfExists(buildingLog.resolveSibling(buildingLog.getFileName() + ".tmp"));
             if (null != oldLog)
@@ -184,7 +184,7 @@ final class Salvage
                 notes.add(file.getFileName() + " renamed to " + target.getFileName());
             }
         }
-        final List<String> deleted = Opener.deleteFiles(directory, plan.delete);
+        final List<String> deleted = StoreDirectory.deleteFiles(directory, plan.delete);
         Storage.syncDirectory(directory);
         notes.add("rebuilt into " + tableFile.getFileName() + " (" + capacity + " slots, " +
             salvage.fresh.entryCount() + " entries)");
@@ -206,7 +206,7 @@ final class Salvage
         final Cubby cubby = Cubby.create(builder, params, lock, table, null, 0, wal);
         final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
             null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, salvage.undone, 0,
-            salvage.dropped, salvage.duplicates, false, 0, deleted, Opener.elapsedMillis(start),
+            salvage.dropped, salvage.duplicates, false, 0, deleted, OpenPlan.elapsedMillis(start),
             notes);
         cubby.finishOpen(report, true, 0);
         Cubby.LOGGER.log(System.Logger.Level.INFO, "salvaged " + directory + ": " + report);

@@ -1,6 +1,7 @@
 package io.cubby.store;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -120,6 +121,104 @@ final class Storage
         catch (final IOException ex)
         {
             return "cannot check " + file.getFileName() + ": " + ex.getMessage();
+        }
+    }
+
+    /**
+     * Create a sparse file of the given length after checking that the file system has room for all of it.
+     */
+    static void createSparse(final Path file, final long length) throws IOException
+    {
+        final long usable = Files.getFileStore(file.getParent()).getUsableSpace();
+        if (usable < length)
+        {
+            throw new IOException("No space left on device: " + length + " bytes needed for " + file.getFileName() +
+                ", " + usable + " usable");
+        }
+        Files.deleteIfExists(file);
+        try (FileChannel channel = FileChannel.open(
+            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            channel.write(ByteBuffer.allocate(1), length - 1);
+        }
+    }
+
+    /**
+     * Create a file of the given length whose blocks are allocated (unlike a sparse file): with {@code fallocate}
+     * where the system has it (no data written, nothing in the page cache), else by writing zeros. Deletes the
+     * file and throws if the disk is full.
+     */
+    static void preallocate(final Path file, final long length) throws IOException
+    {
+        Files.deleteIfExists(file);
+        if (allocateBlocks(file, length))
+        {
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(
+            file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            long position = 0;
+            while (position < length)
+            {
+                zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                position += channel.write(zeros, position);
+            }
+            forceChannel(channel, file);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(file);
+            throw ex;
+        }
+    }
+
+    /**
+     * {@link Fallocate#allocate}, or false where it cannot be loaded (JNA missing from the class or module path).
+     */
+    private static boolean allocateBlocks(final Path file, final long length) throws IOException
+    {
+        try
+        {
+            return Fallocate.allocate(file, length);
+        }
+        catch (final LinkageError ex)
+        {
+            Files.deleteIfExists(file);
+            return false;
+        }
+    }
+
+    /**
+     * Force a file written through a channel, telling the {@link FileEvents} hook.
+     */
+    static void forceChannel(final FileChannel channel, final Path file) throws IOException
+    {
+        FileEvents.Hook.forcing(file, 0, FileEvents.WHOLE_FILE);
+        channel.force(true);
+        FileEvents.Hook.forced(file, 0, FileEvents.WHOLE_FILE);
+    }
+
+    static void writeFully(final FileChannel channel, final ByteBuffer buffer, final long position)
+        throws IOException
+    {
+        long p = position;
+        while (buffer.hasRemaining())
+        {
+            p += channel.write(buffer, p);
+        }
+    }
+
+    static void closeQuietly(final AutoCloseable closeable)
+    {
+        try
+        {
+            closeable.close();
+        }
+        catch (final Exception ignore)
+        {
+            // best effort while already failing
         }
     }
 }

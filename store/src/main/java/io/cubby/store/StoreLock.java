@@ -121,7 +121,7 @@ final class StoreLock implements AutoCloseable
             {
                 if (null != channel)
                 {
-                    Table.closeQuietly(channel);
+                    Storage.closeQuietly(channel);
                 }
                 throw new StoreIOException("cannot open lock file " + file + ": " + ex.getMessage(), ex);
             }
@@ -129,7 +129,7 @@ final class StoreLock implements AutoCloseable
             {
                 if (null != channel)
                 {
-                    Table.closeQuietly(channel);
+                    Storage.closeQuietly(channel);
                 }
                 throw ex;
             }
@@ -248,7 +248,7 @@ final class StoreLock implements AutoCloseable
             {
                 // closing the channel releases it as well
             }
-            Table.closeQuietly(channel);
+            Storage.closeQuietly(channel);
             HELD.remove(key);
         }
     }

@@ -67,17 +67,17 @@ final class TableAllocator
      */
     void prepare(final long generation, final long capacity)
     {
-        if (capacity > TableDescriptor.MAX_CAPACITY || Table.fileLength(params, capacity) <= SYNC_ALLOCATION_BYTES ||
+        if (capacity > TableDescriptor.MAX_CAPACITY || TableCreator.fileLength(params, capacity) <= SYNC_ALLOCATION_BYTES ||
             allocationFailed)
         {
             return;
         }
-        final Path file = Table.preparedPath(directory.resolve(TableDescriptor.fileName(generation)));
+        final Path file = TableCreator.preparedPath(directory.resolve(TableDescriptor.fileName(generation)));
         prepareTask = background.allocator().submit(() ->
         {
             try
             {
-                Table.preallocate(file, Table.fileLength(params, capacity));
+                Storage.preallocate(file, TableCreator.fileLength(params, capacity));
                 preparedGeneration = generation;
                 preparedCapacity = capacity;
                 preparedFile = file;

@@ -121,7 +121,8 @@ final class TableDescriptor
     static final long NO_SOURCE = 0L;
 
     static final int MAGIC_OFFSET = 0;
-    static final int READ_VERSION_OFFSET = MAGIC_OFFSET + SIZE_OF_LONG;
+    static final int MAGIC_LENGTH = SIZE_OF_LONG;
+    static final int READ_VERSION_OFFSET = MAGIC_OFFSET + MAGIC_LENGTH;
     static final int WRITE_VERSION_OFFSET = READ_VERSION_OFFSET + SIZE_OF_INT;
     static final int HEADER_LENGTH_OFFSET = WRITE_VERSION_OFFSET + SIZE_OF_INT;
     static final int SLOT_LENGTH_OFFSET = HEADER_LENGTH_OFFSET + SIZE_OF_INT;

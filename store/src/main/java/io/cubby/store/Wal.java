@@ -6,30 +6,21 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.zip.CRC32C;
 
 import static io.cubby.store.WalDescriptor.CAPACITY_OFFSET;
 import static io.cubby.store.WalDescriptor.FIRST_SEQUENCE_OFFSET;
-import static io.cubby.store.WalDescriptor.HEADER_CHECKSUM_OFFSET;
 import static io.cubby.store.WalDescriptor.HEADER_LENGTH;
-import static io.cubby.store.WalDescriptor.HEADER_LENGTH_OFFSET;
-import static io.cubby.store.WalDescriptor.MAGIC;
-import static io.cubby.store.WalDescriptor.MAGIC_OFFSET;
 import static io.cubby.store.WalDescriptor.SALT_OFFSET;
-import static io.cubby.store.WalDescriptor.STORE_SEED_OFFSET;
-import static io.cubby.store.WalDescriptor.VERSION_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.CHECKSUM_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.KEY_LENGTH_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.KEY_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.LENGTH_OFFSET;
-
 import static io.cubby.store.WalRecordDescriptor.SEQUENCE_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.STRUCTURAL_FIELD_1_OFFSET;
 import static io.cubby.store.WalRecordDescriptor.STRUCTURAL_FIELD_2_OFFSET;
@@ -47,26 +38,6 @@ import static io.cubby.store.WalRecordDescriptor.VALUE_LENGTH_OFFSET;
  */
 final class Wal
 {
-    /** Receives the valid records of a log, in order. */
-    interface RecordVisitor
-    {
-        void onRecord(int type, long sequence, DirectBuffer buffer, int offset, int length);
-    }
-
-    /** Outcome of reading a log from its start. */
-    static final class ReadResult
-    {
-        int records;
-        long nextSequence;
-        int endPosition;
-        /** Null when the log ended cleanly on zeroed or stale bytes. */
-        String tailProblem;
-        int discardedBytes;
-    }
-
-    /** Largest first sequence accepted: sequences can then never overflow. */
-    static final long MAX_SEQUENCE = 1L << 62;
-
     final Path file;
     final long capacity;
     private final long storeSeed;
@@ -74,9 +45,7 @@ final class Wal
     private final FileChannel channel;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
-    private final CRC32C crc = new CRC32C();
-    /** Heap copy of the record being checksummed; grows to the longest record seen. */
-    private byte[] crcScratch = new byte[256];
+    private final WalChecksum checksum;
     private final Object syncLock = new Object();
 
     private int salt;
@@ -101,6 +70,7 @@ final class Wal
         this.storeSeed = storeSeed;
         this.mapping = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, capacity);
         this.buffer = new UnsafeBuffer(mapping);
+        this.checksum = new WalChecksum(buffer);
     }
 
     /**
@@ -122,10 +92,10 @@ final class Wal
             // Real blocks, not a sparse file: appends to the mapping can never meet a full disk.
             IoUtil.fill(channel, 0, capacity, (byte)0);
             final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
-            writeHeaderFields(h, capacity, storeSeed, ThreadLocalRandom.current().nextInt() | 1, HEADER_LENGTH,
+            WalHeader.writeHeaderFields(h, capacity, storeSeed, ThreadLocalRandom.current().nextInt() | 1, HEADER_LENGTH,
                 firstSequence);
-            Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
-            Table.forceChannel(channel, tmp);
+            Storage.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
+            Storage.forceChannel(channel, tmp);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -135,7 +105,7 @@ final class Wal
 
     /**
      * Open and validate an existing log. The append position is the start of the record area until
-     * {@link #read(RecordVisitor, int, int)} finds the end of the valid records.
+     * {@link #read(WalReader.RecordVisitor, int, int, boolean)} finds the end of the valid records.
      */
     static Wal open(final Path file, final long storeSeed) throws IOException
     {
@@ -152,60 +122,9 @@ final class Wal
             FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {
-            final long size = channel.size();
-            final String name = file.getFileName().toString();
-            if (size < HEADER_LENGTH)
-            {
-                throw new CorruptStoreException(name + " is truncated: " + size + " bytes, shorter than its header");
-            }
-            final ByteBuffer bytes = ByteBuffer.allocate(HEADER_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-            TableHeader.readFully(channel, bytes, 0);
-            final UnsafeBuffer h = new UnsafeBuffer(bytes);
-            if (h.getLong(MAGIC_OFFSET) != MAGIC)
-            {
-                throw new CorruptStoreException(name + " is not a Cubby write-ahead log (bad magic)");
-            }
-            if (h.getInt(HEADER_CHECKSUM_OFFSET) != headerChecksum(h))
-            {
-                throw new CorruptStoreException(name + ": header checksum mismatch");
-            }
-            if (h.getInt(VERSION_OFFSET) != WalDescriptor.VERSION)
-            {
-                throw new IncompatibleStoreException(name + " has log format version " + h.getInt(VERSION_OFFSET) +
-                    "; this Cubby reads version " + WalDescriptor.VERSION);
-            }
+            final UnsafeBuffer h = WalHeader.read(file, channel, storeSeed);
             final long capacity = h.getLong(CAPACITY_OFFSET);
-            if (h.getInt(HEADER_LENGTH_OFFSET) != HEADER_LENGTH || capacity < WalDescriptor.MIN_CAPACITY ||
-                capacity > WalDescriptor.MAX_CAPACITY)
-            {
-                throw new CorruptStoreException(name + ": invalid header length or capacity " + capacity);
-            }
-            if (size != capacity)
-            {
-                throw new CorruptStoreException(name + " is " + size + " bytes but its header says " + capacity);
-            }
-            if (h.getLong(STORE_SEED_OFFSET) != storeSeed)
-            {
-                throw new CorruptStoreException(name + " belongs to another store (seed mismatch)");
-            }
-            if (0 == h.getInt(SALT_OFFSET))
-            {
-                throw new CorruptStoreException(name + ": invalid salt 0");
-            }
-            if (0 != h.getInt(WalDescriptor.RESERVED_OFFSET) || 0 != h.getInt(HEADER_CHECKSUM_OFFSET + 4))
-            {
-                throw new CorruptStoreException(name + ": reserved header bytes are not zero");
-            }
-            if (h.getLong(FIRST_SEQUENCE_OFFSET) < 1 || h.getLong(FIRST_SEQUENCE_OFFSET) > MAX_SEQUENCE)
-            {
-                throw new CorruptStoreException(name + ": invalid first sequence " + h.getLong(FIRST_SEQUENCE_OFFSET));
-            }
             final long startOffset = h.getLong(WalDescriptor.START_OFFSET_OFFSET);
-            if (startOffset < HEADER_LENGTH || startOffset + WalRecordDescriptor.HEADER_LENGTH > capacity ||
-                (startOffset & (WalRecordDescriptor.ALIGNMENT - 1)) != 0)
-            {
-                throw new CorruptStoreException(name + ": invalid start offset " + startOffset);
-            }
             final Wal wal = new Wal(file, channel, capacity, storeSeed, readOnly);
             wal.salt = h.getInt(SALT_OFFSET);
             wal.start = (int)startOffset;
@@ -219,38 +138,9 @@ final class Wal
         }
         catch (final IOException | RuntimeException ex)
         {
-            Table.closeQuietly(channel);
+            Storage.closeQuietly(channel);
             throw ex;
         }
-    }
-
-    private static void writeHeaderFields(
-        final UnsafeBuffer h,
-        final long capacity,
-        final long storeSeed,
-        final int salt,
-        final int start,
-        final long firstSequence)
-    {
-        h.putLong(MAGIC_OFFSET, MAGIC);
-        h.putInt(VERSION_OFFSET, WalDescriptor.VERSION);
-        h.putInt(HEADER_LENGTH_OFFSET, HEADER_LENGTH);
-        h.putLong(CAPACITY_OFFSET, capacity);
-        h.putLong(STORE_SEED_OFFSET, storeSeed);
-        h.putInt(SALT_OFFSET, salt);
-        h.putInt(WalDescriptor.RESERVED_OFFSET, 0);
-        h.putLong(WalDescriptor.START_OFFSET_OFFSET, start);
-        h.putLong(FIRST_SEQUENCE_OFFSET, firstSequence);
-        h.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(h));
-    }
-
-    private static int headerChecksum(final DirectBuffer h)
-    {
-        final byte[] bytes = new byte[HEADER_CHECKSUM_OFFSET];
-        h.getBytes(0, bytes);
-        final CRC32C crc = new CRC32C();
-        crc.update(bytes);
-        return (int)crc.getValue();
     }
 
     // ---------------------------------------------------------------- appending (store write lock held)
@@ -384,7 +274,7 @@ final class Wal
         buffer.putInt(position + WalRecordDescriptor.SALT_OFFSET, salt);
         buffer.putLong(position + SEQUENCE_OFFSET, sequence);
         CrashPoints.Hook.reached("log.header-written");
-        buffer.putInt(position + CHECKSUM_OFFSET, recordChecksum(position, length));
+        buffer.putInt(position + CHECKSUM_OFFSET, checksum.recordChecksum(position, length));
         used += length;
         lastRecordPosition = position;
         appendPosition = wraps ? wrapTail(next) : next;
@@ -399,23 +289,6 @@ final class Wal
         return HEADER_LENGTH;
     }
 
-    /**
-     * CRC32C of a record, computed over a heap copy: the CRC32C intrinsic reading the mapping directly would crash
-     * the JVM with SIGBUS if another process truncated the log, whereas the copy (an {@code Unsafe} access) turns
-     * that fault into an {@link InternalError} the store reports.
-     */
-    private int recordChecksum(final int position, final int length)
-    {
-        if (crcScratch.length < length)
-        {
-            crcScratch = new byte[Math.max(length, crcScratch.length * 2)];
-        }
-        buffer.getBytes(position, crcScratch, 0, length);
-        crc.reset();
-        crc.update(crcScratch, 0, CHECKSUM_OFFSET);
-        crc.update(crcScratch, SEQUENCE_OFFSET, length - SEQUENCE_OFFSET);
-        return (int)crc.getValue();
-    }
 
     /**
      * Move the start of the live records to a checkpoint record, once the tables hold every change logged before
@@ -439,10 +312,10 @@ final class Wal
             // none; the mapping shares the page cache): Start Offset, First Sequence and Header Checksum never
             // disagree. Stored field by field into the mapping, a kill between them would fail the checksum.
             final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
-            writeHeaderFields(h, capacity, storeSeed, salt, start, firstSequence);
+            WalHeader.writeHeaderFields(h, capacity, storeSeed, salt, start, firstSequence);
             try
             {
-                Table.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
+                Storage.writeFully(channel, h.byteBuffer().duplicate().clear(), 0);
             }
             catch (final IOException ex)
             {
@@ -538,75 +411,16 @@ final class Wal
     // ---------------------------------------------------------------- reading (recovery)
 
     /**
-     * Read the live records from the start offset, stopping at the first record that fails validation or
-     * belongs to an earlier lap of the ring. Sets the append position to the end of the last valid record.
-     *
-     * @param visitor        receives each valid record except PADDING.
-     * @param maxKeyLength   largest valid key length.
-     * @param maxValueLength largest valid value length.
-     * @param salvage        discard a damaged record in the middle of the log, and all after it, instead of
-     *                       refusing.
-     * @return what was read, and why reading stopped.
-     * @throws CorruptStoreException if a damaged record is followed by a valid later one and salvage is off.
+     * Read the live records ({@link WalReader#read}) and set the append position to the end of the last valid
+     * record.
      */
-    ReadResult read(
-        final RecordVisitor visitor, final int maxKeyLength, final int maxValueLength, final boolean salvage)
+    WalReader.ReadResult read(
+        final WalReader.RecordVisitor visitor, final int maxKeyLength, final int maxValueLength, final boolean salvage)
     {
-        final ReadResult result = new ReadResult();
-        int position = start;
-        long expected = firstSequence;
-        long consumed = 0;
-        while (consumed < ringSize())
-        {
-            if (position + (long)WalRecordDescriptor.HEADER_LENGTH > capacity)
-            {
-                consumed += capacity - position;
-                position = HEADER_LENGTH;
-                continue;
-            }
-            if (0 == buffer.getInt(position + LENGTH_OFFSET))
-            {
-                break; // zero means absent: the records end here (read once, so an append racing a reader of a
-                       // live log cannot turn the end into damage)
-            }
-            final String problem = validate(position, expected, maxKeyLength, maxValueLength);
-            if (null != problem)
-            {
-                if (!isCleanEnd(position, expected))
-                {
-                    result.tailProblem = problem + " at offset " + position;
-                }
-                break;
-            }
-            final int length = buffer.getInt(position + LENGTH_OFFSET);
-            final int type = buffer.getShort(position + TYPE_OFFSET);
-            if (WalRecordDescriptor.TYPE_PADDING != type)
-            {
-                visitor.onRecord(type, expected, buffer, position, length);
-            }
-            result.records++;
-            consumed += length;
-            position += length;
-            expected++;
-            if (WalRecordDescriptor.TYPE_PADDING == type)
-            {
-                position = HEADER_LENGTH;
-            }
-        }
-        result.endPosition = position;
-        result.nextSequence = expected;
-        if (null != result.tailProblem)
-        {
-            final int later = findLaterValidRecord(expected, maxKeyLength, maxValueLength);
-            if (later >= 0 && !salvage)
-            {
-                throw new CorruptStoreException(file.getFileName() + ": record damaged in the middle of the log (" +
-                    result.tailProblem + ") while a valid later record follows at offset " + later +
-                    "; refusing to drop logged operations. Open with salvage(true) (cubby recover --salvage) " +
-                    "to keep only the records before the damage");
-            }
-            result.discardedBytes = recordLengthOrZero(position);
-        }
+        final WalReader.ReadResult result = new WalReader(file, buffer, capacity, salt, checksum)
+            .read(visitor, start, firstSequence, maxKeyLength, maxValueLength, salvage);
+        final int position = result.endPosition;
+        final long expected = result.nextSequence;
         nextSequence = expected;
         used = ringDistance(start, position);
         appendPosition = position;
@@ -615,128 +429,6 @@ final class Wal
         appendedSequence = expected - 1;
         durableSequence = expected - 1;
         return result;
-    }
-
-    private int recordLengthOrZero(final int position)
-    {
-        final int length = buffer.getInt(position + LENGTH_OFFSET);
-        return length > 0 && position + (long)length <= capacity ? length : (int)(capacity - position);
-    }
-
-    /**
-     * Whether reading stopped on bytes that were never part of this lap: zeros, another salt, or a valid record
-     * of an earlier lap (lower sequence).
-     */
-    private boolean isCleanEnd(final int position, final long expected)
-    {
-        final int length = buffer.getInt(position + LENGTH_OFFSET);
-        if (0 == length || buffer.getInt(position + WalRecordDescriptor.SALT_OFFSET) != salt)
-        {
-            return true;
-        }
-        if (length >= WalRecordDescriptor.HEADER_LENGTH && position + (long)length <= capacity &&
-            (length & (WalRecordDescriptor.ALIGNMENT - 1)) == 0 &&
-            buffer.getInt(position + CHECKSUM_OFFSET) == recordChecksum(position, length))
-        {
-            return buffer.getLong(position + SEQUENCE_OFFSET) < expected;
-        }
-        return false;
-    }
-
-    private int findLaterValidRecord(final long expected, final int maxKeyLength, final int maxValueLength)
-    {
-        for (int p = HEADER_LENGTH; p + WalRecordDescriptor.HEADER_LENGTH <= capacity;
-            p += WalRecordDescriptor.ALIGNMENT)
-        {
-            if (buffer.getInt(p + WalRecordDescriptor.SALT_OFFSET) != salt)
-            {
-                continue;
-            }
-            final long sequence = buffer.getLong(p + SEQUENCE_OFFSET);
-            if (sequence > expected && null == validate(p, sequence, maxKeyLength, maxValueLength))
-            {
-                return p;
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * Check one record; every length is validated before it is used to read memory.
-     *
-     * @return null if valid, else the problem.
-     */
-    private String validate(final int position, final long expected, final int maxKeyLength, final int maxValueLength)
-    {
-        final int length = buffer.getInt(position + LENGTH_OFFSET);
-        if (length < WalRecordDescriptor.HEADER_LENGTH || (length & (WalRecordDescriptor.ALIGNMENT - 1)) != 0 ||
-            position + (long)length > capacity)
-        {
-            return "invalid record length " + length;
-        }
-        if (buffer.getInt(position + WalRecordDescriptor.SALT_OFFSET) != salt)
-        {
-            return "salt mismatch";
-        }
-        if (buffer.getInt(position + CHECKSUM_OFFSET) != recordChecksum(position, length))
-        {
-            return "checksum mismatch";
-        }
-        final long sequence = buffer.getLong(position + SEQUENCE_OFFSET);
-        if (sequence != expected)
-        {
-            return "sequence " + sequence + " where " + expected + " was expected";
-        }
-        if (0 != buffer.getShort(position + WalRecordDescriptor.RESERVED_OFFSET))
-        {
-            return "reserved bytes not zero";
-        }
-        final int type = buffer.getShort(position + TYPE_OFFSET);
-        switch (type)
-        {
-            case WalRecordDescriptor.TYPE_PUT:
-            case WalRecordDescriptor.TYPE_REMOVE:
-            {
-                if (length < KEY_OFFSET)
-                {
-                    return "entry record too short";
-                }
-                final int keyLength = buffer.getInt(position + KEY_LENGTH_OFFSET);
-                final int valueLength = buffer.getInt(position + VALUE_LENGTH_OFFSET);
-                if (keyLength < 0 || keyLength > maxKeyLength || valueLength < 0 || valueLength > maxValueLength ||
-                    (type == WalRecordDescriptor.TYPE_REMOVE && valueLength != 0) ||
-                    WalRecordDescriptor.entryRecordLength(keyLength, valueLength) != length)
-                {
-                    return "invalid key or value length in " + WalRecordDescriptor.typeName(type) + " record";
-                }
-                final long expiresAt = buffer.getLong(position + WalRecordDescriptor.EXPIRES_AT_OFFSET);
-                if (expiresAt < 0 || (type == WalRecordDescriptor.TYPE_REMOVE && expiresAt != 0))
-                {
-                    return "invalid expiry time " + expiresAt + " in " + WalRecordDescriptor.typeName(type) +
-                        " record";
-                }
-                for (int p = KEY_OFFSET + keyLength + valueLength; p < length; p++)
-                {
-                    if (0 != buffer.getByte(position + p))
-                    {
-                        return "padding not zero in " + WalRecordDescriptor.typeName(type) + " record";
-                    }
-                }
-                return null;
-            }
-            case WalRecordDescriptor.TYPE_REHASH_BEGIN:
-            case WalRecordDescriptor.TYPE_CHECKPOINT:
-            case WalRecordDescriptor.TYPE_REHASH_END:
-                return length == STRUCTURAL_LENGTH ? WalRecordDescriptor.checkStructural(type,
-                    buffer.getLong(position + STRUCTURAL_FIELD_1_OFFSET),
-                    buffer.getLong(position + STRUCTURAL_FIELD_2_OFFSET),
-                    buffer.getLong(position + STRUCTURAL_FIELD_3_OFFSET)) :
-                    "invalid structural record length " + length;
-            case WalRecordDescriptor.TYPE_PADDING:
-                return position + (long)length == capacity ? null : "padding record not reaching the end of the log";
-            default:
-                return "unknown record type " + type;
-        }
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -761,6 +453,6 @@ final class Wal
 
     void close()
     {
-        Table.closeQuietly(channel);
+        Storage.closeQuietly(channel);
     }
 }

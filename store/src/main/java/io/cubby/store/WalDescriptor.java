@@ -62,6 +62,8 @@ final class WalDescriptor
     static final int START_OFFSET_OFFSET = RESERVED_OFFSET + SIZE_OF_INT;
     static final int FIRST_SEQUENCE_OFFSET = START_OFFSET_OFFSET + SIZE_OF_LONG;
     static final int HEADER_CHECKSUM_OFFSET = FIRST_SEQUENCE_OFFSET + SIZE_OF_LONG;
+    /** Zero padding from here up to {@link #HEADER_LENGTH}. */
+    static final int PADDING_OFFSET = HEADER_CHECKSUM_OFFSET + SIZE_OF_INT;
     static final int HEADER_LENGTH = 64;
 
     static final long MIN_CAPACITY = 1L << 16;

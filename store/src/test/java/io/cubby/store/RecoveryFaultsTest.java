@@ -132,7 +132,7 @@ class RecoveryFaultsTest
         throws Exception
     {
         final Path image = midRehashImage(tmp);
-        final String newest = TableDescriptor.fileName(Opener.tableGenerations(image).get(0));
+        final String newest = TableDescriptor.fileName(StoreDirectory.tableGenerations(image).get(0));
         for (final String damage : List.of("magic", "cut"))
         {
             final Path dir = tmp.resolve(damage);

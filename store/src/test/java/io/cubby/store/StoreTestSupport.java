@@ -74,7 +74,7 @@ final class StoreTestSupport
 
     static Path tableFile(final Path dir)
     {
-        final long generation = Opener.tableGenerations(dir).get(0);
+        final long generation = StoreDirectory.tableGenerations(dir).get(0);
         return dir.resolve(TableDescriptor.fileName(generation));
     }
 }

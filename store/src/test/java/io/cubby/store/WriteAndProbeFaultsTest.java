@@ -340,7 +340,7 @@ class WriteAndProbeFaultsTest
     void aFifoInPlaceOfANewerTableIsRefusedInsteadOfBlocking(@TempDir final Path tmp) throws Exception
     {
         storeWithOneKey(tmp, "alpha");
-        final long generation = Opener.tableGenerations(tmp).get(0);
+        final long generation = StoreDirectory.tableGenerations(tmp).get(0);
         mkfifo(tmp.resolve(TableDescriptor.fileName(generation + 1)));
         assertRefusedWithoutHanging(tmp, "FIFO newer table");
     }
