@@ -118,10 +118,7 @@ class SegmentSetTest
             fail("structural validation: " + problems);
         }
         set.awaitAllocation();
-        if (null != set.pendingFileName())
-        {
-            expectedFiles.add(set.pendingFileName());
-        }
+        expectedFiles.addAll(set.pendingFileNames());
         try (Stream<Path> files = Files.list(set.directory))
         {
             final List<String> actual = files.map(p -> p.getFileName().toString()).sorted().toList();

@@ -4,6 +4,8 @@ import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,15 +112,41 @@ public final class SegmentSetGrowthBenchmark
                 (double)set.entryCount() / slots, minLoad, maxLoad, rehashing);
             System.out.printf("peak RSS: %s; retired sources unmapped %,d, waiting for readers %,d%n", peakRss(),
                 set.unmappedSources(), set.deferredUnmaps());
-            if (SegmentSet.Steps.ENABLED)
+            final SegmentGrowth growth = set.growth();
+            final SegmentAllocator allocator = set.allocator();
+            System.out.printf("rehashes begun into prepared files %,d; files created by writers at Max Load %,d; " +
+                "waited for a file being prepared %,d; files prepared %,d; directory forces by the allocator %,d%n",
+                growth.beganPrepared(), growth.createdByWriters(), growth.waitedForPrepared(),
+                allocator.preparedCount(), allocator.directoryForceCount());
+            long gcCount = 0;
+            long gcMs = 0;
+            for (final GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
             {
-                final SegmentSet.Steps steps = SegmentSet.Steps.totals();
+                gcCount += Math.max(0, gc.getCollectionCount());
+                gcMs += Math.max(0, gc.getCollectionTime());
+            }
+            System.out.printf("garbage collections %,d, %,d ms in all%n", gcCount, gcMs);
+            if (GrowthSteps.ENABLED)
+            {
+                final GrowthSteps steps = GrowthSteps.totals();
                 System.out.printf("inserts over %,d ns by the step that took most of it (count, total ms, max " +
-                    "of one step ms):%n", SegmentSet.Steps.SLOW_NS);
-                for (int i = 0; i < SegmentSet.Steps.NAMES.length; i++)
+                    "of one step ms):%n", GrowthSteps.SLOW_NS);
+                for (int i = 0; i < GrowthSteps.NAMES.length; i++)
                 {
-                    System.out.printf("  %-55s %,8d %,10.1f %,8.1f%n", SegmentSet.Steps.NAMES[i],
+                    System.out.printf("  %-55s %,8d %,10.1f %,8.1f%n", GrowthSteps.NAMES[i],
                         steps.slowCount[i], steps.slowSumNs[i] / 1e6, steps.maxNs[i] / 1e6);
+                }
+                System.out.printf("the %d slowest inserts (insert number, ms, step that took most of it, its ms):%n",
+                    GrowthSteps.TOP);
+                for (int r = 0; r < GrowthSteps.TOP && steps.topTotalNs[r] > 0; r++)
+                {
+                    long stepNs = 0;
+                    for (final long ns : steps.topSteps[r])
+                    {
+                        stepNs = Math.max(stepNs, ns);
+                    }
+                    System.out.printf("  %,11d %8.2f  %-55s %8.2f%n", steps.topPut[r], steps.topTotalNs[r] / 1e6,
+                        steps.topStep(r), stepNs / 1e6);
                 }
             }
         }
