@@ -5,7 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -42,6 +47,8 @@ final class SegmentAllocator implements AutoCloseable
     static final int PAGE = 4096;
     /** Most files created, or rehash ends done, per directory force. */
     static final int BATCH = 64;
+    /** Threads that create files and force them in parallel within a batch (their syncs share journal commits). */
+    static final int IO_THREADS = 4;
     /** Yields while waiting for a segment's readers before deferring a source's unmap. */
     static final int READER_WAIT_YIELDS = 1_000;
 
@@ -55,9 +62,13 @@ final class SegmentAllocator implements AutoCloseable
     private final boolean allocate;
     private final IntPredicate readersGone;
     private final Thread thread;
+    private final Thread retirer;
+    private final ExecutorService io;
     private final AtomicReferenceArray<Request> pending;
     private final AtomicIntegerArray retiring;
     private final ConcurrentLinkedQueue<Request> prepareQueue = new ConcurrentLinkedQueue<>();
+    /** Requests of segments already past Grow Load: taken before the others. */
+    private final ConcurrentLinkedQueue<Request> urgentQueue = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Retire> retireQueue = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<SegmentTable> deferredUnmaps = new ConcurrentLinkedQueue<>();
     private final AtomicLong extraBytes = new AtomicLong();
@@ -66,6 +77,12 @@ final class SegmentAllocator implements AutoCloseable
     private final AtomicLong unmapped = new AtomicLong();
     private final AtomicLong prepared = new AtomicLong();
     private final AtomicLong directoryForces = new AtomicLong();
+    /** Longest time of each phase of a batch, ns: see {@link #PHASES}. */
+    private final long[] phaseMaxNs = new long[PHASES.length];
+    private final long[] phaseSumNs = new long[PHASES.length];
+    static final String[] PHASES = {"prepare: create files", "prepare: force directory", "prepare: pre-fault",
+        "retire: force new files, clear their sources", "retire: force manifest",
+        "retire: delete sources", "retire: force directory", "retire: release mappings"};
     private volatile boolean unmapMappings = true;
     private volatile boolean paused;
     private volatile boolean closing;
@@ -126,13 +143,24 @@ final class SegmentAllocator implements AutoCloseable
         this.retiring = new AtomicIntegerArray(segments);
         if (background)
         {
-            thread = new Thread(this::run, "cubby-segment-allocator");
+            thread = new Thread(this::prepareLoop, "cubby-segment-allocator");
             thread.setDaemon(true);
+            retirer = new Thread(this::retireLoop, "cubby-segment-retirer");
+            retirer.setDaemon(true);
+            io = Executors.newFixedThreadPool(IO_THREADS, runnable ->
+            {
+                final Thread t = new Thread(runnable, "cubby-segment-io");
+                t.setDaemon(true);
+                return t;
+            });
             thread.start();
+            retirer.start();
         }
         else
         {
             thread = null;
+            retirer = null;
+            io = null;
         }
     }
 
@@ -171,6 +199,16 @@ final class SegmentAllocator implements AutoCloseable
     boolean request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
         final long sourceGroupCount)
     {
+        return request(segment, generation, groupCount, sourceGeneration, sourceGroupCount, false);
+    }
+
+    /**
+     * @param urgent whether the segment is past Grow Load already: its file is prepared before those of segments
+     *               that asked ahead of need.
+     */
+    boolean request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
+        final long sourceGroupCount, final boolean urgent)
+    {
         final Request request = new Request(segment, generation, groupCount, sourceGeneration, sourceGroupCount,
             SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groupCount));
         if (!pending.compareAndSet(segment, null, request))
@@ -187,10 +225,21 @@ final class SegmentAllocator implements AutoCloseable
         }
         else
         {
-            prepareQueue.add(request);
+            (urgent ? urgentQueue : prepareQueue).add(request);
             LockSupport.unpark(thread);
         }
         return true;
+    }
+
+    /** Move a queued request ahead of those asked for ahead of need (its segment reached Grow Load). */
+    void hurry(final Request request)
+    {
+        if (null != thread && QUEUED == request.state.get())
+        {
+            submitted.incrementAndGet();
+            urgentQueue.add(request);
+            LockSupport.unpark(thread);
+        }
     }
 
     /**
@@ -278,14 +327,14 @@ final class SegmentAllocator implements AutoCloseable
         else
         {
             retireQueue.add(retire);
-            LockSupport.unpark(thread);
+            LockSupport.unpark(retirer);
         }
     }
 
-    private void run()
+    /** The rehash ends, in batches, in the order handed over. */
+    private void retireLoop()
     {
         final List<Retire> retires = new ArrayList<>(BATCH);
-        final List<Request> requests = new ArrayList<>(BATCH);
         while (true)
         {
             for (Retire r = retireQueue.poll(); null != r; r = retires.size() < BATCH ? retireQueue.poll() : null)
@@ -299,12 +348,38 @@ final class SegmentAllocator implements AutoCloseable
                 retires.clear();
                 continue;
             }
+            if (closing && retireQueue.isEmpty())
+            {
+                return;
+            }
+            if (!deferredUnmaps.isEmpty())
+            {
+                releaseWaiting();
+            }
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    /**
+     * The queued files, in batches. A request of a segment whose previous rehash end is not done yet waits in the
+     * queue (its new file names the current one as source, which that end still has to clear), so a segment's
+     * files change in the order of section 9 whichever thread is ahead.
+     */
+    private void prepareLoop()
+    {
+        final List<Request> requests = new ArrayList<>(BATCH);
+        final List<Request> waiting = new ArrayList<>();
+        while (true)
+        {
             if (!paused)
             {
-                for (Request r = prepareQueue.poll(); null != r;
-                    r = requests.size() < BATCH ? prepareQueue.poll() : null)
+                for (Request r = nextRequest(); null != r; r = requests.size() < BATCH ? nextRequest() : null)
                 {
-                    if (r.state.compareAndSet(QUEUED, PREPARING))
+                    if (retiring(r.segment) && QUEUED == r.state.get())
+                    {
+                        waiting.add(r);
+                    }
+                    else if (r.state.compareAndSet(QUEUED, PREPARING))
                     {
                         requests.add(r);
                     }
@@ -313,26 +388,36 @@ final class SegmentAllocator implements AutoCloseable
                         finished.incrementAndGet();
                     }
                 }
+                urgentQueue.addAll(waiting);
             }
             if (!requests.isEmpty())
             {
                 prepareBatch(requests);
                 finished.addAndGet(requests.size());
                 requests.clear();
+                waiting.clear();
                 continue;
             }
-            if (closing && retireQueue.isEmpty() && (paused || prepareQueue.isEmpty()))
+            if (closing && (paused || prepareQueue.isEmpty() && urgentQueue.isEmpty()))
             {
                 return;
             }
-            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(10));
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(waiting.isEmpty() ? 10 : 1));
+            waiting.clear();
         }
+    }
+
+    private Request nextRequest()
+    {
+        final Request urgent = urgentQueue.poll();
+        return null != urgent ? urgent : prepareQueue.poll();
     }
 
     /** Create the files of a batch, force the directory once, pre-fault them, and mark each one done. */
     private void prepareBatch(final List<Request> requests)
     {
-        for (final Request request : requests)
+        long t = System.nanoTime();
+        inParallel(requests, request ->
         {
             try
             {
@@ -343,9 +428,12 @@ final class SegmentAllocator implements AutoCloseable
             {
                 request.failure = ex;
             }
-        }
+            return null;
+        });
+        t = phase(0, t);
         Storage.syncDirectory(directory);
         directoryForces.incrementAndGet();
+        t = phase(1, t);
         for (final Request request : requests)
         {
             if (null != request.table)
@@ -372,6 +460,27 @@ final class SegmentAllocator implements AutoCloseable
                 request.notifyAll();
             }
         }
+        phase(2, t);
+    }
+
+    /** Account the time since {@code start} to a phase (diagnostics; one thread per phase). */
+    private long phase(final int phase, final long start)
+    {
+        final long now = System.nanoTime();
+        phaseMaxNs[phase] = Math.max(phaseMaxNs[phase], now - start);
+        phaseSumNs[phase] += now - start;
+        return now;
+    }
+
+    /** Longest and total ns of each of {@link #PHASES} so far (benchmark). */
+    long[] phaseMaxNs()
+    {
+        return phaseMaxNs.clone();
+    }
+
+    long[] phaseSumNs()
+    {
+        return phaseSumNs.clone();
     }
 
     private static void deleteQuietly(final Path file, final Throwable cause)
@@ -391,14 +500,14 @@ final class SegmentAllocator implements AutoCloseable
     {
         try
         {
-            for (final Retire r : retires)
+            long t = System.nanoTime();
+            inParallel(retires, r ->
             {
                 r.current.force();
-            }
-            for (final Retire r : retires)
-            {
                 r.current.clearSource();
-            }
+                return null;
+            });
+            t = phase(3, t);
             Manifest forced = null;
             for (final Retire r : retires)
             {
@@ -408,18 +517,28 @@ final class SegmentAllocator implements AutoCloseable
                     forced = r.manifest;
                 }
             }
+            t = phase(4, t);
             for (final Retire r : retires)
             {
                 r.source.close();
                 Files.deleteIfExists(r.source.file);
             }
+            t = phase(5, t);
             Storage.syncDirectory(directory);
             directoryForces.incrementAndGet();
+            t = phase(6, t);
             for (final Retire r : retires)
             {
-                release(r.source);
+                if (readersGone.test(r.source.segment))
+                {
+                    unmap(r.source);
+                }
+                else
+                {
+                    deferredUnmaps.add(r.source);
+                }
             }
-            releaseDeferred();
+            phase(7, t);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -438,19 +557,101 @@ final class SegmentAllocator implements AutoCloseable
         }
     }
 
-    /** Unmap a retired source once its segment has no reader in flight, else defer it. */
-    private void release(final SegmentTable source)
+    /**
+     * With no rehash end queued: unmap the retired sources whose readers were still in flight, waiting for each a
+     * little (yields) before leaving it for the next time.
+     */
+    private void releaseWaiting()
     {
-        for (int i = 0; i < READER_WAIT_YIELDS; i++)
+        for (int n = deferredUnmaps.size(); n > 0 && retireQueue.isEmpty(); n--)
         {
-            if (readersGone.test(source.segment))
+            final SegmentTable table = deferredUnmaps.poll();
+            if (null == table)
             {
-                unmap(source);
                 return;
             }
-            Thread.yield();
+            boolean gone = false;
+            for (int i = 0; i < READER_WAIT_YIELDS && !(gone = readersGone.test(table.segment)); i++)
+            {
+                Thread.yield();
+            }
+            if (gone)
+            {
+                unmap(table);
+            }
+            else
+            {
+                deferredUnmaps.add(table);
+            }
         }
-        deferredUnmaps.add(source);
+    }
+
+    /** Run {@code action} for every element, on the I/O threads if there are any, and wait for all of them. */
+    private <T> void inParallel(final List<T> items, final IoAction<T> action)
+    {
+        if (null == io || items.size() == 1)
+        {
+            for (final T item : items)
+            {
+                run(action, item);
+            }
+            return;
+        }
+        final List<Callable<Void>> tasks = new ArrayList<>(items.size());
+        for (final T item : items)
+        {
+            tasks.add(() ->
+            {
+                run(action, item);
+                return null;
+            });
+        }
+        final List<Future<Void>> futures;
+        try
+        {
+            futures = io.invokeAll(tasks);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new StoreIOException("interrupted while preparing or retiring segment files", ex);
+        }
+        for (final Future<Void> future : futures)
+        {
+            try
+            {
+                future.get();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new StoreIOException("interrupted while preparing or retiring segment files", ex);
+            }
+            catch (final ExecutionException ex)
+            {
+                throw ex.getCause() instanceof RuntimeException ? (RuntimeException)ex.getCause() :
+                    new StoreIOException("preparing or retiring a segment file failed", ex.getCause());
+            }
+        }
+    }
+
+    private static <T> void run(final IoAction<T> action, final T item)
+    {
+        try
+        {
+            action.apply(item);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("preparing or retiring a segment file failed", ex);
+        }
+    }
+
+    /** A per-file step of a batch. */
+    @FunctionalInterface
+    private interface IoAction<T>
+    {
+        Void apply(T item) throws IOException;
     }
 
     private void releaseDeferred()
@@ -496,9 +697,10 @@ final class SegmentAllocator implements AutoCloseable
         {
             return;
         }
-        while (finished.get() + (paused ? prepareQueue.size() : 0) < submitted.get())
+        while (finished.get() + (paused ? prepareQueue.size() + urgentQueue.size() : 0) < submitted.get())
         {
             LockSupport.unpark(thread);
+            LockSupport.unpark(retirer);
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
         }
     }
@@ -580,14 +782,20 @@ final class SegmentAllocator implements AutoCloseable
         if (null != thread)
         {
             LockSupport.unpark(thread);
+            LockSupport.unpark(retirer);
             try
             {
                 thread.join(TimeUnit.MINUTES.toMillis(1));
+                retirer.join(TimeUnit.MINUTES.toMillis(1));
             }
             catch (final InterruptedException ex)
             {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (null != io)
+        {
+            io.shutdown();
         }
         releaseDeferred();
         if (null != retireFailure)

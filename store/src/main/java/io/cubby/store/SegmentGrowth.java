@@ -43,6 +43,12 @@ final class SegmentGrowth implements AutoCloseable
     static final long DOUBLING_GROUPS = 128;
     /** Directory bytes beyond the current files' that prepared files and unretired sources may take, per byte. */
     static final double DIRECTORY_BUDGET = 0.4;
+    /**
+     * The load at which a segment grows whatever it costs the writer, unless its file is on the way (parts per
+     * million): the band's top. Max Load, the format's hard limit that {@link SegmentTable} enforces, may be set
+     * higher (up to {@link SegmentParams#MAX_LOAD_PPM_MAX}) to give a segment room while its file is prepared.
+     */
+    static final int GROW_LOAD_PPM = 937_500;
     /** Lowest request load of a doubling segment (parts per million of its slots). */
     static final int SPREAD_LOW_PPM = 500_000;
 
@@ -62,6 +68,14 @@ final class SegmentGrowth implements AutoCloseable
     private final AtomicLong createdByWriters = new AtomicLong();
     private final AtomicLong waitedForPrepared = new AtomicLong();
     private final AtomicLong beganPrepared = new AtomicLong();
+    /** Files created by writers at Max Load by cause: see {@link #CREATE_CAUSES}. */
+    private final long[] createdBy = new long[CREATE_CAUSES.length];
+    private final AtomicLong refusedForBudget = new AtomicLong();
+    private final AtomicLong overGrowLoad = new AtomicLong();
+    static final String[] CREATE_CAUSES = {"no request (load below request load)", "no request (budget)",
+        "request cancelled (queued)", "request cancelled (waiting for the rehash end)",
+        "prepared file unusable or failed", "doubling segment (of the above)"};
+    private final boolean[] refused;
 
     SegmentGrowth(final Path directory, final Manifest manifest, final Segment[] segments,
         final ReentrantLock[] locks, final int migrationStep, final boolean allocate, final SegmentAllocator allocator)
@@ -74,6 +88,7 @@ final class SegmentGrowth implements AutoCloseable
         this.migrationStep = migrationStep;
         this.allocate = allocate;
         this.allocator = allocator;
+        this.refused = new boolean[segments.length];
         long live = 0;
         for (int s = 0; s < segments.length; s++)
         {
@@ -123,6 +138,53 @@ final class SegmentGrowth implements AutoCloseable
     }
 
     /**
+     * Under segment {@code s}'s lock, before a write that may insert: whether the segment must grow now (then the
+     * caller checks that the key is new and calls {@link #growAtMaxLoad}). At Max Load it must. From Grow Load on
+     * it must unless its file is on the way: a pending request lets it go on to Max Load, and if it has none (not
+     * yet at its request load, or refused for the budget) it asks for one now, whatever the budget, since the
+     * file is needed either way and is better prepared off the writer's path.
+     */
+    boolean mustGrow(final int s, final Segment segment)
+    {
+        final SegmentTable current = segment.current();
+        final long entries = segment.entryCount();
+        if (entries >= current.maxEntries)
+        {
+            return true;
+        }
+        if (entries < growEntries(current))
+        {
+            return false;
+        }
+        if (segment.rehashing())
+        {
+            return true;
+        }
+        SegmentAllocator.Request request = allocator.pending(s);
+        if (null == request && allocator.request(s, current.generation + 1, groupsFor(entries, current),
+            current.generation, current.groupCount, true))
+        {
+            request = allocator.pending(s);
+        }
+        else if (null != request && entries == growEntries(current))
+        {
+            allocator.hurry(request);
+        }
+        if (null == request || request.done())
+        {
+            return true;
+        }
+        overGrowLoad.incrementAndGet();
+        return false;
+    }
+
+    /** Entries at which {@code table} reaches Grow Load (at most its Max Load). */
+    private static long growEntries(final SegmentTable table)
+    {
+        return Math.min(table.maxEntries, table.slotCount * (long)GROW_LOAD_PPM / 1_000_000L);
+    }
+
+    /**
      * Growth at Max Load, under the segment's lock: finish any migration in flight, then start a rehash into a file
      * sized for Target Load (FORMAT-v2.md section 9 steps 2 to 4; the log record is a later step): the prepared
      * one, the one being prepared (waited for), else one created here; either way outside the sequence bracket,
@@ -146,8 +208,10 @@ final class SegmentGrowth implements AutoCloseable
         final SegmentTable current = segment.current();
         SegmentTable target = null;
         final SegmentAllocator.Request request = allocator.pending(s);
+        int cause = refused[s] ? 1 : 0;
         if (null != request)
         {
+            cause = allocator.retiring(s) ? 3 : request.done() ? 4 : 2;
             final boolean ready = request.done();
             try
             {
@@ -177,6 +241,11 @@ final class SegmentGrowth implements AutoCloseable
                 groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
             allocator.sourceInFlight(current);
             createdByWriters.incrementAndGet();
+            createdBy[cause]++;
+            if (current.groupCount < DOUBLING_GROUPS)
+            {
+                createdBy[5]++;
+            }
             if (GrowthSteps.ENABLED)
             {
                 steps.mark(GrowthSteps.GROW_CREATE);
@@ -200,7 +269,7 @@ final class SegmentGrowth implements AutoCloseable
     void afterWrite(final int s, final Segment segment) throws IOException
     {
         migrateStep(s, segment, migrationStep);
-        if (segment.rehashing() || null != allocator.pending(s) || allocator.retiring(s))
+        if (segment.rehashing() || null != allocator.pending(s))
         {
             return;
         }
@@ -214,8 +283,14 @@ final class SegmentGrowth implements AutoCloseable
         final long length = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groups);
         if (allocator.extraBytes() + length > DIRECTORY_BUDGET * liveBytes.get())
         {
+            if (!refused[s])
+            {
+                refused[s] = true;
+                refusedForBudget.incrementAndGet();
+            }
             return;
         }
+        refused[s] = false;
         allocator.request(s, current.generation + 1, groups, current.generation, current.groupCount);
     }
 
@@ -391,6 +466,24 @@ final class SegmentGrowth implements AutoCloseable
     long createdByWriters()
     {
         return createdByWriters.get();
+    }
+
+    /** Files created by writers at Max Load, by cause ({@link #CREATE_CAUSES}; diagnostics, racy counts). */
+    long[] createdBy()
+    {
+        return createdBy.clone();
+    }
+
+    /** Inserts into a segment above Grow Load while its file was on the way (diagnostics). */
+    long overGrowLoad()
+    {
+        return overGrowLoad.get();
+    }
+
+    /** Times a segment's request was refused for the directory budget. */
+    long refusedForBudget()
+    {
+        return refusedForBudget.get();
     }
 
     /** Growths at Max Load that waited for a file being prepared. */

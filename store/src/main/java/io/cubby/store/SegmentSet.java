@@ -291,7 +291,7 @@ final class SegmentSet implements AutoCloseable
             {
                 steps.mark(GrowthSteps.BEGIN_PREPARED);
             }
-            if (!segment.hasRoomForInsert() && !segment.find(hash, key, keyOffset, keyLength, lookup))
+            if (growth.mustGrow(s, segment) && !segment.find(hash, key, keyOffset, keyLength, lookup))
             {
                 growth.growAtMaxLoad(s, segment);
             }

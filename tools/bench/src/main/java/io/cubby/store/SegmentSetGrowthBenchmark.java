@@ -48,10 +48,10 @@ public final class SegmentSetGrowthBenchmark
             (long)Math.ceil((double)entries / (1 << segmentBits) * 1_000_000.0 /
             ((double)ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM * SegmentDescriptor.GROUP_SLOTS)) :
             Long.parseLong(args[5]);
+        final int maxLoadPpm = args.length > 6 ? Integer.parseInt(args[6]) : SegmentParams.DEFAULT_MAX_LOAD_PPM;
         final Path dir = null == parent ? Files.createTempDirectory("cubby-growth") :
             Files.createTempDirectory(parent, "cubby-growth");
-        final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH, 0, SEED,
-            SegmentParams.DEFAULT_MAX_LOAD_PPM);
+        final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH, 0, SEED, maxLoadPpm);
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(KEY_LENGTH));
         final UnsafeBuffer value = new UnsafeBuffer(ByteBuffer.allocateDirect(VALUE_LENGTH));
         final SegmentLookup lookup = new SegmentLookup();
@@ -95,9 +95,12 @@ public final class SegmentSetGrowthBenchmark
                 slots += segment.current().slotCount;
                 rehashing += segment.rehashing() ? 1 : 0;
             }
+            final long directoryAtEnd = directoryBytes(dir);
+            set.awaitAllocation();
             final long directory = directoryBytes(dir);
             System.out.printf("%,d entries, %d segments of %,d groups at creation, migration step %d, background " +
-                "allocation %b%n", entries, set.segmentCount(), initialGroups, step, background);
+                "allocation %b, Max Load %.4f%n", entries, set.segmentCount(), initialGroups, step, background,
+                maxLoadPpm / 1e6);
             System.out.printf("load from empty: %.2f s, %.0f ns per insert%n", seconds, seconds * 1e9 / entries);
             System.out.printf("insert latency ns: p50 %,d  p99 %,d  p99.9 %,d  p99.99 %,d  max %,d%n",
                 latency.getValueAtPercentile(50), latency.getValueAtPercentile(99),
@@ -107,9 +110,11 @@ public final class SegmentSetGrowthBenchmark
                 entries - latency.getCountBetweenValues(0, 1_000_000));
             System.out.printf("directory / live table bytes: peak %.4f (at %,d entries, %,d bytes)%n", peakRatio,
                 peakAt, peakDirectory);
-            System.out.printf("end: directory %,d bytes = %.1f bytes per entry; store load %.3f; segment loads " +
-                "%.3f .. %.3f; %d segments rehashing%n", directory, (double)directory / entries,
-                (double)set.entryCount() / slots, minLoad, maxLoad, rehashing);
+            System.out.printf("end: directory %,d bytes right after the last insert (%.1f per entry), %,d once the " +
+                "allocator is idle = %.1f bytes per entry (current files %.1f); store load %.3f; segment loads " +
+                "%.3f .. %.3f; %d segments rehashing%n", directoryAtEnd, (double)directoryAtEnd / entries, directory,
+                (double)directory / entries, (double)liveBytes(set) / entries, (double)set.entryCount() / slots,
+                minLoad, maxLoad, rehashing);
             System.out.printf("peak RSS: %s; retired sources unmapped %,d, waiting for readers %,d%n", peakRss(),
                 set.unmappedSources(), set.deferredUnmaps());
             final SegmentGrowth growth = set.growth();
@@ -118,6 +123,23 @@ public final class SegmentSetGrowthBenchmark
                 "waited for a file being prepared %,d; files prepared %,d; directory forces by the allocator %,d%n",
                 growth.beganPrepared(), growth.createdByWriters(), growth.waitedForPrepared(),
                 allocator.preparedCount(), allocator.directoryForceCount());
+            System.out.printf("inserts above Grow Load while the segment's file was on the way %,d%n",
+                growth.overGrowLoad());
+            final long[] created = growth.createdBy();
+            System.out.printf("files created by writers, by cause; segment requests refused for the directory " +
+                "budget %,d:%n", growth.refusedForBudget());
+            for (int i = 0; i < created.length; i++)
+            {
+                System.out.printf("  %-55s %,8d%n", SegmentGrowth.CREATE_CAUSES[i], created[i]);
+            }
+            final long[] phaseMax = allocator.phaseMaxNs();
+            final long[] phaseSum = allocator.phaseSumNs();
+            System.out.printf("allocator batches by phase (total ms, longest ms):%n");
+            for (int i = 0; i < phaseMax.length; i++)
+            {
+                System.out.printf("  %-55s %,10.1f %,8.1f%n", SegmentAllocator.PHASES[i], phaseSum[i] / 1e6,
+                    phaseMax[i] / 1e6);
+            }
             long gcCount = 0;
             long gcMs = 0;
             for (final GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
