@@ -23,7 +23,10 @@ import java.util.stream.Stream;
  * Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Xmx1g -cp
  * tools/bench/target/benchmarks.jar io.cubby.store.SegmentSetGrowthBenchmark <entries> [segment bits (8)]
  * [migration step in groups (2)] [background allocation: true|false (true)] [directory (a temporary one)]
- * [groups per segment at creation (1; "presized": sized for the entries at Target Load, the RSS baseline)]}
+ * [groups per segment at creation (1; "presized": sized for the entries at Target Load, the RSS baseline)]
+ * [Max Load in ppm (937500; up to 960000 gives a segment room above Grow Load while its file is prepared)]}.
+ * With {@code -Dcubby.growth.steps=true} it also attributes every insert over 1 ms to the step that took most of
+ * it and names the ten slowest inserts.
  */
 public final class SegmentSetGrowthBenchmark
 {
@@ -132,13 +135,14 @@ public final class SegmentSetGrowthBenchmark
             {
                 System.out.printf("  %-55s %,8d%n", SegmentGrowth.CREATE_CAUSES[i], created[i]);
             }
-            final long[] phaseMax = allocator.phaseMaxNs();
-            final long[] phaseSum = allocator.phaseSumNs();
             System.out.printf("allocator batches by phase (total ms, longest ms):%n");
-            for (int i = 0; i < phaseMax.length; i++)
+            for (final PhaseTimes phases : new PhaseTimes[] {allocator.phases, allocator.retirePhases()})
             {
-                System.out.printf("  %-55s %,10.1f %,8.1f%n", SegmentAllocator.PHASES[i], phaseSum[i] / 1e6,
-                    phaseMax[i] / 1e6);
+                for (int i = 0; i < phases.names.length; i++)
+                {
+                    System.out.printf("  %-55s %,10.1f %,8.1f%n", phases.names[i], phases.sumNs(i) / 1e6,
+                        phases.maxNs(i) / 1e6);
+                }
             }
             long gcCount = 0;
             long gcMs = 0;
