@@ -24,11 +24,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * inserts to wait for its file. The rehash into a prepared file begins with the segment's next write (under its
  * lock; no file operation on the writer's path).
  * <p>
- * <b>At Max Load</b> (no room for an insert) the writer finishes any migration in flight, then takes the
- * segment's file if it is prepared, waits for it if it is being prepared, and otherwise (queued behind other
- * requests, refused for the budget, or never asked for) cancels the request and creates the file itself. Max Load
- * is the format's hard limit: {@link SegmentTable} refuses an insert beyond it, so at least one slot of every
- * group chain stays empty and probing terminates.
+ * <b>At Grow Load</b> ({@link #GROW_LOAD_PPM}, the band's top) a segment whose file is on the way goes on
+ * inserting, up to Max Load; one without asks now ({@link #mustGrow}). <b>At Max Load</b> (or at Grow Load with
+ * nothing on the way) the writer finishes any migration in flight, then takes the segment's file if it is
+ * prepared, waits for it if it is being prepared, and otherwise cancels a request still queued and creates the
+ * file itself. Max Load is the format's hard limit: {@link SegmentTable} refuses an insert beyond it, so at least
+ * one slot stays empty and probing terminates. With the default Max Load, Grow Load and Max Load coincide.
  * <p>
  * <b>Migration.</b> Each write migrates {@code migrationStep} groups of its own segment's rehash, and after
  * releasing its lock, whichever writer finds the drive lock free migrates as many of the oldest rehash still in
@@ -43,6 +44,11 @@ final class SegmentGrowth implements AutoCloseable
     static final long DOUBLING_GROUPS = 128;
     /** Directory bytes beyond the current files' that prepared files and unretired sources may take, per byte. */
     static final double DIRECTORY_BUDGET = 0.4;
+    /**
+     * The same for a segment already at Grow Load: above this it goes on towards Max Load and asks again with its
+     * next write. Only writers at Max Load go beyond (each by one file, its own).
+     */
+    static final double URGENT_DIRECTORY_BUDGET = 0.45;
     /**
      * The load at which a segment grows whatever it costs the writer, unless its file is on the way (parts per
      * million): the band's top. Max Load, the format's hard limit that {@link SegmentTable} enforces, may be set
@@ -140,9 +146,9 @@ final class SegmentGrowth implements AutoCloseable
     /**
      * Under segment {@code s}'s lock, before a write that may insert: whether the segment must grow now (then the
      * caller checks that the key is new and calls {@link #growAtMaxLoad}). At Max Load it must. From Grow Load on
-     * it must unless its file is on the way: a pending request lets it go on to Max Load, and if it has none (not
-     * yet at its request load, or refused for the budget) it asks for one now, whatever the budget, since the
-     * file is needed either way and is better prepared off the writer's path.
+     * it must unless its file is on the way: a pending request lets it go on to Max Load, and if it has none (it
+     * was refused for the budget) it asks for one now within the larger {@link #URGENT_DIRECTORY_BUDGET} (those
+     * requests are prepared first), or else goes on towards Max Load and asks again with its next write.
      */
     boolean mustGrow(final int s, final Segment segment)
     {
@@ -161,12 +167,20 @@ final class SegmentGrowth implements AutoCloseable
             return true;
         }
         SegmentAllocator.Request request = allocator.pending(s);
-        if (null == request && allocator.request(s, current.generation + 1, groupsFor(entries, current),
-            current.generation, current.groupCount, true))
+        if (null == request)
         {
-            request = allocator.pending(s);
+            final long groups = groupsFor(entries, current);
+            if (!withinBudget(URGENT_DIRECTORY_BUDGET, groups))
+            {
+                overGrowLoad.incrementAndGet();
+                return false;
+            }
+            if (allocator.request(s, current.generation + 1, groups, current.generation, current.groupCount, true))
+            {
+                request = allocator.pending(s);
+            }
         }
-        else if (null != request && entries == growEntries(current))
+        else if (entries == growEntries(current))
         {
             allocator.hurry(request);
         }
@@ -176,6 +190,13 @@ final class SegmentGrowth implements AutoCloseable
         }
         overGrowLoad.incrementAndGet();
         return false;
+    }
+
+    /** Whether a file of {@code groups} groups keeps the directory's extra bytes within {@code budget}. */
+    private boolean withinBudget(final double budget, final long groups)
+    {
+        final long length = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groups);
+        return allocator.extraBytes() + length <= budget * liveBytes.get();
     }
 
     /** Entries at which {@code table} reaches Grow Load (at most its Max Load). */
@@ -280,8 +301,7 @@ final class SegmentGrowth implements AutoCloseable
             return;
         }
         final long groups = groupsFor(entries, current);
-        final long length = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groups);
-        if (allocator.extraBytes() + length > DIRECTORY_BUDGET * liveBytes.get())
+        if (!withinBudget(DIRECTORY_BUDGET, groups))
         {
             if (!refused[s])
             {
