@@ -14,8 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * is asked for, when its rehash begins, who migrates it, and what a writer does at Max Load.
  * <p>
  * <b>Ahead of need.</b> After each write, under the segment's lock, a segment that has reached its
- * <em>request load</em> and has no rehash in flight, no file pending and no rehash end still being done asks the
- * {@link SegmentAllocator} for its next file, provided the directory stays within its budget: the bytes beyond the
+ * <em>request load</em> and has no rehash in flight and no file pending asks the {@link SegmentAllocator} for its
+ * next file (which waits, if need be, for the segment's previous rehash end), provided the directory stays within its budget: the bytes beyond the
  * current files (files pending, sources not yet deleted) at most {@link #DIRECTORY_BUDGET} of the current files'
  * bytes. Every segment may have its own request queued; the allocator prepares them in batches. The request load
  * is Early Load for a segment of {@link #DOUBLING_GROUPS} groups or more; below, where a segment doubles, it is
@@ -34,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <b>Migration.</b> Each write migrates {@code migrationStep} groups of its own segment's rehash, and after
  * releasing its lock, whichever writer finds the drive lock free migrates as many of the oldest rehash still in
  * flight (never waiting for a segment's lock). The writer that migrates the last group unpublishes the source and
- * hands the end to the allocator.
+ * hands the end to the allocator's {@link SegmentRetirer}.
  * <p>
  * Thread-safe under the set's locking: the methods named for a segment are called under its lock.
  */
