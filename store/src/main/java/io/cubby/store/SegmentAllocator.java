@@ -3,49 +3,68 @@ package io.cubby.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntPredicate;
 
 /**
- * Prepares the file a segment will be rehashed into, and ends rehashes, off the writers' path (FORMAT-v2.md
- * section 9 steps 3 and 6). Preparing:
- * creates it ({@link SegmentFile#create}: {@code fallocate}, zeros written where that is unavailable, header magic
- * last, rename), then touches every page of its mapping so that the writers filling it take no first-touch page
- * faults. One file at a time: the store's directory holds at most one file that is not yet in use.
+ * Prepares the files segments will be rehashed into, off the writers' path (FORMAT-v2.md section 9 step 3), and
+ * hands rehash ends to its {@link SegmentRetirer} (step 6).
  * <p>
- * Ending a rehash also releases the source's mapping ({@link SegmentTable#unmap}) once the set's
- * {@code readersGone} test says no lock-free reader of that segment is between its start and its end; a source
- * whose readers do not drain within a short wait is kept and retried at the next rehash end and at close (the
- * garbage collector would release it otherwise).
+ * Any number of segments may have a request queued, at most one each (the caller keeps their bytes within the
+ * directory budget, see {@link #extraBytes}). The thread takes the queued requests in batches, those of segments
+ * already past Grow Load first: creates the files ({@link SegmentFile#create}: {@code fallocate}, zeros written
+ * where that is unavailable, header magic last, rename; the files of a batch in parallel), forces the directory
+ * <em>once</em> for the batch, then touches every page of each mapping so that the writers filling it take no
+ * first-touch page faults, and only then marks each request done. A request not yet started can be cancelled by
+ * a writer that cannot wait for it ({@link #take}). A request of a segment whose previous rehash end is not done
+ * yet waits in the queue: its new file names the current one as its source, whose header that end still has to
+ * clear, so a segment's files change in the order of section 9 whichever thread is ahead.
  * <p>
- * Either on one daemon thread ({@code background}) or in the requesting thread (deterministic, for tests).
- * Thread-safe: {@link #request} and {@link #take} may be called from any thread.
+ * Either on daemon threads ({@code background}) or in the requesting thread (deterministic, for tests).
+ * Thread-safe: every method may be called from any thread.
  */
 final class SegmentAllocator implements AutoCloseable
 {
     /** Page size assumed for pre-faulting; touching every 4 KiB also covers larger pages. */
     static final int PAGE = 4096;
+    /** Most files created per directory force. */
+    static final int BATCH = 64;
+    /** Threads that create files and force them in parallel within a batch (their syncs share journal commits). */
+    static final int IO_THREADS = 4;
+
+    private static final int QUEUED = 0;
+    private static final int PREPARING = 1;
+    private static final int DONE = 2;
+    private static final int CANCELLED = 3;
 
     private final Path directory;
     private final SegmentParams params;
     private final boolean allocate;
-    private final ExecutorService executor;
-    private final AtomicReference<Request> pending = new AtomicReference<>();
-    /** Yields while waiting for a segment's readers before deferring a source's unmap. */
-    static final int READER_WAIT_YIELDS = 1_000;
+    private final Thread thread;
+    private final ParallelIo io;
+    private final SegmentRetirer retirer;
+    private final AtomicReferenceArray<Request> pending;
+    private final ConcurrentLinkedQueue<Request> prepareQueue = new ConcurrentLinkedQueue<>();
+    /** Requests of segments already past Grow Load: taken before the others. */
+    private final ConcurrentLinkedQueue<Request> urgentQueue = new ConcurrentLinkedQueue<>();
+    private final AtomicLong extraBytes = new AtomicLong();
+    private final AtomicLong submitted = new AtomicLong();
+    private final AtomicLong finished = new AtomicLong();
+    private final AtomicLong prepared = new AtomicLong();
+    private final AtomicLong directoryForces = new AtomicLong();
+    final PhaseTimes phases = new PhaseTimes("prepare: create files", "prepare: force directory",
+        "prepare: pre-fault");
+    private volatile boolean paused;
+    private volatile boolean closing;
 
-    private volatile Throwable retireFailure;
-    private final IntPredicate readersGone;
-    private final ConcurrentLinkedQueue<SegmentTable> deferredUnmaps = new ConcurrentLinkedQueue<>();
-    private final AtomicLong unmapped = new AtomicLong();
-    private volatile boolean unmapMappings = true;
-
-    /** One file being prepared, or prepared and not yet taken. */
+    /** A file being prepared for one segment's next rehash, or prepared and not yet taken. */
     static final class Request
     {
         final int segment;
@@ -53,23 +72,30 @@ final class SegmentAllocator implements AutoCloseable
         final long groupCount;
         final long sourceGeneration;
         final long sourceGroupCount;
-        private volatile boolean done;
+        final long length;
+        private final AtomicInteger state = new AtomicInteger(QUEUED);
         private SegmentTable table;
         private Throwable failure;
 
         Request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
-            final long sourceGroupCount)
+            final long sourceGroupCount, final long length)
         {
             this.segment = segment;
             this.generation = generation;
             this.groupCount = groupCount;
             this.sourceGeneration = sourceGeneration;
             this.sourceGroupCount = sourceGroupCount;
+            this.length = length;
         }
 
         boolean done()
         {
-            return done;
+            return DONE == state.get();
+        }
+
+        String fileName()
+        {
+            return SegmentDescriptor.fileName(segment, generation);
         }
     }
 
@@ -77,104 +103,154 @@ final class SegmentAllocator implements AutoCloseable
      * @param readersGone whether no lock-free reader of a segment is in flight (called after the source has been
      *                    unpublished; the test must order its read after that, a full fence).
      */
-    SegmentAllocator(final Path directory, final SegmentParams params, final boolean allocate,
+    SegmentAllocator(final Path directory, final SegmentParams params, final int segments, final boolean allocate,
         final boolean background, final IntPredicate readersGone)
     {
         this.directory = directory;
-        this.readersGone = readersGone;
         this.params = params;
         this.allocate = allocate;
-        this.executor = background ? Executors.newSingleThreadExecutor(runnable ->
+        this.pending = new AtomicReferenceArray<>(segments);
+        this.io = new ParallelIo(background ? IO_THREADS : 0, "cubby-segment-io");
+        this.retirer = new SegmentRetirer(directory, segments, background, io, extraBytes, readersGone);
+        if (background)
         {
-            final Thread thread = new Thread(runnable, "cubby-segment-allocator");
+            thread = new Thread(this::prepareLoop, "cubby-segment-allocator");
             thread.setDaemon(true);
-            return thread;
-        }) : null;
+            thread.start();
+        }
+        else
+        {
+            thread = null;
+        }
     }
 
-    /**
-     * The request in progress or prepared, or null.
-     */
-    Request pending()
+    /** The request of segment {@code s} in progress or prepared, or null. */
+    Request pending(final int s)
     {
-        return pending.get();
+        return pending.get(s);
+    }
+
+    /** Whether an end of segment {@code s}'s rehash has been handed over and is not done yet. */
+    boolean retiring(final int s)
+    {
+        return retirer.retiring(s);
     }
 
     /**
-     * Start preparing a rehash target, unless another file is pending.
+     * Bytes in the directory beyond the segments' current files: files requested and not taken, and sources from
+     * the beginning of their rehash until their deletion (the caller reports those, {@link #sourceInFlight}).
+     */
+    long extraBytes()
+    {
+        return extraBytes.get();
+    }
+
+    /** A rehash began with {@code source} as its source: its bytes stay in the directory until it is retired. */
+    void sourceInFlight(final SegmentTable source)
+    {
+        extraBytes.addAndGet(source.fileLength());
+    }
+
+    /**
+     * Queue the preparation of segment {@code segment}'s next file, unless one is pending for it already.
      *
      * @return whether the request was accepted.
      */
     boolean request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
         final long sourceGroupCount)
     {
-        final Request request = new Request(segment, generation, groupCount, sourceGeneration, sourceGroupCount);
-        if (!pending.compareAndSet(null, request))
+        return request(segment, generation, groupCount, sourceGeneration, sourceGroupCount, false);
+    }
+
+    /**
+     * @param urgent whether the segment is past Grow Load already: its file is prepared before those of segments
+     *               that asked ahead of need.
+     */
+    boolean request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
+        final long sourceGroupCount, final boolean urgent)
+    {
+        final Request request = new Request(segment, generation, groupCount, sourceGeneration, sourceGroupCount,
+            SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groupCount));
+        if (!pending.compareAndSet(segment, null, request))
         {
             return false;
         }
-        if (null == executor)
+        extraBytes.addAndGet(request.length);
+        submitted.incrementAndGet();
+        if (null == thread)
         {
-            prepare(request);
+            request.state.set(PREPARING);
+            prepareBatch(List.of(request));
+            finished.incrementAndGet();
         }
         else
         {
-            executor.execute(() -> prepare(request));
+            (urgent ? urgentQueue : prepareQueue).add(request);
+            LockSupport.unpark(thread);
         }
         return true;
     }
 
+    /** Move a queued request ahead of those asked for ahead of need (its segment reached Grow Load). */
+    void hurry(final Request request)
+    {
+        if (null != thread && QUEUED == request.state.get())
+        {
+            submitted.incrementAndGet();
+            urgentQueue.add(request);
+            LockSupport.unpark(thread);
+        }
+    }
+
     /**
-     * Take the prepared file of a request, waiting for it if {@code wait}; the request is no longer pending.
+     * Take the prepared file of a request; the request is then no longer pending. Not ready: with {@code wait}, a
+     * request being prepared is waited for, and one still queued is cancelled (the caller creates the file itself
+     * rather than wait for the batches ahead of it); without, null.
      *
-     * @return the file, or null if it is not ready and {@code wait} is false.
+     * @return the file, or null if it is not ready (and was cancelled if {@code wait}).
      * @throws IOException if preparing it failed (nothing is left in the directory then).
      */
     SegmentTable take(final Request request, final boolean wait) throws IOException
     {
-        if (!request.done)
+        if (!request.done())
         {
             if (!wait)
             {
                 return null;
             }
+            if (request.state.compareAndSet(QUEUED, CANCELLED))
+            {
+                if (pending.compareAndSet(request.segment, request, null))
+                {
+                    extraBytes.addAndGet(-request.length);
+                }
+                return null;
+            }
             await(request);
         }
-        if (!pending.compareAndSet(request, null))
+        if (!pending.compareAndSet(request.segment, request, null))
         {
             return null;
         }
+        extraBytes.addAndGet(-request.length);
         if (null != request.failure)
         {
             if (request.failure instanceof IOException)
             {
                 throw (IOException)request.failure;
             }
-            throw new StoreIOException("preparing " + SegmentDescriptor.fileName(request.segment,
-                request.generation) + " failed", request.failure);
+            throw new StoreIOException("preparing " + request.fileName() + " failed", request.failure);
         }
         return request.table;
     }
 
-    /**
-     * Drop a pending file that will not be used: close and delete it.
-     */
-    void discard(final Request request) throws IOException
-    {
-        final SegmentTable table = take(request, true);
-        if (null != table)
-        {
-            table.close();
-            Files.deleteIfExists(table.file);
-        }
-    }
-
+    /** Wait until a request being prepared is done (or cancelled). */
     static void await(final Request request)
     {
         boolean interrupted = false;
         synchronized (request)
         {
-            while (!request.done)
+            while (request.state.get() < DONE)
             {
                 try
                 {
@@ -192,191 +268,239 @@ final class SegmentAllocator implements AutoCloseable
         }
     }
 
-    private void prepare(final Request request)
+    /** Hand the end of a rehash whose source the writer has unpublished to the retirer. */
+    void retire(final SegmentTable current, final SegmentTable source, final Manifest manifest)
     {
-        SegmentTable table = null;
-        Throwable failure = null;
-        try
+        retirer.retire(current, source, manifest);
+    }
+
+    /** The queued files, in batches (see the class note for the order). */
+    private void prepareLoop()
+    {
+        final List<Request> requests = new ArrayList<>(BATCH);
+        final List<Request> waiting = new ArrayList<>();
+        while (true)
         {
-            table = SegmentFile.create(directory, params, request.segment, request.generation, request.groupCount,
-                request.sourceGeneration, request.sourceGroupCount, allocate);
-            table.prefault(PAGE);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            failure = ex;
-        }
-        synchronized (request)
-        {
-            request.table = table;
-            request.failure = failure;
-            request.done = true;
-            request.notifyAll();
+            if (!paused)
+            {
+                for (Request r = nextRequest(); null != r; r = requests.size() < BATCH ? nextRequest() : null)
+                {
+                    if (retiring(r.segment) && QUEUED == r.state.get())
+                    {
+                        waiting.add(r);
+                    }
+                    else if (r.state.compareAndSet(QUEUED, PREPARING))
+                    {
+                        requests.add(r);
+                    }
+                    else
+                    {
+                        finished.incrementAndGet();
+                    }
+                }
+                urgentQueue.addAll(waiting);
+            }
+            if (!requests.isEmpty())
+            {
+                prepareBatch(requests);
+                finished.addAndGet(requests.size());
+                requests.clear();
+                waiting.clear();
+                continue;
+            }
+            if (closing && (paused || prepareQueue.isEmpty() && urgentQueue.isEmpty()))
+            {
+                return;
+            }
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(waiting.isEmpty() ? 10 : 1));
+            waiting.clear();
         }
     }
 
-    /**
-     * The end of a rehash whose source the writer has unpublished (FORMAT-v2.md section 9 step 6), in order: force
-     * the new file, clear its Source Generation (forced), force the manifest, delete the source, force the
-     * directory. On the background thread these forces are not the writers' wait; a crash before the source is
-     * deleted leaves a rehash that recovery completes.
-     */
-    void retire(final SegmentTable current, final SegmentTable source, final Manifest manifest) throws IOException
+    private Request nextRequest()
     {
-        if (null == executor)
+        final Request urgent = urgentQueue.poll();
+        return null != urgent ? urgent : prepareQueue.poll();
+    }
+
+    /** Create the files of a batch, force the directory once, pre-fault them, and mark each one done. */
+    private void prepareBatch(final List<Request> requests)
+    {
+        long t = System.nanoTime();
+        io.forEach(requests, request ->
         {
-            complete(current, source, manifest);
-        }
-        else
+            try
+            {
+                request.table = SegmentFile.create(directory, params, request.segment, request.generation,
+                    request.groupCount, request.sourceGeneration, request.sourceGroupCount, allocate, false);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                request.failure = ex;
+            }
+        });
+        t = phases.mark(0, t);
+        Storage.syncDirectory(directory);
+        directoryForces.incrementAndGet();
+        t = phases.mark(1, t);
+        for (final Request request : requests)
         {
-            executor.execute(() ->
+            if (null != request.table)
             {
                 try
                 {
-                    complete(current, source, manifest);
+                    request.table.prefault(PAGE);
                 }
-                catch (final IOException | RuntimeException ex)
+                catch (final RuntimeException ex)
                 {
-                    if (null == retireFailure)
-                    {
-                        retireFailure = ex;
-                    }
+                    request.failure = ex;
+                    request.table.close();
+                    deleteQuietly(request.table.file, ex);
+                    request.table = null;
                 }
-            });
+            }
+            if (null != request.table)
+            {
+                prepared.incrementAndGet();
+            }
+            synchronized (request)
+            {
+                request.state.set(DONE);
+                request.notifyAll();
+            }
+        }
+        phases.mark(2, t);
+    }
+
+    private static void deleteQuietly(final Path file, final Throwable cause)
+    {
+        try
+        {
+            Files.deleteIfExists(file);
+        }
+        catch (final IOException suppressed)
+        {
+            cause.addSuppressed(suppressed);
         }
     }
 
     /**
-     * Wait until the background thread has done everything handed to it so far (tests).
+     * Wait until everything handed over so far is done: queued files prepared, rehash ends completed (tests and
+     * benchmark; with the thread paused, queued files are not waited for).
      */
     void awaitIdle()
     {
-        if (null == executor)
+        while (null != thread && finished.get() + (paused ? prepareQueue.size() + urgentQueue.size() : 0) < submitted.get())
         {
-            return;
+            LockSupport.unpark(thread);
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
         }
-        try
-        {
-            executor.submit(() -> { }).get();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        catch (final java.util.concurrent.ExecutionException ex)
-        {
-            throw new IllegalStateException(ex.getCause());
-        }
+        retirer.awaitIdle();
     }
 
-    private void complete(final SegmentTable current, final SegmentTable source, final Manifest manifest)
-        throws IOException
+    /**
+     * Tests: stop or resume preparing files on the background thread (rehash ends go on), so that writers reach
+     * Max Load without a prepared file.
+     */
+    void pause(final boolean pause)
     {
-        current.force();
-        current.clearSource();
-        manifest.force();
-        source.close();
-        Files.deleteIfExists(source.file);
-        Storage.syncDirectory(directory);
-        release(source);
-        releaseDeferred();
-    }
-
-    /** Unmap a retired source once its segment has no reader in flight, else defer it. */
-    private void release(final SegmentTable source)
-    {
-        for (int i = 0; i < READER_WAIT_YIELDS; i++)
+        paused = pause;
+        if (null != thread)
         {
-            if (readersGone.test(source.segment))
-            {
-                unmap(source);
-                return;
-            }
-            Thread.yield();
+            LockSupport.unpark(thread);
         }
-        deferredUnmaps.add(source);
-    }
-
-    private void releaseDeferred()
-    {
-        for (int n = deferredUnmaps.size(); n > 0; n--)
-        {
-            final SegmentTable table = deferredUnmaps.poll();
-            if (null == table)
-            {
-                return;
-            }
-            if (readersGone.test(table.segment))
-            {
-                unmap(table);
-            }
-            else
-            {
-                deferredUnmaps.add(table);
-            }
-        }
-    }
-
-    private void unmap(final SegmentTable table)
-    {
-        if (unmapMappings)
-        {
-            table.unmap();
-        }
-        else
-        {
-            table.retire();
-        }
-        unmapped.incrementAndGet();
     }
 
     /** Tests: mark retired sources unreadable (assertions) but keep their mappings, so a violation is reported. */
     void keepMappings()
     {
-        unmapMappings = false;
+        retirer.keepMappings();
     }
 
     /** Retired sources unmapped (or marked, see {@link #keepMappings}) so far. */
     long unmappedCount()
     {
-        return unmapped.get();
+        return retirer.unmappedCount();
     }
 
     /** Retired sources waiting for their readers. */
     int deferredUnmapCount()
     {
-        return deferredUnmaps.size();
+        return retirer.deferredUnmapCount();
+    }
+
+    /** Files prepared so far. */
+    long preparedCount()
+    {
+        return prepared.get();
+    }
+
+    /** Directory forces so far (one per batch of files prepared or of rehashes ended). */
+    long directoryForceCount()
+    {
+        return directoryForces.get() + retirer.directoryForceCount();
+    }
+
+    /** The retirer's batch phases (benchmark). */
+    PhaseTimes retirePhases()
+    {
+        return retirer.phases;
     }
 
     /**
-     * Delete a pending file, finish the rehash ends handed over, and stop the thread.
+     * Delete every pending file, finish the rehash ends handed over, and stop the threads.
      *
      * @throws IOException if finishing a rehash end failed.
      */
     @Override
     public void close() throws IOException
     {
-        final Request request = pending.get();
-        if (null != request)
+        IOException failure = null;
+        for (int s = 0; s < pending.length(); s++)
         {
-            discard(request);
-        }
-        if (null != executor)
-        {
-            executor.shutdown();
+            final Request request = pending.get(s);
+            if (null == request)
+            {
+                continue;
+            }
             try
             {
-                executor.awaitTermination(1, TimeUnit.MINUTES);
+                final SegmentTable table = take(request, true);
+                if (null != table)
+                {
+                    table.close();
+                    Files.deleteIfExists(table.file);
+                }
+            }
+            catch (final IOException ex)
+            {
+                failure = null == failure ? ex : failure;
+            }
+        }
+        closing = true;
+        if (null != thread)
+        {
+            LockSupport.unpark(thread);
+            try
+            {
+                thread.join(TimeUnit.MINUTES.toMillis(1));
             }
             catch (final InterruptedException ex)
             {
                 Thread.currentThread().interrupt();
             }
         }
-        releaseDeferred();
-        if (null != retireFailure)
+        try
         {
-            throw new StoreIOException("ending a rehash failed", retireFailure);
+            retirer.close();
+        }
+        finally
+        {
+            io.shutdown();
+        }
+        if (null != failure)
+        {
+            throw failure;
         }
     }
 }

@@ -36,6 +36,26 @@ final class SegmentFile
         final long sourceGroupCount,
         final boolean allocate) throws IOException
     {
+        return create(directory, params, segment, generation, groupCount, sourceGeneration, sourceGroupCount, allocate,
+            true);
+    }
+
+    /**
+     * {@link #create(Path, SegmentParams, int, long, long, long, long, boolean)}, leaving the directory force to
+     * the caller if {@code syncDirectory} is false: a caller creating several files forces the directory once for
+     * all of them, and uses none of them before that force.
+     */
+    static SegmentTable create(
+        final Path directory,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final long groupCount,
+        final long sourceGeneration,
+        final long sourceGroupCount,
+        final boolean allocate,
+        final boolean syncDirectory) throws IOException
+    {
         if (groupCount < 1 || groupCount > SegmentDescriptor.maxGroupCount(params.slotLength))
         {
             throw new IllegalArgumentException("group count out of range: " + groupCount);
@@ -83,7 +103,10 @@ final class SegmentFile
             throw ex;
         }
         Files.move(prepared, file, StandardCopyOption.ATOMIC_MOVE);
-        Storage.syncDirectory(directory);
+        if (syncDirectory)
+        {
+            Storage.syncDirectory(directory);
+        }
         return open(file, params, segment, generation, false);
     }
 

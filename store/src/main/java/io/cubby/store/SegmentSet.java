@@ -4,11 +4,9 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.List;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -17,15 +15,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * write lock for writes and brackets them with the segment's sequence word, and validates optimistic reads
  * against it (FORMAT-v2.md section 3.2).
  * <p>
- * Growth (FORMAT-v2.md section 9): a segment grows <em>ahead of need</em> in round-robin order, the order of
- * linear hashing (the manifest's Next Segment), when its load has reached Early Load and no other such rehash is
- * in flight; its new file is prepared by the {@link SegmentAllocator} (allocated and pre-faulted off the writers'
- * path) and its migration is driven by every write to the store, {@code migrationStep} groups at a time, so it
- * ends long before the next segment's turn. A segment that reaches Max Load anyway grows at once (with the
- * prepared file if it is the one being prepared, else with one created on the spot) and its migration is adopted
- * by the same driver. So the segments' loads stay spread over the band between Target Load and Early Load instead
- * of all reaching Max Load together, and at most one segment file in the directory is not live data. Logging and
- * recovery are later steps.
+ * Growth (FORMAT-v2.md section 9) is {@link SegmentGrowth}'s: this class calls it under a segment's lock before
+ * and after each write, and after releasing the lock; the rehash targets are prepared and the rehash ends done by
+ * the {@link SegmentAllocator}. Logging and recovery are later steps.
  * <p>
  * Retired sources are unmapped explicitly (so a grown store's RSS does not carry every former file until the
  * garbage collector finds its buffers): each optimistic read counts itself in its segment's reader count from
@@ -38,11 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class SegmentSet implements AutoCloseable
 {
-    private static final int NONE = -1;
     /** Longs between two segments' reader counts: 128 bytes, so counts of different segments share no line. */
     private static final int READERS_STRIDE = 16;
-    /** Segments of fewer groups (167 KiB for 16 + 64-byte entries) grow by a factor of 2. */
-    static final long DOUBLING_GROUPS = 128;
 
     final Path directory;
     final Manifest manifest;
@@ -50,14 +39,8 @@ final class SegmentSet implements AutoCloseable
     final int segmentBits;
     private final Segment[] segments;
     private final ReentrantLock[] locks;
-    private final int migrationStep;
-    private final boolean allocate;
     private final SegmentAllocator allocator;
-    private final ReentrantLock growthLock = new ReentrantLock();
-    /** The segment whose migration every write drives, or {@link #NONE}. */
-    private final AtomicInteger driven = new AtomicInteger(NONE);
-    /** Segments that grew at Max Load, waiting for the driver. */
-    private final ConcurrentLinkedQueue<Integer> forced = new ConcurrentLinkedQueue<>();
+    private final SegmentGrowth growth;
     /** Optimistic reads in flight per segment, at {@code segment * READERS_STRIDE}. */
     private final AtomicLongArray readers;
 
@@ -69,19 +52,15 @@ final class SegmentSet implements AutoCloseable
         this.params = manifest.params;
         this.segmentBits = params.segmentBits;
         this.segments = segments;
-        this.migrationStep = migrationStep;
-        this.allocate = allocate;
         this.readers = new AtomicLongArray(segments.length * READERS_STRIDE);
-        this.allocator = new SegmentAllocator(directory, params, allocate, background, this::readersGone);
+        this.allocator = new SegmentAllocator(directory, params, segments.length, allocate, background,
+            this::readersGone);
         this.locks = new ReentrantLock[segments.length];
         for (int i = 0; i < locks.length; i++)
         {
             locks[i] = new ReentrantLock();
-            if (segments[i].rehashing())
-            {
-                forced.add(i);
-            }
         }
+        this.growth = new SegmentGrowth(directory, manifest, segments, locks, migrationStep, allocate, allocator);
     }
 
     /**
@@ -299,17 +278,22 @@ final class SegmentSet implements AutoCloseable
         final Segment segment = segments[s];
         final boolean isNew;
         final ReentrantLock lock = locks[s];
-        final Steps steps = Steps.ENABLED ? Steps.begin() : null;
+        final GrowthSteps steps = GrowthSteps.ENABLED ? GrowthSteps.begin() : null;
         lock.lock();
         try
         {
-            if (Steps.ENABLED)
+            if (GrowthSteps.ENABLED)
             {
-                steps.mark(Steps.LOCK);
+                steps.mark(GrowthSteps.LOCK);
             }
-            if (!segment.hasRoomForInsert() && !segment.find(hash, key, keyOffset, keyLength, lookup))
+            growth.beginPrepared(s, segment);
+            if (GrowthSteps.ENABLED)
             {
-                grow(s, segment);
+                steps.mark(GrowthSteps.BEGIN_PREPARED);
+            }
+            if (growth.mustGrow(s, segment) && !segment.find(hash, key, keyOffset, keyLength, lookup))
+            {
+                growth.growAtMaxLoad(s, segment);
             }
             manifest.beginWrite(s);
             try
@@ -321,24 +305,24 @@ final class SegmentSet implements AutoCloseable
             {
                 manifest.endWrite(s);
             }
-            if (Steps.ENABLED)
+            if (GrowthSteps.ENABLED)
             {
-                steps.mark(Steps.WRITE);
+                steps.mark(GrowthSteps.WRITE);
             }
-            migrateStep(s, segment, migrationStep);
-            if (Steps.ENABLED)
+            growth.afterWrite(s, segment);
+            if (GrowthSteps.ENABLED)
             {
-                steps.mark(Steps.MIGRATE);
+                steps.mark(GrowthSteps.MIGRATE);
             }
         }
         finally
         {
             lock.unlock();
         }
-        advanceGrowth();
-        if (Steps.ENABLED)
+        growth.advance();
+        if (GrowthSteps.ENABLED)
         {
-            steps.mark(Steps.ADVANCE);
+            steps.mark(GrowthSteps.ADVANCE);
             steps.end();
         }
         return isNew;
@@ -367,13 +351,13 @@ final class SegmentSet implements AutoCloseable
             {
                 manifest.endWrite(s);
             }
-            migrateStep(s, segment, migrationStep);
+            growth.afterRemove(s, segment);
         }
         finally
         {
             lock.unlock();
         }
-        advanceGrowth();
+        growth.advance();
         return removed;
     }
 
@@ -387,297 +371,32 @@ final class SegmentSet implements AutoCloseable
         return count;
     }
 
-    /**
-     * Growth at Max Load, under the segment's lock: finish any migration in flight, then start a rehash into a file
-     * sized for Target Load (FORMAT-v2.md section 9 steps 2 to 4; the log record is a later step). The file is the
-     * allocator's if it is preparing this segment's (waited for), else created here; either way outside the
-     * sequence bracket, so readers do not wait for its allocation.
-     */
-    private void grow(final int s, final Segment segment) throws IOException
+    /** The files pending (being prepared, or prepared for a rehash not yet begun); tests' directory checks. */
+    List<String> pendingFileNames()
     {
-        final Steps steps = Steps.ENABLED ? Steps.current() : null;
-        if (Steps.ENABLED)
-        {
-            steps.mark(Steps.WRITE);
-        }
-        if (segment.rehashing())
-        {
-            migrateStep(s, segment, Integer.MAX_VALUE);
-            if (Steps.ENABLED)
-            {
-                steps.mark(Steps.GROW_FINISH_MIGRATION);
-            }
-        }
-        final SegmentTable current = segment.current();
-        SegmentTable target = null;
-        final SegmentAllocator.Request request = allocator.pending();
-        if (null != request && request.segment == s)
-        {
-            target = allocator.take(request, true);
-            if (null != target && !fits(target, current))
-            {
-                discard(target);
-                target = null;
-            }
-            if (Steps.ENABLED)
-            {
-                steps.mark(Steps.GROW_WAIT_PREPARED);
-            }
-        }
-        if (null == target)
-        {
-            target = SegmentFile.create(directory, params, s, current.generation + 1,
-                groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
-            if (Steps.ENABLED)
-            {
-                steps.mark(Steps.GROW_CREATE);
-            }
-        }
-        beginRehash(s, segment, target);
-        forced.add(s);
-        if (Steps.ENABLED)
-        {
-            steps.mark(Steps.GROW_BEGIN);
-        }
+        return growth.pendingFileNames();
     }
 
-    /**
-     * Group count for {@code entries} at Target Load, larger than the current file's; twice the current one while
-     * that is below {@link #DOUBLING_GROUPS}, where the file is small and its bytes per entry do not matter
-     * beside the headers, so that a store growing from empty takes a few rehashes per segment to get there
-     * instead of dozens by the factor of 1.08 to 1.125 (each rehash creates, forces and deletes a file).
-     */
-    private long groupsFor(final long entries, final SegmentTable current)
-    {
-        final long atTarget = Math.max(current.groupCount + 1, (long)Math.ceil(
-            entries * 1_000_000.0 / ((double)manifest.targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
-        return current.groupCount < DOUBLING_GROUPS ? Math.max(atTarget, 2 * current.groupCount) : atTarget;
-    }
-
-    /** Whether a prepared file is a rehash target of {@code current} with room for its entries and one more. */
-    private static boolean fits(final SegmentTable target, final SegmentTable current)
-    {
-        return target.sourceGeneration() == current.generation && target.sourceGroupCount() == current.groupCount &&
-            target.maxEntries > current.entryCount();
-    }
-
-    private static void discard(final SegmentTable table) throws IOException
-    {
-        table.close();
-        Files.deleteIfExists(table.file);
-    }
-
-    /** Under the segment's lock: switch it to {@code target} and publish both files, inside the bracket. */
-    private void beginRehash(final int s, final Segment segment, final SegmentTable target)
-    {
-        final SegmentTable current = segment.current();
-        manifest.beginWrite(s);
-        try
-        {
-            segment.beginRehash(target);
-            manifest.publish(s, target.generation, target.groupCount, current.generation, current.groupCount);
-        }
-        finally
-        {
-            manifest.endWrite(s);
-        }
-    }
-
-    /**
-     * After a write, outside any segment lock, if no other writer is doing it: drive the migration of the segment
-     * being rehashed, and once it is half done have the next segment's file prepared; with no rehash in flight,
-     * start the prepared one, or adopt a segment that grew at Max Load. Never waits for a segment's lock. A failure
-     * to prepare a file is not the caller's: the segment then grows at Max Load, where the failure is reported.
-     */
-    private void advanceGrowth() throws IOException
-    {
-        if (!growthLock.tryLock())
-        {
-            return;
-        }
-        try
-        {
-            final int g = driven.get();
-            if (NONE != g)
-            {
-                final ReentrantLock lock = locks[g];
-                if (lock.tryLock())
-                {
-                    try
-                    {
-                        final Segment segment = segments[g];
-                        migrateStep(g, segment, migrationStep);
-                        if (!segment.rehashing())
-                        {
-                            driven.compareAndSet(g, NONE);
-                        }
-                        else if (segment.cursor() * 2 >= segment.source().groupCount && null == allocator.pending())
-                        {
-                            requestEarlyGrowth();
-                        }
-                    }
-                    finally
-                    {
-                        lock.unlock();
-                    }
-                }
-                return;
-            }
-            final Integer f = forced.poll();
-            if (null != f)
-            {
-                driven.set(f);
-                return;
-            }
-            final SegmentAllocator.Request request = allocator.pending();
-            if (null == request)
-            {
-                requestEarlyGrowth();
-            }
-            else if (request.done())
-            {
-                beginEarlyRehash(request);
-            }
-        }
-        finally
-        {
-            growthLock.unlock();
-        }
-    }
-
-    /**
-     * Ask for the file of the segment named by Next Segment if its load has reached Early Load (FORMAT-v2.md
-     * section 9 step 1). A segment already rehashing (it grew at Max Load) has had its turn: the pointer moves on.
-     */
-    private void requestEarlyGrowth()
-    {
-        final int n = manifest.nextSegment();
-        final ReentrantLock lock = locks[n];
-        if (!lock.tryLock())
-        {
-            return;
-        }
-        try
-        {
-            final Segment segment = segments[n];
-            if (segment.rehashing())
-            {
-                manifest.nextSegment(next(n));
-                return;
-            }
-            final SegmentTable current = segment.current();
-            final long entries = current.entryCount();
-            if (entries * 1_000_000L >= (long)manifest.earlyLoadPpm * current.slotCount)
-            {
-                allocator.request(n, current.generation + 1, groupsFor(entries, current), current.generation,
-                    current.groupCount);
-            }
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
-    /** Start the rehash of a prepared file, unless the segment has moved on (then the file is deleted). */
-    private void beginEarlyRehash(final SegmentAllocator.Request request) throws IOException
-    {
-        final int s = request.segment;
-        final ReentrantLock lock = locks[s];
-        if (!lock.tryLock())
-        {
-            return;
-        }
-        try
-        {
-            final SegmentTable target;
-            try
-            {
-                target = allocator.take(request, false);
-            }
-            catch (final IOException | RuntimeException ex)
-            {
-                return;
-            }
-            if (null == target)
-            {
-                return;
-            }
-            final Segment segment = segments[s];
-            if (segment.rehashing() || !fits(target, segment.current()))
-            {
-                discard(target);
-                return;
-            }
-            beginRehash(s, segment, target);
-            driven.set(s);
-            manifest.nextSegment(next(s));
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
-    private int next(final int s)
-    {
-        return (s + 1) & (segments.length - 1);
-    }
-
-    /**
-     * The file being prepared or prepared for a rehash not yet begun, or null (tests account for it in the
-     * directory).
-     */
-    String pendingFileName()
-    {
-        final SegmentAllocator.Request request = allocator.pending();
-        return null == request ? null : SegmentDescriptor.fileName(request.segment, request.generation);
-    }
-
-    /**
-     * Wait until a file being prepared is ready and every rehash end handed to the allocator is done (tests).
-     */
+    /** Wait until the files asked for are ready and every rehash end handed to the allocator is done. */
     void awaitAllocation()
     {
-        final SegmentAllocator.Request request = allocator.pending();
-        if (null != request)
-        {
-            SegmentAllocator.await(request);
-        }
         allocator.awaitIdle();
     }
 
-    /**
-     * Migrate up to {@code groups} groups of a segment's source, and complete the rehash when done: the source is
-     * unpublished inside the bracket; the allocator then forces the new file, clears its Source Generation,
-     * forces the manifest and deletes the source (readers still holding it keep a valid mapping).
-     */
-    private void migrateStep(final int s, final Segment segment, final int groups) throws IOException
+    /** Tests: stop or resume preparing files in the background, so that segments reach Max Load without one. */
+    void pauseAllocation(final boolean pause)
     {
-        if (!segment.rehashing())
-        {
-            return;
-        }
-        SegmentTable done = null;
-        manifest.beginWrite(s);
-        try
-        {
-            if (segment.migrate(groups))
-            {
-                done = segment.detachSource();
-                final SegmentTable current = segment.current();
-                manifest.publish(s, current.generation, current.groupCount, 0, 0);
-            }
-        }
-        finally
-        {
-            manifest.endWrite(s);
-        }
-        if (null != done)
-        {
-            driven.compareAndSet(s, NONE);
-            allocator.retire(segment.current(), done, manifest);
-        }
+        allocator.pause(pause);
+    }
+
+    SegmentGrowth growth()
+    {
+        return growth;
+    }
+
+    SegmentAllocator allocator()
+    {
+        return allocator;
     }
 
     /**
@@ -688,7 +407,7 @@ final class SegmentSet implements AutoCloseable
     {
         try
         {
-            allocator.close();
+            growth.close();
         }
         catch (final IOException ex)
         {
@@ -724,80 +443,6 @@ final class SegmentSet implements AutoCloseable
         if (null != segment.source())
         {
             segment.source().close();
-        }
-    }
-
-    /**
-     * Diagnostics for the growth benchmark ({@code -Dcubby.growth.steps=true}): the time of each step of a put,
-     * and for every put over {@link #SLOW_NS}, the step that took most of it (counted, summed). Off by default:
-     * the JIT removes the disabled branches. Single writer only (plain counters).
-     */
-    static final class Steps
-    {
-        static final boolean ENABLED = Boolean.getBoolean("cubby.growth.steps");
-        static final long SLOW_NS = 1_000_000;
-        static final int LOCK = 0;
-        static final int WRITE = 1;
-        static final int GROW_FINISH_MIGRATION = 2;
-        static final int GROW_WAIT_PREPARED = 3;
-        static final int GROW_CREATE = 4;
-        static final int GROW_BEGIN = 5;
-        static final int MIGRATE = 6;
-        static final int ADVANCE = 7;
-        static final String[] NAMES = {"lock", "write", "grow: finish migration", "grow: wait for prepared file",
-            "grow: create file", "grow: begin rehash", "migrate step (incl. rehash end hand-off)",
-            "advance growth (drive, request, begin early rehash)"};
-        private static final Steps INSTANCE = new Steps();
-
-        final long[] slowCount = new long[NAMES.length];
-        final long[] slowSumNs = new long[NAMES.length];
-        final long[] maxNs = new long[NAMES.length];
-        private final long[] spent = new long[NAMES.length];
-        private long last;
-
-        static Steps begin()
-        {
-            final Steps steps = INSTANCE;
-            java.util.Arrays.fill(steps.spent, 0);
-            steps.last = System.nanoTime();
-            return steps;
-        }
-
-        static Steps current()
-        {
-            return INSTANCE;
-        }
-
-        static Steps totals()
-        {
-            return INSTANCE;
-        }
-
-        void mark(final int step)
-        {
-            final long now = System.nanoTime();
-            spent[step] += now - last;
-            last = now;
-        }
-
-        void end()
-        {
-            long total = 0;
-            int top = 0;
-            for (int i = 0; i < spent.length; i++)
-            {
-                total += spent[i];
-                maxNs[i] = Math.max(maxNs[i], spent[i]);
-                if (spent[i] > spent[top])
-                {
-                    top = i;
-                }
-            }
-            if (total > SLOW_NS)
-            {
-                slowCount[top]++;
-                slowSumNs[top] += spent[top];
-            }
         }
     }
 }

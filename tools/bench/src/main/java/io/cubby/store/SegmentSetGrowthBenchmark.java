@@ -4,6 +4,8 @@ import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +23,10 @@ import java.util.stream.Stream;
  * Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Xmx1g -cp
  * tools/bench/target/benchmarks.jar io.cubby.store.SegmentSetGrowthBenchmark <entries> [segment bits (8)]
  * [migration step in groups (2)] [background allocation: true|false (true)] [directory (a temporary one)]
- * [groups per segment at creation (1; "presized": sized for the entries at Target Load, the RSS baseline)]}
+ * [groups per segment at creation (1; "presized": sized for the entries at Target Load, the RSS baseline)]
+ * [Max Load in ppm (937500; up to 960000 gives a segment room above Grow Load while its file is prepared)]}.
+ * With {@code -Dcubby.growth.steps=true} it also attributes every insert over 1 ms to the step that took most of
+ * it and names the ten slowest inserts.
  */
 public final class SegmentSetGrowthBenchmark
 {
@@ -46,10 +51,10 @@ public final class SegmentSetGrowthBenchmark
             (long)Math.ceil((double)entries / (1 << segmentBits) * 1_000_000.0 /
             ((double)ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM * SegmentDescriptor.GROUP_SLOTS)) :
             Long.parseLong(args[5]);
+        final int maxLoadPpm = args.length > 6 ? Integer.parseInt(args[6]) : SegmentParams.DEFAULT_MAX_LOAD_PPM;
         final Path dir = null == parent ? Files.createTempDirectory("cubby-growth") :
             Files.createTempDirectory(parent, "cubby-growth");
-        final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH, 0, SEED,
-            SegmentParams.DEFAULT_MAX_LOAD_PPM);
+        final SegmentParams params = new SegmentParams(segmentBits, KEY_LENGTH, VALUE_LENGTH, 0, SEED, maxLoadPpm);
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(KEY_LENGTH));
         final UnsafeBuffer value = new UnsafeBuffer(ByteBuffer.allocateDirect(VALUE_LENGTH));
         final SegmentLookup lookup = new SegmentLookup();
@@ -93,9 +98,12 @@ public final class SegmentSetGrowthBenchmark
                 slots += segment.current().slotCount;
                 rehashing += segment.rehashing() ? 1 : 0;
             }
+            final long directoryAtEnd = directoryBytes(dir);
+            set.awaitAllocation();
             final long directory = directoryBytes(dir);
             System.out.printf("%,d entries, %d segments of %,d groups at creation, migration step %d, background " +
-                "allocation %b%n", entries, set.segmentCount(), initialGroups, step, background);
+                "allocation %b, Max Load %.4f%n", entries, set.segmentCount(), initialGroups, step, background,
+                maxLoadPpm / 1e6);
             System.out.printf("load from empty: %.2f s, %.0f ns per insert%n", seconds, seconds * 1e9 / entries);
             System.out.printf("insert latency ns: p50 %,d  p99 %,d  p99.9 %,d  p99.99 %,d  max %,d%n",
                 latency.getValueAtPercentile(50), latency.getValueAtPercentile(99),
@@ -105,20 +113,66 @@ public final class SegmentSetGrowthBenchmark
                 entries - latency.getCountBetweenValues(0, 1_000_000));
             System.out.printf("directory / live table bytes: peak %.4f (at %,d entries, %,d bytes)%n", peakRatio,
                 peakAt, peakDirectory);
-            System.out.printf("end: directory %,d bytes = %.1f bytes per entry; store load %.3f; segment loads " +
-                "%.3f .. %.3f; %d segments rehashing%n", directory, (double)directory / entries,
-                (double)set.entryCount() / slots, minLoad, maxLoad, rehashing);
+            System.out.printf("end: directory %,d bytes right after the last insert (%.1f per entry), %,d once the " +
+                "allocator is idle = %.1f bytes per entry (current files %.1f); store load %.3f; segment loads " +
+                "%.3f .. %.3f; %d segments rehashing%n", directoryAtEnd, (double)directoryAtEnd / entries, directory,
+                (double)directory / entries, (double)liveBytes(set) / entries, (double)set.entryCount() / slots,
+                minLoad, maxLoad, rehashing);
             System.out.printf("peak RSS: %s; retired sources unmapped %,d, waiting for readers %,d%n", peakRss(),
                 set.unmappedSources(), set.deferredUnmaps());
-            if (SegmentSet.Steps.ENABLED)
+            final SegmentGrowth growth = set.growth();
+            final SegmentAllocator allocator = set.allocator();
+            System.out.printf("rehashes begun into prepared files %,d; files created by writers at Max Load %,d; " +
+                "waited for a file being prepared %,d; files prepared %,d; directory forces by the allocator %,d%n",
+                growth.beganPrepared(), growth.createdByWriters(), growth.waitedForPrepared(),
+                allocator.preparedCount(), allocator.directoryForceCount());
+            System.out.printf("inserts above Grow Load while the segment's file was on the way %,d%n",
+                growth.overGrowLoad());
+            final long[] created = growth.createdBy();
+            System.out.printf("files created by writers, by cause; segment requests refused for the directory " +
+                "budget %,d:%n", growth.refusedForBudget());
+            for (int i = 0; i < created.length; i++)
             {
-                final SegmentSet.Steps steps = SegmentSet.Steps.totals();
-                System.out.printf("inserts over %,d ns by the step that took most of it (count, total ms, max " +
-                    "of one step ms):%n", SegmentSet.Steps.SLOW_NS);
-                for (int i = 0; i < SegmentSet.Steps.NAMES.length; i++)
+                System.out.printf("  %-55s %,8d%n", SegmentGrowth.CREATE_CAUSES[i], created[i]);
+            }
+            System.out.printf("allocator batches by phase (total ms, longest ms):%n");
+            for (final PhaseTimes phases : new PhaseTimes[] {allocator.phases, allocator.retirePhases()})
+            {
+                for (int i = 0; i < phases.names.length; i++)
                 {
-                    System.out.printf("  %-55s %,8d %,10.1f %,8.1f%n", SegmentSet.Steps.NAMES[i],
+                    System.out.printf("  %-55s %,10.1f %,8.1f%n", phases.names[i], phases.sumNs(i) / 1e6,
+                        phases.maxNs(i) / 1e6);
+                }
+            }
+            long gcCount = 0;
+            long gcMs = 0;
+            for (final GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
+            {
+                gcCount += Math.max(0, gc.getCollectionCount());
+                gcMs += Math.max(0, gc.getCollectionTime());
+            }
+            System.out.printf("garbage collections %,d, %,d ms in all%n", gcCount, gcMs);
+            if (GrowthSteps.ENABLED)
+            {
+                final GrowthSteps steps = GrowthSteps.totals();
+                System.out.printf("inserts over %,d ns by the step that took most of it (count, total ms, max " +
+                    "of one step ms):%n", GrowthSteps.SLOW_NS);
+                for (int i = 0; i < GrowthSteps.NAMES.length; i++)
+                {
+                    System.out.printf("  %-55s %,8d %,10.1f %,8.1f%n", GrowthSteps.NAMES[i],
                         steps.slowCount[i], steps.slowSumNs[i] / 1e6, steps.maxNs[i] / 1e6);
+                }
+                System.out.printf("the %d slowest inserts (insert number, ms, step that took most of it, its ms):%n",
+                    GrowthSteps.TOP);
+                for (int r = 0; r < GrowthSteps.TOP && steps.topTotalNs[r] > 0; r++)
+                {
+                    long stepNs = 0;
+                    for (final long ns : steps.topSteps[r])
+                    {
+                        stepNs = Math.max(stepNs, ns);
+                    }
+                    System.out.printf("  %,11d %8.2f  %-55s %8.2f%n", steps.topPut[r], steps.topTotalNs[r] / 1e6,
+                        steps.topStep(r), stepNs / 1e6);
                 }
             }
         }
