@@ -26,7 +26,7 @@ public final class CrossProcessReaderChild
         final Path dir = Path.of(args[0]);
         final Random random = new Random(Long.parseLong(args[1]));
         final int keys = Integer.parseInt(args[2]);
-        final long end = System.currentTimeMillis() + Long.parseLong(args[3]);
+        final long window = Long.parseLong(args[3]);
         final long[] seen = new long[keys];
         final List<String> violations = new ArrayList<>();
         long reads = 0;
@@ -35,6 +35,8 @@ public final class CrossProcessReaderChild
         long recoveries = 0;
         try (Cubby store = Cubby.builder(dir).readOnly(true).open())
         {
+            // the read window starts once the store is open: a read-only open beside a busy writer can take seconds
+            final long end = System.currentTimeMillis() + window;
             final long firstGeneration = store.stats().generation;
             final long cap = end + 60_000;
             while (System.currentTimeMillis() < end ||

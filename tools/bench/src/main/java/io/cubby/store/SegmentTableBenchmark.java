@@ -109,7 +109,7 @@ public class SegmentTableBenchmark
             {
                 capacity *= 2;
             }
-            v1 = Table.create(dir.resolve("table-0000000000000001.cubby"), params, capacity, 1, 0, 0, null, true);
+            v1 = TableCreator.create(dir.resolve("table-0000000000000001.cubby"), params, capacity, 1, 0, 0, null, true);
             for (long i = 0; i < entries; i++)
             {
                 fill(i);
