@@ -112,6 +112,7 @@ final class Segment
         current.insert(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, writtenAt);
         if (lookup.found())
         {
+            CrashPoints.Hook.reached("v2.put.current-written");
             source.remove(lookup.slot);
             return false;
         }
@@ -165,6 +166,7 @@ final class Segment
         source = current;
         current = target;
         cursor = 0;
+        CrashPoints.Hook.reached("v2.rehash-begin.switched");
     }
 
     boolean rehashing()
@@ -199,10 +201,12 @@ final class Segment
                     " has key length " + keyLength);
             }
             current.insertCopy(source.slotHash(slot, keyLength), source, slot);
+            CrashPoints.Hook.reached("v2.migrate.copied");
             source.remove(slot);
         }
         cursor = end;
         current.migrationCursor(cursor);
+        CrashPoints.Hook.reached("v2.migrate.cursor-written");
         return cursor == source.groupCount;
     }
 
