@@ -16,6 +16,13 @@ interface CrashPoints
     void reached(String point);
 
     /**
+     * A file's mapped bytes were just forced to the device (a power-loss simulator takes them as durable).
+     */
+    default void forced(java.nio.file.Path file)
+    {
+    }
+
+    /**
      * Where the hook is installed; tests set it before opening a store and clear it afterwards.
      */
     final class Hook
@@ -32,6 +39,15 @@ interface CrashPoints
             if (null != hook)
             {
                 hook.reached(point);
+            }
+        }
+
+        static void forced(final java.nio.file.Path file)
+        {
+            final CrashPoints hook = installed;
+            if (null != hook)
+            {
+                hook.forced(file);
             }
         }
     }

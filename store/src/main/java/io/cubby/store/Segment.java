@@ -169,6 +169,20 @@ final class Segment
         CrashPoints.Hook.reached("v2.rehash-begin.switched");
     }
 
+    /**
+     * Recovery: move the migration cursor back to {@code group} (below it), so that source entries a power loss left
+     * below the cursor are migrated again instead of being deleted with the source at the rehash end.
+     */
+    void resumeMigrationFrom(final long group)
+    {
+        if (null == source || group < 0 || group > cursor)
+        {
+            throw new IllegalArgumentException("segment " + index + ": cannot resume migration at group " + group);
+        }
+        cursor = group;
+        current.migrationCursor(group);
+    }
+
     boolean rehashing()
     {
         return null != source;

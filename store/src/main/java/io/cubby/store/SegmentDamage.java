@@ -140,7 +140,9 @@ final class SegmentDamage implements SegmentLogReader.Visitor
             }
             if (!keyFits)
             {
-                damaged.add(new Slot(table, slot, null, "holds a key whose hash gives another tag or segment"));
+                damaged.add(new Slot(table, slot, null, "holds a key (length " + keyLength + ") whose hash gives " +
+                    (lengthOk ? "tag " + SegmentDescriptor.tag(hash) + " of segment " +
+                    SegmentDescriptor.segmentOf(hash, params.segmentBits) : "nothing") + ", not this tag or segment"));
                 continue;
             }
             table.copyKey(slot, key, 0, keyLength);

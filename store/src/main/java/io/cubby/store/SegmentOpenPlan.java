@@ -10,30 +10,35 @@ import java.util.stream.Stream;
 /**
  * The read-only first half of a version-2 recovery (FORMAT-v2.md 8.5 steps 1 to 4): every check that can refuse
  * the store runs here, on files opened read-only, so that a refused recovery changes no byte. It resolves each
- * segment's files from the manifest and the files' own headers, finds the leftovers of an interrupted rehash,
- * scans the slots ({@link SegmentDamage}) and validates the log, matching its records against the damage. The
- * result is a plan that {@link SegmentRecovery#recover} applies.
+ * segment's files from the files' own headers (the manifest's entries are a published copy, rewritten from them),
+ * finds the leftovers of an interrupted rehash, scans the slots ({@link SegmentDamage}) and validates the log,
+ * matching its records against the damage. The result is a plan that {@link SegmentRecovery#recover} applies.
  * <p>
- * Leftovers, per segment, given the manifest's current generation {@code g} (and its source, if any):
+ * Per segment, among its files {@code seg-<s>-<g>.cubby} (every one must pass header validation):
  * <ul>
- * <li>a file of a generation above {@code g} whose header names {@code g} (with its group count) as its source
- * and which holds no entry: a rehash target created but never published (§9 step 3); deleted.</li>
- * <li>the current file's header naming a source the manifest no longer names: a rehash whose end was published
- * but not finished (§9 step 6); the header's source is cleared, then that source file, which must hold no entry,
- * is deleted.</li>
- * <li>an older generation named by nobody, holding no entry: the source of an ended rehash not yet deleted;
- * deleted.</li>
+ * <li>the newest generation is the current file;</li>
+ * <li>if its header names a source, that file must exist with the named group count: the segment is rehashing
+ * from it (a rehash target created but not yet published resolves so too: a rehash that has just begun, §9 step
+ * 3), unless the migration is complete (Migration Cursor = Source Group Count) and the source holds no entry: then
+ * the rehash end is finished (the current header's source cleared, the source deleted, §9 step 6);</li>
+ * <li>every older file is the source of a rehash that ended (whose end forced the target before clearing the
+ * target's Source Generation): what it still holds is stale; deleted;</li>
  * <li>{@code seg-*.cubby.prep}: a file being allocated; deleted.</li>
  * </ul>
- * Any other file of the segment (a header that fails validation, a newer file naming another source, a leftover
- * that holds entries) has a role recovery cannot prove, and the store is refused: never delete what may be data.
+ * A segment without files, a header that fails validation, or a named source that is missing: the store is
+ * refused, nothing deleted (never delete what may be data).
  */
 final class SegmentOpenPlan
 {
-    /** Files to delete, in order, once the recovery's checks have passed. */
+    /** Files to delete, once the recovery's checks have passed and the rehash ends are finished. */
     final List<Path> deletions = new ArrayList<>();
     /** Segments whose current file's Source Generation is to be cleared (a rehash end to finish). */
     final List<Integer> sourcesToClear = new ArrayList<>();
+    /**
+     * Per segment, the manifest entry resolved from the headers, {current generation, current groups, source
+     * generation, source groups}; null where the manifest already says so.
+     */
+    long[][] entries;
     SegmentDamage damage;
     SegmentLogReader.Result log;
 
@@ -55,27 +60,22 @@ final class SegmentOpenPlan
         {
             final SegmentParams params = manifest.params;
             final int count = manifest.segmentCount;
+            final List<List<Long>> generations = plan.listFiles(directory, count);
             final SegmentTable[][] tables = new SegmentTable[count][];
+            plan.entries = new long[count][];
             for (int s = 0; s < count; s++)
             {
-                final long generation = manifest.currentGeneration(s);
-                final SegmentTable current = open(directory, params, s, generation, opened);
-                if (current.groupCount != manifest.currentGroupCount(s))
+                tables[s] = plan.resolve(directory, params, s, generations.get(s), opened);
+                final SegmentTable current = tables[s][0];
+                final SegmentTable source = tables[s][1];
+                final long[] entry = {current.generation, current.groupCount,
+                    null == source ? 0 : source.generation, null == source ? 0 : source.groupCount};
+                if (entry[0] != manifest.currentGeneration(s) || entry[1] != manifest.currentGroupCount(s) ||
+                    entry[2] != manifest.sourceGeneration(s) || entry[3] != manifest.sourceGroupCount(s))
                 {
-                    throw new CorruptStoreException(current.file.getFileName() + " has " + current.groupCount +
-                        " groups, the manifest says " + manifest.currentGroupCount(s));
-                }
-                final long sourceGeneration = manifest.sourceGeneration(s);
-                final SegmentTable source = 0 == sourceGeneration ? null :
-                    open(directory, params, s, sourceGeneration, opened);
-                new Segment(s, current, source);
-                tables[s] = new SegmentTable[] {current, source};
-                if (null == source && 0 != current.sourceGeneration())
-                {
-                    plan.sourcesToClear.add(s);
+                    plan.entries[s] = entry;
                 }
             }
-            plan.findLeftovers(directory, params, manifest, tables, opened);
             plan.damage = SegmentDamage.scan(params, tables);
             plan.log = SegmentLogReader.read(logFile, params, plan.damage);
             if (SegmentLogReader.Stop.DAMAGED_MIDDLE == plan.log.stop && !salvage)
@@ -110,9 +110,14 @@ final class SegmentOpenPlan
         }
     }
 
-    private void findLeftovers(final Path directory, final SegmentParams params, final Manifest manifest,
-        final SegmentTable[][] tables, final List<SegmentTable> opened) throws IOException
+    /** Generations of each segment's files, ascending; {@code *.prep} files go to the deletions. */
+    private List<List<Long>> listFiles(final Path directory, final int count) throws IOException
     {
+        final List<List<Long>> generations = new ArrayList<>();
+        for (int s = 0; s < count; s++)
+        {
+            generations.add(new ArrayList<>());
+        }
         final List<Path> files;
         try (Stream<Path> list = Files.list(directory))
         {
@@ -127,48 +132,72 @@ final class SegmentOpenPlan
                 deletions.add(file);
                 continue;
             }
-            final long parsed = parse(name, manifest.segmentCount);
-            if (parsed < 0)
+            final long parsed = parse(name, count);
+            if (parsed >= 0)
             {
-                continue;
+                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                {
+                    throw new CorruptStoreException(name + " is not a regular file; refusing to guess its role");
+                }
+                generations.get((int)(parsed >>> 48)).add(parsed & ((1L << 48) - 1));
             }
-            final int s = (int)(parsed >>> 48);
-            final long generation = parsed & ((1L << 48) - 1);
-            final SegmentTable current = tables[s][0];
-            final SegmentTable source = tables[s][1];
-            if (generation == current.generation || (null != source && generation == source.generation))
-            {
-                continue;
-            }
-            if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
-            {
-                throw new CorruptStoreException(name + " is not a regular file; refusing to guess its role");
-            }
-            final SegmentTable leftover;
-            try
-            {
-                leftover = open(directory, params, s, generation, opened);
-            }
-            catch (final CubbyException ex)
-            {
-                throw new CorruptStoreException(name + " is not a valid segment file (" + ex.getMessage() +
-                    "); refusing to guess its role", ex);
-            }
-            final boolean empty = leftover.nextFull(0) == SegmentTable.NOT_FOUND;
-            final boolean unpublishedTarget = generation > current.generation &&
-                leftover.sourceGeneration() == current.generation &&
-                leftover.sourceGroupCount() == current.groupCount;
-            final boolean formerSource = generation < current.generation &&
-                (null == source || generation < source.generation);
-            if (!empty || !(unpublishedTarget || formerSource))
-            {
-                throw new CorruptStoreException(name + (empty ? "" : " holds entries and") + " is neither segment " +
-                    s + "'s current file (generation " + current.generation + ") nor its source" +
-                    (unpublishedTarget || formerSource ? "" : " nor a leftover of its rehash") +
-                    "; refusing to guess its role");
-            }
-            deletions.add(file);
         }
+        for (final List<Long> list : generations)
+        {
+            list.sort(null);
+        }
+        return generations;
+    }
+
+    /** @return {current, source or null} of segment {@code s}, its other files added to the deletions. */
+    private SegmentTable[] resolve(final Path directory, final SegmentParams params, final int s,
+        final List<Long> generations, final List<SegmentTable> opened) throws IOException
+    {
+        if (generations.isEmpty())
+        {
+            throw new CorruptStoreException("segment " + s + " has no file");
+        }
+        final SegmentTable current = open(directory, params, s, generations.get(generations.size() - 1), opened);
+        SegmentTable source = null;
+        final long sourceGeneration = current.sourceGeneration();
+        if (0 != sourceGeneration)
+        {
+            if (!generations.contains(sourceGeneration))
+            {
+                throw new CorruptStoreException(current.file.getFileName() + " names source generation " +
+                    sourceGeneration + ", which is missing; refusing to open without its entries");
+            }
+            source = open(directory, params, s, sourceGeneration, opened);
+            new Segment(s, current, source);
+            if (current.migrationCursor() == source.groupCount && empty(source))
+            {
+                sourcesToClear.add(s);
+                deletions.add(source.file);
+                source = null;
+            }
+        }
+        for (final long generation : generations)
+        {
+            if (generation == current.generation || generation == sourceGeneration)
+            {
+                continue;
+            }
+            final SegmentTable other = open(directory, params, s, generation, opened);
+            if (generation > current.generation)
+            {
+                throw new IllegalStateException("generations not sorted: " + generations);
+            }
+            // An older generation that nothing names is the source of a rehash that ended: its end forced the
+            // target before clearing the target's Source Generation, so whatever the old file still holds (source
+            // slots cleared in the mapping but never forced) is a stale copy.
+            deletions.add(other.file);
+        }
+        return new SegmentTable[] {current, source};
+    }
+
+    private static boolean empty(final SegmentTable table)
+    {
+        return table.nextFull(0) == SegmentTable.NOT_FOUND;
     }
 
     /**

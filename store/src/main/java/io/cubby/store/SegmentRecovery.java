@@ -52,6 +52,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         /** Leftover files deleted and rehash ends finished. */
         long filesDeleted;
         long rehashEndsFinished;
+        /** Rehashes whose migration cursor was moved back over source entries a power loss kept. */
+        long migrationsResumed;
         final java.util.List<String> problems = new java.util.ArrayList<>();
 
         @Override
@@ -61,7 +63,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 " structural records, " + grown + " segments grown, " + rolledBack + " updates rolled back, " +
                 restoredFromLog + " damaged slots restored from the log, " + dropped + " dropped, " +
                 probePathsRepaired + " probe paths repaired, " + sourceCopiesDropped + " source copies dropped, " +
-                filesDeleted + " leftover files deleted, " + rehashEndsFinished + " rehash ends finished" +
+                filesDeleted + " leftover files deleted, " + rehashEndsFinished + " rehash ends finished, " + migrationsResumed + " migrations resumed earlier" +
                 (problems.isEmpty() ? "" : " " + problems) + "; log: " + log;
         }
     }
@@ -105,6 +107,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         final boolean salvage, final boolean allocate) throws IOException
     {
         final SegmentOpenPlan plan = SegmentOpenPlan.validate(directory, logFile, salvage);
+        publish(directory, plan);
         final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate);
         try
         {
@@ -141,6 +144,38 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             }
             throw ex;
         }
+    }
+
+    /**
+     * FORMAT-v2.md 8.5 step 2: rewrite the manifest entries that disagree with the files' headers, inside each
+     * segment's bracket, forced before the set opens on them.
+     */
+    private static void publish(final Path directory, final SegmentOpenPlan plan) throws IOException
+    {
+        boolean any = false;
+        for (final long[] entry : plan.entries)
+        {
+            any |= null != entry;
+        }
+        if (!any)
+        {
+            return;
+        }
+        try (Manifest manifest = Manifest.open(directory, false))
+        {
+            for (int s = 0; s < plan.entries.length; s++)
+            {
+                final long[] entry = plan.entries[s];
+                if (null != entry)
+                {
+                    manifest.beginWrite(s);
+                    manifest.publish(s, entry[0], entry[1], entry[2], entry[3]);
+                    manifest.endWrite(s);
+                }
+            }
+            manifest.force();
+        }
+        CrashPoints.Hook.reached("v2.recover.manifest-rewritten");
     }
 
     /**
@@ -189,8 +224,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
      * FORMAT-v2.md 8.5 step 3, per segment and before the replay: roll back torn in-place updates, empty the
      * damaged slots (those the log accounts for; with salvage the others too, counted as dropped), set lost
      * overflow bits again, drop the source copy of a key the current file also holds (a crash between the two
-     * halves of a migration step or of a put into a migrating segment: the current copy is the newer), and
-     * recount Entry Count.
+     * halves of a migration step or of a put into a migrating segment: the current copy is the newer), move the
+     * migration cursor back to the first source entry left below it (a power loss that kept a source entry whose
+     * migration or removal did not persist: migrated again rather than deleted with the source), and recount
+     * Entry Count.
      */
     private void repair(final SegmentDamage damage, final boolean salvage)
     {
@@ -263,6 +300,13 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 {
                     report.sourceCopiesDropped += dropSourceCopies(segment.current(), source, key);
                     source.recount();
+                    final int first = source.nextFull(0);
+                    if (first != SegmentTable.NOT_FOUND && first / SegmentDescriptor.GROUP_SLOTS < segment.cursor())
+                    {
+                        // a power loss kept source entries whose migration (or removal) did not reach the disk
+                        segment.resumeMigrationFrom(first / SegmentDescriptor.GROUP_SLOTS);
+                        report.migrationsResumed++;
+                    }
                 }
                 segment.current().recount();
             }

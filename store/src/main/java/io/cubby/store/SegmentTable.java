@@ -731,6 +731,7 @@ final class SegmentTable implements AutoCloseable
         if (!readOnly)
         {
             mapping.force();
+            CrashPoints.Hook.forced(file);
             CrashPoints.Hook.reached("v2.segment.forced");
         }
     }
