@@ -6,6 +6,9 @@ package io.cubby.store;
  * during recovery, before the store is published). A test that copies the store files at that moment gets
  * exactly what a process kill at that instant would leave, since mapped bytes live in the page cache.
  * <p>
+ * Version-2 points carry the prefix {@code v2.} and are named in FORMAT-v2.md sections 8 and 9; they fire only
+ * where the step's bytes are in the mapping (a segment file's, the manifest's or a file just created).
+ * <p>
  * Unset in production: each step then costs one static field read and a null check.
  */
 interface CrashPoints

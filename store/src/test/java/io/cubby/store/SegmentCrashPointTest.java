@@ -75,7 +75,7 @@ class SegmentCrashPointTest
         throws Exception
     {
         final Enumerator enumerator = new Enumerator(tmp, mode, 5, 15, 10, 25);
-        enumerator.run(700, 3);
+        enumerator.run(600, 3);
         enumerator.assertEveryPointChecked();
     }
 
@@ -86,11 +86,11 @@ class SegmentCrashPointTest
         final Mode mode, @TempDir(factory = CrashPointEnumerationTest.MemoryTempDir.class) final Path tmp)
         throws Exception
     {
-        for (long seed = 11; seed < 14; seed++)
+        for (long seed = 11; seed < 13; seed++)
         {
             final Enumerator enumerator = new Enumerator(tmp.resolve("seed-" + seed), mode, Integer.MAX_VALUE, 1,
-                1, 5);
-            enumerator.run(2500, seed);
+                4, 10);
+            enumerator.run(1200, seed);
             enumerator.assertEveryPointChecked();
         }
     }
