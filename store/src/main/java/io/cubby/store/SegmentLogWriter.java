@@ -375,6 +375,7 @@ final class SegmentLogWriter implements AutoCloseable
 
     private long seal(final int position, final short type, final int length)
     {
+        CrashPoints.Hook.reached("v2.log.payload-written");
         final int next = position + length;
         final boolean wraps = next + (long)RECORD_HEADER_LENGTH > capacity;
         if (ringSize() - (used + length + (wraps ? capacity - next : 0)) >= ALIGNMENT)
@@ -387,7 +388,9 @@ final class SegmentLogWriter implements AutoCloseable
         buffer.putShort(position + RECORD_RESERVED_OFFSET, (short)0, LE);
         buffer.putInt(position + RECORD_SALT_OFFSET, salt, LE);
         buffer.putLong(position + SEQUENCE_OFFSET, sequence, LE);
+        CrashPoints.Hook.reached("v2.log.header-written");
         buffer.putInt(position + CHECKSUM_OFFSET, recordChecksum(buffer, position, length, crc, scratch), LE);
+        CrashPoints.Hook.reached("v2.log.sealed");
         used += length;
         if (wraps)
         {

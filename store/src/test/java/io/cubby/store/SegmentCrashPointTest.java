@@ -35,8 +35,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * mapped bytes are in the page cache), recovered with {@link SegmentRecovery#recover}, and checked: every segment
  * verifies clean ({@link SegmentVerifier}) and the contents equal the state before the operation in flight or the
  * state after it, compared against a {@link HashMap} model. With the log holding every operation before it is
- * applied ({@link Mode#LOGGED}, SYNC durability) the state must be the new one; with nothing logged
- * ({@link Mode#UNLOGGED}, NONE durability) either.
+ * applied ({@link Mode#LOGGED}, SYNC durability) the state must be the new one once the record is sealed (log
+ * append steps of FORMAT-v2.md 7.4 included: before the checksum the record does not count, and the state must be
+ * the old one); with nothing logged ({@link Mode#UNLOGGED}, NONE durability) either.
  * <p>
  * Power loss (logged mode): for a part of the firings, images are also built page by page (4 KiB) from the files
  * as they were when the operation began, taken as durable, and as they are now: every mix of the changed pages
@@ -74,7 +75,7 @@ class SegmentCrashPointTest
         final Mode mode, @TempDir(factory = CrashPointEnumerationTest.MemoryTempDir.class) final Path tmp)
         throws Exception
     {
-        final Enumerator enumerator = new Enumerator(tmp, mode, 5, 15, 10, 25);
+        final Enumerator enumerator = new Enumerator(tmp, mode, 4, 20, 8, 40);
         enumerator.run(600, 3);
         enumerator.assertEveryPointChecked();
     }
@@ -103,6 +104,9 @@ class SegmentCrashPointTest
         "v2.migrate.cursor-written", "v2.segment-create.fields-written", "v2.segment-create.magic-written",
         "v2.rehash-begin.switched", "v2.segment.forced", "v2.rehash-end.source-cleared",
         "v2.rehash-end.source-released"};
+
+    /** Steps of appending a log record (FORMAT-v2.md 7.4), reached in logged mode. */
+    private static final String[] LOG_POINTS = {"v2.log.payload-written", "v2.log.header-written", "v2.log.sealed"};
 
     /** Steps of recovery reached while recovering the images (nested images). */
     private static final String[] RECOVERY_POINTS = {"v2.recover.repaired", "v2.recover.replayed"};
@@ -138,6 +142,7 @@ class SegmentCrashPointTest
         private List<Path> nestedImages;
         private long imageNumber;
         private long images;
+        private long killImages;
         private long powerLossImages;
         private long nestedImageCount;
         private long oldStates;
@@ -288,7 +293,7 @@ class SegmentCrashPointTest
                 {
                     final int c = checked.merge(point, 1, Integer::sum);
                     final Path image = copy(live);
-                    check(image, point, "kill", c % nestedEvery == 0);
+                    check(image, point, "kill", ++killImages % nestedEvery == 0);
                     if (powerLossEvery > 0 && Mode.LOGGED == mode && c % powerLossEvery == 0)
                     {
                         checkPowerLoss(point, c);
@@ -307,7 +312,7 @@ class SegmentCrashPointTest
 
         private void captureNested(final String point) throws IOException
         {
-            if (null != nestedSource && (nestedImages.size() < 12 || point.startsWith("v2.recover.")))
+            if (null != nestedSource && (nestedImages.size() < 8 || point.startsWith("v2.recover.")))
             {
                 nestedImages.add(copy(nestedSource));
                 nestedChecked.merge(point, 1, Integer::sum);
@@ -350,13 +355,20 @@ class SegmentCrashPointTest
                     }
                     final Map<Integer, String> state = contents(set);
                     assertEquals(state.size(), set.entryCount(), "entry count of the " + where);
+                    // before its checksum is written, the record in flight does not count: the operation is not logged
+                    final boolean unsealed = point.startsWith("v2.log.") && !"v2.log.sealed".equals(point);
                     if (state.equals(before) && !state.equals(after))
                     {
                         oldStates++;
-                        if (Mode.LOGGED == mode)
+                        if (Mode.LOGGED == mode && !unsealed)
                         {
                             fail("the " + where + " lost the logged operation; " + recovered.report);
                         }
+                    }
+                    else if (unsealed && state.equals(after) && !state.equals(before))
+                    {
+                        fail("the " + where + " applied an operation whose log record is not sealed; " +
+                            recovered.report);
                     }
                     else if (!state.equals(after))
                     {
@@ -544,6 +556,10 @@ class SegmentCrashPointTest
                 "state, " + restoredSlots + " damaged slots restored from the log; firings " + firings +
                 "; checked " + checked + "; nested " + nestedChecked);
             for (final String point : PROTOCOL_POINTS)
+            {
+                assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
+            }
+            for (final String point : Mode.LOGGED == mode ? LOG_POINTS : new String[0])
             {
                 assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
             }
