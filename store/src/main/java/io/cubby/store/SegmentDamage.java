@@ -92,6 +92,12 @@ final class SegmentDamage implements SegmentLogReader.Visitor
         this.hashFunction = Xxh3.withSeed(params.seed);
     }
 
+    /** No damage: the files were closed cleanly. */
+    static SegmentDamage none(final SegmentParams params)
+    {
+        return new SegmentDamage(params);
+    }
+
     /**
      * Scan every file of every segment.
      *

@@ -40,6 +40,8 @@ final class SegmentOpenPlan
      */
     long[][] entries;
     SegmentDamage damage;
+    /** Whether the slots were scanned: after an unclean shutdown, or when salvaging. */
+    boolean scanned;
     SegmentLogReader.Result log;
 
     private SegmentOpenPlan()
@@ -76,7 +78,10 @@ final class SegmentOpenPlan
                     plan.entries[s] = entry;
                 }
             }
-            plan.damage = SegmentDamage.scan(params, tables);
+            // A clean close forced every segment file before it wrote Open State 0 (forced): no slot can be torn,
+            // and reopening does not read every slot.
+            plan.scanned = salvage || ManifestDescriptor.OPEN_STATE_CLOSED != manifest.openState();
+            plan.damage = plan.scanned ? SegmentDamage.scan(params, tables) : SegmentDamage.none(params);
             plan.log = SegmentLogReader.read(logFile, params, plan.damage);
             if (SegmentLogReader.Stop.DAMAGED_MIDDLE == plan.log.stop && !salvage)
             {

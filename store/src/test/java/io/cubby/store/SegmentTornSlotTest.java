@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -63,6 +64,14 @@ class SegmentTornSlotTest
             }
             writer.force();
         }
+        crashedWhileOpen(dir);
+    }
+
+    /** Open State 1 in the manifest, as a crash while open leaves it (the set above closed cleanly). */
+    static void crashedWhileOpen(final Path dir) throws IOException
+    {
+        StoreFiles.putInt(dir.resolve(ManifestDescriptor.FILE_NAME), ManifestDescriptor.OPEN_STATE_OFFSET,
+            ManifestDescriptor.OPEN_STATE_OPEN);
     }
 
     /** Where key {@code k} sits: its segment's current file and slot. */
@@ -126,6 +135,7 @@ class SegmentTornSlotTest
         populate(dir, log, KEYS);
         final long[] where = locate(dir, 17);
         overwrite(file(dir, where), slotOffset(where) + PARAMS.valueOffset, new byte[] {'X', 'Y'});
+        crashedWhileOpen(dir);
         final SegmentRecovery.Recovered recovered = SegmentRecovery.recover(dir, log, 1, 0, false, false);
         try (SegmentSet set = recovered.set)
         {
@@ -143,6 +153,7 @@ class SegmentTornSlotTest
         populate(dir, log, KEYS);
         final long[] where = locate(dir, 42);
         overwrite(file(dir, where), slotOffset(where), new byte[PARAMS.slotLength]);
+        crashedWhileOpen(dir);
         final SegmentRecovery.Recovered recovered = SegmentRecovery.recover(dir, log, 1, 0, false, false);
         try (SegmentSet set = recovered.set)
         {
@@ -165,6 +176,7 @@ class SegmentTornSlotTest
         SegmentLogWriter.create(log, PARAMS, 1 << 16, 9, 1).close();
         final long[] where = locate(dir, 99);
         overwrite(file(dir, where), slotOffset(where) + PARAMS.valueOffset, new byte[] {'Z'});
+        crashedWhileOpen(dir);
         final Map<String, String> before = digests(dir);
         final CorruptStoreException refused = assertThrows(CorruptStoreException.class,
             () -> SegmentRecovery.recover(dir, log, 1, 0, false, false));
@@ -209,11 +221,32 @@ class SegmentTornSlotTest
             final int keyLength = keyOf(moved);
             assertEquals(-1, set.get(key, 0, keyLength, out, 0, lookup), "the key is unreachable before recovery");
         }
+        crashedWhileOpen(dir);
         final SegmentRecovery.Recovered recovered = SegmentRecovery.recover(dir, log, 1, 0, false, false);
         try (SegmentSet set = recovered.set)
         {
             assertNotEquals(0, recovered.report.probePathsRepaired, recovered.report.toString());
             assertModel(set);
+        }
+    }
+
+    /** After a clean close the slots are not scanned (a clean reopen reads no slot); media damage is verify's. */
+    @Test
+    void aCleanReopenDoesNotScanTheSlots(@TempDir final Path dir) throws IOException
+    {
+        final Path log = dir.resolve("wal.log");
+        populate(dir, log, KEYS);
+        Files.delete(log);
+        SegmentLogWriter.create(log, PARAMS, 1 << 16, 9, 1).close();
+        final long[] where = locate(dir, 5);
+        StoreFiles.putInt(dir.resolve(ManifestDescriptor.FILE_NAME), ManifestDescriptor.OPEN_STATE_OFFSET,
+            ManifestDescriptor.OPEN_STATE_CLOSED);
+        overwrite(file(dir, where), slotOffset(where) + PARAMS.valueOffset, new byte[] {'Q'});
+        final SegmentRecovery.Recovered recovered = SegmentRecovery.recover(dir, log, 1, 0, false, false);
+        try (SegmentSet set = recovered.set)
+        {
+            assertEquals(0, recovered.report.restoredFromLog, recovered.report.toString());
+            assertNotEquals(List.of(), SegmentVerifier.verify(set.segment((int)where[0])), "verify finds it");
         }
     }
 
