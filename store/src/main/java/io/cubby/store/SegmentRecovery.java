@@ -137,8 +137,14 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             try
             {
                 set.close();
+                // closing marked the store closed cleanly: mark it open again, so that the next open, which
+                // repeats this recovery, scans the slots again
+                try (Manifest manifest = Manifest.open(directory, false))
+                {
+                    manifest.markOpen();
+                }
             }
-            catch (final RuntimeException suppressed)
+            catch (final IOException | RuntimeException suppressed)
             {
                 ex.addSuppressed(suppressed);
             }
