@@ -756,7 +756,11 @@ final class SegmentTable implements AutoCloseable
     void retire()
     {
         retired = true;
-        CrashPoints.Hook.reached("v2.rehash-end.source-released");
+        if (!readOnly)
+        {
+            // a writable table retires only as the source of an ended rehash (read-only ones: recovery's checks)
+            CrashPoints.Hook.reached("v2.rehash-end.source-released");
+        }
     }
 
     boolean retired()
