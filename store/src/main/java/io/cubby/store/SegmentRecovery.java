@@ -128,7 +128,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 Storage.syncDirectory(directory);
                 CrashPoints.Hook.reached("v2.recover.leftovers-deleted");
             }
-            recovery.repair(plan.damage, salvage);
+            recovery.repair(plan.damage, salvage, plan.scanned);
             recovery.apply(logFile);
             return new Recovered(set, recovery.report);
         }
@@ -208,7 +208,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         }
         SegmentOpenPlan.refuseUnlogged(damage, salvage);
         final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate);
-        recovery.repair(damage, salvage);
+        recovery.repair(damage, salvage, true);
         recovery.apply(logFile);
         return recovery.report;
     }
@@ -234,8 +234,12 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
      * migration cursor back to the first source entry left below it (a power loss that kept a source entry whose
      * migration or removal did not persist: migrated again rather than deleted with the source), and recount
      * Entry Count.
+     *
+     * @param crashed whether the store was not closed cleanly (or is salvaged): only then can a copy be left in
+     *                both files or a count be off, and only then are the files read whole for it; a clean close
+     *                completed every operation and forced every file, so a clean reopen reads no slot.
      */
-    private void repair(final SegmentDamage damage, final boolean salvage)
+    private void repair(final SegmentDamage damage, final boolean salvage, final boolean crashed)
     {
         for (int s = 0; s < set.segmentCount(); s++)
         {
@@ -292,6 +296,11 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 set.manifest.endWrite(unreachable.segment);
             }
             report.probePathsRepaired++;
+        }
+        if (!crashed)
+        {
+            CrashPoints.Hook.reached("v2.recover.repaired");
+            return;
         }
         final org.agrona.concurrent.UnsafeBuffer key =
             new org.agrona.concurrent.UnsafeBuffer(new byte[set.params.maxKeyLength]);
