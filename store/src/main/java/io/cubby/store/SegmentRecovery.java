@@ -63,7 +63,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 " structural records, " + grown + " segments grown, " + rolledBack + " updates rolled back, " +
                 restoredFromLog + " damaged slots restored from the log, " + dropped + " dropped, " +
                 probePathsRepaired + " probe paths repaired, " + sourceCopiesDropped + " source copies dropped, " +
-                filesDeleted + " leftover files deleted, " + rehashEndsFinished + " rehash ends finished, " + migrationsResumed + " migrations resumed earlier" +
+                filesDeleted + " leftover files deleted, " + rehashEndsFinished + " rehash ends finished, " +
+                migrationsResumed + " migrations resumed earlier" +
                 (problems.isEmpty() ? "" : " " + problems) + "; log: " + log;
         }
     }
@@ -237,7 +238,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
      *
      * @param crashed whether the store was not closed cleanly (or is salvaged): only then can a copy be left in
      *                both files or a count be off, and only then are the files read whole for it; a clean close
-     *                completed every operation and forced every file, so a clean reopen reads no slot.
+     *                completed every operation and forced every file, so a clean reopen does not scan the slots.
      */
     private void repair(final SegmentDamage damage, final boolean salvage, final boolean crashed)
     {

@@ -230,7 +230,7 @@ class SegmentTornSlotTest
         }
     }
 
-    /** After a clean close the slots are not scanned (a clean reopen reads no slot); media damage is verify's. */
+    /** After a clean close the slots are not scanned; damage then (media, not a crash) is for verify to find. */
     @Test
     void aCleanReopenDoesNotScanTheSlots(@TempDir final Path dir) throws IOException
     {
