@@ -112,6 +112,7 @@ final class Segment
         current.insert(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, writtenAt);
         if (lookup.found())
         {
+            CrashPoints.Hook.reached("v2.put.current-written");
             source.remove(lookup.slot);
             return false;
         }
@@ -165,6 +166,21 @@ final class Segment
         source = current;
         current = target;
         cursor = 0;
+        CrashPoints.Hook.reached("v2.rehash-begin.switched");
+    }
+
+    /**
+     * Recovery: move the migration cursor back to {@code group} (below it), so that source entries a power loss left
+     * below the cursor are migrated again instead of being deleted with the source at the rehash end.
+     */
+    void resumeMigrationFrom(final long group)
+    {
+        if (null == source || group < 0 || group > cursor)
+        {
+            throw new IllegalArgumentException("segment " + index + ": cannot resume migration at group " + group);
+        }
+        cursor = group;
+        current.migrationCursor(group);
     }
 
     boolean rehashing()
@@ -199,10 +215,12 @@ final class Segment
                     " has key length " + keyLength);
             }
             current.insertCopy(source.slotHash(slot, keyLength), source, slot);
+            CrashPoints.Hook.reached("v2.migrate.copied");
             source.remove(slot);
         }
         cursor = end;
         current.migrationCursor(cursor);
+        CrashPoints.Hook.reached("v2.migrate.cursor-written");
         return cursor == source.groupCount;
     }
 

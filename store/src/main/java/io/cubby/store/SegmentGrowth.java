@@ -387,8 +387,14 @@ final class SegmentGrowth implements AutoCloseable
      */
     long groupsFor(final long entries, final SegmentTable current)
     {
+        return groupsFor(entries, current, manifest.targetLoadPpm);
+    }
+
+    /** The sizing rule above for a given Target Load: also recovery's, when a replay grows a segment. */
+    static long groupsFor(final long entries, final SegmentTable current, final int targetLoadPpm)
+    {
         final long atTarget = Math.max(current.groupCount + 1, (long)Math.ceil(
-            entries * 1_000_000.0 / ((double)manifest.targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
+            entries * 1_000_000.0 / ((double)targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
         return current.groupCount < DOUBLING_GROUPS ? Math.max(atTarget, 2 * current.groupCount) : atTarget;
     }
 

@@ -122,9 +122,11 @@ final class SegmentHeader
         final ByteBuffer body = bytes.duplicate().clear().position(READ_VERSION_OFFSET);
         writeFully(channel, body, READ_VERSION_OFFSET);
         channel.force(true);
+        CrashPoints.Hook.reached("v2.segment-create.fields-written");
         final ByteBuffer magic = ByteBuffer.allocate(Long.BYTES).order(le).putLong(0, MAGIC);
         writeFully(channel, magic, MAGIC_OFFSET);
         channel.force(true);
+        CrashPoints.Hook.reached("v2.segment-create.magic-written");
     }
 
     /**

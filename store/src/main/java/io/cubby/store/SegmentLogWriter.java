@@ -35,6 +35,7 @@ final class SegmentLogWriter implements AutoCloseable
     private final int salt;
     private final CRC32C crc = new CRC32C();
     private final byte[] scratch = new byte[CHECKSUM_CHUNK];
+    private final UnsafeBuffer headerImage = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
 
     private int startOffset;
     private long firstSequence;
@@ -210,9 +211,26 @@ final class SegmentLogWriter implements AutoCloseable
         {
             throw new IllegalArgumentException("start " + position + " sequence " + sequence);
         }
-        buffer.putLong(START_OFFSET_OFFSET, position, LE);
-        buffer.putLong(FIRST_SEQUENCE_OFFSET, sequence, LE);
-        buffer.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(buffer, crc, scratch), LE);
+        // The new header is built apart and written with one positional write of the whole header (one page,
+        // shared with the mapping through the page cache), so a process kill applies all of Start Offset, First
+        // Sequence and Header Checksum or none of them; stored field by field into the mapping, a kill between
+        // them would leave a header failing its checksum.
+        headerImage.putBytes(0, buffer, 0, HEADER_LENGTH);
+        headerImage.putLong(START_OFFSET_OFFSET, position, LE);
+        headerImage.putLong(FIRST_SEQUENCE_OFFSET, sequence, LE);
+        headerImage.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(headerImage, crc, scratch), LE);
+        final ByteBuffer image = headerImage.byteBuffer().duplicate().clear();
+        try
+        {
+            while (image.hasRemaining())
+            {
+                channel.write(image, image.position());
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("cannot move the start of the log: " + ex.getMessage(), ex);
+        }
         startOffset = position;
         firstSequence = sequence;
         used -= dropped;
@@ -375,6 +393,7 @@ final class SegmentLogWriter implements AutoCloseable
 
     private long seal(final int position, final short type, final int length)
     {
+        CrashPoints.Hook.reached("v2.log.payload-written");
         final int next = position + length;
         final boolean wraps = next + (long)RECORD_HEADER_LENGTH > capacity;
         if (ringSize() - (used + length + (wraps ? capacity - next : 0)) >= ALIGNMENT)
@@ -387,7 +406,9 @@ final class SegmentLogWriter implements AutoCloseable
         buffer.putShort(position + RECORD_RESERVED_OFFSET, (short)0, LE);
         buffer.putInt(position + RECORD_SALT_OFFSET, salt, LE);
         buffer.putLong(position + SEQUENCE_OFFSET, sequence, LE);
+        CrashPoints.Hook.reached("v2.log.header-written");
         buffer.putInt(position + CHECKSUM_OFFSET, recordChecksum(buffer, position, length, crc, scratch), LE);
+        CrashPoints.Hook.reached("v2.log.sealed");
         used += length;
         if (wraps)
         {

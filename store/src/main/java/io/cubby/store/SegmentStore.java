@@ -31,7 +31,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * segments or the manifest, then moves the log's start to its end and forces the log. Every record before the
  * start is then in forced segment files, so replay of the records after it is enough.
  * <p>
- * <b>An open</b> replays the whole live log (replay is idempotent) and checkpoints if it found records.
+ * <b>An open</b> recovers through {@link SegmentRecovery#recover} (files resolved from their headers, damage
+ * repaired or refused before any change, then the whole live log replayed: replay is idempotent) and
+ * checkpoints if it replayed records.
  */
 final class SegmentStore implements AutoCloseable
 {
@@ -144,9 +146,10 @@ final class SegmentStore implements AutoCloseable
             {
                 throw new CorruptStoreException(directory + ": " + LOG_FILE + " is missing or not a regular file");
             }
-            set = SegmentSet.open(directory, MIGRATION_STEP, true, true);
-            final SegmentRecovery.Report report = SegmentRecovery.replay(logFile, set, System.currentTimeMillis(),
-                salvage);
+            final SegmentRecovery.Recovered recovered = SegmentRecovery.recover(directory, logFile, MIGRATION_STEP,
+                System.currentTimeMillis(), salvage, true, true);
+            set = recovered.set;
+            final SegmentRecovery.Report report = recovered.report;
             log = SegmentLogWriter.resume(logFile, set.params, report.log, salvage);
             final SegmentStore store = new SegmentStore(directory, lock, set, log, durability, syncInterval, report);
             if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END)

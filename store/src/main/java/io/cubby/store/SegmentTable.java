@@ -242,10 +242,12 @@ final class SegmentTable implements AutoCloseable
         final long writtenAt)
     {
         final int slot = claimSlot(hash);
+        CrashPoints.Hook.reached("v2.insert.overflow-set");
         final int s = slotOffset(slot);
         putLength(s + SLOT_KEY_LENGTH_OFFSET, keyLengthWidth, keyLength);
         buffer.putBytes(s + keyOffset, key, keyOffsetInKey, keyLength);
         writeValue(s, value, valueOffsetInValue, valueLength, expiresAt, writtenAt);
+        CrashPoints.Hook.reached("v2.insert.slot-written");
         commitInsert(slot, hash);
         return slot;
     }
@@ -259,7 +261,9 @@ final class SegmentTable implements AutoCloseable
     int insertCopy(final long hash, final SegmentTable source, final int sourceSlot)
     {
         final int slot = claimSlot(hash);
+        CrashPoints.Hook.reached("v2.insert.overflow-set");
         buffer.putBytes(slotOffset(slot), source.buffer, source.slotOffset(sourceSlot), slotLength);
+        CrashPoints.Hook.reached("v2.insert.slot-written");
         commitInsert(slot, hash);
         return slot;
     }
@@ -311,8 +315,10 @@ final class SegmentTable implements AutoCloseable
     {
         VarHandle.releaseFence();
         buffer.putByte(tagOffset(slot), (byte)SegmentDescriptor.tag(hash));
+        CrashPoints.Hook.reached("v2.insert.tag-stored");
         entryCount++;
         buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+        CrashPoints.Hook.reached("v2.insert.counted");
     }
 
     /**
@@ -331,10 +337,13 @@ final class SegmentTable implements AutoCloseable
         buffer.putInt(UNDO_CHECKSUM_OFFSET, Hashing.checksum(address + UNDO_IMAGE_OFFSET, slotLength), LE);
         VarHandle.releaseFence();
         buffer.putLong(UNDO_SLOT_INDEX_OFFSET, slot, LE);
+        CrashPoints.Hook.reached("v2.update.undo-saved");
         VarHandle.storeStoreFence();
         writeValue(s, value, valueOffsetInValue, valueLength, expiresAt, writtenAt);
+        CrashPoints.Hook.reached("v2.update.slot-written");
         VarHandle.releaseFence();
         buffer.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO, LE);
+        CrashPoints.Hook.reached("v2.update.undo-cleared");
     }
 
     private void writeValue(
@@ -355,6 +364,7 @@ final class SegmentTable implements AutoCloseable
         {
             buffer.putBytes(s + valueOffset, value, valueOffsetInValue, valueLength);
         }
+        CrashPoints.Hook.reached("v2.slot.value-written");
         buffer.putInt(s + SLOT_CHECKSUM_OFFSET, computeChecksum(s, keyLengthAt(s), valueLength), LE);
     }
 
@@ -365,6 +375,7 @@ final class SegmentTable implements AutoCloseable
     {
         final int groupOffset = tagBase + (slot / GROUP_SLOTS) * GROUP_LENGTH;
         buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        CrashPoints.Hook.reached("v2.remove.tag-cleared");
         entryCount--;
         buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
         if (buffer.getByte(groupOffset + GROUP_OVERFLOW_OFFSET) != 0)
@@ -372,6 +383,7 @@ final class SegmentTable implements AutoCloseable
             staleOverflow++;
             buffer.putLong(STALE_OVERFLOW_OFFSET, staleOverflow, LE);
         }
+        CrashPoints.Hook.reached("v2.remove.counted");
     }
 
     /**
@@ -397,6 +409,75 @@ final class SegmentTable implements AutoCloseable
         }
         buffer.putLong(UNDO_SLOT_INDEX_OFFSET, NO_UNDO, LE);
         return rolledBack;
+    }
+
+    /**
+     * The slot {@link #rollBackTornUpdate} would restore, read only: the undo area names an in-range slot that
+     * fails its checksum and the undo image is intact.
+     *
+     * @return the slot index, or {@link #NOT_FOUND}.
+     */
+    int tornUpdateSlot()
+    {
+        final long undo = buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
+        if (undo >= 0 && undo < slotCount &&
+            buffer.getInt(UNDO_CHECKSUM_OFFSET, LE) == Hashing.checksum(address + UNDO_IMAGE_OFFSET, slotLength) &&
+            isFull((int)undo) && !checksumMatches((int)undo))
+        {
+            return (int)undo;
+        }
+        return NOT_FOUND;
+    }
+
+    /**
+     * Whether a lookup of a key with this hash reaches {@code slot}'s group: from the home group, every group
+     * before it has the key's overflow bit set (FORMAT-v2.md 6.2). Read only.
+     */
+    boolean onProbePath(final long hash, final int slot)
+    {
+        final long target = slot / GROUP_SLOTS;
+        final int overflowBit = SegmentDescriptor.overflowBit(hash);
+        long group = SegmentDescriptor.homeGroup(hash, groupCount);
+        for (long probed = 0; probed < groupCount; probed++)
+        {
+            if (group == target)
+            {
+                return true;
+            }
+            if ((overflowByte(group) & overflowBit) == 0)
+            {
+                return false;
+            }
+            group = group + 1 == groupCount ? 0 : group + 1;
+        }
+        return false;
+    }
+
+    /**
+     * Recovery repair of a missing overflow bit (a torn tag page, FORMAT-v2.md 8.4): set the key's overflow bit in
+     * every group from its home group up to {@code slot}'s group, so that lookups reach the slot again. Extra
+     * bits cost probes, never correctness.
+     */
+    void repairProbePath(final long hash, final int slot)
+    {
+        final long target = slot / GROUP_SLOTS;
+        final int overflowBit = SegmentDescriptor.overflowBit(hash);
+        long group = SegmentDescriptor.homeGroup(hash, groupCount);
+        for (long probed = 0; probed < groupCount && group != target; probed++)
+        {
+            final int offset = tagBase + (int)group * GROUP_LENGTH + GROUP_OVERFLOW_OFFSET;
+            buffer.putByte(offset, (byte)(buffer.getByte(offset) | overflowBit));
+            group = group + 1 == groupCount ? 0 : group + 1;
+        }
+    }
+
+    /**
+     * Recovery: empty a slot whose bytes cannot be trusted (its tag set to 0). Entry Count is the caller's to
+     * recount afterwards.
+     */
+    void clearDamaged(final int slot)
+    {
+        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
     }
 
     /**
@@ -587,6 +668,7 @@ final class SegmentTable implements AutoCloseable
         buffer.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksum(buffer), LE);
         sourceGeneration = 0;
         sourceGroupCount = 0;
+        CrashPoints.Hook.reached("v2.rehash-end.source-cleared");
         force();
     }
 
@@ -649,6 +731,8 @@ final class SegmentTable implements AutoCloseable
         if (!readOnly)
         {
             mapping.force();
+            CrashPoints.Hook.forced(file);
+            CrashPoints.Hook.reached("v2.segment.forced");
         }
     }
 
@@ -672,6 +756,11 @@ final class SegmentTable implements AutoCloseable
     void retire()
     {
         retired = true;
+        if (!readOnly)
+        {
+            // a writable table retires only as the source of an ended rehash (read-only ones: recovery's checks)
+            CrashPoints.Hook.reached("v2.rehash-end.source-released");
+        }
     }
 
     boolean retired()

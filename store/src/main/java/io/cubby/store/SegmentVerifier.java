@@ -19,6 +19,54 @@ final class SegmentVerifier
     }
 
     /**
+     * Check a segment's current file and, during a rehash, its source: each file on its own, the migration cursor
+     * within the source, and no key held by both files (every write and migration step clears the source copy;
+     * recovery drops one left by a crash).
+     *
+     * @param segment quiescent (no writer active).
+     * @return the problems found, empty when the segment is sound.
+     */
+    static List<String> verify(final Segment segment)
+    {
+        final List<String> problems = new ArrayList<>(verify(segment.current()));
+        final SegmentTable source = segment.source();
+        if (null == source)
+        {
+            if (0 != segment.current().sourceGeneration())
+            {
+                problems.add(segment.current().file.getFileName() + " names source generation " +
+                    segment.current().sourceGeneration() + " but the segment is not rehashing");
+            }
+            return problems;
+        }
+        problems.addAll(verify(source));
+        if (segment.cursor() < 0 || segment.cursor() > source.groupCount)
+        {
+            problems.add("segment " + segment.index + ": migration cursor " + segment.cursor() + " outside the " +
+                source.groupCount + " source groups");
+        }
+        final org.agrona.concurrent.UnsafeBuffer key =
+            new org.agrona.concurrent.UnsafeBuffer(new byte[source.params.maxKeyLength]);
+        for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND && problems.size() < MAX_PROBLEMS;
+            slot = source.nextFull(slot + 1))
+        {
+            final int keyLength = source.keyLength(slot);
+            if (keyLength < 0 || keyLength > source.params.maxKeyLength)
+            {
+                continue;
+            }
+            source.copyKey(slot, key, 0, keyLength);
+            final int found = segment.current().find(source.slotHash(slot, keyLength), key, 0, keyLength);
+            if (found != SegmentTable.NOT_FOUND)
+            {
+                problems.add(source.file.getFileName() + ": the key in slot " + slot + " is also in slot " + found +
+                    " of " + segment.current().file.getFileName());
+            }
+        }
+        return problems;
+    }
+
+    /**
      * @param table the segment to check, quiescent (no writer active).
      * @return the problems found, empty when the segment is sound.
      */

@@ -103,11 +103,74 @@ class SegmentRecoveryTest
                 }
             }
             assertTrue(!applying && (!cutDuringRehash || rehashing(set) > 0), "the cut fell as intended");
-            final SegmentRecovery.Report report = SegmentRecovery.replay(log, set, 0, false);
+            final SegmentRecovery.Report report = SegmentRecovery.replay(log, set, 0, false, false);
             assertEquals(SegmentLogReader.Stop.END, report.log.stop, report.toString());
             assertEquals(operations, report.puts + report.removes, report.toString());
             assertEquals(4, report.structural, report.toString());
             assertMatchesModel(set, model);
+        }
+    }
+
+    /**
+     * Every write logged, none of the later ones applied: the replay meets segments at Max Load again and again
+     * and grows them (a rehash run to completion each time), ending with the model, one file per segment and
+     * every segment verifying clean; a second replay of the same log changes nothing.
+     */
+    @Test
+    void replayGrowsASegmentAtMaxLoadInsteadOfFailing(@TempDir final Path dir) throws IOException
+    {
+        final Random random = new Random(7);
+        final Map<Integer, byte[]> model = new HashMap<>();
+        final Path log = dir.resolve("wal.log");
+        try (SegmentSet set = SegmentSet.create(dir, PARAMS, 1, 1, false);
+            SegmentLogWriter writer = SegmentLogWriter.create(log, PARAMS, 4 << 20, 77, 1))
+        {
+            for (int i = 0; i < 6000; i++)
+            {
+                final int k = random.nextInt(KEYS);
+                final int keyLength = keyOf(k);
+                if (random.nextInt(5) == 0)
+                {
+                    writer.appendRemove(key, 0, keyLength);
+                    model.remove(k);
+                }
+                else
+                {
+                    final byte[] v = new byte[random.nextInt(65)];
+                    random.nextBytes(v);
+                    value.putBytes(0, v);
+                    writer.appendPut(key, 0, keyLength, value, 0, v.length, 0);
+                    model.put(k, v);
+                    if (i < 50)
+                    {
+                        set.put(key, 0, keyLength, value, 0, v.length, 0, lookup);
+                    }
+                }
+            }
+            final SegmentRecovery.Report report = SegmentRecovery.replay(log, set, 0, false, false);
+            assertTrue(report.grown >= set.segmentCount(), report.toString());
+            assertMatchesModel(set, model);
+            assertSegmentsVerifyClean(set);
+            final SegmentRecovery.Report again = SegmentRecovery.replay(log, set, 0, false, false);
+            assertEquals(0, again.grown, again.toString());
+            assertMatchesModel(set, model);
+            try (java.util.stream.Stream<Path> files = Files.list(dir))
+            {
+                assertEquals(set.segmentCount() + 2, files.count(), "the manifest, the log and one file per segment");
+            }
+        }
+    }
+
+    static void assertSegmentsVerifyClean(final SegmentSet set)
+    {
+        for (int s = 0; s < set.segmentCount(); s++)
+        {
+            final Segment segment = set.segment(s);
+            assertEquals(java.util.List.of(), SegmentVerifier.verify(segment.current()), "segment " + s);
+            if (null != segment.source())
+            {
+                assertEquals(java.util.List.of(), SegmentVerifier.verify(segment.source()), "segment " + s);
+            }
         }
     }
 
@@ -162,10 +225,10 @@ class SegmentRecoveryTest
             final byte[] image = Files.readAllBytes(log);
             image[writer.lastRecordPosition() - 20] ^= 1; // inside the ninth record
             Files.write(log, image);
-            assertThrows(CorruptStoreException.class, () -> SegmentRecovery.replay(log, set, 0, false));
+            assertThrows(CorruptStoreException.class, () -> SegmentRecovery.replay(log, set, 0, false, false));
             assertMatchesModel(set, new HashMap<>());
             // salvage keeps the eight records before the damage
-            final SegmentRecovery.Report report = SegmentRecovery.replay(log, set, 0, true);
+            final SegmentRecovery.Report report = SegmentRecovery.replay(log, set, 0, true, false);
             assertEquals(SegmentLogReader.Stop.DAMAGED_MIDDLE, report.log.stop, report.toString());
             assertEquals(8, report.puts, report.toString());
             long entries = 0;

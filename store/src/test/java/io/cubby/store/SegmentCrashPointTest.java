@@ -1,0 +1,574 @@
+package io.cubby.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Crash-point enumeration of the version-2 per-segment protocols (FORMAT-v2.md 8.1 to 8.3 and 9): a
+ * {@link CrashPoints} hook fires after every numbered step of insert, update in place and remove, inside a
+ * migration step, at a rehash's begin (file creation, switch) and end (force, source cleared, source released), and
+ * at the steps of recovery itself, while a deterministic sequence of puts, updates and removes runs against a
+ * {@link SegmentSet} that starts at one group per segment and grows again and again, one group migrated per write.
+ * <p>
+ * At each selected firing the store directory is copied as it is (what a process kill at that instant leaves: the
+ * mapped bytes are in the page cache), recovered with {@link SegmentRecovery#recover}, and checked: every segment
+ * verifies clean ({@link SegmentVerifier}) and the contents equal the state before the operation in flight or the
+ * state after it, compared against a {@link HashMap} model. With the log holding every operation before it is
+ * applied ({@link Mode#LOGGED}, SYNC durability) the state must be the new one once the record is sealed (log
+ * append steps of FORMAT-v2.md 7.4 included: before the checksum the record does not count, and the state must be
+ * the old one); with nothing logged ({@link Mode#UNLOGGED}, NONE durability) either.
+ * <p>
+ * Power loss (logged mode): for a part of the firings, images are also built page by page (4 KiB) from the files
+ * as they were when the operation began, taken as durable, and as they are now: every mix of the changed pages
+ * (up to 2^4, else a sample), with pages forced since the operation began ({@link CrashPoints#forced}) taken as
+ * they were forced, and a file created meanwhile reduced to its created header. Such images hold the torn slots of
+ * FORMAT-v2.md 8.4 (a tag page without its slot page) and manifests older than the segment headers (8.5); each
+ * must recover to the new state.
+ * <p>
+ * Recovery itself (nested): for a part of the images, every crash point reached while recovering the image yields
+ * a second image, which must recover to the same states.
+ */
+class SegmentCrashPointTest
+{
+    private static final SegmentParams PARAMS = new SegmentParams(1, 16, 24, 0, 0x5EC5EEDL, 937_500);
+    private static final int MAX_KEYS = 400;
+    private static final int PAGE = 4096;
+
+    enum Mode
+    {
+        /** Every operation logged before it is applied, the log durable (SYNC). */
+        LOGGED,
+        /** Nothing logged (NONE): the segment files alone must recover to the old or the new state. */
+        UNLOGGED
+    }
+
+    @AfterEach
+    void uninstall()
+    {
+        CrashPoints.Hook.installed = null;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void everyCrashPointOfTheSegmentProtocolsRecoversToTheOldOrTheNewState(
+        final Mode mode, @TempDir(factory = CrashPointEnumerationTest.MemoryTempDir.class) final Path tmp)
+        throws Exception
+    {
+        final Enumerator enumerator = new Enumerator(tmp, mode, 4, 20, 8, 40);
+        enumerator.run(600, 3);
+        enumerator.assertEveryPointChecked();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    @Tag("slow")
+    void everyFiringOfEveryCrashPointRecoversToTheOldOrTheNewState(
+        final Mode mode, @TempDir(factory = CrashPointEnumerationTest.MemoryTempDir.class) final Path tmp)
+        throws Exception
+    {
+        for (long seed = 11; seed < 13; seed++)
+        {
+            final Enumerator enumerator = new Enumerator(tmp.resolve("seed-" + seed), mode, Integer.MAX_VALUE, 1,
+                4, 10);
+            enumerator.run(1200, seed);
+            enumerator.assertEveryPointChecked();
+        }
+    }
+
+    /** Steps every run must reach and check: the numbered steps of FORMAT-v2.md 8.1 to 8.3 and 9. */
+    private static final String[] PROTOCOL_POINTS = {
+        "v2.insert.overflow-set", "v2.slot.value-written", "v2.insert.slot-written", "v2.insert.tag-stored",
+        "v2.insert.counted", "v2.update.undo-saved", "v2.update.slot-written", "v2.update.undo-cleared",
+        "v2.remove.tag-cleared", "v2.remove.counted", "v2.put.current-written", "v2.migrate.copied",
+        "v2.migrate.cursor-written", "v2.segment-create.fields-written", "v2.segment-create.magic-written",
+        "v2.rehash-begin.switched", "v2.segment.forced", "v2.rehash-end.source-cleared",
+        "v2.rehash-end.source-released"};
+
+    /** Steps of appending a log record (FORMAT-v2.md 7.4), reached in logged mode. */
+    private static final String[] LOG_POINTS = {"v2.log.payload-written", "v2.log.header-written", "v2.log.sealed"};
+
+    /** Steps of recovery reached while recovering the images (nested images). */
+    private static final String[] RECOVERY_POINTS = {"v2.recover.repaired", "v2.recover.replayed"};
+
+    /** Runs the sequence and checks the crash images; see the class comment. */
+    static final class Enumerator implements CrashPoints
+    {
+        private final Path tmp;
+        private final Path live;
+        private final Mode mode;
+        private final int everyFiringUpTo;
+        private final int stride;
+        private final int powerLossEvery;
+        private final int nestedEvery;
+        private final Map<String, Integer> firings = new TreeMap<>();
+        private final Map<String, Integer> checked = new TreeMap<>();
+        private final Map<String, Integer> nestedChecked = new TreeMap<>();
+        private final UnsafeBuffer key = new UnsafeBuffer(new byte[16]);
+        private final UnsafeBuffer value = new UnsafeBuffer(new byte[24]);
+        private final UnsafeBuffer out = new UnsafeBuffer(new byte[24]);
+        private final SegmentLookup lookup = new SegmentLookup();
+        /** The checks' own buffers: the live operation in flight still uses the ones above after the hook. */
+        private final UnsafeBuffer checkKey = new UnsafeBuffer(new byte[16]);
+        private final SegmentLookup checkLookup = new SegmentLookup();
+        private Map<Integer, String> before = new HashMap<>();
+        private Map<Integer, String> after = new HashMap<>();
+        /** The files as the operation in flight found them, updated by forces: the durable image. */
+        private Map<String, byte[]> durable = new HashMap<>();
+        private String inFlight = "none";
+        private boolean running;
+        private boolean checking;
+        private Path nestedSource;
+        private List<Path> nestedImages;
+        private long imageNumber;
+        private long images;
+        private long killImages;
+        private long powerLossImages;
+        private long nestedImageCount;
+        private long oldStates;
+        private long restoredSlots;
+
+        Enumerator(final Path tmp, final Mode mode, final int everyFiringUpTo, final int stride,
+            final int powerLossEvery, final int nestedEvery)
+        {
+            this.tmp = tmp;
+            this.live = tmp.resolve("live");
+            this.mode = mode;
+            this.everyFiringUpTo = everyFiringUpTo;
+            this.stride = stride;
+            this.powerLossEvery = powerLossEvery;
+            this.nestedEvery = nestedEvery;
+        }
+
+        private int keyOf(final int k)
+        {
+            return keyOf(key, k);
+        }
+
+        private static int keyOf(final UnsafeBuffer key, final int k)
+        {
+            key.putInt(0, k);
+            key.putInt(4, k * 0x9E3779B1);
+            return 8 + k % 5;
+        }
+
+        void run(final int operations, final long seed) throws Exception
+        {
+            Files.createDirectories(live);
+            final SplittableRandom random = new SplittableRandom(seed);
+            final Map<Integer, String> model = new HashMap<>();
+            final Path logFile = live.resolve("wal.log");
+            CrashPoints.Hook.installed = this;
+            try (SegmentSet set = SegmentSet.create(live, PARAMS, 1, 1, false);
+                SegmentLogWriter log = SegmentLogWriter.create(logFile, PARAMS,
+                    Math.max(1 << 16, Integer.highestOneBit(operations * 96) << 1), 0x5A17, 1))
+            {
+                set.keepRetiredMappings();
+                running = true;
+                for (int i = 0; i < operations; i++)
+                {
+                    final boolean removing = (i / 120) % 3 == 2;
+                    // While a segment migrates, most writes go to keys still in its source: the paths that touch
+                    // both files (the put that moves a key, the remove of a source copy).
+                    final List<Integer> inSource = random.nextInt(3) > 0 ? sourceKeys(set) : List.of();
+                    final int k = !inSource.isEmpty() ? inSource.get(random.nextInt(inSource.size())) :
+                        random.nextInt(Math.min(MAX_KEYS, 8 + i / 2));
+                    final int keyLength = keyOf(k);
+                    before = new HashMap<>(model);
+                    if (powerLossEvery > 0 && Mode.LOGGED == mode)
+                    {
+                        durable = snapshot(live);
+                    }
+                    if (random.nextInt(100) < (removing ? 60 : 20))
+                    {
+                        model.remove(k);
+                        after = new HashMap<>(model);
+                        inFlight = "remove " + k;
+                        if (Mode.LOGGED == mode)
+                        {
+                            log.appendRemove(key, 0, keyLength);
+                        }
+                        set.remove(key, 0, keyLength, lookup);
+                    }
+                    else
+                    {
+                        final String v = "v" + i + "-" + "x".repeat(random.nextInt(16));
+                        model.put(k, v);
+                        after = new HashMap<>(model);
+                        inFlight = "put " + k + " " + v;
+                        final byte[] bytes = v.getBytes(StandardCharsets.US_ASCII);
+                        value.putBytes(0, bytes);
+                        if (Mode.LOGGED == mode)
+                        {
+                            log.appendPut(key, 0, keyLength, value, 0, bytes.length, 0);
+                        }
+                        set.put(key, 0, keyLength, value, 0, bytes.length, 0, lookup);
+                    }
+                }
+                running = false;
+                assertEquals(model, contents(set), "the live set matches the model");
+            }
+            finally
+            {
+                CrashPoints.Hook.installed = null;
+            }
+        }
+
+        /** Keys in the source files of the segments being rehashed, in slot order. */
+        private List<Integer> sourceKeys(final SegmentSet set)
+        {
+            final List<Integer> keys = new ArrayList<>();
+            for (int s = 0; s < set.segmentCount(); s++)
+            {
+                final SegmentTable source = set.segment(s).source();
+                if (null != source)
+                {
+                    for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND;
+                        slot = source.nextFull(slot + 1))
+                    {
+                        source.copyKey(slot, checkKey, 0, Integer.BYTES);
+                        keys.add(checkKey.getInt(0));
+                    }
+                }
+            }
+            return keys;
+        }
+
+        @Override
+        public void forced(final Path file)
+        {
+            if (running && !checking && file.startsWith(live) && !durable.isEmpty())
+            {
+                try
+                {
+                    durable.put(file.getFileName().toString(), Files.readAllBytes(file));
+                }
+                catch (final IOException ex)
+                {
+                    throw new java.io.UncheckedIOException(ex);
+                }
+            }
+        }
+
+        @Override
+        public void reached(final String point)
+        {
+            if (!running || !point.startsWith("v2."))
+            {
+                return;
+            }
+            try
+            {
+                if (checking)
+                {
+                    captureNested(point);
+                    return;
+                }
+                final int n = firings.merge(point, 1, Integer::sum);
+                if (n > everyFiringUpTo && n % stride != 0)
+                {
+                    return;
+                }
+                checking = true;
+                try
+                {
+                    final int c = checked.merge(point, 1, Integer::sum);
+                    final Path image = copy(live);
+                    check(image, point, "kill", ++killImages % nestedEvery == 0);
+                    if (powerLossEvery > 0 && Mode.LOGGED == mode && c % powerLossEvery == 0)
+                    {
+                        checkPowerLoss(point, c);
+                    }
+                }
+                finally
+                {
+                    checking = false;
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }
+
+        private void captureNested(final String point) throws IOException
+        {
+            if (null != nestedSource && (nestedImages.size() < 8 || point.startsWith("v2.recover.")))
+            {
+                nestedImages.add(copy(nestedSource));
+                nestedChecked.merge(point, 1, Integer::sum);
+            }
+        }
+
+        /** Recover an image and check it; removes the image. */
+        private void check(final Path image, final String point, final String kind, final boolean nested)
+            throws IOException
+        {
+            images++;
+            final String where = kind + " image at " + point + " during '" + inFlight + "' (" + mode + ")";
+            if (nested)
+            {
+                nestedSource = image;
+                nestedImages = new ArrayList<>();
+            }
+            try
+            {
+                final SegmentRecovery.Recovered recovered;
+                try
+                {
+                    recovered = SegmentRecovery.recover(image, image.resolve("wal.log"), 1, 0, false, false);
+                }
+                catch (final RuntimeException ex)
+                {
+                    throw new AssertionError("recovery failed for the " + where + ": " + ex, ex);
+                }
+                try (SegmentSet set = recovered.set)
+                {
+                    restoredSlots += recovered.report.restoredFromLog;
+                    for (int s = 0; s < set.segmentCount(); s++)
+                    {
+                        final List<String> problems = SegmentVerifier.verify(set.segment(s));
+                        if (!problems.isEmpty())
+                        {
+                            fail("the " + where + " recovered to a segment that does not verify: " + problems + "; " +
+                                recovered.report);
+                        }
+                    }
+                    final Map<Integer, String> state = contents(set);
+                    assertEquals(state.size(), set.entryCount(), "entry count of the " + where);
+                    // before its checksum is written, the record in flight does not count: the operation is not logged
+                    final boolean unsealed = point.startsWith("v2.log.") && !"v2.log.sealed".equals(point);
+                    if (state.equals(before) && !state.equals(after))
+                    {
+                        oldStates++;
+                        if (Mode.LOGGED == mode && !unsealed)
+                        {
+                            fail("the " + where + " lost the logged operation; " + recovered.report);
+                        }
+                    }
+                    else if (unsealed && state.equals(after) && !state.equals(before))
+                    {
+                        fail("the " + where + " applied an operation whose log record is not sealed; " +
+                            recovered.report);
+                    }
+                    else if (!state.equals(after))
+                    {
+                        fail("the " + where + " recovered to neither the old nor the new state: " +
+                            difference(state) + "; " + recovered.report);
+                    }
+                }
+            }
+            finally
+            {
+                nestedSource = null;
+                delete(image);
+            }
+            if (nested)
+            {
+                final List<Path> captured = nestedImages;
+                nestedImages = null;
+                for (final Path second : captured)
+                {
+                    nestedImageCount++;
+                    check(second, point, "recovery-interrupted " + kind, false);
+                }
+            }
+        }
+
+        private String difference(final Map<Integer, String> state)
+        {
+            final StringBuilder text = new StringBuilder();
+            for (int k = 0; k < MAX_KEYS; k++)
+            {
+                final String got = state.get(k);
+                if (!java.util.Objects.equals(got, after.get(k)))
+                {
+                    text.append(" key ").append(k).append(": ").append(got).append(" (old ").append(before.get(k))
+                        .append(", new ").append(after.get(k)).append(')');
+                }
+            }
+            return text.toString();
+        }
+
+        /** Images mixing the durable pages and the current ones (see the class comment). */
+        private void checkPowerLoss(final String point, final int firing) throws IOException
+        {
+            final Map<String, byte[]> now = snapshot(live);
+            final List<String> names = new ArrayList<>();
+            final List<Integer> pages = new ArrayList<>();
+            final Map<String, byte[]> base = new TreeMap<>();
+            for (final Map.Entry<String, byte[]> file : now.entrySet())
+            {
+                final String name = file.getKey();
+                final byte[] current = file.getValue();
+                byte[] old = durable.get(name);
+                if ("wal.log".equals(name))
+                {
+                    old = current;
+                }
+                else if (null == old && name.endsWith(SegmentDescriptor.FILE_SUFFIX))
+                {
+                    old = asCreated(current);
+                }
+                else if (null == old || old.length != current.length)
+                {
+                    old = current;
+                }
+                base.put(name, old);
+                for (int p = 0; p * PAGE < current.length; p++)
+                {
+                    final int from = p * PAGE;
+                    final int to = Math.min(current.length, from + PAGE);
+                    if (!java.util.Arrays.equals(old, from, to, current, from, to))
+                    {
+                        names.add(name);
+                        pages.add(p);
+                    }
+                }
+            }
+            if (pages.isEmpty())
+            {
+                return;
+            }
+            final int d = pages.size();
+            final SplittableRandom random = new SplittableRandom(firing * 31L + point.hashCode());
+            final int combinations = d <= 4 ? (1 << d) - 1 : 8;
+            for (int c = 0; c < combinations; c++)
+            {
+                final long mask = d <= 4 ? c : random.nextLong();
+                final Map<String, byte[]> image = new TreeMap<>();
+                for (final Map.Entry<String, byte[]> file : base.entrySet())
+                {
+                    image.put(file.getKey(), file.getValue().clone());
+                }
+                for (int i = 0; i < d; i++)
+                {
+                    if ((mask >>> (i % 64) & 1) != 0)
+                    {
+                        final byte[] current = now.get(names.get(i));
+                        final int from = pages.get(i) * PAGE;
+                        System.arraycopy(current, from, image.get(names.get(i)), from,
+                            Math.min(PAGE, current.length - from));
+                    }
+                }
+                final Path dir = tmp.resolve("image-" + imageNumber++);
+                Files.createDirectories(dir);
+                for (final Map.Entry<String, byte[]> file : image.entrySet())
+                {
+                    Files.write(dir.resolve(file.getKey()), file.getValue());
+                }
+                powerLossImages++;
+                check(dir, point, "power-loss (" + Long.toBinaryString(mask & ((1L << Math.min(d, 63)) - 1)) +
+                    " of " + d + " changed pages " + names + pages + ")", false);
+            }
+        }
+
+        /** A segment file as its creation left it: the header's immutable part, the rest as created. */
+        private static byte[] asCreated(final byte[] current)
+        {
+            final byte[] created = new byte[current.length];
+            System.arraycopy(current, 0, created, 0, SegmentDescriptor.ENTRY_COUNT_OFFSET);
+            final UnsafeBuffer h = new UnsafeBuffer(created);
+            h.putInt(SegmentDescriptor.OPEN_STATE_OFFSET, SegmentDescriptor.OPEN_STATE_OPEN,
+                java.nio.ByteOrder.LITTLE_ENDIAN);
+            h.putLong(SegmentDescriptor.UNDO_SLOT_INDEX_OFFSET, SegmentDescriptor.NO_UNDO,
+                java.nio.ByteOrder.LITTLE_ENDIAN);
+            return created;
+        }
+
+        private Map<Integer, String> contents(final SegmentSet set)
+        {
+            final Map<Integer, String> state = new HashMap<>();
+            for (int k = 0; k < MAX_KEYS; k++)
+            {
+                final int length = set.get(checkKey, 0, keyOf(checkKey, k), out, 0, checkLookup);
+                if (length >= 0)
+                {
+                    final byte[] bytes = new byte[length];
+                    out.getBytes(0, bytes);
+                    state.put(k, new String(bytes, StandardCharsets.US_ASCII));
+                }
+            }
+            return state;
+        }
+
+        private Path copy(final Path from) throws IOException
+        {
+            final Path to = tmp.resolve("image-" + imageNumber++);
+            Files.createDirectories(to);
+            try (Stream<Path> files = Files.list(from))
+            {
+                for (final Path file : files.toList())
+                {
+                    Files.copy(file, to.resolve(file.getFileName()));
+                }
+            }
+            return to;
+        }
+
+        private static Map<String, byte[]> snapshot(final Path dir) throws IOException
+        {
+            final Map<String, byte[]> files = new HashMap<>();
+            try (Stream<Path> list = Files.list(dir))
+            {
+                for (final Path file : list.toList())
+                {
+                    files.put(file.getFileName().toString(), Files.readAllBytes(file));
+                }
+            }
+            return files;
+        }
+
+        private static void delete(final Path dir) throws IOException
+        {
+            try (Stream<Path> files = Files.walk(dir))
+            {
+                for (final Path file : files.sorted(Comparator.reverseOrder()).toList())
+                {
+                    Files.delete(file);
+                }
+            }
+        }
+
+        void assertEveryPointChecked()
+        {
+            System.out.println("v2 crash points (" + mode + "): " + images + " images (" + powerLossImages +
+                " power-loss, " + nestedImageCount + " recovery-interrupted), " + oldStates + " recovered the old " +
+                "state, " + restoredSlots + " damaged slots restored from the log; firings " + firings +
+                "; checked " + checked + "; nested " + nestedChecked);
+            for (final String point : PROTOCOL_POINTS)
+            {
+                assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
+            }
+            for (final String point : Mode.LOGGED == mode ? LOG_POINTS : new String[0])
+            {
+                assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
+            }
+            for (final String point : RECOVERY_POINTS)
+            {
+                assertTrue(nestedChecked.getOrDefault(point, 0) > 0, point + " was never interrupted; " +
+                    nestedChecked);
+            }
+        }
+    }
+}
