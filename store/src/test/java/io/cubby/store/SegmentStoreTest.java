@@ -179,6 +179,64 @@ class SegmentStoreTest
         assertFalse(Files.exists(dir.resolve(SegmentStore.LOG_FILE)));
     }
 
+    /**
+     * Puts, updates, gets and removes allocate nothing once warm, log appends included (measured with the JVM's
+     * per-thread allocation counter; the segments are presized so no rehash runs, and the log is checkpointed
+     * before the measured round so that none runs inside it).
+     */
+    @Test
+    void theBufferPathAllocatesNothingLogIncluded(@TempDir final Path tmp) throws IOException
+    {
+        final java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean,
+            "needs HotSpot's allocation counter");
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final long thread = Thread.currentThread().getId();
+        final int keys = 10_000;
+        final UnsafeBuffer key = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(16));
+        final UnsafeBuffer value = new UnsafeBuffer(new byte[40]);
+        final UnsafeBuffer dst = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(40));
+        final long groups = (long)Math.ceil(keys / 8.0 * 1.25 / (SegmentDescriptor.GROUP_SLOTS * 0.8));
+        try (SegmentStore store = SegmentStore.create(tmp.resolve("store"), PARAMS, groups, 16L << 20,
+            Durability.NONE, Duration.ofMillis(50)))
+        {
+            long checksum = 0;
+            for (int round = 0; round < 20; round++)
+            {
+                checksum += work(store, keys, key, value, dst);
+            }
+            store.checkpoint();
+            final long checkpoints = store.checkpointCount();
+            final long before = threads.getThreadAllocatedBytes(thread);
+            checksum += work(store, keys, key, value, dst);
+            final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+            assertEquals(checkpoints, store.checkpointCount(), "no checkpoint in the measured round");
+            assertEquals(0, allocated, "bytes allocated by " + 4 * keys + " operations (checksum " + checksum + ")");
+            assertEquals(1, store.segments().manifest.currentGeneration(0), "no rehash ran");
+        }
+    }
+
+    private static long work(final SegmentStore store, final int keys, final UnsafeBuffer key,
+        final UnsafeBuffer value, final UnsafeBuffer dst) throws IOException
+    {
+        long sum = 0;
+        for (int i = 0; i < keys; i++)
+        {
+            key.putLong(0, i);
+            key.putLong(8, ~i);
+            value.putLong(0, i);
+            sum += store.put(key, 0, 16, value, 0, 40) ? 1 : 0;
+            value.putLong(8, i);
+            store.put(key, 0, 16, value, 0, 40);
+            sum += store.get(key, 0, 16, dst, 0);
+            if ((i & 7) == 0)
+            {
+                sum += store.remove(key, 0, 16) ? 1 : 0;
+            }
+        }
+        return sum;
+    }
+
     static List<String> listing(final Path dir) throws IOException
     {
         final List<String> names = new ArrayList<>();
