@@ -19,17 +19,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * writer's lock, the durability modes and checkpoints; an open replays the log with {@link SegmentRecovery}. Not
  * behind {@link Cubby} yet.
  * <p>
- * <b>A write</b> takes its segment's write lock, reserves room for its record in the log, applies the change to
+ * <b>In {@link Durability#NONE}</b> entry writes are not logged (as version 1's NONE): the segments' own write
+ * protocols (FORMAT-v2 §8) keep them whole across a process kill, since the mapped pages survive it, and nothing
+ * is promised across a power loss beyond a store that opens.
+ * <p>
+ * <b>A write</b> in SYNC and ASYNC takes its segment's write lock, reserves room for its record in the log, applies the change to
  * the segment (which may grow it, or fail for lack of disk before anything changes), appends the record and
  * releases the lock; in {@link Durability#SYNC} it then waits until the log is forced past its record (writers
  * arriving meanwhile share one force). Record order equals apply order for every key, because a key's writes
  * hold its segment's lock across both; writes to other segments run at the same time, sharing only the short
  * append under the log lock.
  * <p>
- * <b>A checkpoint</b> runs when the log has no room for a record, and at close: it takes every segment's write
- * lock (in index order, by a thread holding none), forces every file of the store directory that holds
- * segments or the manifest, then moves the log's start to its end and forces the log. Every record before the
- * start is then in forced segment files, so replay of the records after it is enough.
+ * <b>A checkpoint</b> runs when the log has no room for a record, and at close: it notes the log's append
+ * position (every record before it was appended after its change was applied), forces every file of the store
+ * directory that holds segments or the manifest while writers go on, then moves the log's start to the noted
+ * position and forces the log. Every record before the start is then in forced segment files, so replay of the
+ * records after it is enough; writers are not stopped for the forces.
  * <p>
  * <b>An open</b> recovers through {@link SegmentRecovery#recover} (files resolved from their headers, damage
  * repaired or refused before any change, then the whole live log replayed: replay is idempotent) and
@@ -49,9 +54,13 @@ final class SegmentStore implements AutoCloseable
     private final ReentrantLock[] writeLocks;
     private final ReentrantLock logLock = new ReentrantLock();
     private final Object forceLock = new Object();
+    private final Object checkpointLock = new Object();
     private final int maxRecordLength;
     private final ThreadLocal<SegmentLookup> lookups = ThreadLocal.withInitial(SegmentLookup::new);
     private final Thread forcer;
+    /** Runs checkpoints once the log is half full, so that writers meet a full log only if it cannot keep up. */
+    private final Thread checkpointer;
+    private volatile boolean checkpointWanted;
     /** Bytes promised to writers that passed the room check and have not appended yet (under the log lock). */
     private long reserved;
     private volatile long appendedSequence;
@@ -88,6 +97,9 @@ final class SegmentStore implements AutoCloseable
         {
             forcer = null;
         }
+        checkpointer = new Thread(this::checkpointWhenWanted, "cubby-v2-checkpoint " + directory);
+        checkpointer.setDaemon(true);
+        checkpointer.start();
     }
 
     /**
@@ -230,9 +242,14 @@ final class SegmentStore implements AutoCloseable
             throw new EntryTooLargeException("value length " + valueLength + " outside 0.." +
                 set.params.maxValueLength);
         }
+        final SegmentLookup lookup = lookups.get();
+        if (durability == Durability.NONE)
+        {
+            checkOpen();
+            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookup);
+        }
         final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, valueLength);
         final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
-        final SegmentLookup lookup = lookups.get();
         boolean isNew;
         long sequence;
         while (true)
@@ -273,9 +290,14 @@ final class SegmentStore implements AutoCloseable
         {
             throw new EntryTooLargeException("key length " + keyLength + " outside 1.." + set.params.maxKeyLength);
         }
+        final SegmentLookup lookup = lookups.get();
+        if (durability == Durability.NONE)
+        {
+            checkOpen();
+            return set.remove(key, keyOffset, keyLength, lookup);
+        }
         final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, 0);
         final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
-        final SegmentLookup lookup = lookups.get();
         boolean present;
         long sequence = -1;
         while (true)
@@ -369,6 +391,11 @@ final class SegmentStore implements AutoCloseable
             final long sequence = valueLength < 0 ? log.appendRemove(key, keyOffset, keyLength) :
                 log.appendPut(key, keyOffset, keyLength, value, valueOffset, valueLength, 0);
             appendedSequence = sequence;
+            if (!checkpointWanted && log.usedBytes() * 2 > log.capacity())
+            {
+                checkpointWanted = true;
+                java.util.concurrent.locks.LockSupport.unpark(checkpointer);
+            }
             return sequence;
         }
         finally
@@ -442,52 +469,75 @@ final class SegmentStore implements AutoCloseable
 
     // ---------------------------------------------------------------- checkpoint and close
 
-    /**
-     * Make every logged change durable in the segment files and free the log: see the class comment. Called by a
-     * thread holding no segment lock.
-     */
-    void checkpoint() throws IOException
+    private void checkpointWhenWanted()
     {
-        int locked = 0;
-        try
+        while (!closed)
         {
-            for (; locked < writeLocks.length; locked++)
+            if (!checkpointWanted)
             {
-                writeLocks[locked].lock();
+                java.util.concurrent.locks.LockSupport.park(this);
+                continue;
             }
-            checkpointLocked();
-        }
-        finally
-        {
-            for (int s = locked - 1; s >= 0; s--)
+            try
             {
-                writeLocks[s].unlock();
+                checkpoint();
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                // a writer that finds the log full runs the checkpoint itself and meets the failure
+                System.getLogger(SegmentStore.class.getName()).log(System.Logger.Level.WARNING,
+                    "background checkpoint of " + directory + " failed: " + ex);
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+            }
+            finally
+            {
+                checkpointWanted = false;
             }
         }
     }
 
-    /** With every segment lock held: no write is between its room check and its append. */
-    private void checkpointLocked() throws IOException
+    /**
+     * Make every logged change durable in the segment files and free the log: see the class comment. Called by a
+     * thread holding no segment lock; writers go on meanwhile (their records stay after the new start), and one
+     * checkpoint runs at a time.
+     */
+    void checkpoint() throws IOException
     {
-        if (log.usedBytes() == 0)
+        synchronized (checkpointLock)
         {
-            return;
-        }
-        forceSegmentFiles();
-        synchronized (forceLock)
-        {
+            final int position;
+            final long sequence;
             logLock.lock();
             try
             {
-                log.moveStart(log.appendPosition(), log.nextSequence());
-                forceLog();
+                if (log.usedBytes() == 0)
+                {
+                    return;
+                }
+                // Every record before this position was appended after its change was applied to its segment.
+                position = log.appendPosition();
+                sequence = log.nextSequence();
             }
             finally
             {
                 logLock.unlock();
             }
+            forceSegmentFiles();
+            synchronized (forceLock)
+            {
+                logLock.lock();
+                try
+                {
+                    log.moveStart(position, sequence);
+                    forceLog();
+                }
+                finally
+                {
+                    logLock.unlock();
+                }
+            }
+            checkpoints++;
         }
-        checkpoints++;
     }
 
     /**
@@ -551,6 +601,15 @@ final class SegmentStore implements AutoCloseable
         finally
         {
             closed = true;
+            java.util.concurrent.locks.LockSupport.unpark(checkpointer);
+            try
+            {
+                checkpointer.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
             if (null != forcer)
             {
                 java.util.concurrent.locks.LockSupport.unpark(forcer);

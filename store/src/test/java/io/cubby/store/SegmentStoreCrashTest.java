@@ -26,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Kills an engine-v2 store's process ({@link SegmentStoreCrashChild}, SIGKILL at a random moment, often during a
  * segment's rehash or a log checkpoint, since its segments start at one group and its log is the smallest), then
  * opens the store here: every acknowledged operation must be there, the one in flight applied or not, nothing
- * else, every segment verifying clean. The next round continues on the same store.
+ * else, every segment verifying clean. The next round continues on the same store. In NONE nothing is logged,
+ * so the segments' own write protocols carry every write across the kill; in SYNC and ASYNC the log's replay
+ * is exercised too.
  */
 class SegmentStoreCrashTest
 {
@@ -150,7 +152,10 @@ class SegmentStoreCrashTest
         }
         System.out.println("v2 crash campaign " + durability + ": " + kills + " kills, " + acknowledged +
             " acknowledged operations, " + replayed + " log records replayed, " + model.size() + " entries at the end");
-        assertTrue(replayed > 0, "the kills left log records to replay");
+        if (durability != Durability.NONE)
+        {
+            assertTrue(replayed > 0, "the kills left log records to replay");
+        }
     }
 
     private static void apply(final Map<String, String> model, final String[] parts)
