@@ -233,72 +233,53 @@ final class SegmentStore implements AutoCloseable
     boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
         final int valueOffset, final int valueLength) throws IOException
     {
-        if (keyLength < 1 || keyLength > set.params.maxKeyLength)
-        {
-            throw new EntryTooLargeException("key length " + keyLength + " outside 1.." + set.params.maxKeyLength);
-        }
+        checkKeyLength(keyLength);
         if (valueLength < 0 || valueLength > set.params.maxValueLength)
         {
             throw new EntryTooLargeException("value length " + valueLength + " outside 0.." +
                 set.params.maxValueLength);
         }
-        final SegmentLookup lookup = lookups.get();
         if (durability == Durability.NONE)
         {
             checkOpen();
-            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookup);
+            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookups.get());
         }
-        final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, valueLength);
-        final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
-        boolean isNew;
-        long sequence;
-        while (true)
-        {
-            lock.lock();
-            try
-            {
-                checkOpen();
-                if (reserve(recordLength))
-                {
-                    try
-                    {
-                        isNew = set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookup);
-                    }
-                    catch (final IOException | RuntimeException ex)
-                    {
-                        release(recordLength);
-                        throw ex;
-                    }
-                    sequence = append(recordLength, key, keyOffset, keyLength, value, valueOffset, valueLength);
-                    break;
-                }
-            }
-            finally
-            {
-                lock.unlock();
-            }
-            checkpoint();
-        }
-        afterWrite(sequence);
-        return isNew;
+        return logged(false, key, keyOffset, keyLength, value, valueOffset, valueLength);
     }
 
     /** @return whether the key was present. */
     boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength) throws IOException
     {
+        checkKeyLength(keyLength);
+        if (durability == Durability.NONE)
+        {
+            checkOpen();
+            return set.remove(key, keyOffset, keyLength, lookups.get());
+        }
+        return logged(true, key, keyOffset, keyLength, null, 0, 0);
+    }
+
+    private void checkKeyLength(final int keyLength)
+    {
         if (keyLength < 1 || keyLength > set.params.maxKeyLength)
         {
             throw new EntryTooLargeException("key length " + keyLength + " outside 1.." + set.params.maxKeyLength);
         }
+    }
+
+    /**
+     * A logged write (see the class comment): under the segment's lock, reserve the record's room, change the
+     * segment, append the record; checkpoint and retry while the log has no room; then wait for durability.
+     *
+     * @return for a put, whether the key was new; for a removal, whether it was present (else nothing is logged).
+     */
+    private boolean logged(final boolean removal, final DirectBuffer key, final int keyOffset, final int keyLength,
+        final DirectBuffer value, final int valueOffset, final int valueLength) throws IOException
+    {
         final SegmentLookup lookup = lookups.get();
-        if (durability == Durability.NONE)
-        {
-            checkOpen();
-            return set.remove(key, keyOffset, keyLength, lookup);
-        }
-        final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, 0);
+        final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, removal ? 0 : valueLength);
         final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
-        boolean present;
+        boolean result;
         long sequence = -1;
         while (true)
         {
@@ -310,20 +291,22 @@ final class SegmentStore implements AutoCloseable
                 {
                     try
                     {
-                        present = set.remove(key, keyOffset, keyLength, lookup);
+                        result = removal ? set.remove(key, keyOffset, keyLength, lookup) :
+                            set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookup);
                     }
                     catch (final IOException | RuntimeException ex)
                     {
                         release(recordLength);
                         throw ex;
                     }
-                    if (present)
+                    if (removal && !result)
                     {
-                        sequence = append(recordLength, key, keyOffset, keyLength, null, 0, -1);
+                        release(recordLength);
                     }
                     else
                     {
-                        release(recordLength);
+                        sequence = append(recordLength, key, keyOffset, keyLength, value, valueOffset,
+                            removal ? -1 : valueLength);
                     }
                     break;
                 }
@@ -334,11 +317,11 @@ final class SegmentStore implements AutoCloseable
             }
             checkpoint();
         }
-        if (present)
+        if (sequence >= 0)
         {
             afterWrite(sequence);
         }
-        return present;
+        return result;
     }
 
     /**
