@@ -120,7 +120,7 @@ final class SegmentStore implements AutoCloseable
                 throw new IncompatibleStoreException(directory + " already holds a store");
             }
             final SegmentLogWriter log = SegmentLogWriter.create(directory.resolve(LOG_FILE), params, logCapacity,
-                salt(), 1);
+                ThreadLocalRandom.current().nextInt() | 1, 1);
             final SegmentSet set;
             try
             {
@@ -183,17 +183,6 @@ final class SegmentStore implements AutoCloseable
             lock.close();
             throw ex;
         }
-    }
-
-    private static int salt()
-    {
-        int salt;
-        do
-        {
-            salt = ThreadLocalRandom.current().nextInt();
-        }
-        while (0 == salt);
-        return salt;
     }
 
     SegmentSet segments()
@@ -529,8 +518,12 @@ final class SegmentStore implements AutoCloseable
      */
     private void forceSegmentFiles() throws IOException
     {
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory,
-            name -> isSegmentOrManifest(name.getFileName().toString())))
+        final int segmentCount = set.segmentCount();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, file ->
+        {
+            final String name = file.getFileName().toString();
+            return name.equals(ManifestDescriptor.FILE_NAME) || SegmentOpenPlan.parse(name, segmentCount) >= 0;
+        }))
         {
             for (final Path file : files)
             {
@@ -544,21 +537,7 @@ final class SegmentStore implements AutoCloseable
                 }
             }
         }
-        final Path directoryPath = directory;
-        try (FileChannel channel = FileChannel.open(directoryPath, StandardOpenOption.READ))
-        {
-            channel.force(true);
-        }
-        catch (final IOException ex)
-        {
-            // some file systems cannot force a directory; the segment files' own forces stand
-        }
-    }
-
-    static boolean isSegmentOrManifest(final String name)
-    {
-        return name.equals(ManifestDescriptor.FILE_NAME) ||
-            (name.startsWith("seg-") && name.endsWith(".cubby"));
+        Storage.syncDirectory(directory);
     }
 
     private void checkOpen()

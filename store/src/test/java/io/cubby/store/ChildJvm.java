@@ -1,11 +1,18 @@
 package io.cubby.store;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Starts a main class of the test classpath in a new JVM, with the flags the store needs and those of this JVM
@@ -68,6 +75,31 @@ final class ChildJvm
     static Process start(final Class<?> mainClass, final Path output, final String... args) throws IOException
     {
         return builder(mainClass, stderrFile(output), args).redirectOutput(output.toFile()).start();
+    }
+
+    /**
+     * Start a child whose first line on stdout is {@code ready}, let it run {@code runMillis} after that line,
+     * then SIGKILL it and wait until it is gone (the kill campaigns' round).
+     *
+     * @param round named in the failure if the child does not start.
+     */
+    static void startAndKill(final Class<?> mainClass, final Path stderr, final String round, final long runMillis,
+        final String... args) throws IOException, InterruptedException
+    {
+        final Process child = builder(mainClass, stderr, args).start();
+        final BufferedReader output = new BufferedReader(
+            new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        final String first = output.readLine();
+        if (!"ready".equals(first))
+        {
+            // stop it before reading on: destroying a process closes the pipes
+            child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS);
+            fail("child did not start (" + round + "); its first line: " + first + "\n" + report(null, stderr));
+        }
+        Thread.sleep(runMillis);
+        child.destroyForcibly();
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
     }
 
     /**

@@ -108,22 +108,8 @@ class CrashRecoveryTest
         {
             final int journalLines = Files.readAllLines(journal, StandardCharsets.US_ASCII).size();
             final Path stderr = tmp.resolve("child.stderr");
-            final Process child = ChildJvm.builder(CrashChild.class, stderr, dir.toString(),
-                Long.toString(seed * 1000 + round), journal.toString(), durability.name()).start();
-            final BufferedReader output = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            final String first = output.readLine();
-            if (!"ready".equals(first))
-            {
-                // stop it before reading on: destroying a process closes the pipes
-                child.destroyForcibly();
-                child.waitFor(30, TimeUnit.SECONDS);
-                fail("child did not start (round " + round + "); its first line: " + first + "\n" +
-                    ChildJvm.report(null, stderr));
-            }
-            Thread.sleep(50 + random.nextInt(400));
-            child.destroyForcibly();
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
+            ChildJvm.startAndKill(CrashChild.class, stderr, "round " + round, 50 + random.nextInt(400), dir.toString(),
+                Long.toString(seed * 1000 + round), journal.toString(), durability.name());
             tally.kills++;
             if (Cubby.inspect(dir).rehashInProgress())
             {

@@ -5,8 +5,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +14,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Kills an engine-v2 store's process ({@link SegmentStoreCrashChild}, SIGKILL at a random moment, often during a
@@ -67,21 +63,8 @@ class SegmentStoreCrashTest
         for (int round = 0; round < kills; round++)
         {
             final Path stderr = tmp.resolve("child.stderr");
-            final Process child = ChildJvm.builder(SegmentStoreCrashChild.class, stderr, dir.toString(),
-                Long.toString(seed * 1000 + round), journal.toString(), durability.name()).start();
-            final BufferedReader output = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            final String first = output.readLine();
-            if (!"ready".equals(first))
-            {
-                child.destroyForcibly();
-                child.waitFor(30, TimeUnit.SECONDS);
-                fail("child did not start (round " + round + "); its first line: " + first + "\n" +
-                    ChildJvm.report(null, stderr));
-            }
-            Thread.sleep(150 + random.nextInt(900));
-            child.destroyForcibly();
-            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
+            ChildJvm.startAndKill(SegmentStoreCrashChild.class, stderr, "round " + round, 150 + random.nextInt(900), dir.toString(),
+                Long.toString(seed * 1000 + round), journal.toString(), durability.name());
             final List<String> lines = Files.readAllLines(journal, StandardCharsets.US_ASCII);
             String[] inFlight = null;
             for (int i = read; i < lines.size(); i++)
