@@ -101,19 +101,19 @@ public final class GoldenFiles
      */
     public static List<Golden> stores()
     {
-        final Map<ByteBuffer, ByteBuffer> unclean = replay(GoldenFiles::uncleanAsyncAll);
+        final Map<ByteBuffer, ByteBuffer> unclean = model(GoldenFiles::uncleanAsyncAll);
         return List.of(
-            new Golden(SMALL, 24, 48, Probing.LINEAR, false, true, false, 0, replay(GoldenFiles::small),
-                replay(GoldenFiles::small)),
-            new Golden(SET, 32, 0, Probing.QUADRATIC, false, true, false, 0, replay(GoldenFiles::set),
-                replay(GoldenFiles::set)),
+            new Golden(SMALL, 24, 48, Probing.LINEAR, false, true, false, 0, model(GoldenFiles::small),
+                model(GoldenFiles::small)),
+            new Golden(SET, 32, 0, Probing.QUADRATIC, false, true, false, 0, model(GoldenFiles::set),
+                model(GoldenFiles::set)),
             new Golden(UNCLEAN_ASYNC, 16, 32, Probing.DOUBLE_HASHING, true, false, false, 32, unclean,
-                replay(GoldenFiles::uncleanAsyncBeforeCheckpoint)),
-            new Golden(REHASH_CLEAN, 16, 16, Probing.LINEAR, false, true, true, 0, replay(GoldenFiles::rehash),
-                replay(GoldenFiles::rehash)),
+                model(GoldenFiles::uncleanAsyncBeforeCheckpoint)),
+            new Golden(REHASH_CLEAN, 16, 16, Probing.LINEAR, false, true, true, 0, model(GoldenFiles::rehash),
+                model(GoldenFiles::rehash)),
             new Golden(REHASH_UNCLEAN, 16, 16, Probing.LINEAR, false, false, true, REHASH_PUTS + 2,
-                replay(GoldenFiles::rehash),
-                replay(GoldenFiles::rehash)));
+                model(GoldenFiles::rehash),
+                model(GoldenFiles::rehash)));
     }
 
     /**
@@ -130,7 +130,7 @@ public final class GoldenFiles
      */
     public static Map<ByteBuffer, ByteBuffer> damagedLogTailContents()
     {
-        final Map<ByteBuffer, ByteBuffer> contents = replay(GoldenFiles::uncleanAsyncAll);
+        final Map<ByteBuffer, ByteBuffer> contents = model(GoldenFiles::uncleanAsyncAll);
         contents.remove(bytes(LAST_LOGGED_KEY));
         return contents;
     }
@@ -163,7 +163,7 @@ public final class GoldenFiles
         }
     }
 
-    private static Map<ByteBuffer, ByteBuffer> replay(final java.util.function.Consumer<Ops> sequence)
+    static Map<ByteBuffer, ByteBuffer> model(final java.util.function.Consumer<Ops> sequence)
     {
         final Map<ByteBuffer, ByteBuffer> model = new HashMap<>();
         sequence.accept(new Ops()
@@ -503,7 +503,7 @@ public final class GoldenFiles
         return last;
     }
 
-    private static void flipBit(final Path file, final long offset, final int bit) throws IOException
+    static void flipBit(final Path file, final long offset, final int bit) throws IOException
     {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
         {
@@ -539,7 +539,7 @@ public final class GoldenFiles
         }
     }
 
-    private static void deleteRecursively(final Path path) throws IOException
+    static void deleteRecursively(final Path path) throws IOException
     {
         if (!Files.exists(path))
         {
@@ -571,7 +571,7 @@ public final class GoldenFiles
         return text.toString();
     }
 
-    private static byte[] utf8(final String text)
+    static byte[] utf8(final String text)
     {
         return text.getBytes(StandardCharsets.UTF_8);
     }

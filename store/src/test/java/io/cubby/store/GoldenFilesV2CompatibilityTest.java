@@ -1,0 +1,149 @@
+package io.cubby.store;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Opens every format-version-2 golden store of {@code testdata/v2} (made by {@link GoldenFilesV2}) and each damaged
+ * sample of {@code testdata/corrupt-v2}, as copies, and checks what this version of the code reads from them:
+ * parameters, contents after recovery, a clean verification, and how each damaged sample is recovered or refused
+ * without a changed byte. This test must never be disabled: a failure means the code no longer reads stores
+ * written by an earlier build.
+ */
+class GoldenFilesV2CompatibilityTest
+{
+    static Path golden(final String name)
+    {
+        return GoldenFilesCompatibilityTest.testdata().resolve("v" + GoldenFilesV2.FORMAT_VERSION).resolve(name);
+    }
+
+    static Path corrupt(final String name)
+    {
+        return GoldenFilesCompatibilityTest.testdata().resolve("corrupt-v" + GoldenFilesV2.FORMAT_VERSION)
+            .resolve(name);
+    }
+
+    static Stream<String> names()
+    {
+        return GoldenFilesV2.stores().stream().map(GoldenFilesV2.Golden::name);
+    }
+
+    static SegmentStore open(final Path dir) throws IOException
+    {
+        return SegmentStore.open(dir, Durability.NONE, Duration.ofMillis(100), false);
+    }
+
+    @ParameterizedTest
+    @MethodSource("names")
+    void everyGoldenStoreOpensWithItsParametersAndContentsAndVerifiesClean(final String name,
+        @TempDir final Path tmp) throws IOException
+    {
+        final GoldenFilesV2.Golden golden = GoldenFilesV2.store(name);
+        final Path dir = GoldenFilesCompatibilityTest.copy(golden(name), tmp.resolve(name));
+        for (int open = 0; open < 2; open++)
+        {
+            try (SegmentStore store = open(dir))
+            {
+                assertTrue(store.segments().params.sameAs(golden.params()), "parameters of " + name);
+                assertContents(golden.contents(), store);
+                for (int s = 0; s < store.segments().segmentCount(); s++)
+                {
+                    assertEquals(List.of(), SegmentVerifier.verify(store.segments().segment(s)),
+                        name + " segment " + s);
+                }
+                final SegmentRecovery.Report report = store.recoveryReport();
+                if (0 == open && golden.loggedOperations() >= 0)
+                {
+                    assertEquals(golden.loggedOperations(), report.puts + report.removes,
+                        "records replayed from the log of " + name);
+                }
+                if (1 == open)
+                {
+                    assertEquals(0, report.puts + report.removes, "records replayed after a close, " + name);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theStoreCopiedDuringARehashHoldsTheRehashTargetBesideItsSource()
+    {
+        final long files = StoreFiles.fingerprint(golden(GoldenFilesV2.REHASH_KILLED)).keySet().stream()
+            .filter(n -> n.startsWith("seg-")).count();
+        assertTrue(files > 1L << GoldenFilesV2.store(GoldenFilesV2.REHASH_KILLED).params().segmentBits,
+            "segment files " + files);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { GoldenFilesV2.TRUNCATED_SEGMENT, GoldenFilesV2.BITFLIP_SEGMENT_HEADER,
+        GoldenFilesV2.MISSING_SEGMENT })
+    void aDamagedSegmentFileIsRefusedWithoutAChangedByte(final String name, @TempDir final Path tmp) throws IOException
+    {
+        final Path dir = GoldenFilesCompatibilityTest.copy(corrupt(name), tmp.resolve(name));
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        assertThrows(CorruptStoreException.class, () -> open(dir).close());
+        assertEquals(before, StoreFiles.fingerprint(dir));
+    }
+
+    @Test
+    void aFlippedValueBitIsCaughtByVerificationAndTheReadOfItsKey(@TempDir final Path tmp) throws IOException
+    {
+        final Path dir = GoldenFilesCompatibilityTest.copy(corrupt(GoldenFilesV2.BITFLIP_SLOT), tmp.resolve("s"));
+        try (SegmentStore store = open(dir))
+        {
+            int problems = 0;
+            for (int s = 0; s < store.segments().segmentCount(); s++)
+            {
+                problems += SegmentVerifier.verify(store.segments().segment(s)).size();
+            }
+            assertEquals(1, problems);
+            final byte[] key = GoldenFiles.utf8(GoldenFilesV2.BITFLIPPED_KEY);
+            assertThrows(CorruptStoreException.class,
+                () -> store.get(new UnsafeBuffer(key), 0, key.length, new UnsafeBuffer(new byte[64]), 0));
+        }
+    }
+
+    @Test
+    void aDamagedLastLogRecordIsDiscardedAndEverythingBeforeItRecovered(@TempDir final Path tmp) throws IOException
+    {
+        final Path dir = GoldenFilesCompatibilityTest.copy(corrupt(GoldenFilesV2.DAMAGED_LOG_TAIL), tmp.resolve("d"));
+        try (SegmentStore store = open(dir))
+        {
+            assertContents(GoldenFilesV2.damagedLogTailContents(), store);
+            final SegmentRecovery.Report report = store.recoveryReport();
+            assertEquals(GoldenFilesV2.UNCLEAN_LOGGED_OPERATIONS - 1, report.puts + report.removes);
+        }
+    }
+
+    static void assertContents(final Map<ByteBuffer, ByteBuffer> expected, final SegmentStore store)
+    {
+        assertEquals(expected.size(), store.entryCount());
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[store.segments().params.maxValueLength]);
+        for (final Map.Entry<ByteBuffer, ByteBuffer> entry : expected.entrySet())
+        {
+            final byte[] key = entry.getKey().array();
+            final int length = store.get(new UnsafeBuffer(key), 0, key.length, out, 0);
+            final byte[] value = new byte[Math.max(0, length)];
+            out.getBytes(0, value);
+            assertArrayEquals(entry.getValue().array(), value, new String(key, java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+}
