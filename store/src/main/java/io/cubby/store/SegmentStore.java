@@ -148,6 +148,7 @@ final class SegmentStore implements AutoCloseable
         final Path directory, final Durability durability, final Duration syncInterval, final boolean salvage)
         throws IOException
     {
+        StoreUpgrade.checkNotInterrupted(directory);
         final StoreLock lock = StoreLock.acquireWriter(directory);
         SegmentSet set = null;
         SegmentLogWriter log = null;
