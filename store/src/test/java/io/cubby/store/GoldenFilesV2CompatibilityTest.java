@@ -51,6 +51,23 @@ class GoldenFilesV2CompatibilityTest
         return SegmentStore.open(dir, Durability.NONE, Duration.ofMillis(100), false);
     }
 
+    @Test
+    void everyGoldenStoreAndDamagedSampleIsChecked() throws IOException
+    {
+        assertEquals(names().sorted().toList(), directories(golden("")));
+        assertEquals(Stream.of(GoldenFilesV2.TRUNCATED_SEGMENT, GoldenFilesV2.BITFLIP_SEGMENT_HEADER,
+            GoldenFilesV2.BITFLIP_SLOT, GoldenFilesV2.DAMAGED_LOG_TAIL, GoldenFilesV2.MISSING_SEGMENT).sorted().toList(),
+            directories(corrupt("")));
+    }
+
+    private static List<String> directories(final Path parent) throws IOException
+    {
+        try (Stream<Path> dirs = Files.list(parent))
+        {
+            return dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("names")
     void everyGoldenStoreOpensWithItsParametersAndContentsAndVerifiesClean(final String name,
