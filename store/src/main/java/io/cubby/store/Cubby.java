@@ -32,10 +32,9 @@ import static io.cubby.store.Engine.Operation.REPLACE_IF_EQUALS;
  */
 public final class Cubby implements AutoCloseable
 {
-    // A facade: it checks arguments and delegates to the package-private parts wired by Parts. ReadPath reads;
-    // Engine writes, through TableSet (the live tables and their shadowing rules) and LogWriter; Rehasher grows,
-    // Compactor compacts, Checkpointer checkpoints, Evictor evicts, EntryIterators iterates, Lifecycle finishes
-    // opens and closes. Opener opens and recovers, applying the log through LogApplier.
+    // A facade: it checks arguments and delegates to a StoreCore, one per format version: TableCore over version
+    // 1's parts (Opener opens and recovers them), SegmentCore over engine v2's SegmentStore (SegmentOpener opens
+    // it). StoreFormat tells an existing directory's version.
 
     /** Returned by the allocation-free {@code get} when the key is absent. */
     public static final int MISSING = -1;
@@ -46,25 +45,13 @@ public final class Cubby implements AutoCloseable
 
     private static final byte[] EMPTY = new byte[0];
 
-    private final Options options;
-    private final TableParams params;
     private final Arguments arguments;
-    private final ReadPath reads;
-    private final Engine engine;
-    private final EntryIterators iterators;
-    private final Parts parts;
-    /** A read-only store's reads, validated against the tables' Write Sequence; set once, before publication. */
-    private LiveReads live;
+    private final StoreCore core;
 
-    private Cubby(final Parts parts)
+    Cubby(final Arguments arguments, final StoreCore core)
     {
-        this.parts = parts;
-        this.options = parts.options;
-        this.params = parts.options.params;
-        this.arguments = parts.arguments;
-        this.reads = parts.reads;
-        this.engine = parts.engine;
-        this.iterators = parts.iterators;
+        this.arguments = arguments;
+        this.core = core;
     }
 
     /**
@@ -83,13 +70,13 @@ public final class Cubby implements AutoCloseable
      *
      * @param directory the store directory.
      * @return the description.
-     * @throws NotAStoreException    if the directory holds no table file.
-     * @throws CorruptStoreException if the newest table header is damaged.
+     * @throws NotAStoreException    if the directory holds no table file (version 1) or manifest (version 2).
+     * @throws CorruptStoreException if the newest table header, or a version-2 manifest, is damaged.
      */
     public static StoreInfo inspect(final Path directory)
     {
         MemoryAccess.checkUsable();
-        return Inspector.inspect(directory);
+        return 2 == StoreFormat.detect(directory) ? SegmentReports.inspect(directory) : Inspector.inspect(directory);
     }
 
     // ================================================================ reads
@@ -113,8 +100,7 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         Objects.requireNonNull(dst, "dst");
-        return null != live ? live.read(key, keyOffset, keyLength, dst, dstOffset) :
-            reads.read(key, keyOffset, keyLength, dst, dstOffset);
+        return core.read(key, keyOffset, keyLength, dst, dstOffset);
     }
 
     /**
@@ -126,8 +112,7 @@ public final class Cubby implements AutoCloseable
     public boolean containsKey(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         arguments.checkKey(key, keyOffset, keyLength);
-        return (null != live ? live.read(key, keyOffset, keyLength, null, 0) :
-            reads.read(key, keyOffset, keyLength, null, 0)) >= 0;
+        return core.read(key, keyOffset, keyLength, null, 0) >= 0;
     }
 
     /**
@@ -138,7 +123,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer dst = arguments.scratch();
-        final int length = null != live ? live.read(k, 0, key.length, dst, 0) : reads.read(k, 0, key.length, dst, 0);
+        final int length = core.read(k, 0, key.length, dst, 0);
         return length < 0 ? null : Arrays.copyOf(dst.byteArray(), length);
     }
 
@@ -149,7 +134,7 @@ public final class Cubby implements AutoCloseable
     public boolean containsKey(final byte[] key)
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
-        return (null != live ? live.read(k, 0, key.length, null, 0) : reads.read(k, 0, key.length, null, 0)) >= 0;
+        return core.read(k, 0, key.length, null, 0) >= 0;
     }
 
     // ================================================================ writes
@@ -169,7 +154,7 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         arguments.checkValue(value, valueOffset, valueLength);
-        return engine.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+        return core.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
             arguments.defaultExpiry()) < 0;
     }
 
@@ -191,7 +176,7 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         arguments.checkValue(value, valueOffset, valueLength);
-        return engine.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+        return core.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
             arguments.expiresAt(ttlMillis)) < 0;
     }
 
@@ -210,7 +195,7 @@ public final class Cubby implements AutoCloseable
         final long expiresAt = arguments.expiresAt(ttl.toMillis());
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer v = arguments.wrapValue(value);
-        return engine.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
+        return core.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
     }
 
     /**
@@ -221,7 +206,7 @@ public final class Cubby implements AutoCloseable
     public boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         arguments.checkKey(key, keyOffset, keyLength);
-        return engine.write(REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
+        return core.write(REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -235,7 +220,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer v = arguments.wrapValue(value);
-        return engine.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null,
+        return core.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null,
             arguments.defaultExpiry()) < 0;
     }
 
@@ -283,7 +268,7 @@ public final class Cubby implements AutoCloseable
     private byte[] writeReturningPrevious(final Engine.Operation op, final byte[] key, final byte[] value)
     {
         final UnsafeBuffer previous = arguments.scratch();
-        final int length = engine.write(op, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
+        final int length = core.write(op, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
             value.length, null, 0, 0, previous, arguments.defaultExpiry());
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
@@ -297,7 +282,7 @@ public final class Cubby implements AutoCloseable
     {
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
-        return engine.write(REPLACE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
+        return core.write(REPLACE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
             value.length, e, 0, expected.length, null, arguments.defaultExpiry()) >= 0;
     }
 
@@ -308,7 +293,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean remove(final byte[] key)
     {
-        return engine.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
+        return core.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -319,7 +304,7 @@ public final class Cubby implements AutoCloseable
     public byte[] getAndRemove(final byte[] key)
     {
         final UnsafeBuffer previous = arguments.scratch();
-        final int length = engine.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0,
+        final int length = core.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0,
             previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
@@ -333,7 +318,7 @@ public final class Cubby implements AutoCloseable
     {
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
-        return engine.write(REMOVE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, null, 0, 0, e, 0,
+        return core.write(REMOVE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, null, 0, 0, e, 0,
             expected.length, null, 0L) >= 0;
     }
 
@@ -372,7 +357,7 @@ public final class Cubby implements AutoCloseable
     private byte[] compute(final byte[] key, final BinaryOperator<byte[]> remapping, final long ttlMillis)
     {
         Objects.requireNonNull(remapping, "remapping");
-        return engine.compute(key, arguments.wrapKey(key), remapping, ttlMillis);
+        return core.compute(key, arguments.wrapKey(key), remapping, ttlMillis);
     }
 
     // ================================================================ checkpoints and compaction
@@ -382,7 +367,7 @@ public final class Cubby implements AutoCloseable
      */
     public void checkpoint()
     {
-        parts.checkpointer.checkpoint();
+        core.checkpoint();
     }
 
     /**
@@ -406,14 +391,7 @@ public final class Cubby implements AutoCloseable
      */
     public void compact(final double targetLoad, final LongConsumer progress)
     {
-        final boolean fit = targetLoad < 0;
-        final double load = fit ? params.maxLoad() : targetLoad;
-        if (!(load >= MIN_COMPACTION_LOAD) || load > params.maxLoad())
-        {
-            throw new IllegalArgumentException("target load must be in [" + MIN_COMPACTION_LOAD + ", " +
-                params.maxLoad() + "]: " + targetLoad);
-        }
-        parts.compactor.compact(load, fit, progress);
+        core.compact(targetLoad, progress);
     }
 
     // ================================================================ size, iteration, stats
@@ -427,7 +405,7 @@ public final class Cubby implements AutoCloseable
      */
     public long size()
     {
-        return params.expiry ? countLive(Long.MAX_VALUE) : estimatedSize();
+        return core.size();
     }
 
     /**
@@ -438,7 +416,7 @@ public final class Cubby implements AutoCloseable
      */
     public long estimatedSize()
     {
-        return null != live ? live.estimatedSize() : reads.estimatedSize();
+        return core.estimatedSize();
     }
 
     /**
@@ -446,12 +424,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isEmpty()
     {
-        return params.expiry ? 0 == countLive(1) : 0 == estimatedSize();
-    }
-
-    private long countLive(final long limit)
-    {
-        return null != live ? live.countLive(limit) : iterators.countLive(limit);
+        return core.isEmpty();
     }
 
     /**
@@ -475,14 +448,7 @@ public final class Cubby implements AutoCloseable
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         Objects.requireNonNull(visitor, "visitor");
-        if (null != live)
-        {
-            live.forEach(visitor, onCorrupt);
-        }
-        else
-        {
-            iterators.forEach(visitor, onCorrupt);
-        }
+        core.forEach(visitor, onCorrupt);
     }
 
     /**
@@ -494,7 +460,7 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<Map.Entry<byte[], byte[]>> entries()
     {
-        return null != live ? live.entries() : iterators.entries();
+        return core.entries();
     }
 
     /**
@@ -502,25 +468,7 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<byte[]> keys()
     {
-        if (null == live)
-        {
-            return iterators.keys();
-        }
-        final Iterator<Map.Entry<byte[], byte[]>> entries = live.entries();
-        return new Iterator<>()
-        {
-            @Override
-            public boolean hasNext()
-            {
-                return entries.hasNext();
-            }
-
-            @Override
-            public byte[] next()
-            {
-                return entries.next().getKey();
-            }
-        };
+        return core.keys();
     }
 
     /**
@@ -528,7 +476,7 @@ public final class Cubby implements AutoCloseable
      */
     public CubbyStats stats()
     {
-        return null != live ? live.stats() : reads.stats();
+        return core.stats();
     }
 
     /**
@@ -540,7 +488,7 @@ public final class Cubby implements AutoCloseable
      */
     public VerifyReport verify()
     {
-        return null != live ? live.verify() : reads.verify();
+        return core.verify();
     }
 
     /**
@@ -548,7 +496,7 @@ public final class Cubby implements AutoCloseable
      */
     public RecoveryReport recoveryReport()
     {
-        return parts.lifecycle.recoveryReport();
+        return core.recoveryReport();
     }
 
     /**
@@ -556,7 +504,7 @@ public final class Cubby implements AutoCloseable
      */
     public Path directory()
     {
-        return options.directory;
+        return arguments.directory();
     }
 
     /**
@@ -564,7 +512,7 @@ public final class Cubby implements AutoCloseable
      */
     public int maxKeySize()
     {
-        return params.maxKeyLength;
+        return arguments.maxKeyLength();
     }
 
     /**
@@ -572,7 +520,7 @@ public final class Cubby implements AutoCloseable
      */
     public int maxValueSize()
     {
-        return params.maxValueLength;
+        return arguments.maxValueLength();
     }
 
     /**
@@ -580,7 +528,7 @@ public final class Cubby implements AutoCloseable
      */
     public long maxEntries()
     {
-        return options.maxEntries;
+        return core.maxEntries();
     }
 
     /**
@@ -588,7 +536,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isSetMode()
     {
-        return params.setMode;
+        return arguments.setMode();
     }
 
     /**
@@ -596,7 +544,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean hasExpiry()
     {
-        return params.expiry;
+        return arguments.expiry();
     }
 
     /**
@@ -609,7 +557,7 @@ public final class Cubby implements AutoCloseable
     public long expiresAtMillis(final byte[] key)
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
-        return null != live ? live.expiresAtMillis(k, key.length) : reads.expiresAtMillis(k, key.length);
+        return core.expiresAtMillis(k, key.length);
     }
 
     /**
@@ -617,7 +565,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isReadOnly()
     {
-        return options.readOnly;
+        return core.isReadOnly();
     }
 
     /**
@@ -628,7 +576,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean hasLiveWriter()
     {
-        return null != live && live.hasLiveWriter();
+        return core.hasLiveWriter();
     }
 
     /**
@@ -653,17 +601,7 @@ public final class Cubby implements AutoCloseable
     @Override
     public void close()
     {
-        try
-        {
-            parts.lifecycle.close();
-        }
-        finally
-        {
-            if (null != live)
-            {
-                live.close();
-            }
-        }
+        core.close();
     }
 
     /**
@@ -671,20 +609,32 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isClosed()
     {
-        return parts.guard.isClosed();
+        return core.isClosed();
     }
 
     @Override
     public String toString()
     {
-        return "Cubby[" + options.directory + "]";
+        return "Cubby[" + arguments.directory() + "]";
     }
 
     // ================================================================ for the opener and tests
 
     static Cubby openStore(final Builder builder)
     {
-        return Opener.open(builder);
+        final int found = StoreFormat.detect(builder.directory);
+        if (0 != found && null != builder.formatVersion && found != builder.formatVersion)
+        {
+            throw new IncompatibleStoreException("store " + builder.directory + " has format version " + found +
+                ", not the format version " + builder.formatVersion + " asked for; nothing was changed");
+        }
+        final int version = 0 != found ? found : null == builder.formatVersion ? 1 : builder.formatVersion;
+        if (1 == version && null != builder.segments)
+        {
+            throw new IllegalArgumentException("segments(" + builder.segments + ") needs format version 2; " +
+                builder.directory + (0 == found ? " would be created" : " holds a store") + " in format version 1");
+        }
+        return 2 == version ? SegmentOpener.open(builder) : Opener.open(builder);
     }
 
     /**
@@ -699,8 +649,9 @@ public final class Cubby implements AutoCloseable
         final long cursor,
         final Wal wal)
     {
-        return new Cubby(new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
-            cursor, wal));
+        final Parts parts = new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
+            cursor, wal);
+        return new Cubby(parts.arguments, new TableCore(parts));
     }
 
     /**
@@ -708,7 +659,30 @@ public final class Cubby implements AutoCloseable
      */
     void readLive(final LiveReader reader)
     {
-        this.live = new LiveReads(reader, parts);
+        tableCore().readLive(reader);
+    }
+
+    /** @return the version-1 store behind this one (tests and the opener of version 1). */
+    TableCore tableCore()
+    {
+        if (core instanceof TableCore)
+        {
+            return (TableCore)core;
+        }
+        throw new IllegalStateException("store " + arguments.directory() + " has format version " +
+            core.formatVersion() + ", not 1");
+    }
+
+    /** @return engine v2's store behind this one (tests). */
+    SegmentCore segmentCore()
+    {
+        return (SegmentCore)core;
+    }
+
+    /** @return the store's format version, 1 or 2. */
+    public int formatVersion()
+    {
+        return core.formatVersion();
     }
 
     /**
@@ -716,7 +690,7 @@ public final class Cubby implements AutoCloseable
      */
     Wal wal()
     {
-        return parts.log.wal();
+        return tableCore().parts.log.wal();
     }
 
     /**
@@ -724,7 +698,7 @@ public final class Cubby implements AutoCloseable
      */
     LogApplier logApplier()
     {
-        return parts.applier;
+        return tableCore().parts.applier;
     }
 
     /**
@@ -732,7 +706,7 @@ public final class Cubby implements AutoCloseable
      */
     void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
     {
-        parts.lifecycle.finishOpen(report, checkpoint, newLogSize);
+        tableCore().parts.lifecycle.finishOpen(report, checkpoint, newLogSize);
     }
 
     /**
@@ -745,17 +719,17 @@ public final class Cubby implements AutoCloseable
 
     Table currentTable()
     {
-        return parts.tables.current;
+        return tableCore().parts.tables.current;
     }
 
     Table sourceTable()
     {
-        return parts.tables.source;
+        return tableCore().parts.tables.source;
     }
 
     long migrationCursor()
     {
-        return parts.tables.cursor;
+        return tableCore().parts.tables.cursor;
     }
 
     /**
@@ -786,6 +760,8 @@ public final class Cubby implements AutoCloseable
         boolean recordStats;
         boolean preallocate = true;
         double tombstoneCompactionRatio = 0.25;
+        Integer formatVersion;
+        Integer segments;
 
         private Builder(final Path directory)
         {
@@ -998,6 +974,51 @@ public final class Cubby implements AutoCloseable
                 throw new IllegalArgumentException("tombstone ratio must be in (0, 1): " + ratio);
             }
             this.tombstoneCompactionRatio = ratio;
+            return this;
+        }
+
+        /**
+         * Format version of a store being created: 1 (the default) or 2 (engine v2, a preview: 2^k segment files,
+         * each its own open-addressing table with its own write lock and its own incremental growth; see
+         * {@code store/FORMAT-v2.md}). An existing store is opened in the version its directory holds
+         * ({@code manifest.cubby} and {@code seg-*.cubby} files: 2; {@code table-*.cubby}: 1), whatever this says
+         * when it is not set; set, it must match, else {@link IncompatibleStoreException} and nothing is changed.
+         * <p>
+         * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
+         * naming the option before any file is touched: {@link #expiry(boolean) expiry},
+         * {@link #expireAfterWrite(Duration) expireAfterWrite}, {@link #maxEntries(long) maxEntries} above 0,
+         * {@link #removalListener(RemovalListener) removalListener}, {@link #readOnly(boolean) readOnly},
+         * {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
+         * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
+         * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
+         * tombstoneCompactionRatio} other than the default. In a version-2 store the time-to-live operations throw
+         * {@link UnsupportedOperationException}, {@link Cubby#compact()} too (a removal frees its slot at once,
+         * leaving no tombstone), and {@link #logSize(long) logSize} applies at creation only.
+         * {@link #maxLoad(double) maxLoad} must lie in [0.5, 0.96] for version 2.
+         */
+        public Builder formatVersion(final int version)
+        {
+            if (version != 1 && version != 2)
+            {
+                throw new IllegalArgumentException("format version must be 1 or 2: " + version);
+            }
+            this.formatVersion = version;
+            return this;
+        }
+
+        /**
+         * Number of segments of a format-version-2 store being created (a power of two from 1 to 65,536): each segment has its own file, write lock and growth. Default: 16
+         * below 64K expected entries, 64 below 1M, else 256. Must match when opening an existing version-2 store;
+         * refused for version 1.
+         */
+        public Builder segments(final int count)
+        {
+            if (count < 1 || Integer.bitCount(count) != 1 || count > 1 << SegmentDescriptor.MAX_SEGMENT_BITS)
+            {
+                throw new IllegalArgumentException("segments must be a power of two in [1, " +
+                    (1 << SegmentDescriptor.MAX_SEGMENT_BITS) + "]: " + count);
+            }
+            this.segments = count;
             return this;
         }
 
