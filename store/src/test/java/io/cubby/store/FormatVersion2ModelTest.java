@@ -159,6 +159,10 @@ class FormatVersion2ModelTest
                 {
                     store.checkpoint();
                 }
+                if (phase == PHASES - 1)
+                {
+                    assertTrue(store.stats().generation > 1, "the segments grew: " + store.stats());
+                }
             }
         }
     }
