@@ -29,6 +29,11 @@ import static io.cubby.store.Engine.Operation.REPLACE_IF_EQUALS;
  * block each other and normally take no lock at all (optimistic reads validated with a {@link StampedLock}).
  * Keys and values are byte strings up to the maximum sizes fixed at creation. The {@code byte[]} methods allocate
  * their results; the {@link DirectBuffer} methods allocate nothing.
+ * <p>
+ * <b>Format version 2</b> (a preview, {@link Builder#formatVersion(int)}): the key's hash picks one of 2^k
+ * segments, each a table in its own file with its own write lock, so writers of different segments run in
+ * parallel; every operation below keeps its meaning and its atomicity per key (a compound operation decides and
+ * writes under its segment's lock), except where a method says otherwise for version 2. Empty keys are refused.
  */
 public final class Cubby implements AutoCloseable
 {
@@ -363,7 +368,8 @@ public final class Cubby implements AutoCloseable
     // ================================================================ checkpoints and compaction
 
     /**
-     * Force all changes to disk and trim the log. Blocks writers while the tables are forced.
+     * Force all changes to disk and trim the log. Blocks writers while the tables are forced (format version 2:
+     * writers go on).
      */
     public void checkpoint()
     {
@@ -374,6 +380,9 @@ public final class Cubby implements AutoCloseable
      * Rebuild the table without tombstones into the smallest table that holds the live entries within the maximum
      * load, crash-safely, and wait for it to finish. Readers and writers continue meanwhile; each step holds the
      * write lock briefly.
+     *
+     * @throws UnsupportedOperationException in a format-version-2 store, whose removals leave no tombstone and
+     *                                       whose segments do not shrink yet.
      */
     public void compact()
     {
@@ -428,7 +437,8 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
-     * Visit every entry of a consistent snapshot. Writers wait until the visit ends; readers do not.
+     * Visit every entry of a consistent snapshot. Writers wait until the visit ends; readers do not. In format
+     * version 2 each segment is a consistent snapshot, visited under its lock (its writers wait, others go on).
      *
      * @param visitor receives each entry; must not write to this store.
      */
@@ -454,7 +464,8 @@ public final class Cubby implements AutoCloseable
     /**
      * Iterate over copies of the entries. The iterator is weakly consistent: it returns every entry present
      * from its creation to its end exactly once, and may or may not reflect changes made meanwhile. Creating it
-     * first finishes any rehash in progress.
+     * first finishes any rehash in progress (format version 2: it copies one segment at a time under its lock and
+     * leaves rehashes to the writers).
      *
      * @return an iterator; {@link Iterator#remove()} removes the last returned key from the store.
      */
@@ -472,6 +483,12 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * In format version 2: {@code capacity}, {@code sourceCapacity}, {@code migratedSlots} and
+     * {@code tableFileBytes} sum the segments' files; {@code generation} is the highest segment generation;
+     * {@code tombstones} and {@code rehashesStarted} are 0 (no tombstones, no counter yet), {@code probing} is
+     * null (tag groups, not a probing strategy), and the hit, miss, eviction and expiry counts are -1 (not
+     * recorded).
+     *
      * @return a snapshot of the store's counters.
      */
     public CubbyStats stats()
@@ -482,7 +499,9 @@ public final class Cubby implements AutoCloseable
     /**
      * Scan every slot: states, lengths, checksums, reachability from the home slot, duplicates and counts. Writers
      * wait during the scan. On a read-only store while a writer (in another process) is active, an online check
-     * instead: each slot as read at one instant, and {@link VerifyReport#notChecked} says what is left out.
+     * instead: each slot as read at one instant, and {@link VerifyReport#notChecked} says what is left out. In
+     * format version 2 each segment is checked under its lock (its writers wait) by the segment verifier; the probe
+     * length histogram and region occupancy are empty there and the tombstone count 0.
      *
      * @return the report.
      */
@@ -492,6 +511,9 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
+     * In format version 2, {@code logBytesDiscarded}, {@code rehashResumedAt} and {@code filesDeleted} are 0 or
+     * empty; what the replay did beyond the counts is in {@code notes}.
+     *
      * @return what opening this store had to recover.
      */
     public RecoveryReport recoveryReport()
@@ -531,6 +553,12 @@ public final class Cubby implements AutoCloseable
         return core.maxEntries();
     }
 
+    /** @return the store's format version: 1, or 2 for engine v2 (see {@link Builder#formatVersion(int)}). */
+    public int formatVersion()
+    {
+        return core.formatVersion();
+    }
+
     /**
      * @return true for a set-mode store.
      */
@@ -561,7 +589,7 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
-     * @return true if opened read-only.
+     * @return true if opened read-only (never for format version 2).
      */
     public boolean isReadOnly()
     {
@@ -620,48 +648,6 @@ public final class Cubby implements AutoCloseable
 
     // ================================================================ for the opener and tests
 
-    static Cubby openStore(final Builder builder)
-    {
-        final int found = StoreFormat.detect(builder.directory);
-        if (0 != found && null != builder.formatVersion && found != builder.formatVersion)
-        {
-            throw new IncompatibleStoreException("store " + builder.directory + " has format version " + found +
-                ", not the format version " + builder.formatVersion + " asked for; nothing was changed");
-        }
-        final int version = 0 != found ? found : null == builder.formatVersion ? 1 : builder.formatVersion;
-        if (1 == version && null != builder.segments)
-        {
-            throw new IllegalArgumentException("segments(" + builder.segments + ") needs format version 2; " +
-                builder.directory + (0 == found ? " would be created" : " holds a store") + " in format version 1");
-        }
-        return 2 == version ? SegmentOpener.open(builder) : Opener.open(builder);
-    }
-
-    /**
-     * Package-private construction for the opener, which has already validated and recovered the files.
-     */
-    static Cubby create(
-        final Builder builder,
-        final TableParams params,
-        final StoreLock fileLock,
-        final Table current,
-        final Table source,
-        final long cursor,
-        final Wal wal)
-    {
-        final Parts parts = new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
-            cursor, wal);
-        return new Cubby(parts.arguments, new TableCore(parts));
-    }
-
-    /**
-     * Called by the opener of a read-only store before it is published: every read goes through {@code reader}.
-     */
-    void readLive(final LiveReader reader)
-    {
-        tableCore().readLive(reader);
-    }
-
     /** @return the version-1 store behind this one (tests and the opener of version 1). */
     TableCore tableCore()
     {
@@ -679,12 +665,6 @@ public final class Cubby implements AutoCloseable
         return (SegmentCore)core;
     }
 
-    /** @return the store's format version, 1 or 2. */
-    public int formatVersion()
-    {
-        return core.formatVersion();
-    }
-
     /**
      * @return this store's log (tests that track what is durable read its sequences).
      */
@@ -699,22 +679,6 @@ public final class Cubby implements AutoCloseable
     LogApplier logApplier()
     {
         return tableCore().parts.applier;
-    }
-
-    /**
-     * Called by the opener once replay is done: checkpoint if anything was recovered, mark tables open.
-     */
-    void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
-    {
-        tableCore().parts.lifecycle.finishOpen(report, checkpoint, newLogSize);
-    }
-
-    /**
-     * Smallest power-of-two capacity holding {@code entries} at no more than {@code load}.
-     */
-    static long capacityFor(final long entries, final double load)
-    {
-        return Rehasher.capacityFor(entries, load);
     }
 
     Table currentTable()
@@ -1036,7 +1000,7 @@ public final class Cubby implements AutoCloseable
         public Cubby open()
         {
             MemoryAccess.checkUsable();
-            return openStore(this);
+            return StoreFormat.open(this);
         }
     }
 }

@@ -16,6 +16,24 @@ final class StoreFormat
     {
     }
 
+    /** Open or create the store a builder describes, in the format version of its directory or the builder's. */
+    static Cubby open(final Cubby.Builder builder)
+    {
+        final int found = detect(builder.directory);
+        if (0 != found && null != builder.formatVersion && found != builder.formatVersion)
+        {
+            throw new IncompatibleStoreException("store " + builder.directory + " has format version " + found +
+                ", not the format version " + builder.formatVersion + " asked for; nothing was changed");
+        }
+        final int version = 0 != found ? found : null == builder.formatVersion ? 1 : builder.formatVersion;
+        if (1 == version && null != builder.segments)
+        {
+            throw new IllegalArgumentException("segments(" + builder.segments + ") needs format version 2; " +
+                builder.directory + (0 == found ? " would be created" : " holds a store") + " in format version 1");
+        }
+        return 2 == version ? SegmentOpener.open(builder) : Opener.open(builder);
+    }
+
     /**
      * @return 1 or 2, or 0 if the path holds no store (missing, not a directory, or no store file).
      * @throws CorruptStoreException if the directory holds files of both versions.

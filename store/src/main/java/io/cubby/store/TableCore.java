@@ -35,6 +35,21 @@ final class TableCore implements StoreCore
         this.iterators = parts.iterators;
     }
 
+    /** A store over tables the opener has already validated and recovered. */
+    static Cubby store(final Cubby.Builder builder, final TableParams params, final StoreLock fileLock,
+        final Table current, final Table source, final long cursor, final Wal wal)
+    {
+        final Parts parts = new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
+            cursor, wal);
+        return new Cubby(parts.arguments, new TableCore(parts));
+    }
+
+    /** Called by the opener once replay is done: checkpoint if anything was recovered, mark tables open. */
+    void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
+    {
+        parts.lifecycle.finishOpen(report, checkpoint, newLogSize);
+    }
+
     /** Called by the opener of a read-only store before it is published: every read goes through {@code reader}. */
     void readLive(final LiveReader reader)
     {
