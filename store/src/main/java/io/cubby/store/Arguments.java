@@ -17,17 +17,56 @@ final class Arguments
     static final long KEEP_EXPIRY = -1;
 
     private final Path directory;
-    private final TableParams params;
+    private final int maxKeyLength;
+    private final int maxValueLength;
+    private final boolean setMode;
+    private final boolean expiry;
     private final long expireAfterWriteMillis;
     private final ThreadLocal<UnsafeBuffer> scratch;
 
     Arguments(final Options options)
     {
-        this.directory = options.directory;
-        this.params = options.params;
-        this.expireAfterWriteMillis = options.expireAfterWriteMillis;
-        final int scratchLength = Math.max(params.maxKeyLength, params.maxValueLength);
+        this(options.directory, options.params.maxKeyLength, options.params.maxValueLength, options.params.setMode,
+            options.params.expiry, options.expireAfterWriteMillis);
+    }
+
+    /** A store's limits in either format version; {@code expireAfterWriteMillis} 0 for none. */
+    Arguments(final Path directory, final int maxKeyLength, final int maxValueLength, final boolean setMode,
+        final boolean expiry, final long expireAfterWriteMillis)
+    {
+        this.directory = directory;
+        this.maxKeyLength = maxKeyLength;
+        this.maxValueLength = maxValueLength;
+        this.setMode = setMode;
+        this.expiry = expiry;
+        this.expireAfterWriteMillis = expireAfterWriteMillis;
+        final int scratchLength = Math.max(maxKeyLength, maxValueLength);
         this.scratch = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[scratchLength]));
+    }
+
+    Path directory()
+    {
+        return directory;
+    }
+
+    int maxKeyLength()
+    {
+        return maxKeyLength;
+    }
+
+    int maxValueLength()
+    {
+        return maxValueLength;
+    }
+
+    boolean setMode()
+    {
+        return setMode;
+    }
+
+    boolean expiry()
+    {
+        return expiry;
     }
 
     /**
@@ -68,10 +107,10 @@ final class Arguments
 
     private void checkKeyLength(final int length)
     {
-        if (length > params.maxKeyLength)
+        if (length > maxKeyLength)
         {
             throw new EntryTooLargeException("key of " + length + " bytes exceeds the maximum key size " +
-                params.maxKeyLength + " of store " + directory);
+                maxKeyLength + " of store " + directory);
         }
         if (length < 0)
         {
@@ -81,11 +120,11 @@ final class Arguments
 
     private void checkValueLength(final int length)
     {
-        if (length > params.maxValueLength)
+        if (length > maxValueLength)
         {
-            throw new EntryTooLargeException(params.setMode ?
+            throw new EntryTooLargeException(setMode ?
                 "store " + directory + " is a set: values must be empty, got " + length + " bytes" :
-                "value of " + length + " bytes exceeds the maximum value size " + params.maxValueLength +
+                "value of " + length + " bytes exceeds the maximum value size " + maxValueLength +
                 " of store " + directory);
         }
         if (length < 0)
@@ -109,7 +148,7 @@ final class Arguments
      */
     long defaultExpiry()
     {
-        if (!params.expiry)
+        if (!expiry)
         {
             return 0;
         }
@@ -121,7 +160,7 @@ final class Arguments
      */
     long expiresAt(final long ttlMillis)
     {
-        if (!params.expiry)
+        if (!expiry)
         {
             throw new UnsupportedOperationException("store " + directory + " was created without expiry; " +
                 "create it with Cubby.builder(dir).expiry(true) to use time-to-live");

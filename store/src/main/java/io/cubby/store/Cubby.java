@@ -29,13 +29,17 @@ import static io.cubby.store.Engine.Operation.REPLACE_IF_EQUALS;
  * block each other and normally take no lock at all (optimistic reads validated with a {@link StampedLock}).
  * Keys and values are byte strings up to the maximum sizes fixed at creation. The {@code byte[]} methods allocate
  * their results; the {@link DirectBuffer} methods allocate nothing.
+ * <p>
+ * <b>Format version 2</b> (a preview, {@link Builder#formatVersion(int)}): the key's hash picks one of 2^k
+ * segments, each a table in its own file with its own write lock, so writers of different segments run in
+ * parallel; every operation below keeps its meaning and its atomicity per key (a compound operation decides and
+ * writes under its segment's lock), except where a method says otherwise for version 2. Empty keys are refused.
  */
 public final class Cubby implements AutoCloseable
 {
-    // A facade: it checks arguments and delegates to the package-private parts wired by Parts. ReadPath reads;
-    // Engine writes, through TableSet (the live tables and their shadowing rules) and LogWriter; Rehasher grows,
-    // Compactor compacts, Checkpointer checkpoints, Evictor evicts, EntryIterators iterates, Lifecycle finishes
-    // opens and closes. Opener opens and recovers, applying the log through LogApplier.
+    // A facade: it checks arguments and delegates to a StoreCore, one per format version: TableCore over version
+    // 1's parts (Opener opens and recovers them), SegmentCore over engine v2's SegmentStore (SegmentOpener opens
+    // it). StoreFormat tells an existing directory's version.
 
     /** Returned by the allocation-free {@code get} when the key is absent. */
     public static final int MISSING = -1;
@@ -46,25 +50,13 @@ public final class Cubby implements AutoCloseable
 
     private static final byte[] EMPTY = new byte[0];
 
-    private final Options options;
-    private final TableParams params;
     private final Arguments arguments;
-    private final ReadPath reads;
-    private final Engine engine;
-    private final EntryIterators iterators;
-    private final Parts parts;
-    /** A read-only store's reads, validated against the tables' Write Sequence; set once, before publication. */
-    private LiveReads live;
+    private final StoreCore core;
 
-    private Cubby(final Parts parts)
+    Cubby(final Arguments arguments, final StoreCore core)
     {
-        this.parts = parts;
-        this.options = parts.options;
-        this.params = parts.options.params;
-        this.arguments = parts.arguments;
-        this.reads = parts.reads;
-        this.engine = parts.engine;
-        this.iterators = parts.iterators;
+        this.arguments = arguments;
+        this.core = core;
     }
 
     /**
@@ -83,13 +75,13 @@ public final class Cubby implements AutoCloseable
      *
      * @param directory the store directory.
      * @return the description.
-     * @throws NotAStoreException    if the directory holds no table file.
-     * @throws CorruptStoreException if the newest table header is damaged.
+     * @throws NotAStoreException    if the directory holds no table file (version 1) or manifest (version 2).
+     * @throws CorruptStoreException if the newest table header, or a version-2 manifest, is damaged.
      */
     public static StoreInfo inspect(final Path directory)
     {
         MemoryAccess.checkUsable();
-        return Inspector.inspect(directory);
+        return 2 == StoreFormat.detect(directory) ? SegmentReports.inspect(directory) : Inspector.inspect(directory);
     }
 
     // ================================================================ reads
@@ -113,8 +105,7 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         Objects.requireNonNull(dst, "dst");
-        return null != live ? live.read(key, keyOffset, keyLength, dst, dstOffset) :
-            reads.read(key, keyOffset, keyLength, dst, dstOffset);
+        return core.read(key, keyOffset, keyLength, dst, dstOffset);
     }
 
     /**
@@ -126,8 +117,7 @@ public final class Cubby implements AutoCloseable
     public boolean containsKey(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         arguments.checkKey(key, keyOffset, keyLength);
-        return (null != live ? live.read(key, keyOffset, keyLength, null, 0) :
-            reads.read(key, keyOffset, keyLength, null, 0)) >= 0;
+        return core.read(key, keyOffset, keyLength, null, 0) >= 0;
     }
 
     /**
@@ -138,7 +128,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer dst = arguments.scratch();
-        final int length = null != live ? live.read(k, 0, key.length, dst, 0) : reads.read(k, 0, key.length, dst, 0);
+        final int length = core.read(k, 0, key.length, dst, 0);
         return length < 0 ? null : Arrays.copyOf(dst.byteArray(), length);
     }
 
@@ -149,7 +139,7 @@ public final class Cubby implements AutoCloseable
     public boolean containsKey(final byte[] key)
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
-        return (null != live ? live.read(k, 0, key.length, null, 0) : reads.read(k, 0, key.length, null, 0)) >= 0;
+        return core.read(k, 0, key.length, null, 0) >= 0;
     }
 
     // ================================================================ writes
@@ -169,7 +159,7 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         arguments.checkValue(value, valueOffset, valueLength);
-        return engine.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+        return core.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
             arguments.defaultExpiry()) < 0;
     }
 
@@ -191,7 +181,7 @@ public final class Cubby implements AutoCloseable
     {
         arguments.checkKey(key, keyOffset, keyLength);
         arguments.checkValue(value, valueOffset, valueLength);
-        return engine.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
+        return core.write(PUT, key, keyOffset, keyLength, value, valueOffset, valueLength, null, 0, 0, null,
             arguments.expiresAt(ttlMillis)) < 0;
     }
 
@@ -210,7 +200,7 @@ public final class Cubby implements AutoCloseable
         final long expiresAt = arguments.expiresAt(ttl.toMillis());
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer v = arguments.wrapValue(value);
-        return engine.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
+        return core.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null, expiresAt) < 0;
     }
 
     /**
@@ -221,7 +211,7 @@ public final class Cubby implements AutoCloseable
     public boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         arguments.checkKey(key, keyOffset, keyLength);
-        return engine.write(REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
+        return core.write(REMOVE, key, keyOffset, keyLength, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -235,7 +225,7 @@ public final class Cubby implements AutoCloseable
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
         final UnsafeBuffer v = arguments.wrapValue(value);
-        return engine.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null,
+        return core.write(PUT, k, 0, key.length, v, 0, value.length, null, 0, 0, null,
             arguments.defaultExpiry()) < 0;
     }
 
@@ -283,7 +273,7 @@ public final class Cubby implements AutoCloseable
     private byte[] writeReturningPrevious(final Engine.Operation op, final byte[] key, final byte[] value)
     {
         final UnsafeBuffer previous = arguments.scratch();
-        final int length = engine.write(op, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
+        final int length = core.write(op, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
             value.length, null, 0, 0, previous, arguments.defaultExpiry());
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
@@ -297,7 +287,7 @@ public final class Cubby implements AutoCloseable
     {
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
-        return engine.write(REPLACE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
+        return core.write(REPLACE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, arguments.wrapValue(value), 0,
             value.length, e, 0, expected.length, null, arguments.defaultExpiry()) >= 0;
     }
 
@@ -308,7 +298,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean remove(final byte[] key)
     {
-        return engine.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
+        return core.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0, null, 0L) >= 0;
     }
 
     /**
@@ -319,7 +309,7 @@ public final class Cubby implements AutoCloseable
     public byte[] getAndRemove(final byte[] key)
     {
         final UnsafeBuffer previous = arguments.scratch();
-        final int length = engine.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0,
+        final int length = core.write(REMOVE, arguments.wrapKey(key), 0, key.length, null, 0, 0, null, 0, 0,
             previous, 0L);
         return length < 0 ? null : Arrays.copyOf(previous.byteArray(), length);
     }
@@ -333,7 +323,7 @@ public final class Cubby implements AutoCloseable
     {
         Objects.requireNonNull(expected, "expected");
         final UnsafeBuffer e = new UnsafeBuffer(expected);
-        return engine.write(REMOVE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, null, 0, 0, e, 0,
+        return core.write(REMOVE_IF_EQUALS, arguments.wrapKey(key), 0, key.length, null, 0, 0, e, 0,
             expected.length, null, 0L) >= 0;
     }
 
@@ -372,23 +362,27 @@ public final class Cubby implements AutoCloseable
     private byte[] compute(final byte[] key, final BinaryOperator<byte[]> remapping, final long ttlMillis)
     {
         Objects.requireNonNull(remapping, "remapping");
-        return engine.compute(key, arguments.wrapKey(key), remapping, ttlMillis);
+        return core.compute(key, arguments.wrapKey(key), remapping, ttlMillis);
     }
 
     // ================================================================ checkpoints and compaction
 
     /**
-     * Force all changes to disk and trim the log. Blocks writers while the tables are forced.
+     * Force all changes to disk and trim the log. Blocks writers while the tables are forced (format version 2:
+     * writers go on).
      */
     public void checkpoint()
     {
-        parts.checkpointer.checkpoint();
+        core.checkpoint();
     }
 
     /**
      * Rebuild the table without tombstones into the smallest table that holds the live entries within the maximum
      * load, crash-safely, and wait for it to finish. Readers and writers continue meanwhile; each step holds the
      * write lock briefly.
+     *
+     * @throws UnsupportedOperationException in a format-version-2 store, whose removals leave no tombstone and
+     *                                       whose segments do not shrink yet.
      */
     public void compact()
     {
@@ -406,14 +400,7 @@ public final class Cubby implements AutoCloseable
      */
     public void compact(final double targetLoad, final LongConsumer progress)
     {
-        final boolean fit = targetLoad < 0;
-        final double load = fit ? params.maxLoad() : targetLoad;
-        if (!(load >= MIN_COMPACTION_LOAD) || load > params.maxLoad())
-        {
-            throw new IllegalArgumentException("target load must be in [" + MIN_COMPACTION_LOAD + ", " +
-                params.maxLoad() + "]: " + targetLoad);
-        }
-        parts.compactor.compact(load, fit, progress);
+        core.compact(targetLoad, progress);
     }
 
     // ================================================================ size, iteration, stats
@@ -427,7 +414,7 @@ public final class Cubby implements AutoCloseable
      */
     public long size()
     {
-        return params.expiry ? countLive(Long.MAX_VALUE) : estimatedSize();
+        return core.size();
     }
 
     /**
@@ -438,7 +425,7 @@ public final class Cubby implements AutoCloseable
      */
     public long estimatedSize()
     {
-        return null != live ? live.estimatedSize() : reads.estimatedSize();
+        return core.estimatedSize();
     }
 
     /**
@@ -446,16 +433,12 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isEmpty()
     {
-        return params.expiry ? 0 == countLive(1) : 0 == estimatedSize();
-    }
-
-    private long countLive(final long limit)
-    {
-        return null != live ? live.countLive(limit) : iterators.countLive(limit);
+        return core.isEmpty();
     }
 
     /**
-     * Visit every entry of a consistent snapshot. Writers wait until the visit ends; readers do not.
+     * Visit every entry of a consistent snapshot. Writers wait until the visit ends; readers do not. In format
+     * version 2 each segment is a consistent snapshot, visited under its lock (its writers wait, others go on).
      *
      * @param visitor receives each entry; must not write to this store.
      */
@@ -475,26 +458,20 @@ public final class Cubby implements AutoCloseable
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         Objects.requireNonNull(visitor, "visitor");
-        if (null != live)
-        {
-            live.forEach(visitor, onCorrupt);
-        }
-        else
-        {
-            iterators.forEach(visitor, onCorrupt);
-        }
+        core.forEach(visitor, onCorrupt);
     }
 
     /**
      * Iterate over copies of the entries. The iterator is weakly consistent: it returns every entry present
      * from its creation to its end exactly once, and may or may not reflect changes made meanwhile. Creating it
-     * first finishes any rehash in progress.
+     * first finishes any rehash in progress (format version 2: it copies one segment at a time under its lock and
+     * leaves rehashes to the writers).
      *
      * @return an iterator; {@link Iterator#remove()} removes the last returned key from the store.
      */
     public Iterator<Map.Entry<byte[], byte[]>> entries()
     {
-        return null != live ? live.entries() : iterators.entries();
+        return core.entries();
     }
 
     /**
@@ -502,53 +479,46 @@ public final class Cubby implements AutoCloseable
      */
     public Iterator<byte[]> keys()
     {
-        if (null == live)
-        {
-            return iterators.keys();
-        }
-        final Iterator<Map.Entry<byte[], byte[]>> entries = live.entries();
-        return new Iterator<>()
-        {
-            @Override
-            public boolean hasNext()
-            {
-                return entries.hasNext();
-            }
-
-            @Override
-            public byte[] next()
-            {
-                return entries.next().getKey();
-            }
-        };
+        return core.keys();
     }
 
     /**
+     * In format version 2: {@code capacity}, {@code sourceCapacity}, {@code migratedSlots} and
+     * {@code tableFileBytes} sum the segments' files; {@code generation} is the highest segment generation;
+     * {@code tombstones} and {@code rehashesStarted} are 0 (no tombstones, no counter yet), {@code probing} is
+     * null (tag groups, not a probing strategy), and the hit, miss, eviction and expiry counts are -1 (not
+     * recorded).
+     *
      * @return a snapshot of the store's counters.
      */
     public CubbyStats stats()
     {
-        return null != live ? live.stats() : reads.stats();
+        return core.stats();
     }
 
     /**
      * Scan every slot: states, lengths, checksums, reachability from the home slot, duplicates and counts. Writers
      * wait during the scan. On a read-only store while a writer (in another process) is active, an online check
-     * instead: each slot as read at one instant, and {@link VerifyReport#notChecked} says what is left out.
+     * instead: each slot as read at one instant, and {@link VerifyReport#notChecked} says what is left out. In
+     * format version 2 each segment is checked under its lock (its writers wait) by the segment verifier; the probe
+     * length histogram and region occupancy are empty there and the tombstone count 0.
      *
      * @return the report.
      */
     public VerifyReport verify()
     {
-        return null != live ? live.verify() : reads.verify();
+        return core.verify();
     }
 
     /**
+     * In format version 2, {@code logBytesDiscarded}, {@code rehashResumedAt} and {@code filesDeleted} are 0 or
+     * empty; what the replay did beyond the counts is in {@code notes}.
+     *
      * @return what opening this store had to recover.
      */
     public RecoveryReport recoveryReport()
     {
-        return parts.lifecycle.recoveryReport();
+        return core.recoveryReport();
     }
 
     /**
@@ -556,7 +526,7 @@ public final class Cubby implements AutoCloseable
      */
     public Path directory()
     {
-        return options.directory;
+        return arguments.directory();
     }
 
     /**
@@ -564,7 +534,7 @@ public final class Cubby implements AutoCloseable
      */
     public int maxKeySize()
     {
-        return params.maxKeyLength;
+        return arguments.maxKeyLength();
     }
 
     /**
@@ -572,7 +542,7 @@ public final class Cubby implements AutoCloseable
      */
     public int maxValueSize()
     {
-        return params.maxValueLength;
+        return arguments.maxValueLength();
     }
 
     /**
@@ -580,7 +550,13 @@ public final class Cubby implements AutoCloseable
      */
     public long maxEntries()
     {
-        return options.maxEntries;
+        return core.maxEntries();
+    }
+
+    /** @return the store's format version: 1, or 2 for engine v2 (see {@link Builder#formatVersion(int)}). */
+    public int formatVersion()
+    {
+        return core.formatVersion();
     }
 
     /**
@@ -588,7 +564,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isSetMode()
     {
-        return params.setMode;
+        return arguments.setMode();
     }
 
     /**
@@ -596,7 +572,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean hasExpiry()
     {
-        return params.expiry;
+        return arguments.expiry();
     }
 
     /**
@@ -609,15 +585,15 @@ public final class Cubby implements AutoCloseable
     public long expiresAtMillis(final byte[] key)
     {
         final UnsafeBuffer k = arguments.wrapKey(key);
-        return null != live ? live.expiresAtMillis(k, key.length) : reads.expiresAtMillis(k, key.length);
+        return core.expiresAtMillis(k, key.length);
     }
 
     /**
-     * @return true if opened read-only.
+     * @return true if opened read-only (never for format version 2).
      */
     public boolean isReadOnly()
     {
-        return options.readOnly;
+        return core.isReadOnly();
     }
 
     /**
@@ -628,7 +604,7 @@ public final class Cubby implements AutoCloseable
      */
     public boolean hasLiveWriter()
     {
-        return null != live && live.hasLiveWriter();
+        return core.hasLiveWriter();
     }
 
     /**
@@ -653,17 +629,7 @@ public final class Cubby implements AutoCloseable
     @Override
     public void close()
     {
-        try
-        {
-            parts.lifecycle.close();
-        }
-        finally
-        {
-            if (null != live)
-            {
-                live.close();
-            }
-        }
+        core.close();
     }
 
     /**
@@ -671,44 +637,32 @@ public final class Cubby implements AutoCloseable
      */
     public boolean isClosed()
     {
-        return parts.guard.isClosed();
+        return core.isClosed();
     }
 
     @Override
     public String toString()
     {
-        return "Cubby[" + options.directory + "]";
+        return "Cubby[" + arguments.directory() + "]";
     }
 
     // ================================================================ for the opener and tests
 
-    static Cubby openStore(final Builder builder)
+    /** @return the version-1 store behind this one (tests and the opener of version 1). */
+    TableCore tableCore()
     {
-        return Opener.open(builder);
+        if (core instanceof TableCore)
+        {
+            return (TableCore)core;
+        }
+        throw new IllegalStateException("store " + arguments.directory() + " has format version " +
+            core.formatVersion() + ", not 1");
     }
 
-    /**
-     * Package-private construction for the opener, which has already validated and recovered the files.
-     */
-    static Cubby create(
-        final Builder builder,
-        final TableParams params,
-        final StoreLock fileLock,
-        final Table current,
-        final Table source,
-        final long cursor,
-        final Wal wal)
+    /** @return engine v2's store behind this one (tests). */
+    SegmentCore segmentCore()
     {
-        return new Cubby(new Parts(new Options(builder, params, current.maxEntries()), fileLock, current, source,
-            cursor, wal));
-    }
-
-    /**
-     * Called by the opener of a read-only store before it is published: every read goes through {@code reader}.
-     */
-    void readLive(final LiveReader reader)
-    {
-        this.live = new LiveReads(reader, parts);
+        return (SegmentCore)core;
     }
 
     /**
@@ -716,7 +670,7 @@ public final class Cubby implements AutoCloseable
      */
     Wal wal()
     {
-        return parts.log.wal();
+        return tableCore().parts.log.wal();
     }
 
     /**
@@ -724,38 +678,22 @@ public final class Cubby implements AutoCloseable
      */
     LogApplier logApplier()
     {
-        return parts.applier;
-    }
-
-    /**
-     * Called by the opener once replay is done: checkpoint if anything was recovered, mark tables open.
-     */
-    void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
-    {
-        parts.lifecycle.finishOpen(report, checkpoint, newLogSize);
-    }
-
-    /**
-     * Smallest power-of-two capacity holding {@code entries} at no more than {@code load}.
-     */
-    static long capacityFor(final long entries, final double load)
-    {
-        return Rehasher.capacityFor(entries, load);
+        return tableCore().parts.applier;
     }
 
     Table currentTable()
     {
-        return parts.tables.current;
+        return tableCore().parts.tables.current;
     }
 
     Table sourceTable()
     {
-        return parts.tables.source;
+        return tableCore().parts.tables.source;
     }
 
     long migrationCursor()
     {
-        return parts.tables.cursor;
+        return tableCore().parts.tables.cursor;
     }
 
     /**
@@ -786,6 +724,8 @@ public final class Cubby implements AutoCloseable
         boolean recordStats;
         boolean preallocate = true;
         double tombstoneCompactionRatio = 0.25;
+        Integer formatVersion;
+        Integer segments;
 
         private Builder(final Path directory)
         {
@@ -1002,6 +942,51 @@ public final class Cubby implements AutoCloseable
         }
 
         /**
+         * Format version of a store being created: 1 (the default) or 2 (engine v2, a preview: 2^k segment files,
+         * each its own open-addressing table with its own write lock and its own incremental growth; see
+         * {@code store/FORMAT-v2.md}). An existing store is opened in the version its directory holds
+         * ({@code manifest.cubby} and {@code seg-*.cubby} files: 2; {@code table-*.cubby}: 1), whatever this says
+         * when it is not set; set, it must match, else {@link IncompatibleStoreException} and nothing is changed.
+         * <p>
+         * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
+         * naming the option before any file is touched: {@link #expiry(boolean) expiry},
+         * {@link #expireAfterWrite(Duration) expireAfterWrite}, {@link #maxEntries(long) maxEntries} above 0,
+         * {@link #removalListener(RemovalListener) removalListener}, {@link #readOnly(boolean) readOnly},
+         * {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
+         * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
+         * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
+         * tombstoneCompactionRatio} other than the default. In a version-2 store the time-to-live operations throw
+         * {@link UnsupportedOperationException}, {@link Cubby#compact()} too (a removal frees its slot at once,
+         * leaving no tombstone), and {@link #logSize(long) logSize} applies at creation only.
+         * {@link #maxLoad(double) maxLoad} must lie in [0.5, 0.96] for version 2.
+         */
+        public Builder formatVersion(final int version)
+        {
+            if (version != 1 && version != 2)
+            {
+                throw new IllegalArgumentException("format version must be 1 or 2: " + version);
+            }
+            this.formatVersion = version;
+            return this;
+        }
+
+        /**
+         * Number of segments of a format-version-2 store being created (a power of two from 1 to 65,536): each segment has its own file, write lock and growth. Default: 16
+         * below 64K expected entries, 64 below 1M, else 256. Must match when opening an existing version-2 store;
+         * refused for version 1.
+         */
+        public Builder segments(final int count)
+        {
+            if (count < 1 || Integer.bitCount(count) != 1 || count > 1 << SegmentDescriptor.MAX_SEGMENT_BITS)
+            {
+                throw new IllegalArgumentException("segments must be a power of two in [1, " +
+                    (1 << SegmentDescriptor.MAX_SEGMENT_BITS) + "]: " + count);
+            }
+            this.segments = count;
+            return this;
+        }
+
+        /**
          * Open or create the store.
          *
          * @return the open store.
@@ -1015,7 +1000,7 @@ public final class Cubby implements AutoCloseable
         public Cubby open()
         {
             MemoryAccess.checkUsable();
-            return openStore(this);
+            return StoreFormat.open(this);
         }
     }
 }

@@ -279,9 +279,9 @@ final class Opener
             final long[] counts = TableRepair.countSlots(source, cursor);
             source.useCounts(counts[0], counts[1]);
         }
-        final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, null);
-        cubby.readLive(new LiveReader(builder.directory, params, current, source));
-        cubby.finishOpen(new RecoveryReport(clean, 0, 0, clean ? null : live ?
+        final Cubby cubby = TableCore.store(builder, params, lock, current, source, cursor, null);
+        cubby.tableCore().readLive(new LiveReader(builder.directory, params, current, source));
+        cubby.tableCore().finishOpen(new RecoveryReport(clean, 0, 0, clean ? null : live ?
             "not recovered: opened read-only while a writer" + StoreLock.holder(builder.directory) + " has it open" :
             "not recovered: opened read-only after an unclean shutdown", 0, 0, 0, 0, 0, false, 0, List.of(),
             OpenPlan.elapsedMillis(start), plan.notes), false, 0);

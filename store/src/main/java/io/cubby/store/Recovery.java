@@ -285,7 +285,7 @@ final class Recovery
         final List<String> notes,
         final long start)
     {
-        final Cubby cubby = Cubby.create(builder, params, lock, current, source, cursor, wal);
+        final Cubby cubby = TableCore.store(builder, params, lock, current, source, cursor, wal);
         // Step 9: apply the logged operations again, in order, into the tables as they are: growth is deferred
         // (a full disk must not stop recovery), so the load may exceed Max Load until a later write grows.
         final UnsafeBuffer log = wal.buffer();
@@ -317,7 +317,7 @@ final class Recovery
         final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
             null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, undone, restoredFromLog, 0,
             duplicates, !clean && null != source, cursor, deleted, OpenPlan.elapsedMillis(start), allNotes);
-        cubby.finishOpen(report, didWork, newLogSize);
+        cubby.tableCore().finishOpen(report, didWork, newLogSize);
         if (report.didWork())
         {
             Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + builder.directory + ": " + report);

@@ -89,7 +89,7 @@ final class Salvage
             }
         }
         final long capacity = Math.max(current.capacity,
-            Cubby.capacityFor(candidates + 1, params.maxLoad() / 2));
+            Rehasher.capacityFor(candidates + 1, params.maxLoad() / 2));
         final long generation = StoreDirectory.tableGenerations(directory).get(0) + 1;
         if (generation > TableDescriptor.MAX_GENERATION)
         {
@@ -203,12 +203,12 @@ final class Salvage
             table.close();
             throw ex;
         }
-        final Cubby cubby = Cubby.create(builder, params, lock, table, null, 0, wal);
+        final Cubby cubby = TableCore.store(builder, params, lock, table, null, 0, wal);
         final RecoveryReport report = new RecoveryReport(clean, read.records, operations.size(),
             null != logProblem ? logProblem : read.tailProblem, read.discardedBytes, salvage.undone, 0,
             salvage.dropped, salvage.duplicates, false, 0, deleted, OpenPlan.elapsedMillis(start),
             notes);
-        cubby.finishOpen(report, true, 0);
+        cubby.tableCore().finishOpen(report, true, 0);
         Cubby.LOGGER.log(System.Logger.Level.INFO, "salvaged " + directory + ": " + report);
         return cubby;
     }

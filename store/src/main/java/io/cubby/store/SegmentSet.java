@@ -189,6 +189,16 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
+     * The lock every write and migration step of segment {@code s} holds: a caller holding it sees the segment
+     * quiescent (scans, verification). It must not write to the set meanwhile (growth runs after the lock's
+     * release).
+     */
+    ReentrantLock lockOf(final int s)
+    {
+        return locks[s];
+    }
+
+    /**
      * Optimistic read: find the key and copy its value without a lock, retrying while a writer changed the
      * segment meanwhile.
      *

@@ -207,6 +207,40 @@ final class SegmentStore implements AutoCloseable
         return set.entryCount();
     }
 
+    /**
+     * The write lock of segment {@code s}, taken by every logged write: a caller holding it (it is reentrant) may
+     * read a key of the segment, decide, and {@link #put} or {@link #remove} atomically (the facade's compound
+     * operations; in NONE too, where the plain writes do not take it themselves).
+     */
+    ReentrantLock writeLock(final int s)
+    {
+        return writeLocks[s];
+    }
+
+    Durability durability()
+    {
+        return durability;
+    }
+
+    /** @return the log's bytes in use and its capacity, for statistics. */
+    long[] logUsage()
+    {
+        logLock.lock();
+        try
+        {
+            return new long[] {log.usedBytes(), log.capacity()};
+        }
+        finally
+        {
+            logLock.unlock();
+        }
+    }
+
+    boolean isClosed()
+    {
+        return closed;
+    }
+
     // ---------------------------------------------------------------- reads
 
     /** @return the value length copied to {@code dst}, or -1 if absent. */

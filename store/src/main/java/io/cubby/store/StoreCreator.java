@@ -51,7 +51,7 @@ final class StoreCreator
         }
         final TableParams params = new TableParams(maxKey, maxValue, probing, maxLoadPpm, seed, 0 == maxValue,
             builder.expiry);
-        final long capacity = Cubby.capacityFor(Math.max(1, builder.expectedEntries), params.maxLoad() * 0.999);
+        final long capacity = Rehasher.capacityFor(Math.max(1, builder.expectedEntries), params.maxLoad() * 0.999);
         final Path tableFile = builder.directory.resolve(TableDescriptor.fileName(1));
         // Created closed: until the log exists, a crash must leave a store that opens (an empty clean table
         // with no log gets a new log); finishOpen marks it open once the log is in place.
@@ -68,8 +68,8 @@ final class StoreCreator
             Files.deleteIfExists(tableFile);
             throw ex;
         }
-        final Cubby cubby = Cubby.create(builder, params, lock, table, null, 0, wal);
-        cubby.finishOpen(new RecoveryReport(true, 0, 0, null, 0, 0, 0, 0, 0, false, 0, List.of(), 0), true, 0);
+        final Cubby cubby = TableCore.store(builder, params, lock, table, null, 0, wal);
+        cubby.tableCore().finishOpen(new RecoveryReport(true, 0, 0, null, 0, 0, 0, 0, 0, false, 0, List.of(), 0), true, 0);
         return cubby;
     }
 

@@ -130,10 +130,65 @@ public final class StoreInfo
         }
     }
 
+    /** A format-version-2 store's manifest and segment file headers. */
+    public static final class SegmentsInfo
+    {
+        public final int segmentCount;
+        public final int maxKeySize;
+        public final int maxValueSize;
+        public final long hashSeed;
+        public final double maxLoad;
+        /** The manifest's write version. */
+        public final int writeVersion;
+        /** True if the manifest was marked closed by the last writer. */
+        public final boolean cleanShutdown;
+        /** Entries of all segment files, as their headers count them. */
+        public final long entries;
+        /** Slots of the current segment files. */
+        public final long capacity;
+        /** Segments being rehashed into a new file. */
+        public final int rehashingSegments;
+        /** Segment files the manifest names, and their bytes. */
+        public final int segmentFiles;
+        public final long segmentFileBytes;
+
+        SegmentsInfo(final int segmentCount, final int maxKeySize, final int maxValueSize, final long hashSeed,
+            final double maxLoad, final int writeVersion, final boolean cleanShutdown, final long entries,
+            final long capacity, final int rehashingSegments, final int segmentFiles, final long segmentFileBytes)
+        {
+            this.segmentCount = segmentCount;
+            this.maxKeySize = maxKeySize;
+            this.maxValueSize = maxValueSize;
+            this.hashSeed = hashSeed;
+            this.maxLoad = maxLoad;
+            this.writeVersion = writeVersion;
+            this.cleanShutdown = cleanShutdown;
+            this.entries = entries;
+            this.capacity = capacity;
+            this.rehashingSegments = rehashingSegments;
+            this.segmentFiles = segmentFiles;
+            this.segmentFileBytes = segmentFileBytes;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "SegmentsInfo{segments=" + segmentCount + ", entries=" + entries + ", capacity=" + capacity +
+                ", maxKeySize=" + maxKeySize + ", maxValueSize=" + maxValueSize + ", maxLoad=" + maxLoad +
+                ", writeVersion=" + writeVersion + ", rehashingSegments=" + rehashingSegments + ", segmentFiles=" +
+                segmentFiles + ", segmentFileBytes=" + segmentFileBytes + (cleanShutdown ? "" : ", marked open") +
+                '}';
+        }
+    }
+
     public final String directory;
+    /** The store's format version: 1 (table files) or 2 (manifest and segment files). */
+    public final int formatVersion;
+    /** A version-2 store's segments; null for version 1. */
+    public final SegmentsInfo segments;
     /** True if another process holds the store's lock right now; the figures may then be changing. */
     public final boolean lockedByAnotherProcess;
-    /** Table files, newest generation first. */
+    /** Table files, newest generation first; empty for format version 2. */
     public final List<TableInfo> tables;
     /** The log, or null if the store has none. */
     public final LogInfo log;
@@ -148,9 +203,24 @@ public final class StoreInfo
         final String logProblem)
     {
         this.directory = directory;
+        this.formatVersion = 1;
+        this.segments = null;
         this.lockedByAnotherProcess = lockedByAnotherProcess;
         this.tables = List.copyOf(tables);
         this.log = log;
+        this.logProblem = logProblem;
+    }
+
+    /** A format-version-2 store; its log is described by {@code segments}' files only (log null). */
+    StoreInfo(final String directory, final boolean lockedByAnotherProcess, final SegmentsInfo segments,
+        final String logProblem)
+    {
+        this.directory = directory;
+        this.formatVersion = 2;
+        this.segments = segments;
+        this.lockedByAnotherProcess = lockedByAnotherProcess;
+        this.tables = List.of();
+        this.log = null;
         this.logProblem = logProblem;
     }
 
@@ -159,6 +229,10 @@ public final class StoreInfo
      */
     public TableInfo currentTable()
     {
+        if (null != segments)
+        {
+            throw new IllegalStateException(directory + " has format version 2: no single table, see segments");
+        }
         return tables.get(0);
     }
 
@@ -167,6 +241,10 @@ public final class StoreInfo
      */
     public boolean rehashInProgress()
     {
+        if (null != segments)
+        {
+            return segments.rehashingSegments > 0;
+        }
         return currentTable().sourceGeneration != 0;
     }
 
@@ -176,6 +254,10 @@ public final class StoreInfo
      */
     public long entries()
     {
+        if (null != segments)
+        {
+            return segments.entries;
+        }
         final TableInfo current = currentTable();
         long entries = current.entries;
         if (0 != current.sourceGeneration)
@@ -194,6 +276,12 @@ public final class StoreInfo
     @Override
     public String toString()
     {
+        if (null != segments)
+        {
+            return "StoreInfo{directory=" + directory + ", formatVersion=2, entries=" + entries() +
+                ", cleanShutdown=" + cleanShutdown() + (lockedByAnotherProcess ? ", in use" : "") + ", segments=" +
+                segments + (null == logProblem ? "" : ", log: " + logProblem) + '}';
+        }
         return "StoreInfo{directory=" + directory + ", entries=" + entries() + ", cleanShutdown=" + cleanShutdown() +
             ", rehashInProgress=" + rehashInProgress() + (lockedByAnotherProcess ? ", in use" : "") + ", tables=" +
             tables + ", log=" + (null == log ? "unreadable: " + logProblem : log) + '}';
@@ -204,6 +292,10 @@ public final class StoreInfo
      */
     public boolean cleanShutdown()
     {
+        if (null != segments)
+        {
+            return segments.cleanShutdown;
+        }
         for (final TableInfo table : tables)
         {
             if (table.openedUncleanly)

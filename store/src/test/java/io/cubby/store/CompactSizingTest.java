@@ -56,7 +56,7 @@ class CompactSizingTest
 
             final CubbyStats after = store.stats();
             assertEquals(0, after.tombstones);
-            assertEquals(Cubby.capacityFor(101, after.maxLoad), after.capacity);
+            assertEquals(Rehasher.capacityFor(101, after.maxLoad), after.capacity);
             assertTrue(100 / (double)after.capacity <= after.maxLoad);
         }
     }
@@ -75,7 +75,7 @@ class CompactSizingTest
                 assertTrue(ex.getMessage().startsWith("target load must be in [0.1, 0.75]"), ex.getMessage());
             }
             store.compact(Cubby.MIN_COMPACTION_LOAD, null);
-            assertEquals(Cubby.capacityFor(1, 0.1), store.stats().capacity);
+            assertEquals(Rehasher.capacityFor(1, 0.1), store.stats().capacity);
             assertEquals(1, store.size());
         }
     }

@@ -35,6 +35,7 @@ public final class CubbyMapContractTest
         suite.addTest(suiteFor("plain store", builder -> builder));
         suite.addTest(suiteFor("cache store with expireAfterWrite",
             builder -> builder.expireAfterWrite(Duration.ofHours(1)).maxEntries(1_000_000).recordStats(true)));
+        suite.addTest(suiteFor("format-version-2 store", builder -> builder.formatVersion(2).segments(4)));
         return suite;
     }
 

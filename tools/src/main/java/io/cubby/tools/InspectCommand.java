@@ -37,7 +37,11 @@ final class InspectCommand implements Callable<Integer>
     {
         final StoreInfo info = Cubby.inspect(store.path);
         final PrintWriter out = spec.commandLine().getOut();
-        if (output.json())
+        if (null != info.segments)
+        {
+            segments(info, out, output.json());
+        }
+        else if (output.json())
         {
             out.println(json(info));
         }
@@ -46,6 +50,53 @@ final class InspectCommand implements Callable<Integer>
             text(info, out);
         }
         return ExitCode.OK;
+    }
+
+    /** A format-version-2 store: its manifest and segment files. */
+    private static void segments(final StoreInfo info, final PrintWriter out, final boolean json)
+    {
+        final StoreInfo.SegmentsInfo s = info.segments;
+        if (json)
+        {
+            out.println(new JsonText().beginObject()
+                .field("directory", info.directory)
+                .field("formatVersion", info.formatVersion)
+                .field("lockedByAnotherProcess", info.lockedByAnotherProcess)
+                .field("cleanShutdown", info.cleanShutdown())
+                .field("entries", s.entries)
+                .field("segments", s.segmentCount)
+                .field("capacity", s.capacity)
+                .field("maxKeySize", s.maxKeySize)
+                .field("maxValueSize", s.maxValueSize)
+                .field("maxLoad", s.maxLoad)
+                .field("hashSeed", s.hashSeed)
+                .field("writeVersion", s.writeVersion)
+                .field("rehashingSegments", s.rehashingSegments)
+                .field("segmentFiles", s.segmentFiles)
+                .field("segmentFileBytes", s.segmentFileBytes)
+                .field("logProblem", info.logProblem)
+                .endObject());
+            return;
+        }
+        new Fields()
+            .add("store", info.directory)
+            .add("in use", info.lockedByAnotherProcess ?
+                "yes: locked by another process; figures may be changing" : "no")
+            .add("shutdown", info.cleanShutdown() ? "clean" : info.lockedByAnotherProcess ?
+                "marked open (by the process using it)" : "unclean: recovery runs on the next writable open")
+            .add("format", "version 2 (write " + s.writeVersion + ")")
+            .add("segments", Text.count(s.segmentCount) + (0 == s.rehashingSegments ? "" : ", " +
+                Text.count(s.rehashingSegments) + " rehashing"))
+            .add("capacity", Text.count(s.capacity) + " slots")
+            .add("max sizes", "key " + s.maxKeySize + " B, value " + s.maxValueSize + " B" +
+                (0 == s.maxValueSize ? " (set)" : ""))
+            .add("entries", Text.count(s.entries))
+            .add("load", Text.ratio(s.capacity == 0 ? 0 : s.entries / (double)s.capacity) + " (max " +
+                Text.ratio(s.maxLoad) + ")")
+            .add("hash", "XXH3-64, seed " + Text.hex(s.hashSeed))
+            .add("segment files", Text.count(s.segmentFiles) + ", " + Text.bytes(s.segmentFileBytes))
+            .add("log", null == info.logProblem ? "present" : info.logProblem)
+            .print(out);
     }
 
     private static long entries(final StoreInfo info)

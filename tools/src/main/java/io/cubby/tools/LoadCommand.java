@@ -80,6 +80,11 @@ final class LoadCommand implements Callable<Integer>
         "(default: the dump header's, else no).")
     private Boolean expiry;
 
+    @Option(names = "--format-version", paramLabel = "1|2", description = "Format version of a new store: 1 (the " +
+        "default) or 2 (engine v2, a preview: segment files with their own write locks; it has no expiry and no " +
+        "probing choice). An existing store keeps its own; a different one given here is refused.")
+    private Integer formatVersion;
+
     @Mixin
     private FormatOption output;
 
@@ -94,10 +99,14 @@ final class LoadCommand implements Callable<Integer>
     public Integer call() throws IOException
     {
         if (!create && (null != maxKeySize || null != maxValueSize || null != expectedEntries || null != probing ||
-            null != expiry))
+            null != expiry || null != formatVersion))
         {
-            throw new ParameterException(spec.commandLine(),
-                "--max-key-size, --max-value-size, --expected-entries, --probing and --expiry need --create");
+            throw new ParameterException(spec.commandLine(), "--max-key-size, --max-value-size, --expected-entries, " +
+                "--probing, --expiry and --format-version need --create");
+        }
+        if (null != formatVersion && 1 != formatVersion && 2 != formatVersion)
+        {
+            throw new ParameterException(spec.commandLine(), "--format-version must be 1 or 2: " + formatVersion);
         }
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
@@ -184,6 +193,11 @@ final class LoadCommand implements Callable<Integer>
     {
         final Cubby.Builder builder = Cubby.builder(store.path).createIfMissing(create);
         final boolean creating = create && null != header && !exists(store.path);
+        final boolean version2 = null != formatVersion && 2 == formatVersion;
+        if (null != formatVersion)
+        {
+            builder.formatVersion(formatVersion);
+        }
         if (null != maxKeySize || creating)
         {
             builder.maxKeySize(null != maxKeySize ? maxKeySize : header.maxKeySize());
@@ -196,15 +210,16 @@ final class LoadCommand implements Callable<Integer>
         {
             builder.expectedEntries(expectedEntries);
         }
-        if (null != probing || creating)
+        // version 2 takes no probing or version-1 max load from a dump header (it has tag groups, its own loads)
+        if (null != probing || creating && !version2)
         {
             builder.probing(null != probing ? probing : header.probing());
         }
-        if (null != expiry || creating)
+        if (null != expiry || creating && (!version2 || header.expiry()))
         {
             builder.expiry(null != expiry ? expiry : header.expiry());
         }
-        if (creating)
+        if (creating && !version2)
         {
             builder.maxLoad(header.maxLoad());
         }
@@ -219,7 +234,8 @@ final class LoadCommand implements Callable<Integer>
         }
         try (Stream<Path> files = Files.list(directory))
         {
-            return files.anyMatch(file -> TABLE_FILE.matcher(file.getFileName().toString()).matches());
+            return files.anyMatch(file -> TABLE_FILE.matcher(file.getFileName().toString()).matches() ||
+                "manifest.cubby".equals(file.getFileName().toString()));
         }
     }
 

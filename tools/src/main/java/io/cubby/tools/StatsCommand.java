@@ -73,8 +73,13 @@ final class StatsCommand implements Callable<Integer>
             .add("rehash", stats.rehashInProgress ? "in progress: " + Text.count(stats.migratedSlots) + " of " +
                 Text.count(stats.sourceCapacity) + " old slots migrated" : "none")
             .add("table files", Text.bytes(stats.tableFileBytes))
-            .add("probing", Text.lowerName(stats.probing))
+            .add("probing", null == stats.probing ? "tag groups (format version 2)" : Text.lowerName(stats.probing))
             .print(out);
+        if (null == stats.probing)
+        {
+            // format version 2: no probe length or region statistics yet
+            return;
+        }
 
         final long[] probes = report.probeLengthHistogram;
         int rows = probes.length;
@@ -129,7 +134,7 @@ final class StatsCommand implements Callable<Integer>
             .field("migratedSlots", stats.migratedSlots)
             .field("sourceCapacity", stats.sourceCapacity)
             .field("tableFileBytes", stats.tableFileBytes)
-            .field("probing", stats.probing.name())
+            .field("probing", null == stats.probing ? null : stats.probing.name())
             .field("probeLengthHistogram", report.probeLengthHistogram)
             .field("meanProbeLength", report.meanProbeLength)
             .field("maxProbeLength", report.maxProbeLength)

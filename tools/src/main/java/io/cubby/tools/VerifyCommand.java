@@ -54,7 +54,16 @@ final class VerifyCommand implements Callable<Integer>
         final List<String> problems = new ArrayList<>(report.problems);
         long problemCount = report.problemCount;
         final boolean logUnreadable = null == info.log && Files.exists(store.path.resolve("wal.log"));
-        if (logUnreadable && !clean && !live)
+        if (2 == info.formatVersion)
+        {
+            // the open replayed the version-2 log, whose damage it reports; inspect does not read that log
+            if (null != info.logProblem)
+            {
+                problems.add("log: " + info.logProblem);
+                problemCount++;
+            }
+        }
+        else if (logUnreadable && !clean && !live)
         {
             // after an unclean shutdown the log holds changes the tables may lack
             problems.add("log: " + info.logProblem);

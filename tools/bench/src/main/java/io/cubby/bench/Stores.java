@@ -2,7 +2,6 @@ package io.cubby.bench;
 
 import io.cubby.store.Cubby;
 import io.cubby.store.Durability;
-import io.cubby.store.EngineV2Store;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.RandomDataInput;
 import net.openhft.chronicle.hash.Data;
@@ -115,10 +114,10 @@ final class Stores
         createDirectories(dir);
         switch (kind)
         {
-            case "cubby": return new CubbyStore(dir, data, entries);
-            case "cubby-grow": return new CubbyStore(dir, data, -1);
-            case "cubby-v2": return new EngineV2(dir, data, entries);
-            case "cubby-v2-grow": return new EngineV2(dir, data, -1);
+            case "cubby": return new CubbyStore(dir, data, entries, 1);
+            case "cubby-grow": return new CubbyStore(dir, data, -1, 1);
+            case "cubby-v2": return new CubbyStore(dir, data, entries, 2);
+            case "cubby-v2-grow": return new CubbyStore(dir, data, -1, 2);
             case "chronicle": return new ChronicleStore(dir, data, entries, 2.0);
             case "chronicle-under": return new ChronicleStore(dir, data, Math.max(1000, entries / 4), 5.0);
             case "lmdb": return new LmdbStore(dir, data, entries);
@@ -157,71 +156,33 @@ final class Stores
         }
     }
 
-    /** Cubby through its allocation-free {@code DirectBuffer} API, durability {@code NONE} (no fsync). */
+    /**
+     * Cubby through its allocation-free {@code DirectBuffer} API, durability {@code NONE} (no fsync): format version
+     * 1, or format version 2 (engine v2, a preview) with 256 segments, each its own file with its own write lock.
+     */
     static final class CubbyStore implements Store
     {
         private final Dataset data;
         private final Cubby store;
 
-        /** @param expected entries to size the first table for, or -1 for the default sizing (grows from 1024). */
-        CubbyStore(final Path dir, final Dataset data, final long expected)
+        /**
+         * @param expected entries to size the first table for, or -1 for the default sizing (version 1 grows from
+         *                 1024; version 2 from one group per segment).
+         */
+        CubbyStore(final Path dir, final Dataset data, final long expected, final int formatVersion)
         {
             this.data = data;
             final Cubby.Builder builder = Cubby.builder(dir).maxKeySize(Dataset.KEY_SIZE)
                 .maxValueSize(Dataset.VALUE_SIZE).durability(Durability.NONE);
+            if (2 == formatVersion)
+            {
+                builder.formatVersion(2).segments(256).expectedEntries(0);
+            }
             if (expected > 0)
             {
                 builder.expectedEntries(expected);
             }
             store = builder.open();
-        }
-
-        public Session session()
-        {
-            final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(Dataset.VALUE_SIZE));
-            final UnsafeBuffer keys = data.keys();
-            final UnsafeBuffer values = data.values();
-            return new Session()
-            {
-                public void put(final long index)
-                {
-                    store.put(keys, data.keyOffset(index), Dataset.KEY_SIZE, values, data.valueOffset(index),
-                        Dataset.VALUE_SIZE);
-                }
-
-                public int get(final long index)
-                {
-                    return store.get(keys, data.keyOffset(index), Dataset.KEY_SIZE, scratch, 0);
-                }
-
-                public DirectBuffer value()
-                {
-                    return scratch;
-                }
-            };
-        }
-
-        public void close()
-        {
-            store.close();
-        }
-    }
-
-    /**
-     * Engine v2's store core ({@link EngineV2Store}: 256 segment files with per-segment write locks and the v2 log,
-     * durability {@code NONE}), through the same {@code DirectBuffer} calls as {@link CubbyStore}. A preview: the
-     * engine is not yet behind the {@code Cubby} facade.
-     */
-    static final class EngineV2 implements Store
-    {
-        private final Dataset data;
-        private final EngineV2Store store;
-
-        /** @param expected entries to size the segments for, or -1 to grow from one group per segment. */
-        EngineV2(final Path dir, final Dataset data, final long expected)
-        {
-            this.data = data;
-            store = EngineV2Store.open(dir, 8, Dataset.KEY_SIZE, Dataset.VALUE_SIZE, expected);
         }
 
         public Session session()

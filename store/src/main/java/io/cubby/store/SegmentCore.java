@@ -1,0 +1,263 @@
+package io.cubby.store;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.BinaryOperator;
+import java.util.function.LongConsumer;
+
+/**
+ * The format-version-2 store behind {@link Cubby}: engine v2's {@link SegmentStore}, with its writes through
+ * {@link SegmentWrites}, its scans through {@link SegmentScan} and its reports through {@link SegmentReports}.
+ * Reads go straight to the store's optimistic, lock-free read. What version 2 does not have (expiry, eviction,
+ * compaction, read-only opens) is refused here or, for options, by {@link SegmentOpener} before any file is
+ * touched.
+ */
+final class SegmentCore implements StoreCore
+{
+    private final SegmentStore store;
+    private final Path directory;
+    private final SegmentWrites writes;
+    private final SegmentScan scan;
+    private final RecoveryReport recoveryReport;
+    /** Scratch of a presence test: the store's read copies the value. */
+    private final ThreadLocal<UnsafeBuffer> discard;
+    private final Thread shutdownHook;
+
+    SegmentCore(final SegmentStore store, final Arguments arguments, final RecoveryReport recoveryReport,
+        final boolean closeOnJvmShutdown)
+    {
+        this.store = store;
+        this.directory = store.segments().directory;
+        this.writes = new SegmentWrites(store, arguments);
+        this.scan = new SegmentScan(store);
+        this.recoveryReport = recoveryReport;
+        final int length = Math.max(1, store.segments().params.maxValueLength);
+        this.discard = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[length]));
+        this.shutdownHook = closeOnJvmShutdown ? new Thread(this::closeOnShutdown, "cubby-shutdown") : null;
+        if (null != shutdownHook)
+        {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
+    }
+
+    /** Version 2's keys are 1 byte or longer (FORMAT-v2.md §4.1). */
+    static void requireNonEmptyKey(final int keyLength, final Path directory)
+    {
+        if (keyLength < 1)
+        {
+            throw new IllegalArgumentException("store " + directory + " has format version 2, whose keys are at " +
+                "least 1 byte long; got an empty key");
+        }
+    }
+
+    SegmentStore store()
+    {
+        return store;
+    }
+
+    @Override
+    public int formatVersion()
+    {
+        return 2;
+    }
+
+    @Override
+    public int read(final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        if (keyLength < 1)
+        {
+            if (store.isClosed())
+            {
+                throw new StoreClosedException(directory + " is closed");
+            }
+            return Cubby.MISSING;
+        }
+        return null == dst ? store.get(key, keyOffset, keyLength, discard.get(), 0) :
+            store.get(key, keyOffset, keyLength, dst, dstOffset);
+    }
+
+    @Override
+    public int write(final Engine.Operation op, final DirectBuffer key, final int keyOffset, final int keyLength,
+        final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
+        final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
+    {
+        if (0 != expiresAt)
+        {
+            throw unsupported("time to live");
+        }
+        return writes.write(op, key, keyOffset, keyLength, value, valueOffset, valueLength, expected, expectedOffset,
+            expectedLength, previous);
+    }
+
+    @Override
+    public byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping,
+        final long ttlMillis)
+    {
+        if (0 != ttlMillis)
+        {
+            throw unsupported("time to live");
+        }
+        return writes.compute(key, k, remapping);
+    }
+
+    @Override
+    public long expiresAtMillis(final DirectBuffer key, final int keyLength)
+    {
+        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : 0;
+    }
+
+    @Override
+    public long size()
+    {
+        return scan.size();
+    }
+
+    @Override
+    public long estimatedSize()
+    {
+        return scan.size();
+    }
+
+    @Override
+    public boolean isEmpty()
+    {
+        return 0 == scan.size();
+    }
+
+    @Override
+    public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
+    {
+        scan.forEach(visitor, onCorrupt);
+    }
+
+    @Override
+    public Iterator<Map.Entry<byte[], byte[]>> entries()
+    {
+        return scan.entries(this::removeKey);
+    }
+
+    @Override
+    public Iterator<byte[]> keys()
+    {
+        return new TableCore.KeyIterator(entries());
+    }
+
+    private void removeKey(final byte[] key)
+    {
+        writes.write(Engine.Operation.REMOVE, new UnsafeBuffer(key), 0, key.length, null, 0, 0, null, 0, 0, null);
+    }
+
+    @Override
+    public void checkpoint()
+    {
+        if (store.isClosed())
+        {
+            throw new StoreClosedException(directory + " is closed");
+        }
+        try
+        {
+            store.checkpoint();
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("checkpoint of " + directory + " failed: " + ex, ex);
+        }
+    }
+
+    @Override
+    public void compact(final double targetLoad, final LongConsumer progress)
+    {
+        throw unsupported("compact()");
+    }
+
+    @Override
+    public CubbyStats stats()
+    {
+        return SegmentReports.stats(store);
+    }
+
+    @Override
+    public VerifyReport verify()
+    {
+        return SegmentReports.verify(store);
+    }
+
+    @Override
+    public RecoveryReport recoveryReport()
+    {
+        return recoveryReport;
+    }
+
+    @Override
+    public boolean isReadOnly()
+    {
+        return false;
+    }
+
+    @Override
+    public boolean hasLiveWriter()
+    {
+        return false;
+    }
+
+    @Override
+    public long maxEntries()
+    {
+        return 0;
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        if (null != shutdownHook && Thread.currentThread() != shutdownHook)
+        {
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // the JVM is shutting down: the hook closes the store
+            }
+        }
+        try
+        {
+            store.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("closing " + directory + " failed: " + ex, ex);
+        }
+    }
+
+    private void closeOnShutdown()
+    {
+        try
+        {
+            close();
+        }
+        catch (final RuntimeException ex)
+        {
+            Cubby.LOGGER.log(System.Logger.Level.WARNING, "closing " + directory + " at JVM shutdown failed: " + ex);
+        }
+    }
+
+    @Override
+    public boolean isClosed()
+    {
+        return store.isClosed();
+    }
+
+    private UnsupportedOperationException unsupported(final String what)
+    {
+        return new UnsupportedOperationException(what + " is not supported by format version 2 (store " +
+            directory + ") yet");
+    }
+}

@@ -1,0 +1,229 @@
+package io.cubby.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+
+/**
+ * Opens or creates a format-version-2 store for {@link Cubby.Builder#open()}: refuses the options version 2 does
+ * not support and explicit parameters that differ from the store's, both before any file is touched (the
+ * existing store's parameters are read from its manifest, read-only), then creates the store
+ * ({@link SegmentStore#create}) or opens and recovers it ({@link SegmentStore#open}).
+ */
+final class SegmentOpener
+{
+    static final int DEFAULT_MAX_KEY_SIZE = 64;
+    static final int DEFAULT_MAX_VALUE_SIZE = 256;
+    /** Default log capacity when entry writes are not logged ({@link Durability#NONE}). */
+    static final long NONE_LOG_CAPACITY = 1L << 20;
+    private static final double DEFAULT_TOMBSTONE_RATIO = 0.25;
+    private static final int DEFAULT_MIGRATION_STEP = 8;
+
+    private SegmentOpener()
+    {
+    }
+
+    static Cubby open(final Cubby.Builder builder)
+    {
+        refuseUnsupported(builder);
+        final Path directory = builder.directory;
+        if (Files.exists(directory) && !Files.isDirectory(directory))
+        {
+            throw new NotAStoreException(directory + " is a file, not a Cubby store directory");
+        }
+        final long started = System.nanoTime();
+        final boolean exists = 2 == StoreFormat.detect(directory);
+        try
+        {
+            final SegmentStore store;
+            final boolean clean;
+            if (exists)
+            {
+                clean = checkExisting(builder);
+                store = SegmentStore.open(directory, builder.durability, builder.syncInterval, builder.salvage);
+            }
+            else
+            {
+                clean = true;
+                store = create(builder);
+            }
+            final SegmentParams params = store.segments().params;
+            final RecoveryReport report = SegmentReports.recoveryReport(store.recoveryReport(), clean,
+                (System.nanoTime() - started) / 1_000_000);
+            try
+            {
+                final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
+                    0 == params.maxValueLength, false, 0);
+                return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown));
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                store.close();
+                throw ex;
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("I/O error opening " + directory + ": " + ex, ex);
+        }
+    }
+
+    /** The options version 2 cannot honour yet, each refused by name before any file is touched. */
+    private static void refuseUnsupported(final Cubby.Builder b)
+    {
+        refuse(b.readOnly, "readOnly(true)");
+        refuse(b.expiry, null != b.expireAfterWrite ? "expireAfterWrite" : "expiry(true)");
+        refuse(null != b.maxEntries && b.maxEntries > 0, "maxEntries (eviction)");
+        refuse(null != b.removalListener, "removalListener");
+        refuse(null != b.probing, "probing");
+        refuse(b.recordStats, "recordStats(true)");
+        refuse(!b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");
+        refuse(!b.preallocate, "preallocate(false)");
+        refuse(b.migrationStep != DEFAULT_MIGRATION_STEP, "migrationStep");
+        refuse(b.tombstoneCompactionRatio != DEFAULT_TOMBSTONE_RATIO, "tombstoneCompactionRatio");
+        if (null != b.maxLoad)
+        {
+            final double min = ManifestDescriptor.DEFAULT_EARLY_LOAD_PPM / 1_000_000.0;
+            final double max = SegmentParams.MAX_LOAD_PPM_MAX / 1_000_000.0;
+            if (!(b.maxLoad >= min) || b.maxLoad > max)
+            {
+                throw new IllegalArgumentException("maxLoad must be in [" + min + ", " + max + "] for format " +
+                    "version 2: " + b.maxLoad);
+            }
+        }
+        if (b.logSize > 0 && (b.logSize > SegmentLogDescriptor.MAX_CAPACITY ||
+            b.logSize % SegmentLogDescriptor.ALIGNMENT != 0))
+        {
+            throw new IllegalArgumentException("logSize must be a multiple of " + SegmentLogDescriptor.ALIGNMENT +
+                " bytes up to " + SegmentLogDescriptor.MAX_CAPACITY + " for format version 2: " + b.logSize);
+        }
+    }
+
+    private static void refuse(final boolean set, final String option)
+    {
+        if (set)
+        {
+            throw new UnsupportedOperationException(option + " is not supported by format version 2 yet; " +
+                "nothing was changed");
+        }
+    }
+
+    /**
+     * Compare the explicit parameters with the manifest's (read-only, no lock: they never change).
+     *
+     * @return whether the manifest says the last writer closed the store.
+     */
+    private static boolean checkExisting(final Cubby.Builder b) throws IOException
+    {
+        try (Manifest manifest = Manifest.open(b.directory, true))
+        {
+            final SegmentParams p = manifest.params;
+            mismatch(b, null != b.maxKeySize && b.maxKeySize != p.maxKeyLength, "maxKeySize", b.maxKeySize,
+                p.maxKeyLength);
+            mismatch(b, null != b.maxValueSize && b.maxValueSize != p.maxValueLength, "maxValueSize",
+                b.maxValueSize, p.maxValueLength);
+            mismatch(b, null != b.segments && b.segments != manifest.segmentCount, "segments", b.segments,
+                manifest.segmentCount);
+            final int maxLoadPpm = null == b.maxLoad ? p.maxLoadPpm : (int)Math.round(b.maxLoad * 1_000_000);
+            mismatch(b, maxLoadPpm != p.maxLoadPpm, "maxLoad", b.maxLoad, p.maxLoadPpm / 1_000_000.0);
+            return manifest.openState() == ManifestDescriptor.OPEN_STATE_CLOSED;
+        }
+    }
+
+    private static void mismatch(final Cubby.Builder b, final boolean differs, final String name,
+        final Object asked, final Object stored)
+    {
+        if (differs)
+        {
+            throw new IncompatibleStoreException("store " + b.directory + " has " + name + " " + stored +
+                ", the builder asks for " + asked + "; nothing was changed");
+        }
+    }
+
+    private static SegmentStore create(final Cubby.Builder b) throws IOException
+    {
+        final Path directory = b.directory;
+        if (!Files.exists(directory) && !b.createIfMissing)
+        {
+            throw new NotAStoreException("no Cubby store at " + directory + " (directory does not exist)");
+        }
+        if (Files.exists(directory))
+        {
+            if (!b.createIfMissing)
+            {
+                throw new NotAStoreException("no Cubby store at " + directory + " (no manifest)");
+            }
+            if (StoreDirectory.hasForeignFiles(directory) || Files.exists(directory.resolve(SegmentStore.LOG_FILE)))
+            {
+                throw new NotAStoreException(directory + " is not empty and holds no Cubby store; refusing to " +
+                    "create a store among other files");
+            }
+        }
+        final int maxKey = null == b.maxKeySize ? DEFAULT_MAX_KEY_SIZE : b.maxKeySize;
+        final int maxValue = null == b.maxValueSize ? DEFAULT_MAX_VALUE_SIZE : b.maxValueSize;
+        final int segments = null != b.segments ? b.segments : defaultSegments(b.expectedEntries);
+        final int bits = Integer.numberOfTrailingZeros(segments);
+        final int maxLoadPpm = null == b.maxLoad ? SegmentParams.DEFAULT_MAX_LOAD_PPM :
+            (int)Math.round(b.maxLoad * 1_000_000);
+        final SegmentParams params;
+        try
+        {
+            params = new SegmentParams(bits, maxKey, maxValue, 0, seed(), maxLoadPpm);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("format version 2: " + ex.getMessage(), ex);
+        }
+        final long minLog = SegmentLogDescriptor.minCapacity(bits);
+        final long logCapacity;
+        if (b.logSize > 0)
+        {
+            if (b.logSize < minLog)
+            {
+                throw new IllegalArgumentException("logSize must be at least " + minLog + " bytes for " + segments +
+                    " segments in format version 2: " + b.logSize);
+            }
+            logCapacity = b.logSize;
+        }
+        else
+        {
+            logCapacity = Math.max(minLog, b.durability == Durability.NONE ? NONE_LOG_CAPACITY :
+                SegmentStore.DEFAULT_LOG_CAPACITY);
+        }
+        final long groups = groupsFor(b.expectedEntries, segments);
+        if (groups > SegmentDescriptor.maxGroupCount(params.slotLength))
+        {
+            throw new IllegalArgumentException("expectedEntries " + b.expectedEntries + " needs more than the " +
+                SegmentDescriptor.maxGroupCount(params.slotLength) + " groups a segment may have; use more segments");
+        }
+        final Duration interval = b.syncInterval;
+        return SegmentStore.create(directory, params, groups, logCapacity, b.durability, interval);
+    }
+
+    /** 16 segments below 64K expected entries, 64 below 1M, else 256. */
+    static int defaultSegments(final long expectedEntries)
+    {
+        return expectedEntries < 65_536 ? 16 : expectedEntries < 1_000_000 ? 64 : 256;
+    }
+
+    /** Groups per segment that hold {@code expected} entries spread over the segments at the target load. */
+    static long groupsFor(final long expected, final int segments)
+    {
+        final double perSegment = Math.ceil((double)expected / segments);
+        return Math.max(1, (long)Math.ceil(perSegment * 1_000_000.0 /
+            ((double)ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM * SegmentDescriptor.GROUP_SLOTS)));
+    }
+
+    private static long seed()
+    {
+        final SecureRandom random = new SecureRandom();
+        long seed = 0;
+        while (0 == seed)
+        {
+            seed = random.nextLong();
+        }
+        return seed;
+    }
+}

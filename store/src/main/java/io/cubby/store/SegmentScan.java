@@ -1,0 +1,200 @@
+package io.cubby.store;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.AbstractMap;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Visits the entries of a format-version-2 store one segment at a time, each under its segment's lock
+ * ({@link SegmentSet#lockOf}), so a segment is seen between two writes and never torn; writers of other
+ * segments go on. The current file's entries, then the rehash source's (every source entry is one not yet
+ * migrated and not shadowed: a write clears the source copy). Weakly consistent across segments.
+ */
+final class SegmentScan
+{
+    private final SegmentStore store;
+    private final SegmentSet set;
+
+    SegmentScan(final SegmentStore store)
+    {
+        this.store = store;
+        this.set = store.segments();
+    }
+
+    /** Visit every entry; writers of the segment being visited wait. */
+    void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
+    {
+        final UnsafeBuffer key = new UnsafeBuffer(new byte[set.params.maxKeyLength]);
+        for (int s = 0; s < set.segmentCount(); s++)
+        {
+            final ReentrantLock lock = set.lockOf(s);
+            lock.lock();
+            try
+            {
+                checkOpen();
+                final Segment segment = set.segment(s);
+                visit(segment.current(), key, visitor, onCorrupt);
+                final SegmentTable source = segment.source();
+                if (null != source)
+                {
+                    visit(source, key, visitor, onCorrupt);
+                }
+            }
+            finally
+            {
+                lock.unlock();
+            }
+        }
+    }
+
+    private static void visit(final SegmentTable table, final UnsafeBuffer key, final EntryVisitor visitor,
+        final CorruptEntryHandler onCorrupt)
+    {
+        final UnsafeBuffer value = new UnsafeBuffer(new byte[Math.max(1, table.params.maxValueLength)]);
+        for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
+        {
+            final int keyLength = table.keyLength(slot);
+            final int valueLength = table.valueLength(slot);
+            final boolean lengthsOk = keyLength >= 1 && keyLength <= table.params.maxKeyLength && valueLength >= 0 &&
+                valueLength <= table.params.maxValueLength;
+            if (!lengthsOk || !table.checksumMatches(slot))
+            {
+                final CorruptStoreException problem = new CorruptStoreException(table.file.getFileName() +
+                    ": slot " + slot + (lengthsOk ? " fails its checksum" : " has key length " + keyLength +
+                    " and value length " + valueLength));
+                if (null == onCorrupt)
+                {
+                    throw problem;
+                }
+                final int shown = lengthsOk ? keyLength : 0;
+                if (lengthsOk)
+                {
+                    table.copyKey(slot, key, 0, keyLength);
+                }
+                onCorrupt.onCorrupt(key, 0, shown, problem);
+                continue;
+            }
+            table.copyKey(slot, key, 0, keyLength);
+            table.copyValue(slot, value, 0, valueLength);
+            visitor.visit(key, 0, keyLength, value, 0, valueLength);
+        }
+    }
+
+    /**
+     * A weakly consistent iterator over copies: it copies one segment's entries at a time under the segment's
+     * lock, so it returns every entry present from its creation to its end exactly once (entries do not move
+     * between segments) and never a torn one.
+     *
+     * @param remover removes a returned key from the store, for {@link Iterator#remove()}.
+     */
+    Iterator<Map.Entry<byte[], byte[]>> entries(final Consumer<byte[]> remover)
+    {
+        checkOpen();
+        return new SegmentIterator(remover);
+    }
+
+    long size()
+    {
+        checkOpen();
+        return set.entryCount();
+    }
+
+    private void checkOpen()
+    {
+        if (store.isClosed())
+        {
+            throw new StoreClosedException(set.directory + " is closed");
+        }
+    }
+
+    private final class SegmentIterator implements Iterator<Map.Entry<byte[], byte[]>>
+    {
+        private final ArrayDeque<Map.Entry<byte[], byte[]>> buffered = new ArrayDeque<>();
+        private final Consumer<byte[]> remover;
+        private int nextSegment;
+        private byte[] lastKey;
+
+        SegmentIterator(final Consumer<byte[]> remover)
+        {
+            this.remover = remover;
+        }
+
+        @Override
+        public boolean hasNext()
+        {
+            while (buffered.isEmpty() && nextSegment < set.segmentCount())
+            {
+                final int s = nextSegment++;
+                final ReentrantLock lock = set.lockOf(s);
+                lock.lock();
+                try
+                {
+                    checkOpen();
+                    final Segment segment = set.segment(s);
+                    copy(segment.current());
+                    if (null != segment.source())
+                    {
+                        copy(segment.source());
+                    }
+                }
+                finally
+                {
+                    lock.unlock();
+                }
+            }
+            return !buffered.isEmpty();
+        }
+
+        private void copy(final SegmentTable table)
+        {
+            for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
+            {
+                final int keyLength = table.keyLength(slot);
+                final int valueLength = table.valueLength(slot);
+                if (keyLength < 1 || keyLength > table.params.maxKeyLength || valueLength < 0 ||
+                    valueLength > table.params.maxValueLength || !table.checksumMatches(slot))
+                {
+                    throw new CorruptStoreException(table.file.getFileName() + ": slot " + slot +
+                        " fails its checksum or has invalid lengths");
+                }
+                final byte[] key = new byte[keyLength];
+                final byte[] value = new byte[valueLength];
+                table.copyKey(slot, new UnsafeBuffer(key), 0, keyLength);
+                if (valueLength > 0)
+                {
+                    table.copyValue(slot, new UnsafeBuffer(value), 0, valueLength);
+                }
+                buffered.add(new AbstractMap.SimpleImmutableEntry<>(key, value));
+            }
+        }
+
+        @Override
+        public Map.Entry<byte[], byte[]> next()
+        {
+            if (!hasNext())
+            {
+                throw new NoSuchElementException();
+            }
+            final Map.Entry<byte[], byte[]> entry = buffered.poll();
+            lastKey = entry.getKey();
+            return entry;
+        }
+
+        @Override
+        public void remove()
+        {
+            if (null == lastKey)
+            {
+                throw new IllegalStateException("next() has not been called, or remove() was already called");
+            }
+            remover.accept(lastKey);
+            lastKey = null;
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package io.cubby.store;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BinaryOperator;
+
+import static io.cubby.store.Engine.MISSING;
+import static io.cubby.store.Engine.NOT_APPLIED;
+
+/**
+ * The write path of a format-version-2 store behind {@link Cubby}: every write takes its key's segment write lock
+ * ({@link SegmentStore#writeLock}), decides there what to do from the key's present value, and writes through
+ * {@link SegmentStore#put} / {@link SegmentStore#remove} (the logged path in SYNC and ASYNC, which takes the same
+ * reentrant lock again). A compound operation is therefore atomic per key against every other write; writes to
+ * other segments run at the same time. Plain puts and removals without a previous value read nothing first and
+ * allocate nothing.
+ */
+final class SegmentWrites
+{
+    private final SegmentStore store;
+    private final SegmentSet set;
+    private final Arguments arguments;
+    /** The present value of a conditional write that returns none. */
+    private final ThreadLocal<UnsafeBuffer> present;
+
+    SegmentWrites(final SegmentStore store, final Arguments arguments)
+    {
+        this.store = store;
+        this.set = store.segments();
+        this.arguments = arguments;
+        final int length = Math.max(1, set.params.maxValueLength);
+        this.present = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[length]));
+    }
+
+    ReentrantLock lockFor(final DirectBuffer key, final int keyOffset, final int keyLength)
+    {
+        return store.writeLock(set.segmentOf(set.hash(key, keyOffset, keyLength)));
+    }
+
+    /** See {@link StoreCore#write}; {@code expiresAt} is 0 (version 2 has no expiry). */
+    int write(final Engine.Operation op, final DirectBuffer key, final int keyOffset, final int keyLength,
+        final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
+        final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous)
+    {
+        SegmentCore.requireNonEmptyKey(keyLength, set.directory);
+        final ReentrantLock lock = lockFor(key, keyOffset, keyLength);
+        lock.lock();
+        try
+        {
+            if (null == previous && Engine.Operation.PUT == op)
+            {
+                return put(key, keyOffset, keyLength, value, valueOffset, valueLength) ? MISSING : 0;
+            }
+            if (null == previous && Engine.Operation.REMOVE == op)
+            {
+                return remove(key, keyOffset, keyLength) ? 0 : MISSING;
+            }
+            final MutableDirectBuffer before = null == previous ? present.get() : previous;
+            final int length = store.get(key, keyOffset, keyLength, before, 0);
+            switch (op)
+            {
+                case PUT:
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    return length;
+                case PUT_IF_ABSENT:
+                    if (length < 0)
+                    {
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    }
+                    return length;
+                case REPLACE:
+                    if (length >= 0)
+                    {
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    }
+                    return length;
+                case REPLACE_IF_EQUALS:
+                    if (length < 0)
+                    {
+                        return MISSING;
+                    }
+                    if (!equal(before, length, expected, expectedOffset, expectedLength))
+                    {
+                        return NOT_APPLIED;
+                    }
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    return length;
+                case REMOVE:
+                    if (length >= 0)
+                    {
+                        remove(key, keyOffset, keyLength);
+                    }
+                    return length;
+                case REMOVE_IF_EQUALS:
+                    if (length < 0)
+                    {
+                        return MISSING;
+                    }
+                    if (!equal(before, length, expected, expectedOffset, expectedLength))
+                    {
+                        return NOT_APPLIED;
+                    }
+                    remove(key, keyOffset, keyLength);
+                    return length;
+                default:
+                    throw new IllegalStateException("unknown operation " + op);
+            }
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Run a compute function under the key's segment write lock: other writers of that segment wait, readers do
+     * not.
+     */
+    byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping)
+    {
+        SegmentCore.requireNonEmptyKey(key.length, set.directory);
+        final ReentrantLock lock = lockFor(k, 0, key.length);
+        if (lock.isHeldByCurrentThread())
+        {
+            throw new IllegalStateException("compute called from inside a compute function of " + set.directory);
+        }
+        lock.lock();
+        try
+        {
+            final UnsafeBuffer buffer = present.get();
+            final int length = store.get(k, 0, key.length, buffer, 0);
+            final byte[] before = length < 0 ? null : Arrays.copyOf(buffer.byteArray(), length);
+            final byte[] result = remapping.apply(key, before);
+            if (null == result)
+            {
+                if (null != before)
+                {
+                    remove(k, 0, key.length);
+                }
+            }
+            else
+            {
+                put(k, 0, key.length, arguments.wrapValue(result), 0, result.length);
+            }
+            return result;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    private boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
+        final int valueOffset, final int valueLength)
+    {
+        try
+        {
+            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("write to " + set.directory + " failed: " + ex, ex);
+        }
+    }
+
+    private boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
+    {
+        try
+        {
+            return store.remove(key, keyOffset, keyLength);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("removal from " + set.directory + " failed: " + ex, ex);
+        }
+    }
+
+    private static boolean equal(final DirectBuffer present, final int length, final DirectBuffer expected,
+        final int expectedOffset, final int expectedLength)
+    {
+        if (length != expectedLength)
+        {
+            return false;
+        }
+        for (int i = 0; i < length; i++)
+        {
+            if (present.getByte(i) != expected.getByte(expectedOffset + i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,73 @@
+package io.cubby.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * Tells the format version of the store in a directory from its file names (FORMAT-v2.md §2): version 2 has a
+ * {@code manifest.cubby} or {@code seg-*.cubby} files, version 1 {@code table-*.cubby} files. Reads nothing but
+ * the listing and changes nothing.
+ */
+final class StoreFormat
+{
+    private StoreFormat()
+    {
+    }
+
+    /** Open or create the store a builder describes, in the format version of its directory or the builder's. */
+    static Cubby open(final Cubby.Builder builder)
+    {
+        final int found = detect(builder.directory);
+        if (0 != found && null != builder.formatVersion && found != builder.formatVersion)
+        {
+            throw new IncompatibleStoreException("store " + builder.directory + " has format version " + found +
+                ", not the format version " + builder.formatVersion + " asked for; nothing was changed");
+        }
+        final int version = 0 != found ? found : null == builder.formatVersion ? 1 : builder.formatVersion;
+        if (1 == version && null != builder.segments)
+        {
+            throw new IllegalArgumentException("segments(" + builder.segments + ") needs format version 2; " +
+                builder.directory + (0 == found ? " would be created" : " holds a store") + " in format version 1");
+        }
+        return 2 == version ? SegmentOpener.open(builder) : Opener.open(builder);
+    }
+
+    /**
+     * @return 1 or 2, or 0 if the path holds no store (missing, not a directory, or no store file).
+     * @throws CorruptStoreException if the directory holds files of both versions.
+     */
+    static int detect(final Path directory)
+    {
+        if (!Files.isDirectory(directory))
+        {
+            return 0;
+        }
+        boolean v1 = false;
+        boolean v2 = false;
+        try (Stream<Path> files = Files.list(directory))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                final String name = file.getFileName().toString();
+                if (name.equals(ManifestDescriptor.FILE_NAME) || name.startsWith(SegmentDescriptor.FILE_PREFIX) &&
+                    name.endsWith(SegmentDescriptor.FILE_SUFFIX))
+                {
+                    v2 = true;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("cannot list " + directory + ": " + ex, ex);
+        }
+        v1 = !StoreDirectory.tableGenerations(directory).isEmpty();
+        if (v1 && v2)
+        {
+            throw new CorruptStoreException(directory + " holds both format-version-1 table files and " +
+                "format-version-2 manifest or segment files; refusing to open it");
+        }
+        return v2 ? 2 : v1 ? 1 : 0;
+    }
+}

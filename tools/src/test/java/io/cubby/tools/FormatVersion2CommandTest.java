@@ -1,0 +1,70 @@
+package io.cubby.tools;
+
+import io.cubby.store.Cubby;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The CLI on a format-version-2 store: {@code load --create --format-version 2} creates one, and {@code get},
+ * {@code put}, {@code inspect}, {@code verify} and {@code stats} work on it through the public API.
+ */
+class FormatVersion2CommandTest
+{
+    @TempDir
+    Path tmp;
+
+    @Test
+    void loadCreatesAVersion2StoreThatTheOtherCommandsRead() throws IOException
+    {
+        final Path store = tmp.resolve("v2");
+        final Path input = tmp.resolve("in.jsonl");
+        Files.writeString(input, "{\"key\":\"a\",\"value\":\"one\"}\n{\"key\":\"b\",\"value\":\"two\"}\n");
+
+        Cli.run("load", "--create", "--format-version", "2", store, input).assertExit(ExitCode.OK);
+        assertTrue(Files.exists(store.resolve("manifest.cubby")));
+
+        assertEquals("one\n", Cli.run("get", store, "a").assertExit(ExitCode.OK).out());
+        assertEquals("added c\n", Cli.run("put", store, "c", "three").assertExit(ExitCode.OK).out());
+        assertEquals("replaced a\n", Cli.run("put", store, "a", "uno").assertExit(ExitCode.OK).out());
+
+        final String inspect = Cli.run("inspect", store).assertExit(ExitCode.OK).out();
+        assertTrue(inspect.matches("(?s).*\nformat +version 2 \\(write \\d+\\)\n.*"), inspect);
+        assertTrue(inspect.matches("(?s).*\nentries +3\n.*"), inspect);
+        assertTrue(inspect.matches("(?s).*\nshutdown +clean\n.*"), inspect);
+        final String json = Cli.run("inspect", "--format", "json", store).assertExit(ExitCode.OK).out();
+        assertTrue(json.contains("\"formatVersion\":2") && json.contains("\"entries\":3"), json);
+
+        final Cli.Result verify = Cli.run("verify", store).assertExit(ExitCode.OK);
+        assertTrue(verify.out().contains("OK"), verify.toString());
+        final Cli.Result stats = Cli.run("stats", store).assertExit(ExitCode.OK);
+        assertTrue(stats.out().contains("tag groups (format version 2)"), stats.toString());
+
+        try (Cubby cubby = Cubby.builder(store).open())
+        {
+            assertEquals(2, cubby.formatVersion());
+            assertArrayEquals("uno".getBytes(), cubby.get("a".getBytes()));
+            assertEquals(3, cubby.size());
+        }
+    }
+
+    @Test
+    void aVersionOtherThanTheStoresIsRefused() throws IOException
+    {
+        final Path store = tmp.resolve("v1");
+        final Path input = tmp.resolve("in.jsonl");
+        Files.writeString(input, "{\"key\":\"a\",\"value\":\"one\"}\n");
+        Cli.run("load", "--create", store, input).assertExit(ExitCode.OK);
+
+        final Cli.Result refused = Cli.run("load", "--create", "--format-version", "2", store, input);
+        assertTrue(refused.exitCode() != ExitCode.OK, refused.toString());
+        refused.assertOneLineError("load");
+    }
+}
