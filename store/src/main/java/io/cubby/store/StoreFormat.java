@@ -36,7 +36,8 @@ final class StoreFormat
 
     /**
      * @return 1 or 2, or 0 if the path holds no store (missing, not a directory, or no store file).
-     * @throws CorruptStoreException if the directory holds files of both versions.
+     * @throws CorruptStoreException      if the directory holds files of both versions.
+     * @throws IncompatibleStoreException if an upgrade from version 1 to 2 was interrupted (FORMAT-v2 §10.1).
      */
     static int detect(final Path directory)
     {
@@ -44,6 +45,7 @@ final class StoreFormat
         {
             return 0;
         }
+        StoreUpgrade.checkNotInterrupted(directory);
         boolean v1 = false;
         boolean v2 = false;
         try (Stream<Path> files = Files.list(directory))

@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  */
 final class StoreUpgrade
 {
-    /** Segments of an upgraded store: as a new version-2 store's. */
-    static final int SEGMENT_BITS = 8;
+    /** {@link #run(Path, int, LongConsumer)}: as many segments as a new version-2 store of that size gets. */
+    static final int DEFAULT_SEGMENT_BITS = -1;
 
     private StoreUpgrade()
     {
@@ -74,10 +74,13 @@ final class StoreUpgrade
      */
     static Result run(final Path directory, final LongConsumer progress) throws IOException
     {
-        return run(directory, SEGMENT_BITS, progress);
+        return run(directory, DEFAULT_SEGMENT_BITS, progress);
     }
 
-    /** As {@link #run(Path, LongConsumer)}, with {@code 2^segmentBits} segments in the version-2 store. */
+    /**
+     * As {@link #run(Path, LongConsumer)}, with {@code 2^segmentBits} segments in the version-2 store, or as many as
+     * {@link SegmentOpener#defaultSegments} gives for the entry count if {@link #DEFAULT_SEGMENT_BITS}.
+     */
     static Result run(final Path directory, final int segmentBits, final LongConsumer progress) throws IOException
     {
         if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS))
@@ -107,6 +110,11 @@ final class StoreUpgrade
             throw new NotAStoreException("no Cubby store at " + directory + " (no table file)");
         }
         StoreInfo info = Cubby.inspect(directory);
+        if (info.currentTable().expiry)
+        {
+            throw new IncompatibleStoreException(directory + " was created with expiry, which format version 2 " +
+                "does not support yet; it stays in format version 1 and nothing was changed");
+        }
         if (!info.cleanShutdown())
         {
             // recover as a version-1 writer does, then copy from the recovered tables
@@ -145,12 +153,13 @@ final class StoreUpgrade
         final StoreInfo.TableInfo table = info.currentTable();
         final Path staging = staging(directory);
         final long expected = Math.max(1, info.entries());
-        final SegmentParams params = new SegmentParams(segmentBits, Math.max(1, table.maxKeySize),
-            table.maxValueSize, table.expiry ? SegmentDescriptor.FLAG_EXPIRY : 0,
+        final int bits = DEFAULT_SEGMENT_BITS == segmentBits ?
+            Integer.numberOfTrailingZeros(SegmentOpener.defaultSegments(expected)) : segmentBits;
+        final SegmentParams params = new SegmentParams(bits, Math.max(1, table.maxKeySize),
+            table.maxValueSize, 0,
             ThreadLocalRandom.current().nextLong() | 1, SegmentParams.DEFAULT_MAX_LOAD_PPM);
-        final long groups = Math.max(1, (long)Math.ceil(expected * 1_000_000.0 / (1 << segmentBits) /
-            ((double)ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM * SegmentDescriptor.GROUP_SLOTS)));
-        final long logCapacity = Math.max(SegmentLogDescriptor.minCapacity(segmentBits),
+        final long groups = SegmentOpener.groupsFor(expected, 1 << bits);
+        final long logCapacity = Math.max(SegmentLogDescriptor.minCapacity(bits),
             Math.min(SegmentLogDescriptor.MAX_CAPACITY, null == info.log ? SegmentStore.DEFAULT_LOG_CAPACITY :
                 info.log.capacity / SegmentLogDescriptor.ALIGNMENT * SegmentLogDescriptor.ALIGNMENT));
         final long[] copied = { 0 };
@@ -167,13 +176,6 @@ final class StoreUpgrade
                 {
                     return;
                 }
-                long expiresAt = 0;
-                if (table.expiry)
-                {
-                    final byte[] k = new byte[keyLength];
-                    key.getBytes(keyOffset, k);
-                    expiresAt = Math.max(0, v1.expiresAtMillis(k));
-                }
                 // a set's iteration gives each member as its own value; version 2 stores members with empty values
                 final int length = table.setMode ? 0 : valueLength;
                 if (keyLength > params.maxKeyLength || length > params.maxValueLength)
@@ -184,7 +186,7 @@ final class StoreUpgrade
                 }
                 try
                 {
-                    set.put(key, keyOffset, keyLength, value, valueOffset, length, expiresAt, lookup);
+                    set.put(key, keyOffset, keyLength, value, valueOffset, length, 0, lookup);
                 }
                 catch (final IOException ex)
                 {
