@@ -84,6 +84,36 @@ public final class Cubby implements AutoCloseable
         return 2 == StoreFormat.detect(directory) ? SegmentReports.inspect(directory) : Inspector.inspect(directory);
     }
 
+    /**
+     * Upgrade the format-version-1 store in a directory to format version 2, in place, or finish an upgrade that
+     * was interrupted (FORMAT-v2.md §10.1). The store must not be open anywhere; one not closed cleanly is
+     * recovered first. Every entry is copied into a version-2 store built in the directory's {@code .upgrade-v2}
+     * staging directory, which then replaces the version-1 files. A crash at any point leaves either the
+     * unchanged version-1 store or one that both versions refuse to open until this method is called again.
+     *
+     * @param directory the store directory.
+     * @param progress  receives the number of entries copied so far, now and then; may be null.
+     * @return the number of entries the version-2 store holds.
+     * @throws IncompatibleStoreException if the store already has format version 2, or uses a feature version 2
+     *                                    does not have yet (expiry); nothing is changed.
+     * @throws StoreLockedException       if the store is open.
+     * @throws NotAStoreException         if the directory holds no store.
+     * @throws StoreIOException           if a file operation fails (the store stays as it was, or, past the
+     *                                    commit point, is finished by the next call).
+     */
+    public static long upgrade(final Path directory, final LongConsumer progress)
+    {
+        MemoryAccess.checkUsable();
+        try
+        {
+            return StoreUpgrade.run(directory, progress).entries();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new StoreIOException("cannot upgrade " + directory + ": " + ex, ex);
+        }
+    }
+
     // ================================================================ reads
 
     /**

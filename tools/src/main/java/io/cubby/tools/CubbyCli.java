@@ -43,6 +43,7 @@ import java.util.logging.Logger;
         PutCommand.class,
         RemoveCommand.class,
         CompactCommand.class,
+        UpgradeCommand.class,
         RecoverCommand.class,
         CompletionCommand.class,
         DemoCommand.class
