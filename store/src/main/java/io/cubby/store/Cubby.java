@@ -1001,7 +1001,8 @@ public final class Cubby implements AutoCloseable
         }
 
         /**
-         * Number of segments of a format-version-2 store being created (a power of two from 1 to 65,536): each segment has its own file, write lock and growth. Default: 16
+         * Number of segments of a format-version-2 store being created (a power of two from 1 to 65,536): each
+         * segment has its own file, write lock and growth. Default: 16
          * below 64K expected entries, 64 below 1M, else 256. Must match when opening an existing version-2 store;
          * refused for version 1.
          */

@@ -27,6 +27,10 @@ final class SegmentReports
     static CubbyStats stats(final SegmentStore store)
     {
         final SegmentSet set = store.segments();
+        if (store.isClosed())
+        {
+            throw new StoreClosedException(set.directory + " is closed");
+        }
         long entries = 0;
         long currentEntries = 0;
         long capacity = 0;

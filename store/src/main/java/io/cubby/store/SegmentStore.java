@@ -207,11 +207,7 @@ final class SegmentStore implements AutoCloseable
         return set.entryCount();
     }
 
-    /**
-     * The write lock of segment {@code s}, taken by every logged write: a caller holding it (it is reentrant) may
-     * read a key of the segment, decide, and {@link #put} or {@link #remove} atomically (the facade's compound
-     * operations; in NONE too, where the plain writes do not take it themselves).
-     */
+    /** Segment {@code s}'s reentrant write lock: a holder may read, decide and put/remove atomically (the facade). */
     ReentrantLock writeLock(final int s)
     {
         return writeLocks[s];
@@ -222,7 +218,7 @@ final class SegmentStore implements AutoCloseable
         return durability;
     }
 
-    /** @return the log's bytes in use and its capacity, for statistics. */
+    /** @return {log bytes in use, log capacity}, for statistics. */
     long[] logUsage()
     {
         logLock.lock();

@@ -171,6 +171,32 @@ class FormatVersion2RefusalTest
         assertFalse(Files.exists(dir));
     }
 
+    @Test
+    void aDamagedVersion2StoreIsRefusedWithoutAChange(@TempDir final Path tmp) throws IOException
+    {
+        for (final String damaged : new String[] {"manifest", "segment"})
+        {
+            final Path dir = tmp.resolve(damaged);
+            try (Cubby store = Cubby.builder(dir).formatVersion(2).segments(2).open())
+            {
+                store.put("a".getBytes(), "1".getBytes());
+            }
+            final Path file;
+            try (Stream<Path> files = Files.list(dir))
+            {
+                file = files.filter(f -> f.getFileName().toString().startsWith(damaged.equals("manifest") ?
+                    "manifest" : "seg-")).sorted().findFirst().orElseThrow();
+            }
+            final byte[] bytes = Files.readAllBytes(file);
+            bytes[20] ^= 0x40;
+            Files.write(file, bytes);
+            final Map<String, String> before = hashes(dir);
+            assertThrows(CubbyException.class, () -> Cubby.builder(dir).open(), damaged);
+            assertThrows(CubbyException.class, () -> Cubby.inspect(dir), damaged);
+            assertEquals(before, hashes(dir), damaged);
+        }
+    }
+
     static Map<String, String> hashes(final Path dir) throws IOException
     {
         final Map<String, String> hashes = new TreeMap<>();

@@ -21,8 +21,9 @@ import java.util.Set;
  *                     {@code expiresAtMillis}.
  * @param maxKeySize   largest key of the store.
  * @param maxValueSize largest value of the store (0 for a set).
- * @param probing      probing of the store.
- * @param maxLoad      maximum load of the store.
+ * @param probing      probing of the store; null (member absent) for a format-version-2 store, which has none.
+ * @param maxLoad      maximum load of a version-1 store; NaN (member absent) for format version 2, whose loads
+ *                     are its own.
  */
 record DumpHeader(
     Encoding encoding, boolean setMode, boolean expiry, int maxKeySize, int maxValueSize, Probing probing,
@@ -42,8 +43,9 @@ record DumpHeader(
     static DumpHeader of(final Cubby cubby, final Encoding encoding)
     {
         final CubbyStats stats = cubby.stats();
+        final boolean version1 = null != stats.probing;
         return new DumpHeader(encoding, cubby.isSetMode(), cubby.hasExpiry(), cubby.maxKeySize(),
-            cubby.maxValueSize(), stats.probing, stats.maxLoad);
+            cubby.maxValueSize(), stats.probing, version1 ? stats.maxLoad : Double.NaN);
     }
 
     void write(final JsonGenerator json) throws IOException
@@ -55,8 +57,14 @@ record DumpHeader(
         json.writeBooleanField("expiry", expiry);
         json.writeNumberField("maxKeySize", maxKeySize);
         json.writeNumberField("maxValueSize", maxValueSize);
-        json.writeStringField("probing", probing.name().toLowerCase(Locale.ROOT));
-        json.writeNumberField("maxLoad", maxLoad);
+        if (null != probing)
+        {
+            json.writeStringField("probing", probing.name().toLowerCase(Locale.ROOT));
+        }
+        if (!Double.isNaN(maxLoad))
+        {
+            json.writeNumberField("maxLoad", maxLoad);
+        }
         json.writeEndObject();
     }
 
@@ -101,8 +109,8 @@ record DumpHeader(
             bool(members, "expiry"),
             integer(members, "maxKeySize"),
             maxValueSize,
-            enumValue(Probing.class, members, "probing"),
-            decimal(members, "maxLoad"));
+            members.containsKey("probing") ? enumValue(Probing.class, members, "probing") : null,
+            members.containsKey("maxLoad") ? decimal(members, "maxLoad") : Double.NaN);
     }
 
     private static Object required(final Map<String, Object> members, final String name)

@@ -45,8 +45,9 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
         {
             return ExitCode.NOT_A_STORE;
         }
-        if (failure instanceof IncompatibleStoreException)
+        if (failure instanceof IncompatibleStoreException || failure instanceof UnsupportedOperationException)
         {
+            // UnsupportedOperationException: what the store's format version cannot do (yet)
             return ExitCode.INCOMPATIBLE;
         }
         if (failure instanceof EntryTooLargeException || failure instanceof InputException)
@@ -88,7 +89,7 @@ final class Errors implements IExecutionExceptionHandler, IParameterExceptionHan
             text = "I/O error: " + failure.getMessage();
         }
         else if (failure instanceof CubbyException || failure instanceof InputException ||
-            failure instanceof IllegalArgumentException)
+            failure instanceof IllegalArgumentException || failure instanceof UnsupportedOperationException)
         {
             text = failure.getMessage();
         }

@@ -211,7 +211,7 @@ final class LoadCommand implements Callable<Integer>
             builder.expectedEntries(expectedEntries);
         }
         // version 2 takes no probing or version-1 max load from a dump header (it has tag groups, its own loads)
-        if (null != probing || creating && !version2)
+        if (null != probing || creating && !version2 && null != header.probing())
         {
             builder.probing(null != probing ? probing : header.probing());
         }
@@ -219,7 +219,7 @@ final class LoadCommand implements Callable<Integer>
         {
             builder.expiry(null != expiry ? expiry : header.expiry());
         }
-        if (creating && !version2)
+        if (creating && !version2 && !Double.isNaN(header.maxLoad()))
         {
             builder.maxLoad(header.maxLoad());
         }

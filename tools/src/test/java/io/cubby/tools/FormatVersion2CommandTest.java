@@ -47,6 +47,17 @@ class FormatVersion2CommandTest
         final Cli.Result stats = Cli.run("stats", store).assertExit(ExitCode.OK);
         assertTrue(stats.out().contains("tag groups (format version 2)"), stats.toString());
 
+        final String dump = Cli.run("dump", store).assertExit(ExitCode.OK).out();
+        assertTrue(dump.contains("{\"keyBase64\":\"Yw==\",\"valueBase64\":\"dGhyZWU=\"}"), dump);
+        assertTrue(!dump.contains("probing") && !dump.contains("maxLoad"), "no version-1 table parameters: " + dump);
+        final Path dumped = tmp.resolve("dump.jsonl");
+        Files.writeString(dumped, dump);
+        Cli.run("load", "--create", tmp.resolve("copy-v1"), dumped).assertExit(ExitCode.OK);
+        Cli.run("load", "--create", "--format-version", "2", tmp.resolve("copy-v2"), dumped).assertExit(ExitCode.OK);
+        assertEquals("three\n", Cli.run("get", tmp.resolve("copy-v1"), "c").assertExit(ExitCode.OK).out());
+        assertEquals("three\n", Cli.run("get", tmp.resolve("copy-v2"), "c").assertExit(ExitCode.OK).out());
+        Cli.run("compact", store).assertExit(ExitCode.INCOMPATIBLE).assertOneLineError("compact");
+
         try (Cubby cubby = Cubby.builder(store).open())
         {
             assertEquals(2, cubby.formatVersion());
