@@ -162,12 +162,16 @@ final class SegmentStore implements AutoCloseable
                 System.currentTimeMillis(), salvage, true, true);
             set = recovered.set;
             final SegmentRecovery.Report report = recovered.report;
+            long t = System.nanoTime();
             log = SegmentLogWriter.resume(logFile, set.params, report.log, salvage);
+            t = report.phases.mark(SegmentRecovery.PHASE_LOG_RESUME, t);
             final SegmentStore store = new SegmentStore(directory, lock, set, log, durability, syncInterval, report);
+            t = report.phases.mark(SegmentRecovery.PHASE_START, t);
             if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END)
             {
                 store.checkpoint();
             }
+            report.phases.mark(SegmentRecovery.PHASE_CHECKPOINT, t);
             return store;
         }
         catch (final IOException | RuntimeException ex)
@@ -548,7 +552,11 @@ final class SegmentStore implements AutoCloseable
         }
     }
 
-    /** Checkpoint, stop the background force, close the files and release the writer's lock. */
+    /**
+     * Refuse new writes and wait for those under way, checkpoint, mark the log closed (FORMAT-v2.md 7.1: the next
+     * open reads no record), stop the background threads, close the set (which forces what changed and marks the
+     * manifest closed, last) and release the writer's lock.
+     */
     @Override
     public void close() throws IOException
     {
@@ -558,11 +566,32 @@ final class SegmentStore implements AutoCloseable
         }
         try
         {
+            closed = true;
+            // a logged write that passed its open check holds its segment's lock until it has appended
+            for (final ReentrantLock lock : writeLocks)
+            {
+                lock.lock();
+                lock.unlock();
+            }
             checkpoint();
+            synchronized (forceLock)
+            {
+                logLock.lock();
+                try
+                {
+                    if (log.usedBytes() == 0)
+                    {
+                        log.markClosed();
+                    }
+                }
+                finally
+                {
+                    logLock.unlock();
+                }
+            }
         }
         finally
         {
-            closed = true;
             java.util.concurrent.locks.LockSupport.unpark(checkpointer);
             try
             {
