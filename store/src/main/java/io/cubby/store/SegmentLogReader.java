@@ -129,6 +129,21 @@ final class SegmentLogReader
             {
                 throw new CorruptStoreException(file.getFileName() + ": log length " + size + " out of range");
             }
+            // the header first, from a read: after a clean close (Log State closed) it is all there is to read
+            final java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(HEADER_LENGTH);
+            while (header.hasRemaining() && channel.read(header, header.position()) >= 0)
+            {
+                // until the header is read whole (size checked above)
+            }
+            final SegmentLogReader reader = new SegmentLogReader(new UnsafeBuffer(header), params,
+                file.getFileName().toString());
+            final Result result = new Result();
+            reader.readHeader(result, size);
+            if (result.closed)
+            {
+                reader.readRecords(result, visitor);
+                return result;
+            }
             final UnsafeBuffer mapped = new UnsafeBuffer(channel.map(FileChannel.MapMode.READ_ONLY, 0, size));
             return read(mapped, params, visitor, file.getFileName().toString());
         }
@@ -141,7 +156,7 @@ final class SegmentLogReader
     {
         final SegmentLogReader reader = new SegmentLogReader(buffer, params, name);
         final Result result = new Result();
-        reader.readHeader(result);
+        reader.readHeader(result, buffer.capacity());
         reader.readRecords(result, visitor);
         return result;
     }
@@ -151,9 +166,9 @@ final class SegmentLogReader
         return new CorruptStoreException(name + ": " + problem);
     }
 
-    private void readHeader(final Result result)
+    /** Validate the header (in {@code buffer}'s first bytes) of a log file of {@code length} bytes. */
+    private void readHeader(final Result result, final long length)
     {
-        final long length = buffer.capacity();
         if (length < HEADER_LENGTH)
         {
             throw corrupt("log of " + length + " bytes, shorter than its header");

@@ -66,8 +66,8 @@ final class SegmentLogWriter implements AutoCloseable
     }
 
     /**
-     * Create {@code file} (zero-filled under a temporary name, header written with its magic last, renamed into
-     * place) and open it for appending.
+     * Create {@code file} (allocated under a temporary name, header written and forced, renamed into place) and
+     * open it for appending.
      */
     static SegmentLogWriter create(
         final Path file, final SegmentParams params, final long capacity, final int salt, final long firstSequence)
@@ -84,10 +84,14 @@ final class SegmentLogWriter implements AutoCloseable
         }
         final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+        // allocated blocks (so that appends into the mapping never meet a full disk), reading as zeros: a
+        // metadata operation where fallocate works, else zeros written
+        final boolean allocated = Fallocate.allocate(tmp, capacity);
+        try (FileChannel out = allocated ? FileChannel.open(tmp, StandardOpenOption.WRITE) :
+            FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
         {
             final ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
-            long position = 0;
+            long position = allocated ? capacity : 0;
             while (position < capacity)
             {
                 zeros.clear().limit((int)Math.min(zeros.capacity(), capacity - position));
@@ -103,11 +107,13 @@ final class SegmentLogWriter implements AutoCloseable
             h.putLong(FIRST_SEQUENCE_OFFSET, firstSequence, LE);
             h.putLong(MAGIC_OFFSET, MAGIC, LE);
             h.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(h, new CRC32C(), new byte[HEADER_LENGTH]), LE);
-            h.putLong(MAGIC_OFFSET, 0L, LE);
-            out.write(h.byteBuffer().clear(), 0);
-            out.force(true);
-            h.putLong(MAGIC_OFFSET, MAGIC, LE);
-            out.write(h.byteBuffer().clear().limit(Long.BYTES), 0);
+            // one write of the whole header, magic included, and one force: the file gets its name only after
+            // it, so no reader sees a half-written header under that name
+            final ByteBuffer image = h.byteBuffer().clear();
+            while (image.hasRemaining())
+            {
+                out.write(image, image.position());
+            }
             out.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);

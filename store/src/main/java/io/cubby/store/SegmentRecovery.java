@@ -161,7 +161,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         t = phases.mark(PHASE_PLAN, t);
         publish(directory, plan);
         t = phases.mark(PHASE_PUBLISH, t);
-        final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background);
+        final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background,
+            plan.sourcesToClear.isEmpty());
         t = phases.mark(PHASE_SET_OPEN, t);
         try
         {
@@ -301,6 +302,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         for (int s = 0; s < set.segmentCount(); s++)
         {
             final Segment segment = set.segment(s);
+            if (!segment.current().undoPending() && (null == segment.source() || !segment.source().undoPending()))
+            {
+                continue; // nothing to roll back: the segment is not written, its sequence does not move
+            }
             set.manifest.beginWrite(s);
             try
             {

@@ -4,12 +4,8 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -67,6 +63,9 @@ final class SegmentStore implements AutoCloseable
     private volatile long durableSequence;
     private volatile boolean closed;
     private long checkpoints;
+    /** Where close spent its time (diagnostics), with the set's own phases. */
+    final PhaseTimes closePhases = new PhaseTimes("writers stopped", "checkpoint", "log closed", "threads",
+        "set", "log file");
     private final SegmentRecovery.Report recovery;
 
     private SegmentStore(
@@ -517,31 +516,13 @@ final class SegmentStore implements AutoCloseable
     }
 
     /**
-     * Force every segment file and the manifest through their own channels: a file whose rehash ended meanwhile
-     * (deleted) is skipped, its target holding its entries, forced by the rehash end.
+     * Force the files of the segments changed since their last force, then the manifest and the directory
+     * ({@link SegmentSet#forceChanged}: through their own channels, a file whose rehash ended meanwhile skipped,
+     * its target holding its entries, forced by the rehash end).
      */
     private void forceSegmentFiles() throws IOException
     {
-        final int segmentCount = set.segmentCount();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, file ->
-        {
-            final String name = file.getFileName().toString();
-            return name.equals(ManifestDescriptor.FILE_NAME) || SegmentOpenPlan.parse(name, segmentCount) >= 0;
-        }))
-        {
-            for (final Path file : files)
-            {
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
-                {
-                    channel.force(false);
-                }
-                catch (final NoSuchFileException ex)
-                {
-                    // deleted since listed: a retired rehash source
-                }
-            }
-        }
-        Storage.syncDirectory(directory);
+        set.forceChanged();
     }
 
     private void checkOpen()
@@ -564,6 +545,7 @@ final class SegmentStore implements AutoCloseable
         {
             return;
         }
+        long t = System.nanoTime();
         try
         {
             closed = true;
@@ -573,7 +555,9 @@ final class SegmentStore implements AutoCloseable
                 lock.lock();
                 lock.unlock();
             }
+            t = closePhases.mark(0, t);
             checkpoint();
+            t = closePhases.mark(1, t);
             synchronized (forceLock)
             {
                 logLock.lock();
@@ -589,6 +573,7 @@ final class SegmentStore implements AutoCloseable
                     logLock.unlock();
                 }
             }
+            t = closePhases.mark(2, t);
         }
         finally
         {
@@ -613,15 +598,18 @@ final class SegmentStore implements AutoCloseable
                     Thread.currentThread().interrupt();
                 }
             }
+            t = closePhases.mark(3, t);
             try
             {
                 set.close();
             }
             finally
             {
+                t = closePhases.mark(4, t);
                 try
                 {
                     log.close();
+                    closePhases.mark(5, t);
                 }
                 finally
                 {

@@ -90,6 +90,7 @@ public final class SegmentStoreReopenBenchmark
         t = System.nanoTime();
         store.close();
         report("close after load", t);
+        closePhases(store);
 
         for (int round = 1; round <= 3; round++)
         {
@@ -106,6 +107,7 @@ public final class SegmentStoreReopenBenchmark
             t = System.nanoTime();
             store.close();
             report("close after no write", t);
+            closePhases(store);
         }
 
         // the read-only halves on their own
@@ -152,6 +154,7 @@ public final class SegmentStoreReopenBenchmark
         t = System.nanoTime();
         store.close();
         report("close after the kill's recovery", t);
+        closePhases(store);
         System.out.printf("load at the end: %s%n", load());
     }
 
@@ -174,6 +177,18 @@ public final class SegmentStoreReopenBenchmark
         System.out.flush();
         Thread.sleep(60_000);
         store.close();
+    }
+
+    private static void closePhases(final SegmentStore store)
+    {
+        final StringBuilder text = new StringBuilder("    close phases: ");
+        for (int i = 0; i < store.closePhases.names.length; i++)
+        {
+            text.append(i == 0 ? "" : ", ").append(store.closePhases.names[i]).append(' ')
+                .append(String.format("%.2f", store.closePhases.sumNs(i) / 1e6));
+        }
+        System.out.println(text.append(" ms; set: ").append(store.segments().phaseTimes()).append(", ")
+            .append(store.segments().filesForced()).append(" segment files forced"));
     }
 
     private static void report(final String what, final long start)
