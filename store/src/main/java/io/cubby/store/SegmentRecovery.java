@@ -55,6 +55,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         /** Rehashes whose migration cursor was moved back over source entries a power loss kept. */
         long migrationsResumed;
         final java.util.List<String> problems = new java.util.ArrayList<>();
+        /** Whether the open planned from the manifest after a clean close (no segment header read twice). */
+        boolean clean;
+        /** Whether every slot was scanned for damage (after a crash, a refuted clean mark, or salvage). */
+        boolean scanned;
         /** Where the open's time went (diagnostics: the reopen benchmark prints it). */
         final PhaseTimes phases;
 
@@ -66,7 +70,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         @Override
         public String toString()
         {
-            return puts + " puts, " + removes + " removes (" + absentRemoves + " of absent keys), " + structural +
+            return (clean ? "clean, " : "") + (scanned ? "slots scanned, " : "") + puts + " puts, " + removes + " removes (" + absentRemoves + " of absent keys), " + structural +
                 " structural records, " + grown + " segments grown, " + rolledBack + " updates rolled back, " +
                 restoredFromLog + " damaged slots restored from the log, " + dropped + " dropped, " +
                 probePathsRepaired + " probe paths repaired, " + sourceCopiesDropped + " source copies dropped, " +
@@ -167,6 +171,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         try
         {
             final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate, phases);
+            recovery.report.clean = plan.clean;
+            recovery.report.scanned = plan.scanned;
             for (final int s : plan.sourcesToClear)
             {
                 set.segment(s).current().clearSource();

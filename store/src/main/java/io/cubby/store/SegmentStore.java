@@ -204,6 +204,12 @@ final class SegmentStore implements AutoCloseable
         return checkpoints;
     }
 
+    /** Forces of the log since the open (tests). */
+    long logForceCount()
+    {
+        return log.forceCount();
+    }
+
     long entryCount()
     {
         return set.entryCount();
