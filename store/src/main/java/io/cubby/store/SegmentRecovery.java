@@ -166,7 +166,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         publish(directory, plan);
         t = phases.mark(PHASE_PUBLISH, t);
         final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background,
-            plan.sourcesToClear.isEmpty());
+            plan.sourcesToClear.isEmpty(), plan.clean);
         t = phases.mark(PHASE_SET_OPEN, t);
         try
         {
@@ -312,6 +312,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             {
                 continue; // nothing to roll back: the segment is not written, its sequence does not move
             }
+            set.markOpenBeforeChange();
             set.manifest.beginWrite(s);
             try
             {
@@ -325,6 +326,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             {
                 set.manifest.endWrite(s);
             }
+        }
+        if (!damage.damaged.isEmpty() || !damage.unreachable.isEmpty() || crashed)
+        {
+            set.markOpenBeforeChange();
         }
         for (final SegmentDamage.Slot slot : damage.damaged)
         {
@@ -440,6 +445,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     public void put(final long sequence, final DirectBuffer buffer, final int keyOffset, final int keyLength,
         final int valueOffset, final int valueLength, final long expiresAt)
     {
+        set.markOpenBeforeChange();
         final long hash = set.hash(buffer, keyOffset, keyLength);
         final int s = set.segmentOf(hash);
         final Segment segment = set.segment(s);
@@ -551,6 +557,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     @Override
     public void remove(final long sequence, final DirectBuffer buffer, final int keyOffset, final int keyLength)
     {
+        set.markOpenBeforeChange();
         final long hash = set.hash(buffer, keyOffset, keyLength);
         final int s = set.segmentOf(hash);
         report.removes++;

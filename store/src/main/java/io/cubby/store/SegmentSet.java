@@ -54,6 +54,11 @@ final class SegmentSet implements AutoCloseable
     private final long[] forcedSequence;
     private static final long NEVER_FORCED = -1;
     private long filesForced;
+    /**
+     * Whether the manifest's Open State is 1 (forced) for this open; false after a clean reopen until the first
+     * change ({@link #markOpenBeforeChange}).
+     */
+    private volatile boolean markedOpen = true;
     static final int PHASE_OPEN_FILES = 0;
     static final int PHASE_MARK_OPEN = 1;
     static final int PHASE_CLOSE_GROWTH = 2;
@@ -149,6 +154,17 @@ final class SegmentSet implements AutoCloseable
     static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
         final boolean background, final boolean checkSources) throws IOException
     {
+        return open(directory, migrationStep, allocate, background, checkSources, false);
+    }
+
+    /**
+     * @param deferOpenMark whether a store found closed cleanly stays marked closed until its first change
+     *                      ({@link #markOpenBeforeChange}): a reopen that changes nothing forces nothing, its close
+     *                      neither. A store not closed cleanly is marked open here either way.
+     */
+    static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
+        final boolean background, final boolean checkSources, final boolean deferOpenMark) throws IOException
+    {
         final long start = System.nanoTime();
         final Manifest manifest = Manifest.open(directory, false);
         final SegmentParams params = manifest.params;
@@ -214,9 +230,14 @@ final class SegmentSet implements AutoCloseable
             manifest.settleSequence(s);
         }
         final long opened = System.nanoTime();
-        manifest.markOpen();
+        final boolean mark = !(forced && deferOpenMark);
+        if (mark)
+        {
+            manifest.markOpen();
+        }
         final long marked = System.nanoTime();
         final SegmentSet set = new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
+        set.markedOpen = mark;
         set.phases.record(PHASE_OPEN_FILES, opened - start);
         set.phases.record(PHASE_MARK_OPEN, marked - opened);
         for (int s = 0; s < segments.length; s++)
@@ -224,6 +245,34 @@ final class SegmentSet implements AutoCloseable
             set.forcedSequence[s] = forced ? manifest.readSequence(s) : NEVER_FORCED;
         }
         return set;
+    }
+
+    /**
+     * Before the first change of an open that found the store closed cleanly: Writer Epoch + 1 and Open State 1,
+     * forced (FORMAT-v2.md 3.1), so that a crash from here on is recovered as one. Every path that changes a
+     * segment calls it first (put, remove, recovery's repair and replay); a volatile read once marked.
+     */
+    void markOpenBeforeChange()
+    {
+        if (!markedOpen)
+        {
+            markOpenNow();
+        }
+    }
+
+    private synchronized void markOpenNow()
+    {
+        if (!markedOpen)
+        {
+            manifest.markOpen();
+            markedOpen = true;
+        }
+    }
+
+    /** Whether the manifest says open (tests). */
+    boolean markedOpen()
+    {
+        return markedOpen;
     }
 
     /** Whether no optimistic read of segment {@code s} is in flight; a full fence first (see the class note). */
@@ -355,6 +404,7 @@ final class SegmentSet implements AutoCloseable
         final int valueOffset, final int valueLength, final long expiresAt, final SegmentLookup lookup)
         throws IOException
     {
+        markOpenBeforeChange();
         final long hash = hash(key, keyOffset, keyLength);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
@@ -416,6 +466,7 @@ final class SegmentSet implements AutoCloseable
     boolean remove(final DirectBuffer key, final int offset, final int length, final SegmentLookup lookup)
         throws IOException
     {
+        markOpenBeforeChange();
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
@@ -574,7 +625,10 @@ final class SegmentSet implements AutoCloseable
                 lock.unlock();
             }
         }
-        manifest.markClosed();
+        if (markedOpen)
+        {
+            manifest.markClosed(); // last: every change before it is forced
+        }
         t = phases.mark(PHASE_CLOSE_MARK, t);
         for (final Segment segment : segments)
         {
