@@ -27,14 +27,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * append under the log lock.
  * <p>
  * <b>A checkpoint</b> runs when the log has no room for a record, and at close: it notes the log's append
- * position (every record before it was appended after its change was applied), forces every file of the store
- * directory that holds segments or the manifest while writers go on, then moves the log's start to the noted
- * position and forces the log. Every record before the start is then in forced segment files, so replay of the
- * records after it is enough; writers are not stopped for the forces.
+ * position (every record before it was appended after its change was applied), forces the files of the segments
+ * whose sequence word moved since their last force ({@link SegmentSet#forceChanged}) while writers go on, then
+ * moves the log's start to the noted position and forces the log. Every record before the start is then in forced
+ * segment files, so replay of the records after it is enough; writers are not stopped for the forces.
  * <p>
- * <b>An open</b> recovers through {@link SegmentRecovery#recover} (files resolved from their headers, damage
- * repaired or refused before any change, then the whole live log replayed: replay is idempotent) and
- * checkpoints if it replayed records.
+ * <b>A close</b> stops new writes, waits for those under way, checkpoints, marks the log closed (FORMAT-v2.md 7.1)
+ * and closes the set, which forces what changed and marks the manifest closed last: a close after no change forces
+ * nothing.
+ * <p>
+ * <b>An open</b> recovers through {@link SegmentRecovery#recover} (after a clean close from the manifest, reading
+ * no log record; after a crash files resolved from their headers, damage repaired or refused before any change,
+ * then the whole live log replayed: replay is idempotent) and checkpoints if it replayed records.
  */
 final class SegmentStore implements AutoCloseable
 {
