@@ -40,6 +40,11 @@ public final class SegmentStoreReopenBenchmark
 
     public static void main(final String[] args) throws Exception
     {
+        if ("reopen".equals(args[0]))
+        {
+            freshReopen(Path.of(args[1]), Durability.valueOf(args[2]), Long.parseLong(args[3]));
+            return;
+        }
         if ("child".equals(args[0]))
         {
             child(Path.of(args[1]), Durability.valueOf(args[2]), Long.parseLong(args[3]), Long.parseLong(args[4]));
@@ -133,26 +138,16 @@ public final class SegmentStoreReopenBenchmark
             plan / 1e6, logRead / 1e6, read, ROUNDS);
 
         fileCosts(dir, params);
+        for (int round = 0; round < 3; round++)
+        {
+            runJava(List.of("reopen", dir.toString(), durability.name(), Long.toString(entries)), null);
+        }
 
         // a writer killed after writes (no close)
-        final String java = ProcessHandle.current().info().command().orElse("java");
-        final List<String> command = new ArrayList<>(List.of(java,
-            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx512m", "-cp",
-            System.getProperty("java.class.path"), SegmentStoreReopenBenchmark.class.getName(), "child",
-            dir.toString(), durability.name(), Long.toString(entries), Long.toString(childWrites)));
-        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-            StandardCharsets.UTF_8)))
-        {
-            String line;
-            while (null != (line = out.readLine()) && !line.startsWith("written"))
-            {
-                System.out.println("  child: " + line);
-            }
-            System.out.println("  child: " + line);
-            child.destroyForcibly();
-            child.waitFor(30, TimeUnit.SECONDS);
-        }
+        final Process child = runJava(List.of("child", dir.toString(), durability.name(), Long.toString(entries),
+            Long.toString(childWrites)), "written");
+        child.destroyForcibly();
+        child.waitFor(30, TimeUnit.SECONDS);
         t = System.nanoTime();
         store = SegmentStore.open(dir, durability, interval, false);
         final long opened = System.nanoTime();
@@ -169,6 +164,50 @@ public final class SegmentStoreReopenBenchmark
         report("close after the kill's recovery", t);
         closePhases(store);
         System.out.printf("load at the end: %s%n", load());
+    }
+
+    /** A clean reopen + first get in a fresh JVM (class loading included), as an application's restart sees it. */
+    private static void freshReopen(final Path dir, final Durability durability, final long entries)
+        throws IOException
+    {
+        final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(KEY_LENGTH));
+        final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(VALUE_LENGTH));
+        final long t = System.nanoTime();
+        try (SegmentStore store = SegmentStore.open(dir, durability, Duration.ofMillis(100), false))
+        {
+            final long opened = System.nanoTime();
+            fill(key, entries / 3);
+            final int length = store.get(key, 0, KEY_LENGTH, dst, 0);
+            final long got = System.nanoTime();
+            check(length == VALUE_LENGTH && dst.getLong(0) == entries / 3, "first get in a fresh JVM");
+            System.out.printf("fresh JVM clean reopen: open %.2f ms + first get %.3f ms = %.2f ms; %s%n",
+                (opened - t) / 1e6, (got - opened) / 1e6, (got - t) / 1e6,
+                SegmentRecovery.phases(store.recoveryReport()));
+        }
+    }
+
+    /** Run this class in a child JVM with {@code args}, echoing its output until a line starting with {@code until}. */
+    private static Process runJava(final List<String> args, final String until) throws IOException, InterruptedException
+    {
+        final String java = ProcessHandle.current().info().command().orElse("java");
+        final List<String> command = new ArrayList<>(List.of(java,
+            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx512m", "-cp",
+            System.getProperty("java.class.path"), SegmentStoreReopenBenchmark.class.getName()));
+        command.addAll(args);
+        final Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+            StandardCharsets.UTF_8));
+        String line;
+        while (null != (line = out.readLine()))
+        {
+            System.out.println("  child: " + line);
+            if (null != until && line.startsWith(until))
+            {
+                return child;
+            }
+        }
+        child.waitFor(60, TimeUnit.SECONDS);
+        return child;
     }
 
     /** What opening the segment files costs, step by step, best of ROUNDS over all files. */
