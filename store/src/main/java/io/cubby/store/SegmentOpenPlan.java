@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
+import java.nio.file.DirectoryStream;
 
 /**
  * The read-only first half of a version-2 recovery (FORMAT-v2.md 8.5 steps 1 to 4): every check that can refuse
@@ -207,28 +207,13 @@ final class SegmentOpenPlan
         {
             generations.add(new ArrayList<>());
         }
-        final List<Path> files;
-        try (Stream<Path> list = Files.list(directory))
+        // a directory stream rather than Files.list: no stream pipeline on the open path (its first use in a fresh
+        // JVM costs more than the listing); the generations are sorted below, per segment
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory))
         {
-            files = list.sorted().toList();
-        }
-        for (final Path file : files)
-        {
-            final String name = file.getFileName().toString();
-            if (name.startsWith(SegmentDescriptor.FILE_PREFIX) &&
-                name.endsWith(SegmentDescriptor.FILE_SUFFIX + SegmentDescriptor.PREPARED_SUFFIX))
+            for (final Path file : files)
             {
-                deletions.add(file);
-                continue;
-            }
-            final long parsed = parse(name, count);
-            if (parsed >= 0)
-            {
-                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
-                {
-                    throw new CorruptStoreException(name + " is not a regular file; refusing to guess its role");
-                }
-                generations.get((int)(parsed >>> 48)).add(parsed & ((1L << 48) - 1));
+                classify(file, count, generations);
             }
         }
         for (final List<Long> list : generations)
@@ -236,6 +221,27 @@ final class SegmentOpenPlan
             list.sort(null);
         }
         return generations;
+    }
+
+    /** Sort one directory entry: a {@code *.prep} file to delete, a segment file's generation, or neither. */
+    private void classify(final Path file, final int count, final List<List<Long>> generations)
+    {
+        final String name = file.getFileName().toString();
+        if (name.startsWith(SegmentDescriptor.FILE_PREFIX) &&
+            name.endsWith(SegmentDescriptor.FILE_SUFFIX + SegmentDescriptor.PREPARED_SUFFIX))
+        {
+            deletions.add(file);
+            return;
+        }
+        final long parsed = parse(name, count);
+        if (parsed >= 0)
+        {
+            if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            {
+                throw new CorruptStoreException(name + " is not a regular file; refusing to guess its role");
+            }
+            generations.get((int)(parsed >>> 48)).add(parsed & ((1L << 48) - 1));
+        }
     }
 
     /** @return {current, source or null} of segment {@code s}, its other files added to the deletions. */
