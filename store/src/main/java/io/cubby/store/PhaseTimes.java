@@ -26,6 +26,13 @@ final class PhaseTimes
         return now;
     }
 
+    /** Account {@code ns} to {@code phase}. */
+    void record(final int phase, final long ns)
+    {
+        maxNs[phase] = Math.max(maxNs[phase], ns);
+        sumNs[phase] += ns;
+    }
+
     long maxNs(final int phase)
     {
         return maxNs[phase];

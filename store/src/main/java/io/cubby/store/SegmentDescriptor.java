@@ -273,7 +273,22 @@ final class SegmentDescriptor
      */
     static String fileName(final int segment, final long generation)
     {
-        return String.format("%s%04x-%016x%s", FILE_PREFIX, segment, generation, FILE_SUFFIX);
+        // as String.format("%s%04x-%016x%s", ...), without parsing a format on every call (an open names every
+        // segment file several times)
+        final char[] name = new char[FILE_PREFIX.length() + 4 + 1 + 16 + FILE_SUFFIX.length()];
+        FILE_PREFIX.getChars(0, FILE_PREFIX.length(), name, 0);
+        int i = FILE_PREFIX.length();
+        for (int shift = 12; shift >= 0; shift -= 4)
+        {
+            name[i++] = Character.forDigit((segment >>> shift) & 0xF, 16);
+        }
+        name[i++] = '-';
+        for (int shift = 60; shift >= 0; shift -= 4)
+        {
+            name[i++] = Character.forDigit((int)(generation >>> shift) & 0xF, 16);
+        }
+        FILE_SUFFIX.getChars(0, FILE_SUFFIX.length(), name, i);
+        return new String(name);
     }
 
     // Hash bits (FORMAT-v2.md section 6.1).

@@ -30,12 +30,21 @@ final class SegmentLogDescriptor
     static final int CAPACITY_OFFSET = HEADER_LENGTH_OFFSET + SIZE_OF_INT;
     static final int STORE_SEED_OFFSET = CAPACITY_OFFSET + SIZE_OF_LONG;
     static final int SALT_OFFSET = STORE_SEED_OFFSET + SIZE_OF_LONG;
-    static final int HEADER_RESERVED_OFFSET = SALT_OFFSET + SIZE_OF_INT;
-    static final int START_OFFSET_OFFSET = HEADER_RESERVED_OFFSET + SIZE_OF_INT;
+    /** Log State: {@link #LOG_STATE_LIVE} or {@link #LOG_STATE_CLOSED} (FORMAT-v2.md 7.1). */
+    static final int LOG_STATE_OFFSET = SALT_OFFSET + SIZE_OF_INT;
+    static final int START_OFFSET_OFFSET = LOG_STATE_OFFSET + SIZE_OF_INT;
     static final int FIRST_SEQUENCE_OFFSET = START_OFFSET_OFFSET + SIZE_OF_LONG;
     static final int HEADER_CHECKSUM_OFFSET = FIRST_SEQUENCE_OFFSET + SIZE_OF_LONG;
     static final int HEADER_PADDING_OFFSET = HEADER_CHECKSUM_OFFSET + SIZE_OF_INT;
     static final int HEADER_LENGTH = HEADER_PADDING_OFFSET + SIZE_OF_INT;
+
+    /** Records from Start Offset on may count: read them, and scan the ring for later valid ones. */
+    static final int LOG_STATE_LIVE = 0;
+    /**
+     * Written by a clean close after its checkpoint moved Start Offset to the append position: no record counts,
+     * and readers read none. A writer writes {@link #LOG_STATE_LIVE} (forced) before its first append.
+     */
+    static final int LOG_STATE_CLOSED = 1;
 
     static final long MIN_CAPACITY = 1L << 16;
     static final long MAX_CAPACITY = 1L << 30;

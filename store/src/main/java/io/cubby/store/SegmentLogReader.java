@@ -91,6 +91,10 @@ final class SegmentLogReader
         long nextSequence;
         /** With DAMAGED_MIDDLE: position of a valid record with a higher sequence, else -1. */
         int laterValidPosition = -1;
+        /** Whether the header's Log State said closed: nothing was read after the header. */
+        boolean closed;
+        /** Ring positions whose record framing was examined (records read, the scan's positions included). */
+        long examined;
 
         @Override
         public String toString()
@@ -125,6 +129,21 @@ final class SegmentLogReader
             {
                 throw new CorruptStoreException(file.getFileName() + ": log length " + size + " out of range");
             }
+            // the header first, from a read: after a clean close (Log State closed) it is all there is to read
+            final java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(HEADER_LENGTH);
+            while (header.hasRemaining() && channel.read(header, header.position()) >= 0)
+            {
+                // until the header is read whole (size checked above)
+            }
+            final SegmentLogReader reader = new SegmentLogReader(new UnsafeBuffer(header), params,
+                file.getFileName().toString());
+            final Result result = new Result();
+            reader.readHeader(result, size);
+            if (result.closed)
+            {
+                reader.readRecords(result, visitor);
+                return result;
+            }
             final UnsafeBuffer mapped = new UnsafeBuffer(channel.map(FileChannel.MapMode.READ_ONLY, 0, size));
             return read(mapped, params, visitor, file.getFileName().toString());
         }
@@ -137,7 +156,7 @@ final class SegmentLogReader
     {
         final SegmentLogReader reader = new SegmentLogReader(buffer, params, name);
         final Result result = new Result();
-        reader.readHeader(result);
+        reader.readHeader(result, buffer.capacity());
         reader.readRecords(result, visitor);
         return result;
     }
@@ -147,9 +166,9 @@ final class SegmentLogReader
         return new CorruptStoreException(name + ": " + problem);
     }
 
-    private void readHeader(final Result result)
+    /** Validate the header (in {@code buffer}'s first bytes) of a log file of {@code length} bytes. */
+    private void readHeader(final Result result, final long length)
     {
-        final long length = buffer.capacity();
         if (length < HEADER_LENGTH)
         {
             throw corrupt("log of " + length + " bytes, shorter than its header");
@@ -200,6 +219,12 @@ final class SegmentLogReader
         {
             throw corrupt("log first sequence " + first);
         }
+        final int state = buffer.getInt(LOG_STATE_OFFSET, LE);
+        if (LOG_STATE_LIVE != state && LOG_STATE_CLOSED != state)
+        {
+            throw corrupt("log state " + state + " out of range");
+        }
+        result.closed = LOG_STATE_CLOSED == state;
         result.capacity = capacity;
         result.salt = salt;
         result.startOffset = (int)start;
@@ -208,6 +233,16 @@ final class SegmentLogReader
 
     private void readRecords(final Result result, final Visitor visitor)
     {
+        if (result.closed)
+        {
+            // A clean close checkpointed to the append position before it wrote this state, and a writer clears
+            // it (forced) before its first append: nothing from Start Offset on counts, so nothing is read.
+            result.stop = Stop.END;
+            result.reason = "closed cleanly: no live record";
+            result.stopPosition = result.startOffset;
+            result.nextSequence = result.firstSequence;
+            return;
+        }
         int position = result.startOffset;
         long expected = result.firstSequence;
         while (true)
@@ -217,6 +252,7 @@ final class SegmentLogReader
                 position = HEADER_LENGTH;
             }
             final int length = buffer.getInt(position + RECORD_LENGTH_OFFSET, LE);
+            result.examined++;
             final String problem;
             if (0 == length)
             {
@@ -238,7 +274,7 @@ final class SegmentLogReader
                 {
                     result.reason = problem;
                 }
-                final int later = findLaterValidRecord(expected);
+                final int later = findLaterValidRecord(expected, result);
                 if (later >= 0)
                 {
                     result.stop = Stop.DAMAGED_MIDDLE;
@@ -271,10 +307,11 @@ final class SegmentLogReader
         return sequence < expected && null == validate(position, sequence);
     }
 
-    private int findLaterValidRecord(final long expected)
+    private int findLaterValidRecord(final long expected, final Result result)
     {
         for (int p = HEADER_LENGTH; p <= capacity - RECORD_HEADER_LENGTH; p += ALIGNMENT)
         {
+            result.examined++;
             if (buffer.getInt(p + RECORD_SALT_OFFSET, LE) != salt)
             {
                 continue;

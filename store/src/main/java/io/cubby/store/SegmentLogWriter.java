@@ -43,6 +43,9 @@ final class SegmentLogWriter implements AutoCloseable
     private long nextSequence;
     private long used;
     private int lastRecordPosition = -1;
+    /** Whether the header's Log State says closed (FORMAT-v2.md 7.1): cleared, forced, before the first append. */
+    private boolean closedState;
+    private long forces;
 
     private SegmentLogWriter(
         final FileChannel channel, final SegmentParams params, final long capacity, final int salt,
@@ -63,8 +66,8 @@ final class SegmentLogWriter implements AutoCloseable
     }
 
     /**
-     * Create {@code file} (zero-filled under a temporary name, header written with its magic last, renamed into
-     * place) and open it for appending.
+     * Create {@code file} (allocated under a temporary name, header written and forced, renamed into place) and
+     * open it for appending.
      */
     static SegmentLogWriter create(
         final Path file, final SegmentParams params, final long capacity, final int salt, final long firstSequence)
@@ -81,10 +84,14 @@ final class SegmentLogWriter implements AutoCloseable
         }
         final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+        // allocated blocks (so that appends into the mapping never meet a full disk), reading as zeros: a
+        // metadata operation where fallocate works, else zeros written
+        final boolean allocated = Fallocate.allocate(tmp, capacity);
+        try (FileChannel out = allocated ? FileChannel.open(tmp, StandardOpenOption.WRITE) :
+            FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
         {
             final ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
-            long position = 0;
+            long position = allocated ? capacity : 0;
             while (position < capacity)
             {
                 zeros.clear().limit((int)Math.min(zeros.capacity(), capacity - position));
@@ -100,11 +107,13 @@ final class SegmentLogWriter implements AutoCloseable
             h.putLong(FIRST_SEQUENCE_OFFSET, firstSequence, LE);
             h.putLong(MAGIC_OFFSET, MAGIC, LE);
             h.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(h, new CRC32C(), new byte[HEADER_LENGTH]), LE);
-            h.putLong(MAGIC_OFFSET, 0L, LE);
-            out.write(h.byteBuffer().clear(), 0);
-            out.force(true);
-            h.putLong(MAGIC_OFFSET, MAGIC, LE);
-            out.write(h.byteBuffer().clear().limit(Long.BYTES), 0);
+            // one write of the whole header, magic included, and one force: the file gets its name only after
+            // it, so no reader sees a half-written header under that name
+            final ByteBuffer image = h.byteBuffer().clear();
+            while (image.hasRemaining())
+            {
+                out.write(image, image.position());
+            }
             out.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -142,8 +151,10 @@ final class SegmentLogWriter implements AutoCloseable
             {
                 throw new CorruptStoreException(file.getFileName() + ": length changed since it was read");
             }
-            return new SegmentLogWriter(channel, params, read.capacity, read.salt, read.startOffset,
-                read.firstSequence, read.stopPosition, read.nextSequence);
+            final SegmentLogWriter writer = new SegmentLogWriter(channel, params, read.capacity, read.salt,
+                read.startOffset, read.firstSequence, read.stopPosition, read.nextSequence);
+            writer.closedState = read.closed;
+            return writer;
         }
         catch (final IOException | RuntimeException e)
         {
@@ -211,11 +222,22 @@ final class SegmentLogWriter implements AutoCloseable
         {
             throw new IllegalArgumentException("start " + position + " sequence " + sequence);
         }
-        // The new header is built apart and written with one positional write of the whole header (one page,
-        // shared with the mapping through the page cache), so a process kill applies all of Start Offset, First
-        // Sequence and Header Checksum or none of them; stored field by field into the mapping, a kill between
-        // them would leave a header failing its checksum.
+        writeHeader(position, sequence, LOG_STATE_LIVE);
+        startOffset = position;
+        firstSequence = sequence;
+        used -= dropped;
+    }
+
+    /**
+     * Rewrite the header with this Start Offset, First Sequence and Log State. The new header is built apart and
+     * written with one positional write of the whole header (one page, shared with the mapping through the page
+     * cache), so a process kill applies all of its fields and the Header Checksum or none of them; stored field by
+     * field into the mapping, a kill between them would leave a header failing its checksum.
+     */
+    private void writeHeader(final int position, final long sequence, final int state)
+    {
         headerImage.putBytes(0, buffer, 0, HEADER_LENGTH);
+        headerImage.putInt(LOG_STATE_OFFSET, state, LE);
         headerImage.putLong(START_OFFSET_OFFSET, position, LE);
         headerImage.putLong(FIRST_SEQUENCE_OFFSET, sequence, LE);
         headerImage.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(headerImage, crc, scratch), LE);
@@ -229,16 +251,55 @@ final class SegmentLogWriter implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new StoreIOException("cannot move the start of the log: " + ex.getMessage(), ex);
+            throw new StoreIOException("cannot rewrite the header of the log: " + ex.getMessage(), ex);
         }
-        startOffset = position;
-        firstSequence = sequence;
-        used -= dropped;
+        closedState = LOG_STATE_CLOSED == state;
+    }
+
+    /** Whether the header says closed: no live record, nothing appended since. */
+    boolean closedState()
+    {
+        return closedState;
+    }
+
+    /**
+     * A clean close, after the checkpoint that emptied the ring: write Log State closed (FORMAT-v2.md 7.1) and
+     * force the log, so that the next open reads no record and scans nothing. Nothing to do if the header says so
+     * already (nothing was appended since it did).
+     *
+     * @throws IllegalStateException if the ring holds live records.
+     */
+    void markClosed()
+    {
+        if (closedState)
+        {
+            return;
+        }
+        if (used != 0)
+        {
+            throw new IllegalStateException("log holds " + used + " bytes of live records");
+        }
+        writeHeader(startOffset, firstSequence, LOG_STATE_CLOSED);
+        force();
+    }
+
+    /** Before the first append into a log whose header says closed: Log State live, forced before any record. */
+    private void markLive()
+    {
+        writeHeader(startOffset, firstSequence, LOG_STATE_LIVE);
+        force();
     }
 
     void force()
     {
         mapping.force();
+        forces++;
+    }
+
+    /** Forces of the log since it was opened (tests). */
+    long forceCount()
+    {
+        return forces;
     }
 
     @Override
@@ -383,6 +444,10 @@ final class SegmentLogWriter implements AutoCloseable
         if (!fits(length))
         {
             throw new IllegalStateException("log full");
+        }
+        if (closedState)
+        {
+            markLive();
         }
         if (appendPosition + (long)length > capacity)
         {

@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
+import java.nio.file.DirectoryStream;
 
 /**
  * The read-only first half of a version-2 recovery (FORMAT-v2.md 8.5 steps 1 to 4): every check that can refuse
@@ -42,6 +42,11 @@ final class SegmentOpenPlan
     SegmentDamage damage;
     /** Whether the slots were scanned: after an unclean shutdown, or when salvaging. */
     boolean scanned;
+    /**
+     * Whether the plan was made from the manifest after a clean close (no segment header read; the set's open
+     * checks each file it maps against the manifest's entry).
+     */
+    boolean clean;
     SegmentLogReader.Result log;
 
     private SegmentOpenPlan()
@@ -56,13 +61,100 @@ final class SegmentOpenPlan
     static SegmentOpenPlan validate(final Path directory, final Path logFile, final boolean salvage)
         throws IOException
     {
-        final SegmentOpenPlan plan = new SegmentOpenPlan();
-        final List<SegmentTable> opened = new ArrayList<>();
         try (Manifest manifest = Manifest.open(directory, true))
+        {
+            boolean crashed = ManifestDescriptor.OPEN_STATE_CLOSED != manifest.openState();
+            if (!crashed && !salvage)
+            {
+                final SegmentOpenPlan plan = new SegmentOpenPlan();
+                final List<List<Long>> generations = plan.listFiles(directory, manifest.segmentCount);
+                if (plan.fromManifest(manifest, generations))
+                {
+                    plan.readLog(logFile, manifest.params, false);
+                    return plan;
+                }
+                crashed = true; // the directory contradicts the clean mark: recover as after a crash
+            }
+            // After a crash (or a clean mark the directory contradicts, or salvage): the headers are the truth.
+            final SegmentOpenPlan plan = new SegmentOpenPlan();
+            plan.fromHeaders(directory, manifest, plan.listFiles(directory, manifest.segmentCount),
+                salvage || crashed, logFile, salvage);
+            return plan;
+        }
+    }
+
+    /**
+     * The plan of a clean reopen (FORMAT-v2.md 8.5 step 1, after a clean close): the manifest's entries, forced by
+     * that close after every change and before its Open State 0, name each segment's files; the directory listing
+     * must hold them. A named file missing is refused; unnamed older generations (sources of ended rehashes) and
+     * {@code *.prep} files are deletions, as in the header-based plan.
+     *
+     * @return false if a segment has a file of a generation newer than its named current one: the clean mark is
+     * not proof enough then, and the header-based plan decides.
+     */
+    private boolean fromManifest(final Manifest manifest, final List<List<Long>> generations)
+    {
+        final int count = manifest.segmentCount;
+        entries = new long[count][];
+        for (int s = 0; s < count; s++)
+        {
+            final List<Long> files = generations.get(s);
+            final long current = manifest.currentGeneration(s);
+            final long source = manifest.sourceGeneration(s);
+            if (!files.contains(current) || (0 != source && !files.contains(source)))
+            {
+                throw new CorruptStoreException("segment " + s + ": the manifest names generation " +
+                    (files.contains(current) ? source : current) + ", whose file is missing; refusing to open " +
+                    "without its entries");
+            }
+            if (files.get(files.size() - 1) > current)
+            {
+                return false;
+            }
+        }
+        for (int s = 0; s < count; s++)
+        {
+            final long current = manifest.currentGeneration(s);
+            final long source = manifest.sourceGeneration(s);
+            for (final long generation : generations.get(s))
+            {
+                if (generation != current && generation != source)
+                {
+                    deletions.add(manifest.file.resolveSibling(SegmentDescriptor.fileName(s, generation)));
+                }
+            }
+        }
+        clean = true;
+        scanned = false;
+        damage = SegmentDamage.none(manifest.params);
+        return true;
+    }
+
+    private void readLog(final Path logFile, final SegmentParams params, final boolean salvage) throws IOException
+    {
+        log = SegmentLogReader.read(logFile, params, damage);
+        if (SegmentLogReader.Stop.DAMAGED_MIDDLE == log.stop && !salvage)
+        {
+            throw new CorruptStoreException(logFile.getFileName() + ": " + log.reason +
+                ", before later valid records; refusing to drop logged operations (salvage keeps those " +
+                "before it)");
+        }
+        refuseUnlogged(damage, salvage);
+    }
+
+    /**
+     * FORMAT-v2.md 8.5 steps 1 to 3 from the segment headers; {@code scan}: read every slot for damage. The log
+     * is read while the files are mapped (its records are matched against the damaged slots).
+     */
+    private void fromHeaders(final Path directory, final Manifest manifest, final List<List<Long>> generations,
+        final boolean scan, final Path logFile, final boolean salvage) throws IOException
+    {
+        final SegmentOpenPlan plan = this;
+        final List<SegmentTable> opened = new ArrayList<>();
+        try
         {
             final SegmentParams params = manifest.params;
             final int count = manifest.segmentCount;
-            final List<List<Long>> generations = plan.listFiles(directory, count);
             final SegmentTable[][] tables = new SegmentTable[count][];
             plan.entries = new long[count][];
             for (int s = 0; s < count; s++)
@@ -80,16 +172,9 @@ final class SegmentOpenPlan
             }
             // A clean close forced every segment file before it wrote Open State 0 (forced): no slot can be torn,
             // and reopening does not read every slot.
-            plan.scanned = salvage || ManifestDescriptor.OPEN_STATE_CLOSED != manifest.openState();
+            plan.scanned = scan;
             plan.damage = plan.scanned ? SegmentDamage.scan(params, tables) : SegmentDamage.none(params);
-            plan.log = SegmentLogReader.read(logFile, params, plan.damage);
-            if (SegmentLogReader.Stop.DAMAGED_MIDDLE == plan.log.stop && !salvage)
-            {
-                throw new CorruptStoreException(logFile.getFileName() + ": " + plan.log.reason +
-                    ", before later valid records; refusing to drop logged operations (salvage keeps those " +
-                    "before it)");
-            }
-            refuseUnlogged(plan.damage, salvage);
+            plan.readLog(logFile, params, salvage);
         }
         finally
         {
@@ -98,7 +183,6 @@ final class SegmentOpenPlan
                 table.unmap();
             }
         }
-        return plan;
     }
 
     /**
@@ -123,28 +207,13 @@ final class SegmentOpenPlan
         {
             generations.add(new ArrayList<>());
         }
-        final List<Path> files;
-        try (Stream<Path> list = Files.list(directory))
+        // a directory stream rather than Files.list: no stream pipeline on the open path (its first use in a fresh
+        // JVM costs more than the listing); the generations are sorted below, per segment
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory))
         {
-            files = list.sorted().toList();
-        }
-        for (final Path file : files)
-        {
-            final String name = file.getFileName().toString();
-            if (name.startsWith(SegmentDescriptor.FILE_PREFIX) &&
-                name.endsWith(SegmentDescriptor.FILE_SUFFIX + SegmentDescriptor.PREPARED_SUFFIX))
+            for (final Path file : files)
             {
-                deletions.add(file);
-                continue;
-            }
-            final long parsed = parse(name, count);
-            if (parsed >= 0)
-            {
-                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
-                {
-                    throw new CorruptStoreException(name + " is not a regular file; refusing to guess its role");
-                }
-                generations.get((int)(parsed >>> 48)).add(parsed & ((1L << 48) - 1));
+                classify(file, count, generations);
             }
         }
         for (final List<Long> list : generations)
@@ -152,6 +221,27 @@ final class SegmentOpenPlan
             list.sort(null);
         }
         return generations;
+    }
+
+    /** Sort one directory entry: a {@code *.prep} file to delete, a segment file's generation, or neither. */
+    private void classify(final Path file, final int count, final List<List<Long>> generations)
+    {
+        final String name = file.getFileName().toString();
+        if (name.startsWith(SegmentDescriptor.FILE_PREFIX) &&
+            name.endsWith(SegmentDescriptor.FILE_SUFFIX + SegmentDescriptor.PREPARED_SUFFIX))
+        {
+            deletions.add(file);
+            return;
+        }
+        final long parsed = parse(name, count);
+        if (parsed >= 0)
+        {
+            if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            {
+                throw new CorruptStoreException(name + " is not a regular file; refusing to guess its role");
+            }
+            generations.get((int)(parsed >>> 48)).add(parsed & ((1L << 48) - 1));
+        }
     }
 
     /** @return {current, source or null} of segment {@code s}, its other files added to the deletions. */

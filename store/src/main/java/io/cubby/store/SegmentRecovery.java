@@ -55,11 +55,22 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         /** Rehashes whose migration cursor was moved back over source entries a power loss kept. */
         long migrationsResumed;
         final java.util.List<String> problems = new java.util.ArrayList<>();
+        /** Whether the open planned from the manifest after a clean close (no segment header read twice). */
+        boolean clean;
+        /** Whether every slot was scanned for damage (after a crash, a refuted clean mark, or salvage). */
+        boolean scanned;
+        /** Where the open's time went (diagnostics: the reopen benchmark prints it). */
+        final PhaseTimes phases;
+
+        Report(final PhaseTimes phases)
+        {
+            this.phases = phases;
+        }
 
         @Override
         public String toString()
         {
-            return puts + " puts, " + removes + " removes (" + absentRemoves + " of absent keys), " + structural +
+            return (clean ? "clean, " : "") + (scanned ? "slots scanned, " : "") + puts + " puts, " + removes + " removes (" + absentRemoves + " of absent keys), " + structural +
                 " structural records, " + grown + " segments grown, " + rolledBack + " updates rolled back, " +
                 restoredFromLog + " damaged slots restored from the log, " + dropped + " dropped, " +
                 probePathsRepaired + " probe paths repaired, " + sourceCopiesDropped + " source copies dropped, " +
@@ -67,6 +78,30 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 migrationsResumed + " migrations resumed earlier" +
                 (problems.isEmpty() ? "" : " " + problems) + "; log: " + log;
         }
+    }
+
+    static final int PHASE_PLAN = 0;
+    static final int PHASE_PUBLISH = 1;
+    static final int PHASE_SET_OPEN = 2;
+    static final int PHASE_LEFTOVERS = 3;
+    static final int PHASE_REPAIR = 4;
+    static final int PHASE_REPLAY = 5;
+    static final int PHASE_LOG_RESUME = 6;
+    static final int PHASE_START = 7;
+    static final int PHASE_CHECKPOINT = 8;
+    private static final String[] PHASE_NAMES = {"plan", "publish", "set open", "leftovers", "repair", "replay",
+        "log resume", "start", "checkpoint"};
+
+    /** The phases' times of a report, in milliseconds. */
+    static String phases(final Report report)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (int i = 0; i < PHASE_NAMES.length; i++)
+        {
+            text.append(i == 0 ? "" : ", ").append(PHASE_NAMES[i]).append(' ')
+                .append(String.format("%.2f", report.phases.sumNs(i) / 1e6));
+        }
+        return text.append(" ms").toString();
     }
 
     /** A recovered set, open and ready for writers, and what recovery did. */
@@ -86,13 +121,19 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     private final long now;
     private final boolean allocate;
     private final SegmentLookup lookup = new SegmentLookup();
-    private final Report report = new Report();
+    private final Report report;
 
     private SegmentRecovery(final SegmentSet set, final long now, final boolean allocate)
+    {
+        this(set, now, allocate, new PhaseTimes(PHASE_NAMES));
+    }
+
+    private SegmentRecovery(final SegmentSet set, final long now, final boolean allocate, final PhaseTimes phases)
     {
         this.set = set;
         this.now = now;
         this.allocate = allocate;
+        this.report = new Report(phases);
     }
 
     /**
@@ -118,12 +159,20 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     static Recovered recover(final Path directory, final Path logFile, final int migrationStep, final long now,
         final boolean salvage, final boolean allocate, final boolean background) throws IOException
     {
+        final PhaseTimes phases = new PhaseTimes(PHASE_NAMES);
+        long t = System.nanoTime();
         final SegmentOpenPlan plan = SegmentOpenPlan.validate(directory, logFile, salvage);
+        t = phases.mark(PHASE_PLAN, t);
         publish(directory, plan);
-        final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background);
+        t = phases.mark(PHASE_PUBLISH, t);
+        final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background,
+            plan.sourcesToClear.isEmpty(), plan.clean);
+        t = phases.mark(PHASE_SET_OPEN, t);
         try
         {
-            final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate);
+            final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate, phases);
+            recovery.report.clean = plan.clean;
+            recovery.report.scanned = plan.scanned;
             for (final int s : plan.sourcesToClear)
             {
                 set.segment(s).current().clearSource();
@@ -140,8 +189,11 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 Storage.syncDirectory(directory);
                 CrashPoints.Hook.reached("v2.recover.leftovers-deleted");
             }
+            t = phases.mark(PHASE_LEFTOVERS, t);
             recovery.repair(plan.damage, salvage, plan.scanned);
+            t = phases.mark(PHASE_REPAIR, t);
             recovery.apply(logFile);
+            phases.mark(PHASE_REPLAY, t);
             return new Recovered(set, recovery.report);
         }
         catch (final IOException | RuntimeException ex)
@@ -256,6 +308,11 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         for (int s = 0; s < set.segmentCount(); s++)
         {
             final Segment segment = set.segment(s);
+            if (!segment.current().undoPending() && (null == segment.source() || !segment.source().undoPending()))
+            {
+                continue; // nothing to roll back: the segment is not written, its sequence does not move
+            }
+            set.markOpenBeforeChange();
             set.manifest.beginWrite(s);
             try
             {
@@ -269,6 +326,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             {
                 set.manifest.endWrite(s);
             }
+        }
+        if (!damage.damaged.isEmpty() || !damage.unreachable.isEmpty() || crashed)
+        {
+            set.markOpenBeforeChange();
         }
         for (final SegmentDamage.Slot slot : damage.damaged)
         {
@@ -384,6 +445,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     public void put(final long sequence, final DirectBuffer buffer, final int keyOffset, final int keyLength,
         final int valueOffset, final int valueLength, final long expiresAt)
     {
+        set.markOpenBeforeChange();
         final long hash = set.hash(buffer, keyOffset, keyLength);
         final int s = set.segmentOf(hash);
         final Segment segment = set.segment(s);
@@ -495,6 +557,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     @Override
     public void remove(final long sequence, final DirectBuffer buffer, final int keyOffset, final int keyLength)
     {
+        set.markOpenBeforeChange();
         final long hash = set.hash(buffer, keyOffset, keyLength);
         final int s = set.segmentOf(hash);
         report.removes++;

@@ -4,7 +4,10 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -43,6 +46,28 @@ final class SegmentSet implements AutoCloseable
     private final SegmentGrowth growth;
     /** Optimistic reads in flight per segment, at {@code segment * READERS_STRIDE}. */
     private final AtomicLongArray readers;
+    /**
+     * Per segment, its sequence word when its files were last forced (read before the force), or
+     * {@link #NEVER_FORCED}: every change to a segment moves its sequence (FORMAT-v2.md 3.2), so a segment whose
+     * sequence still equals it has nothing to force. Read and written by the one thread forcing (checkpoint, close).
+     */
+    private final long[] forcedSequence;
+    private static final long NEVER_FORCED = -1;
+    private long filesForced;
+    /**
+     * Whether the manifest's Open State is 1 (forced) for this open; false after a clean reopen until the first
+     * change ({@link #markOpenBeforeChange}).
+     */
+    private volatile boolean markedOpen = true;
+    static final int PHASE_OPEN_FILES = 0;
+    static final int PHASE_MARK_OPEN = 1;
+    static final int PHASE_CLOSE_GROWTH = 2;
+    static final int PHASE_CLOSE_FORCES = 3;
+    static final int PHASE_CLOSE_MARK = 4;
+    static final int PHASE_CLOSE_FILES = 5;
+    /** Where open and close spent their time (diagnostics: the reopen benchmark prints them). */
+    final PhaseTimes phases = new PhaseTimes("open files", "mark open", "close: growth", "close: forces",
+        "close: mark closed", "close: files");
 
     private SegmentSet(final Path directory, final Manifest manifest, final Segment[] segments,
         final int migrationStep, final boolean allocate, final boolean background)
@@ -53,6 +78,8 @@ final class SegmentSet implements AutoCloseable
         this.segmentBits = params.segmentBits;
         this.segments = segments;
         this.readers = new AtomicLongArray(segments.length * READERS_STRIDE);
+        this.forcedSequence = new long[segments.length];
+        java.util.Arrays.fill(forcedSequence, NEVER_FORCED);
         this.allocator = new SegmentAllocator(directory, params, segments.length, allocate, background,
             this::readersGone);
         this.locks = new ReentrantLock[segments.length];
@@ -86,15 +113,26 @@ final class SegmentSet implements AutoCloseable
         final Segment[] segments = new Segment[1 << params.segmentBits];
         for (int s = 0; s < segments.length; s++)
         {
+            // one directory force for all of them, below, before the set is used
             segments[s] = new Segment(s, SegmentFile.create(directory, params, s, 1, groupsPerSegment, 0, 0,
-                allocate), null);
+                allocate, false), null);
         }
-        return new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
+        Storage.syncDirectory(directory);
+        final SegmentSet set = new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
+        for (int s = 0; s < segments.length; s++)
+        {
+            set.forcedSequence[s] = manifest.readSequence(s); // each file's header was forced at its creation
+        }
+        return set;
     }
 
     /**
-     * Open the segment files the manifest names. (Recovery from the files' own headers after a crash is a later
-     * step: FORMAT-v2.md section 8.5.)
+     * Open the segment files the manifest names, each checked against its entry (generation, group counts, source)
+     * before anything is written; then settle odd sequences and mark the store open (FORMAT-v2.md 8.5 step 6).
+     * Recovery ({@link SegmentRecovery#recover}) has made the entries agree with the files' headers first, or
+     * proved them right by a clean close.
+     *
+     * @throws CorruptStoreException if a file disagrees with its entry; nothing has been written then.
      */
     static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate)
         throws IOException
@@ -105,6 +143,29 @@ final class SegmentSet implements AutoCloseable
     static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
         final boolean background) throws IOException
     {
+        return open(directory, migrationStep, allocate, background, true);
+    }
+
+    /**
+     * @param checkSources whether each current file's Source Generation and Source Group Count must equal its
+     *                     entry's (false only for a recovery that has published a rehash end it finishes next,
+     *                     FORMAT-v2.md 8.5 step 7: its header still names the source then).
+     */
+    static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
+        final boolean background, final boolean checkSources) throws IOException
+    {
+        return open(directory, migrationStep, allocate, background, checkSources, false);
+    }
+
+    /**
+     * @param deferOpenMark whether a store found closed cleanly stays marked closed until its first change
+     *                      ({@link #markOpenBeforeChange}): a reopen that changes nothing forces nothing, its close
+     *                      neither. A store not closed cleanly is marked open here either way.
+     */
+    static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
+        final boolean background, final boolean checkSources, final boolean deferOpenMark) throws IOException
+    {
+        final long start = System.nanoTime();
         final Manifest manifest = Manifest.open(directory, false);
         final SegmentParams params = manifest.params;
         final Segment[] segments = new Segment[manifest.segmentCount];
@@ -115,17 +176,39 @@ final class SegmentSet implements AutoCloseable
                 final long generation = manifest.currentGeneration(s);
                 final SegmentTable current = SegmentFile.open(
                     directory.resolve(SegmentDescriptor.fileName(s, generation)), params, s, generation, false);
-                if (current.groupCount != manifest.currentGroupCount(s))
-                {
-                    throw new CorruptStoreException(current.file.getFileName() + " has " + current.groupCount +
-                        " groups, the manifest says " + manifest.currentGroupCount(s));
-                }
                 final long sourceGeneration = manifest.sourceGeneration(s);
-                final SegmentTable source = 0 == sourceGeneration ? null : SegmentFile.open(
-                    directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s, sourceGeneration,
-                    false);
-                segments[s] = new Segment(s, current, source);
-                manifest.settleSequence(s);
+                SegmentTable source = null;
+                try
+                {
+                    if (current.groupCount != manifest.currentGroupCount(s) || checkSources &&
+                        (current.sourceGeneration() != sourceGeneration ||
+                        current.sourceGroupCount() != manifest.sourceGroupCount(s)))
+                    {
+                        throw new CorruptStoreException(current.file.getFileName() + " has " + current.groupCount +
+                            " groups and source generation " + current.sourceGeneration() + " of " +
+                            current.sourceGroupCount() + " groups; the manifest says " +
+                            manifest.currentGroupCount(s) + " groups and source " + sourceGeneration + " of " +
+                            manifest.sourceGroupCount(s));
+                    }
+                    source = 0 == sourceGeneration ? null : SegmentFile.open(
+                        directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s,
+                        sourceGeneration, false);
+                    if (null != source && source.groupCount != manifest.sourceGroupCount(s))
+                    {
+                        throw new CorruptStoreException(source.file.getFileName() + " has " + source.groupCount +
+                            " groups, the manifest says " + manifest.sourceGroupCount(s));
+                    }
+                    segments[s] = new Segment(s, current, source);
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    current.close();
+                    if (null != source)
+                    {
+                        source.close();
+                    }
+                    throw ex;
+                }
             }
         }
         catch (final IOException | RuntimeException ex)
@@ -140,8 +223,56 @@ final class SegmentSet implements AutoCloseable
             manifest.close();
             throw ex;
         }
-        manifest.markOpen();
-        return new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
+        // After a clean close every file was forced after its last change: nothing to force until the next one.
+        final boolean forced = ManifestDescriptor.OPEN_STATE_CLOSED == manifest.openState();
+        for (int s = 0; s < segments.length; s++)
+        {
+            manifest.settleSequence(s);
+        }
+        final long opened = System.nanoTime();
+        final boolean mark = !(forced && deferOpenMark);
+        if (mark)
+        {
+            manifest.markOpen();
+        }
+        final long marked = System.nanoTime();
+        final SegmentSet set = new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
+        set.markedOpen = mark;
+        set.phases.record(PHASE_OPEN_FILES, opened - start);
+        set.phases.record(PHASE_MARK_OPEN, marked - opened);
+        for (int s = 0; s < segments.length; s++)
+        {
+            set.forcedSequence[s] = forced ? manifest.readSequence(s) : NEVER_FORCED;
+        }
+        return set;
+    }
+
+    /**
+     * Before the first change of an open that found the store closed cleanly: Writer Epoch + 1 and Open State 1,
+     * forced (FORMAT-v2.md 3.1), so that a crash from here on is recovered as one. Every path that changes a
+     * segment calls it first (put, remove, recovery's repair and replay); a volatile read once marked.
+     */
+    void markOpenBeforeChange()
+    {
+        if (!markedOpen)
+        {
+            markOpenNow();
+        }
+    }
+
+    private synchronized void markOpenNow()
+    {
+        if (!markedOpen)
+        {
+            manifest.markOpen();
+            markedOpen = true;
+        }
+    }
+
+    /** Whether the manifest says open (tests). */
+    boolean markedOpen()
+    {
+        return markedOpen;
     }
 
     /** Whether no optimistic read of segment {@code s} is in flight; a full fence first (see the class note). */
@@ -283,6 +414,7 @@ final class SegmentSet implements AutoCloseable
         final int valueOffset, final int valueLength, final long expiresAt, final SegmentLookup lookup)
         throws IOException
     {
+        markOpenBeforeChange();
         final long hash = hash(key, keyOffset, keyLength);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
@@ -344,6 +476,7 @@ final class SegmentSet implements AutoCloseable
     boolean remove(final DirectBuffer key, final int offset, final int length, final SegmentLookup lookup)
         throws IOException
     {
+        markOpenBeforeChange();
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
@@ -410,11 +543,69 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Force every segment file and the manifest, and mark the store closed.
+     * Force the files of every segment changed since its files were last forced (its sequence word moved), then,
+     * if any was, the manifest and the directory; a segment not changed costs one sequence read. A file deleted
+     * meanwhile is skipped: a rehash end forced its target before deleting it. Writers may go on meanwhile (their
+     * changes move the sequence again, so the next call forces them); called by one thread at a time.
+     *
+     * @return the segment files forced.
+     */
+    int forceChanged() throws IOException
+    {
+        int forcedNow = 0;
+        for (int s = 0; s < segments.length; s++)
+        {
+            final long sequence = manifest.readSequence(s);
+            if (sequence == forcedSequence[s])
+            {
+                continue;
+            }
+            // read after the sequence: the files of every change completed before it
+            final SegmentTable current = segments[s].current();
+            final SegmentTable source = segments[s].source();
+            forcedNow += force(current.file);
+            if (null != source)
+            {
+                forcedNow += force(source.file);
+            }
+            forcedSequence[s] = sequence;
+        }
+        if (forcedNow > 0)
+        {
+            manifest.force();
+            Storage.syncDirectory(directory);
+        }
+        filesForced += forcedNow;
+        return forcedNow;
+    }
+
+    private static int force(final Path file) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            channel.force(false);
+            return 1;
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return 0; // a retired rehash source, deleted since it was read
+        }
+    }
+
+    /** Segment files forced by {@link #forceChanged} since the set was opened (tests). */
+    long filesForced()
+    {
+        return filesForced;
+    }
+
+    /**
+     * Force what changed since the last force ({@link #forceChanged}), then mark the store closed (manifest Open
+     * State 0, forced: written last, FORMAT-v2.md 8.5 step 2).
      */
     @Override
     public void close()
     {
+        long t = System.nanoTime();
         try
         {
             growth.close();
@@ -423,28 +614,50 @@ final class SegmentSet implements AutoCloseable
         {
             throw new StoreIOException("deleting an unused segment file failed", ex);
         }
-        for (int s = 0; s < segments.length; s++)
+        t = phases.mark(PHASE_CLOSE_GROWTH, t);
+        for (final ReentrantLock lock : locks)
         {
-            locks[s].lock();
-            try
+            lock.lock();
+        }
+        try
+        {
+            forceChanged();
+            t = phases.mark(PHASE_CLOSE_FORCES, t);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("forcing the segment files failed", ex);
+        }
+        finally
+        {
+            for (final ReentrantLock lock : locks)
             {
-                segments[s].current().force();
-                if (null != segments[s].source())
-                {
-                    segments[s].source().force();
-                }
-            }
-            finally
-            {
-                locks[s].unlock();
+                lock.unlock();
             }
         }
-        manifest.markClosed();
+        if (markedOpen)
+        {
+            manifest.markClosed(); // last: every change before it is forced
+        }
+        t = phases.mark(PHASE_CLOSE_MARK, t);
         for (final Segment segment : segments)
         {
             closeTables(segment);
         }
         manifest.close();
+        phases.mark(PHASE_CLOSE_FILES, t);
+    }
+
+    /** The phases' times, in milliseconds. */
+    String phaseTimes()
+    {
+        final StringBuilder text = new StringBuilder();
+        for (int i = 0; i < phases.names.length; i++)
+        {
+            text.append(i == 0 ? "" : ", ").append(phases.names[i]).append(' ')
+                .append(String.format("%.2f", phases.sumNs(i) / 1e6));
+        }
+        return text.append(" ms").toString();
     }
 
     private static void closeTables(final Segment segment)

@@ -4,12 +4,8 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
@@ -31,14 +27,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * append under the log lock.
  * <p>
  * <b>A checkpoint</b> runs when the log has no room for a record, and at close: it notes the log's append
- * position (every record before it was appended after its change was applied), forces every file of the store
- * directory that holds segments or the manifest while writers go on, then moves the log's start to the noted
- * position and forces the log. Every record before the start is then in forced segment files, so replay of the
- * records after it is enough; writers are not stopped for the forces.
+ * position (every record before it was appended after its change was applied), forces the files of the segments
+ * whose sequence word moved since their last force ({@link SegmentSet#forceChanged}) while writers go on, then
+ * moves the log's start to the noted position and forces the log. Every record before the start is then in forced
+ * segment files, so replay of the records after it is enough; writers are not stopped for the forces.
  * <p>
- * <b>An open</b> recovers through {@link SegmentRecovery#recover} (files resolved from their headers, damage
- * repaired or refused before any change, then the whole live log replayed: replay is idempotent) and
- * checkpoints if it replayed records.
+ * <b>A close</b> stops new writes, waits for those under way, checkpoints, marks the log closed (FORMAT-v2.md 7.1)
+ * and closes the set, which forces what changed and marks the manifest closed last: a close after no change forces
+ * nothing.
+ * <p>
+ * <b>An open</b> recovers through {@link SegmentRecovery#recover} (after a clean close from the manifest, reading
+ * no log record; after a crash files resolved from their headers, damage repaired or refused before any change,
+ * then the whole live log replayed: replay is idempotent) and checkpoints if it replayed records.
  */
 final class SegmentStore implements AutoCloseable
 {
@@ -67,6 +67,9 @@ final class SegmentStore implements AutoCloseable
     private volatile long durableSequence;
     private volatile boolean closed;
     private long checkpoints;
+    /** Where close spent its time (diagnostics), with the set's own phases. */
+    final PhaseTimes closePhases = new PhaseTimes("writers stopped", "checkpoint", "log closed", "threads",
+        "set", "log file");
     private final SegmentRecovery.Report recovery;
 
     private SegmentStore(
@@ -163,12 +166,16 @@ final class SegmentStore implements AutoCloseable
                 System.currentTimeMillis(), salvage, true, true);
             set = recovered.set;
             final SegmentRecovery.Report report = recovered.report;
+            long t = System.nanoTime();
             log = SegmentLogWriter.resume(logFile, set.params, report.log, salvage);
+            t = report.phases.mark(SegmentRecovery.PHASE_LOG_RESUME, t);
             final SegmentStore store = new SegmentStore(directory, lock, set, log, durability, syncInterval, report);
+            t = report.phases.mark(SegmentRecovery.PHASE_START, t);
             if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END)
             {
                 store.checkpoint();
             }
+            report.phases.mark(SegmentRecovery.PHASE_CHECKPOINT, t);
             return store;
         }
         catch (final IOException | RuntimeException ex)
@@ -200,6 +207,12 @@ final class SegmentStore implements AutoCloseable
     long checkpointCount()
     {
         return checkpoints;
+    }
+
+    /** Forces of the log since the open (tests). */
+    long logForceCount()
+    {
+        return log.forceCount();
     }
 
     long entryCount()
@@ -544,31 +557,13 @@ final class SegmentStore implements AutoCloseable
     }
 
     /**
-     * Force every segment file and the manifest through their own channels: a file whose rehash ended meanwhile
-     * (deleted) is skipped, its target holding its entries, forced by the rehash end.
+     * Force the files of the segments changed since their last force, then the manifest and the directory
+     * ({@link SegmentSet#forceChanged}: through their own channels, a file whose rehash ended meanwhile skipped,
+     * its target holding its entries, forced by the rehash end).
      */
     private void forceSegmentFiles() throws IOException
     {
-        final int segmentCount = set.segmentCount();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, file ->
-        {
-            final String name = file.getFileName().toString();
-            return name.equals(ManifestDescriptor.FILE_NAME) || SegmentOpenPlan.parse(name, segmentCount) >= 0;
-        }))
-        {
-            for (final Path file : files)
-            {
-                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
-                {
-                    channel.force(false);
-                }
-                catch (final NoSuchFileException ex)
-                {
-                    // deleted since listed: a retired rehash source
-                }
-            }
-        }
-        Storage.syncDirectory(directory);
+        set.forceChanged();
     }
 
     private void checkOpen()
@@ -579,7 +574,11 @@ final class SegmentStore implements AutoCloseable
         }
     }
 
-    /** Checkpoint, stop the background force, close the files and release the writer's lock. */
+    /**
+     * Refuse new writes and wait for those under way, checkpoint, mark the log closed (FORMAT-v2.md 7.1: the next
+     * open reads no record), stop the background threads, close the set (which forces what changed and marks the
+     * manifest closed, last) and release the writer's lock.
+     */
     @Override
     public void close() throws IOException
     {
@@ -587,13 +586,38 @@ final class SegmentStore implements AutoCloseable
         {
             return;
         }
+        long t = System.nanoTime();
         try
         {
+            closed = true;
+            // a logged write that passed its open check holds its segment's lock until it has appended
+            for (final ReentrantLock lock : writeLocks)
+            {
+                lock.lock();
+                lock.unlock();
+            }
+            t = closePhases.mark(0, t);
             checkpoint();
+            t = closePhases.mark(1, t);
+            synchronized (forceLock)
+            {
+                logLock.lock();
+                try
+                {
+                    if (log.usedBytes() == 0)
+                    {
+                        log.markClosed();
+                    }
+                }
+                finally
+                {
+                    logLock.unlock();
+                }
+            }
+            t = closePhases.mark(2, t);
         }
         finally
         {
-            closed = true;
             java.util.concurrent.locks.LockSupport.unpark(checkpointer);
             try
             {
@@ -615,15 +639,18 @@ final class SegmentStore implements AutoCloseable
                     Thread.currentThread().interrupt();
                 }
             }
+            t = closePhases.mark(3, t);
             try
             {
                 set.close();
             }
             finally
             {
+                t = closePhases.mark(4, t);
                 try
                 {
                     log.close();
+                    closePhases.mark(5, t);
                 }
                 finally
                 {

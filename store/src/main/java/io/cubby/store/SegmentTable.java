@@ -392,6 +392,12 @@ final class SegmentTable implements AutoCloseable
      *
      * @return whether a slot was rolled back.
      */
+    /** Whether the undo area names a slot: an in-place update was under way ({@link #rollBackTornUpdate}). */
+    boolean undoPending()
+    {
+        return NO_UNDO != buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
+    }
+
     boolean rollBackTornUpdate()
     {
         final long undo = buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
