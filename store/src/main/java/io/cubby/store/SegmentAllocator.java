@@ -75,6 +75,7 @@ final class SegmentAllocator implements AutoCloseable
         final long length;
         private final AtomicInteger state = new AtomicInteger(QUEUED);
         private SegmentTable table;
+        private Path prepared;
         private Throwable failure;
 
         Request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
@@ -323,7 +324,11 @@ final class SegmentAllocator implements AutoCloseable
         return null != urgent ? urgent : prepareQueue.poll();
     }
 
-    /** Create the files of a batch, force the directory once, pre-fault them, and mark each one done. */
+    /**
+     * Create the files of a batch, force the directory once, pre-fault them, and mark each one done. Every file's
+     * header is written before any file is forced, so that the forces, in parallel, share one journal commit or a
+     * few (FORMAT-v2.md section 9 step 3); the renames follow their own file's force.
+     */
     private void prepareBatch(final List<Request> requests)
     {
         long t = System.nanoTime();
@@ -331,13 +336,32 @@ final class SegmentAllocator implements AutoCloseable
         {
             try
             {
-                request.table = SegmentFile.create(directory, params, request.segment, request.generation,
-                    request.groupCount, request.sourceGeneration, request.sourceGroupCount, allocate, false);
+                request.prepared = SegmentFile.prepare(directory, params, request.segment, request.generation,
+                    request.groupCount, request.sourceGeneration, request.sourceGroupCount, allocate);
             }
             catch (final IOException | RuntimeException ex)
             {
                 request.failure = ex;
             }
+        });
+        io.forEach(requests, request ->
+        {
+            if (null == request.prepared)
+            {
+                return;
+            }
+            try
+            {
+                request.table = SegmentFile.open(SegmentFile.publish(request.prepared), params, request.segment,
+                    request.generation, false);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                request.failure = ex;
+                deleteQuietly(request.prepared, ex);
+                deleteQuietly(directory.resolve(SegmentDescriptor.fileName(request.segment, request.generation)), ex);
+            }
+            request.prepared = null;
         });
         t = phases.mark(0, t);
         Storage.syncDirectory(directory);
