@@ -387,6 +387,36 @@ final class SegmentTable implements AutoCloseable
     }
 
     /**
+     * A source entry that migration copied into the current file, or that a put shadowed there, leaves Entry
+     * Count; its tag stays (FORMAT-v2.md 9 step 5: only a removal clears a source tag, so a power loss cannot keep
+     * the clear without the copy).
+     */
+    void discount()
+    {
+        entryCount--;
+        buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+    }
+
+    /**
+     * Clear the tag of a source slot that is a dead copy (its key removed from the current file, which held it):
+     * Entry Count does not count such a slot, so it is left as it is.
+     */
+    void clearCopy(final int slot)
+    {
+        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        CrashPoints.Hook.reached("v2.remove.copy-cleared");
+    }
+
+    /**
+     * Whether this file holds the key stored in {@code other}'s slot (migration of a source slot that a put may
+     * have shadowed).
+     */
+    boolean containsKeyOf(final long hash, final SegmentTable other, final int otherSlot, final int keyLength)
+    {
+        return find(hash, other.buffer, other.slotOffset(otherSlot) + other.keyOffset, keyLength) != NOT_FOUND;
+    }
+
+    /**
      * Recovery step for a torn in-place update: if the undo area names a slot whose checksum fails and the undo
      * image is intact, copy the image back.
      *
