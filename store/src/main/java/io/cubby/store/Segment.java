@@ -23,6 +23,12 @@ final class Segment
      * key since the rehash began, or a reopen): migration then looks each key up before copying it.
      */
     private boolean sourceShadowed;
+    /**
+     * The source of the last migration completed in memory, until the retirer has forced the current file's
+     * Source Generation clear: till then recovery would still migrate its entries, so a remove clears its copies
+     * there too (the caller counts itself as a reader of the segment meanwhile, so the mapping is not unmapped).
+     */
+    private SegmentTable endingSource;
     private long cursor;
 
     Segment(final int index, final SegmentTable current, final SegmentTable source)
@@ -147,13 +153,14 @@ final class Segment
             return true;
         }
         current.remove(lookup.slot);
-        if (null != source)
+        // a copy kept in the source (migrated, or shadowed by a put) must not come back by migration or recovery
+        final SegmentTable older = null != source ? source : endingSource;
+        if (null != older && (older == source || !older.rehashEnded()))
         {
-            // a copy kept in the source (migrated, or shadowed by a put) must not come back by migration or recovery
-            final int copy = source.find(hash, key, offset, length);
+            final int copy = older.find(hash, key, offset, length);
             if (copy != SegmentTable.NOT_FOUND)
             {
-                source.clearCopy(copy);
+                older.clearCopy(copy);
             }
         }
         return true;
@@ -193,6 +200,7 @@ final class Segment
         current = target;
         cursor = 0;
         sourceShadowed = false;
+        endingSource = null;
         CrashPoints.Hook.reached("v2.rehash-begin.switched");
     }
 
@@ -266,6 +274,7 @@ final class Segment
     {
         final SegmentTable done = detachSource();
         current.clearSource();
+        done.markRehashEnded();
         return done;
     }
 
@@ -283,6 +292,7 @@ final class Segment
         }
         final SegmentTable done = source;
         source = null;
+        endingSource = done;
         cursor = 0;
         return done;
     }

@@ -485,6 +485,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     {
         current.force();
         current.clearSource();
+        source.markRehashEnded();
         manifest.force();
         source.close();
         Files.deleteIfExists(source.file);

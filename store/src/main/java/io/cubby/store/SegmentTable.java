@@ -82,6 +82,8 @@ final class SegmentTable implements AutoCloseable
     private final Xxh3 hashFunction;
 
     private volatile boolean retired;
+    /** Set by the retirer once the current file no longer names this source on disk (its clear forced). */
+    private volatile boolean rehashEnded;
     private boolean unmapped;
     private long sourceGeneration;
     private long sourceGroupCount;
@@ -783,6 +785,20 @@ final class SegmentTable implements AutoCloseable
     }
 
     /** Mark the table as no longer readable (assertions on) without unmapping it: the tests' stand-in. */
+    /**
+     * The retirer, once the file that migrated this source has its Source Generation cleared and forced: from now
+     * on recovery deletes this file as stale, so removals need no longer clear copies in it (FORMAT-v2.md 9 step 6).
+     */
+    void markRehashEnded()
+    {
+        rehashEnded = true;
+    }
+
+    boolean rehashEnded()
+    {
+        return rehashEnded;
+    }
+
     void retire()
     {
         retired = true;
