@@ -38,6 +38,12 @@ final class SegmentAllocator implements AutoCloseable
     static final int BATCH = 64;
     /** Threads that create files and force them in parallel within a batch (their syncs share journal commits). */
     static final int IO_THREADS = 4;
+    /**
+     * Threads that force and rename the files of a batch once all are written: every force of a batch in flight at
+     * once, so that they wait for one or two journal commits together rather than a few each (ext4 commits every
+     * file's allocation with the first, and a file's own force then waits for its header page's writeback).
+     */
+    static final int FORCE_THREADS = 16;
 
     private static final int QUEUED = 0;
     private static final int PREPARING = 1;
@@ -49,6 +55,7 @@ final class SegmentAllocator implements AutoCloseable
     private final boolean allocate;
     private final Thread thread;
     private final ParallelIo io;
+    private final ParallelIo forces;
     private final SegmentRetirer retirer;
     private final AtomicReferenceArray<Request> pending;
     private final ConcurrentLinkedQueue<Request> prepareQueue = new ConcurrentLinkedQueue<>();
@@ -76,6 +83,8 @@ final class SegmentAllocator implements AutoCloseable
         private final AtomicInteger state = new AtomicInteger(QUEUED);
         private SegmentTable table;
         private Path prepared;
+        /** Whether a writer waits for this request: it is handed over before the batch's pre-faulting. */
+        private volatile boolean awaited;
         private Throwable failure;
 
         Request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
@@ -112,6 +121,7 @@ final class SegmentAllocator implements AutoCloseable
         this.allocate = allocate;
         this.pending = new AtomicReferenceArray<>(segments);
         this.io = new ParallelIo(background ? IO_THREADS : 0, "cubby-segment-io");
+        this.forces = new ParallelIo(background ? FORCE_THREADS : 0, "cubby-segment-force");
         this.retirer = new SegmentRetirer(directory, segments, background, io, extraBytes, readersGone);
         if (background)
         {
@@ -227,6 +237,7 @@ final class SegmentAllocator implements AutoCloseable
                 }
                 return null;
             }
+            request.awaited = true;
             await(request);
         }
         if (!pending.compareAndSet(request.segment, request, null))
@@ -344,7 +355,7 @@ final class SegmentAllocator implements AutoCloseable
                 request.failure = ex;
             }
         });
-        io.forEach(requests, request ->
+        forces.forEach(requests, request ->
         {
             if (null == request.prepared)
             {
@@ -367,33 +378,50 @@ final class SegmentAllocator implements AutoCloseable
         Storage.syncDirectory(directory);
         directoryForces.incrementAndGet();
         t = phases.mark(1, t);
+        // a writer waiting for its file (at Max Load) gets it at once and takes the first-touch faults itself
         for (final Request request : requests)
         {
-            if (null != request.table)
+            if (request.awaited)
             {
-                try
-                {
-                    request.table.prefault(PAGE);
-                }
-                catch (final RuntimeException ex)
-                {
-                    request.failure = ex;
-                    request.table.close();
-                    deleteQuietly(request.table.file, ex);
-                    request.table = null;
-                }
+                finish(request, false);
             }
-            if (null != request.table)
+        }
+        for (final Request request : requests)
+        {
+            if (request.state.get() != DONE)
             {
-                prepared.incrementAndGet();
-            }
-            synchronized (request)
-            {
-                request.state.set(DONE);
-                request.notifyAll();
+                finish(request, !request.awaited);
             }
         }
         phases.mark(2, t);
+    }
+
+    /** Pre-fault a request's file if asked (every page touched), then mark the request done. */
+    private void finish(final Request request, final boolean prefault)
+    {
+        if (null != request.table && prefault)
+        {
+            try
+            {
+                request.table.prefault(PAGE);
+            }
+            catch (final RuntimeException ex)
+            {
+                request.failure = ex;
+                request.table.close();
+                deleteQuietly(request.table.file, ex);
+                request.table = null;
+            }
+        }
+        if (null != request.table)
+        {
+            prepared.incrementAndGet();
+        }
+        synchronized (request)
+        {
+            request.state.set(DONE);
+            request.notifyAll();
+        }
     }
 
     private static void deleteQuietly(final Path file, final Throwable cause)
@@ -521,6 +549,7 @@ final class SegmentAllocator implements AutoCloseable
         finally
         {
             io.shutdown();
+            forces.shutdown();
         }
         if (null != failure)
         {
