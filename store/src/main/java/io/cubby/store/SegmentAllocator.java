@@ -38,12 +38,6 @@ final class SegmentAllocator implements AutoCloseable
     static final int BATCH = 64;
     /** Threads that create files and force them in parallel within a batch (their syncs share journal commits). */
     static final int IO_THREADS = 4;
-    /**
-     * Threads that force and rename the files of a batch once all are written: every force of a batch in flight at
-     * once, so that they wait for one or two journal commits together rather than a few each (ext4 commits every
-     * file's allocation with the first, and a file's own force then waits for its header page's writeback).
-     */
-    static final int FORCE_THREADS = 16;
 
     private static final int QUEUED = 0;
     private static final int PREPARING = 1;
@@ -55,7 +49,6 @@ final class SegmentAllocator implements AutoCloseable
     private final boolean allocate;
     private final Thread thread;
     private final ParallelIo io;
-    private final ParallelIo forces;
     private final SegmentRetirer retirer;
     private final AtomicReferenceArray<Request> pending;
     private final ConcurrentLinkedQueue<Request> prepareQueue = new ConcurrentLinkedQueue<>();
@@ -121,7 +114,6 @@ final class SegmentAllocator implements AutoCloseable
         this.allocate = allocate;
         this.pending = new AtomicReferenceArray<>(segments);
         this.io = new ParallelIo(background ? IO_THREADS : 0, "cubby-segment-io");
-        this.forces = new ParallelIo(background ? FORCE_THREADS : 0, "cubby-segment-force");
         this.retirer = new SegmentRetirer(directory, segments, background, io, extraBytes, readersGone);
         if (background)
         {
@@ -355,7 +347,7 @@ final class SegmentAllocator implements AutoCloseable
                 request.failure = ex;
             }
         });
-        forces.forEach(requests, request ->
+        io.forEach(requests, request ->
         {
             if (null == request.prepared)
             {
@@ -549,7 +541,6 @@ final class SegmentAllocator implements AutoCloseable
         finally
         {
             io.shutdown();
-            forces.shutdown();
         }
         if (null != failure)
         {
