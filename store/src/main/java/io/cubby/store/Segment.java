@@ -5,8 +5,10 @@ import org.agrona.DirectBuffer;
 /**
  * One segment of a version-2 store: its current file and, during a rehash, the source file being migrated into
  * it. The current/source shadowing rules of {@code store/FORMAT-v2.md} section 9 step 5 live here and only here:
- * lookups check the current file, then the source; writes go to the current file and clear the source copy; each
- * migration step moves whole source groups from the cursor.
+ * lookups check the current file, then the source; writes go to the current file; each migration step copies whole
+ * source groups from the cursor. Only a removal clears a source tag: a copied or shadowed source slot keeps its
+ * tag and leaves the source's Entry Count (its live entries), so that a power loss that keeps a source page but
+ * not the current file's copy loses nothing (FORMAT-v2.md 8.4).
  * <p>
  * Not thread-safe: the caller holds the segment's write lock for every write and brackets it with the segment's
  * sequence word.
@@ -16,6 +18,17 @@ final class Segment
     final int index;
     private SegmentTable current;
     private SegmentTable source;
+    /**
+     * Whether a source slot at or above the cursor may hold a key the current file also holds (a put of a source
+     * key since the rehash began, or a reopen): migration then looks each key up before copying it.
+     */
+    private boolean sourceShadowed;
+    /**
+     * The source of the last migration completed in memory, until the retirer has forced the current file's
+     * Source Generation clear: till then recovery would still migrate its entries, so a remove clears its copies
+     * there too (the caller counts itself as a reader of the segment meanwhile, so the mapping is not unmapped).
+     */
+    private SegmentTable endingSource;
     private long cursor;
 
     Segment(final int index, final SegmentTable current, final SegmentTable source)
@@ -31,6 +44,8 @@ final class Segment
         this.current = current;
         this.source = source;
         this.cursor = null == source ? 0 : current.migrationCursor();
+        // after a reopen, source slots at or above the cursor may be shadowed by puts made before the close
+        this.sourceShadowed = null != source;
     }
 
     SegmentTable current()
@@ -87,8 +102,9 @@ final class Segment
     }
 
     /**
-     * Insert or update. An entry found in the source is written to the current file and removed from the
-     * source, in that order (a crash in between leaves two copies; the current one shadows the other).
+     * Insert or update. An entry found in the source is written to the current file and leaves the source's Entry
+     * Count, its tag kept: the current copy shadows it, migration skips it, and recovery drops it (the source copy
+     * is never cleared before the current one is known durable, which only the rehash end's force makes it).
      *
      * @return whether the key was new.
      */
@@ -113,7 +129,8 @@ final class Segment
         if (lookup.found())
         {
             CrashPoints.Hook.reached("v2.put.current-written");
-            source.remove(lookup.slot);
+            source.discount();
+            sourceShadowed = true;
             return false;
         }
         return true;
@@ -129,7 +146,23 @@ final class Segment
         {
             return false;
         }
-        lookup.table.remove(lookup.slot);
+        final SegmentTable source = this.source;
+        if (lookup.table == source)
+        {
+            source.remove(lookup.slot);
+            return true;
+        }
+        current.remove(lookup.slot);
+        // a copy kept in the source (migrated, or shadowed by a put) must not come back by migration or recovery
+        final SegmentTable older = null != source ? source : endingSource;
+        if (null != older && (older == source || !older.rehashEnded()))
+        {
+            final int copy = older.find(hash, key, offset, length);
+            if (copy != SegmentTable.NOT_FOUND)
+            {
+                older.clearCopy(copy);
+            }
+        }
         return true;
     }
 
@@ -166,6 +199,8 @@ final class Segment
         source = current;
         current = target;
         cursor = 0;
+        sourceShadowed = false;
+        endingSource = null;
         CrashPoints.Hook.reached("v2.rehash-begin.switched");
     }
 
@@ -190,9 +225,9 @@ final class Segment
 
     /**
      * Migrate up to {@code groups} source groups from the cursor (FORMAT-v2.md section 9 step 5): each full slot
-     * is copied into the current file, then cleared in the source. A key already in the current file cannot be
-     * in the source too, because every write clears the source copy; after a crash recovery removes such copies
-     * first.
+     * whose key the current file does not hold already (a put since the rehash began) is copied into the current
+     * file and leaves the source's Entry Count; its source tag stays, so the source keeps every entry until the
+     * rehash end has forced the current file. Source slots below the cursor are dead copies.
      *
      * @return whether the whole source has been migrated.
      */
@@ -214,9 +249,14 @@ final class Segment
                 throw new CorruptStoreException(source.file.getFileName() + ": slot " + slot +
                     " has key length " + keyLength);
             }
-            current.insertCopy(source.slotHash(slot, keyLength), source, slot);
+            final long hash = source.slotHash(slot, keyLength);
+            if (sourceShadowed && current.containsKeyOf(hash, source, slot, keyLength))
+            {
+                continue;
+            }
+            current.insertCopy(hash, source, slot);
             CrashPoints.Hook.reached("v2.migrate.copied");
-            source.remove(slot);
+            source.discount();
         }
         cursor = end;
         current.migrationCursor(cursor);
@@ -228,12 +268,13 @@ final class Segment
      * End a rehash whose migration is complete: force the current file and clear its Source Generation (the caller
      * then logs SEGMENT_REHASH_END and deletes the returned source file; FORMAT-v2.md section 9 step 6).
      *
-     * @return the former source, now empty.
+     * @return the former source, holding only copies.
      */
     SegmentTable completeRehash()
     {
         final SegmentTable done = detachSource();
         current.clearSource();
+        done.markRehashEnded();
         return done;
     }
 
@@ -241,7 +282,7 @@ final class Segment
      * {@link #completeRehash} without clearing the current file's Source Generation: the caller has that done
      * later, after forcing the file, before the source is deleted (off the writers' path).
      *
-     * @return the former source, now empty.
+     * @return the former source, holding only copies.
      */
     SegmentTable detachSource()
     {
@@ -251,6 +292,7 @@ final class Segment
         }
         final SegmentTable done = source;
         source = null;
+        endingSource = done;
         cursor = 0;
         return done;
     }

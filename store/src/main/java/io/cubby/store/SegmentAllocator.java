@@ -75,6 +75,9 @@ final class SegmentAllocator implements AutoCloseable
         final long length;
         private final AtomicInteger state = new AtomicInteger(QUEUED);
         private SegmentTable table;
+        private Path prepared;
+        /** Whether a writer waits for this request: it is handed over before the batch's pre-faulting. */
+        private volatile boolean awaited;
         private Throwable failure;
 
         Request(final int segment, final long generation, final long groupCount, final long sourceGeneration,
@@ -226,6 +229,7 @@ final class SegmentAllocator implements AutoCloseable
                 }
                 return null;
             }
+            request.awaited = true;
             await(request);
         }
         if (!pending.compareAndSet(request.segment, request, null))
@@ -323,7 +327,11 @@ final class SegmentAllocator implements AutoCloseable
         return null != urgent ? urgent : prepareQueue.poll();
     }
 
-    /** Create the files of a batch, force the directory once, pre-fault them, and mark each one done. */
+    /**
+     * Create the files of a batch, force the directory once, pre-fault them, and mark each one done. Every file's
+     * header is written before any file is forced, so that the forces, in parallel, share one journal commit or a
+     * few (FORMAT-v2.md section 9 step 3); the renames follow their own file's force.
+     */
     private void prepareBatch(final List<Request> requests)
     {
         long t = System.nanoTime();
@@ -331,45 +339,81 @@ final class SegmentAllocator implements AutoCloseable
         {
             try
             {
-                request.table = SegmentFile.create(directory, params, request.segment, request.generation,
-                    request.groupCount, request.sourceGeneration, request.sourceGroupCount, allocate, false);
+                request.prepared = SegmentFile.prepare(directory, params, request.segment, request.generation,
+                    request.groupCount, request.sourceGeneration, request.sourceGroupCount, allocate);
             }
             catch (final IOException | RuntimeException ex)
             {
                 request.failure = ex;
             }
         });
+        io.forEach(requests, request ->
+        {
+            if (null == request.prepared)
+            {
+                return;
+            }
+            try
+            {
+                request.table = SegmentFile.open(SegmentFile.publish(request.prepared), params, request.segment,
+                    request.generation, false);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                request.failure = ex;
+                deleteQuietly(request.prepared, ex);
+                deleteQuietly(directory.resolve(SegmentDescriptor.fileName(request.segment, request.generation)), ex);
+            }
+            request.prepared = null;
+        });
         t = phases.mark(0, t);
         Storage.syncDirectory(directory);
         directoryForces.incrementAndGet();
         t = phases.mark(1, t);
+        // a writer waiting for its file (at Max Load) gets it at once and takes the first-touch faults itself
         for (final Request request : requests)
         {
-            if (null != request.table)
+            if (request.awaited)
             {
-                try
-                {
-                    request.table.prefault(PAGE);
-                }
-                catch (final RuntimeException ex)
-                {
-                    request.failure = ex;
-                    request.table.close();
-                    deleteQuietly(request.table.file, ex);
-                    request.table = null;
-                }
+                finish(request, false);
             }
-            if (null != request.table)
+        }
+        for (final Request request : requests)
+        {
+            if (request.state.get() != DONE)
             {
-                prepared.incrementAndGet();
-            }
-            synchronized (request)
-            {
-                request.state.set(DONE);
-                request.notifyAll();
+                finish(request, !request.awaited);
             }
         }
         phases.mark(2, t);
+    }
+
+    /** Pre-fault a request's file if asked (every page touched), then mark the request done. */
+    private void finish(final Request request, final boolean prefault)
+    {
+        if (null != request.table && prefault)
+        {
+            try
+            {
+                request.table.prefault(PAGE);
+            }
+            catch (final RuntimeException ex)
+            {
+                request.failure = ex;
+                request.table.close();
+                deleteQuietly(request.table.file, ex);
+                request.table = null;
+            }
+        }
+        if (null != request.table)
+        {
+            prepared.incrementAndGet();
+        }
+        synchronized (request)
+        {
+            request.state.set(DONE);
+            request.notifyAll();
+        }
     }
 
     private static void deleteQuietly(final Path file, final Throwable cause)

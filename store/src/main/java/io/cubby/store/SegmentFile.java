@@ -56,6 +56,33 @@ final class SegmentFile
         final boolean allocate,
         final boolean syncDirectory) throws IOException
     {
+        final Path prepared = prepare(directory, params, segment, generation, groupCount, sourceGeneration,
+            sourceGroupCount, allocate);
+        final Path file = publish(prepared);
+        if (syncDirectory)
+        {
+            Storage.syncDirectory(directory);
+        }
+        return open(file, params, segment, generation, false);
+    }
+
+    /**
+     * First half of {@link #create}: allocate {@code seg-<s>-<g>.cubby.prep} and write its header (magic last),
+     * forcing nothing. Recovery deletes every {@code .prep} file, so a crash leaves nothing to resolve; a caller
+     * preparing several files writes them all before it forces any, so that one journal commit can carry them.
+     *
+     * @return the prepared file, to be passed to {@link #publish}.
+     */
+    static Path prepare(
+        final Path directory,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final long groupCount,
+        final long sourceGeneration,
+        final long sourceGroupCount,
+        final boolean allocate) throws IOException
+    {
         if (groupCount < 1 || groupCount > SegmentDescriptor.maxGroupCount(params.slotLength))
         {
             throw new IllegalArgumentException("group count out of range: " + groupCount);
@@ -102,12 +129,36 @@ final class SegmentFile
             Files.deleteIfExists(prepared);
             throw ex;
         }
-        Files.move(prepared, file, StandardCopyOption.ATOMIC_MOVE);
-        if (syncDirectory)
+        return prepared;
+    }
+
+    /**
+     * Second half of {@link #create}: force the prepared file (its blocks and its whole header, so that no name
+     * ever reaches disk before the bytes it names), then rename it into place. The caller forces the directory
+     * before the file is used.
+     *
+     * @return the segment file's name.
+     */
+    static Path publish(final Path prepared) throws IOException
+    {
+        final String name = prepared.getFileName().toString();
+        if (!name.endsWith(SegmentDescriptor.PREPARED_SUFFIX))
         {
-            Storage.syncDirectory(directory);
+            throw new IllegalArgumentException("not a prepared segment file: " + prepared);
         }
-        return open(file, params, segment, generation, false);
+        try (FileChannel channel = FileChannel.open(prepared, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            channel.force(true);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(prepared);
+            throw ex;
+        }
+        final Path file = prepared.resolveSibling(
+            name.substring(0, name.length() - SegmentDescriptor.PREPARED_SUFFIX.length()));
+        Files.move(prepared, file, StandardCopyOption.ATOMIC_MOVE);
+        return file;
     }
 
     /**

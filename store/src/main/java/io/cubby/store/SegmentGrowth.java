@@ -43,12 +43,12 @@ final class SegmentGrowth implements AutoCloseable
     /** Segments of fewer groups (167 KiB for 16 + 64-byte entries) grow by a factor of 2. */
     static final long DOUBLING_GROUPS = 128;
     /** Directory bytes beyond the current files' that prepared files and unretired sources may take, per byte. */
-    static final double DIRECTORY_BUDGET = 0.4;
+    static final double DIRECTORY_BUDGET = 0.35;
     /**
      * The same for a segment already at Grow Load: above this it goes on towards Max Load and asks again with its
      * next write. Only writers at Max Load go beyond (each by one file, its own).
      */
-    static final double URGENT_DIRECTORY_BUDGET = 0.45;
+    static final double URGENT_DIRECTORY_BUDGET = 0.4;
     /**
      * The load at which a segment grows whatever it costs the writer, unless its file is on the way (parts per
      * million): the band's top. Max Load, the format's hard limit that {@link SegmentTable} enforces, may be set

@@ -79,8 +79,10 @@ final class SegmentHeader
     }
 
     /**
-     * Write a new header into a file of the right length: every field first, forced, then the magic, forced. A
-     * crash in between leaves a file without magic, which reads as "not initialised".
+     * Write a new header into a file of the right length, every field first, then the magic; nothing is forced.
+     * The file is still under its {@code .prep} name, which recovery deletes whatever it holds (FORMAT-v2.md section
+     * 9 step 3), so the header's bytes need no order among themselves on disk: the caller forces the file once
+     * before the rename that names it ({@link SegmentFile#publish}).
      */
     static void write(
         final FileChannel channel,
@@ -121,11 +123,9 @@ final class SegmentHeader
 
         final ByteBuffer body = bytes.duplicate().clear().position(READ_VERSION_OFFSET);
         writeFully(channel, body, READ_VERSION_OFFSET);
-        channel.force(true);
         CrashPoints.Hook.reached("v2.segment-create.fields-written");
         final ByteBuffer magic = ByteBuffer.allocate(Long.BYTES).order(le).putLong(0, MAGIC);
         writeFully(channel, magic, MAGIC_OFFSET);
-        channel.force(true);
         CrashPoints.Hook.reached("v2.segment-create.magic-written");
     }
 

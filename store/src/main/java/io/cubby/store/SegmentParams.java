@@ -8,7 +8,7 @@ final class SegmentParams
 {
     static final int MAX_LOAD_PPM_MIN = 500_000;
     static final int MAX_LOAD_PPM_MAX = 960_000;
-    static final int DEFAULT_MAX_LOAD_PPM = 937_500;
+    static final int DEFAULT_MAX_LOAD_PPM = 960_000;
 
     final int segmentBits;
     final int maxKeyLength;

@@ -547,6 +547,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
     {
         current.force();
         current.clearSource();
+        source.markRehashEnded();
         manifest.force();
         source.close();
         Files.deleteIfExists(source.file);
@@ -569,7 +570,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         set.manifest.beginWrite(s);
         try
         {
-            lookup.table.remove(lookup.slot);
+            // Segment.remove also clears a copy the source may keep of a key the current file holds (9 step 5)
+            set.segment(s).remove(hash, buffer, keyOffset, keyLength, lookup);
         }
         finally
         {

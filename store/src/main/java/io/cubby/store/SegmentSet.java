@@ -486,12 +486,17 @@ final class SegmentSet implements AutoCloseable
         try
         {
             manifest.beginWrite(s);
+            // counted as a reader: the remove may clear a copy in a source whose rehash end is still being retired
+            // (Segment.remove), whose mapping the retirer must not release meanwhile
+            final int counter = s * READERS_STRIDE;
+            readers.getAndIncrement(counter);
             try
             {
                 removed = segment.remove(hash, key, offset, length, lookup);
             }
             finally
             {
+                readers.getAndDecrement(counter);
                 manifest.endWrite(s);
             }
             growth.afterRemove(s, segment);

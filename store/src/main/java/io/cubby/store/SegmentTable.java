@@ -82,6 +82,8 @@ final class SegmentTable implements AutoCloseable
     private final Xxh3 hashFunction;
 
     private volatile boolean retired;
+    /** Set by the retirer once the current file no longer names this source on disk (its clear forced). */
+    private volatile boolean rehashEnded;
     private boolean unmapped;
     private long sourceGeneration;
     private long sourceGroupCount;
@@ -384,6 +386,36 @@ final class SegmentTable implements AutoCloseable
             buffer.putLong(STALE_OVERFLOW_OFFSET, staleOverflow, LE);
         }
         CrashPoints.Hook.reached("v2.remove.counted");
+    }
+
+    /**
+     * A source entry that migration copied into the current file, or that a put shadowed there, leaves Entry
+     * Count; its tag stays (FORMAT-v2.md 9 step 5: only a removal clears a source tag, so a power loss cannot keep
+     * the clear without the copy).
+     */
+    void discount()
+    {
+        entryCount--;
+        buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+    }
+
+    /**
+     * Clear the tag of a source slot that is a dead copy (its key removed from the current file, which held it):
+     * Entry Count does not count such a slot, so it is left as it is.
+     */
+    void clearCopy(final int slot)
+    {
+        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        CrashPoints.Hook.reached("v2.remove.copy-cleared");
+    }
+
+    /**
+     * Whether this file holds the key stored in {@code other}'s slot (migration of a source slot that a put may
+     * have shadowed).
+     */
+    boolean containsKeyOf(final long hash, final SegmentTable other, final int otherSlot, final int keyLength)
+    {
+        return find(hash, other.buffer, other.slotOffset(otherSlot) + other.keyOffset, keyLength) != NOT_FOUND;
     }
 
     /**
@@ -759,6 +791,20 @@ final class SegmentTable implements AutoCloseable
     }
 
     /** Mark the table as no longer readable (assertions on) without unmapping it: the tests' stand-in. */
+    /**
+     * The retirer, once the file that migrated this source has its Source Generation cleared and forced: from now
+     * on recovery deletes this file as stale, so removals need no longer clear copies in it (FORMAT-v2.md 9 step 6).
+     */
+    void markRehashEnded()
+    {
+        rehashEnded = true;
+    }
+
+    boolean rehashEnded()
+    {
+        return rehashEnded;
+    }
+
     void retire()
     {
         retired = true;

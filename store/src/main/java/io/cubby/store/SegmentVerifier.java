@@ -20,8 +20,9 @@ final class SegmentVerifier
 
     /**
      * Check a segment's current file and, during a rehash, its source: each file on its own, the migration cursor
-     * within the source, and no key held by both files (every write and migration step clears the source copy;
-     * recovery drops one left by a crash).
+     * within the source, and the source's live entries: a source slot whose key the current file holds is a dead
+     * copy (migrated, or shadowed by a put: FORMAT-v2.md 9 step 5), any other lies at or above the cursor and is
+     * counted in the source's Entry Count.
      *
      * @param segment quiescent (no writer active).
      * @return the problems found, empty when the segment is sound.
@@ -39,14 +40,17 @@ final class SegmentVerifier
             }
             return problems;
         }
-        problems.addAll(verify(source));
+        final long sourceFull = verifySlots(source, problems);
         if (segment.cursor() < 0 || segment.cursor() > source.groupCount)
         {
             problems.add("segment " + segment.index + ": migration cursor " + segment.cursor() + " outside the " +
                 source.groupCount + " source groups");
         }
+        // Only a removal clears a source tag (FORMAT-v2.md 9 step 5): a source slot whose key the current file
+        // holds is a dead copy; every other one is live, must lie at or above the cursor, and is counted.
         final org.agrona.concurrent.UnsafeBuffer key =
             new org.agrona.concurrent.UnsafeBuffer(new byte[source.params.maxKeyLength]);
+        long copies = 0;
         for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND && problems.size() < MAX_PROBLEMS;
             slot = source.nextFull(slot + 1))
         {
@@ -56,12 +60,20 @@ final class SegmentVerifier
                 continue;
             }
             source.copyKey(slot, key, 0, keyLength);
-            final int found = segment.current().find(source.slotHash(slot, keyLength), key, 0, keyLength);
-            if (found != SegmentTable.NOT_FOUND)
+            if (segment.current().find(source.slotHash(slot, keyLength), key, 0, keyLength) != SegmentTable.NOT_FOUND)
             {
-                problems.add(source.file.getFileName() + ": the key in slot " + slot + " is also in slot " + found +
-                    " of " + segment.current().file.getFileName());
+                copies++;
             }
+            else if (slot / SegmentDescriptor.GROUP_SLOTS < segment.cursor())
+            {
+                problems.add(source.file.getFileName() + ": the key in slot " + slot + ", below the migration " +
+                    "cursor, is not in " + segment.current().file.getFileName());
+            }
+        }
+        if (sourceFull - copies != source.entryCount())
+        {
+            problems.add(source.file.getFileName() + ": Entry Count is " + source.entryCount() + " but " +
+                (sourceFull - copies) + " full slots are not copies of the current file's keys");
         }
         return problems;
     }
@@ -73,6 +85,22 @@ final class SegmentVerifier
     static List<String> verify(final SegmentTable table)
     {
         final List<String> problems = new ArrayList<>();
+        final long full = verifySlots(table, problems);
+        if (full != table.entryCount())
+        {
+            problems.add(table.file.getFileName() + ": Entry Count is " + table.entryCount() + " but " + full +
+                " slots are full");
+        }
+        return problems;
+    }
+
+    /**
+     * Check every full slot and the undo area of one file; Entry Count is the caller's.
+     *
+     * @return the number of full slots.
+     */
+    private static long verifySlots(final SegmentTable table, final List<String> problems)
+    {
         final String name = String.valueOf(table.file.getFileName());
         long full = 0;
         for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
@@ -112,14 +140,10 @@ final class SegmentVerifier
                     " is also held by slot " + found));
             }
         }
-        if (full != table.entryCount())
-        {
-            problems.add(name + ": Entry Count is " + table.entryCount() + " but " + full + " slots are full");
-        }
         if (table.undoSlotIndex() != SegmentDescriptor.NO_UNDO)
         {
             problems.add(name + ": an in-place update of slot " + table.undoSlotIndex() + " is unfinished");
         }
-        return problems;
+        return full;
     }
 }

@@ -44,7 +44,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * (up to 2^4, else a sample), with pages forced since the operation began ({@link CrashPoints#forced}) taken as
  * they were forced, and a file created meanwhile reduced to its created header. Such images hold the torn slots of
  * FORMAT-v2.md 8.4 (a tag page without its slot page) and manifests older than the segment headers (8.5); each
- * must recover to the new state.
+ * must recover to the new state. Without a log (unlogged mode) power-loss images are built at the steps inside a
+ * migration ({@code MIGRATION_POINTS}, every checked firing), from the files as the operation found them: recovered
+ * with salvage (a slot the operation tore is accounted for by no record), every key the operation does not write
+ * must keep its value from before it, so that a migration step can never lose an entry a power loss made durable
+ * before the operation (FORMAT-v2.md 8.4, 9 step 5).
  * <p>
  * Recovery itself (nested): for a part of the images, every crash point reached while recovering the image yields
  * a second image, which must recover to the same states.
@@ -108,6 +112,13 @@ class SegmentCrashPointTest
     /** Steps of appending a log record (FORMAT-v2.md 7.4), reached in logged mode. */
     private static final String[] LOG_POINTS = {"v2.log.payload-written", "v2.log.header-written", "v2.log.sealed"};
 
+    /**
+     * Steps inside a migration (FORMAT-v2.md 9 step 5) at which unlogged mode also builds power-loss images: with
+     * no log, every entry not written by the operation in flight must survive with its value from before it.
+     */
+    private static final java.util.Set<String> MIGRATION_POINTS = java.util.Set.of(
+        "v2.migrate.copied", "v2.migrate.cursor-written", "v2.put.current-written", "v2.remove.copy-cleared");
+
     /** Steps of recovery reached while recovering the images (nested images). */
     private static final String[] RECOVERY_POINTS = {"v2.recover.repaired", "v2.recover.replayed"};
 
@@ -144,6 +155,8 @@ class SegmentCrashPointTest
         private long images;
         private long killImages;
         private long powerLossImages;
+        private long unloggedPowerLossImages;
+        private int inFlightKey = -1;
         private long nestedImageCount;
         private long oldStates;
         private long restoredSlots;
@@ -194,8 +207,9 @@ class SegmentCrashPointTest
                     final int k = !inSource.isEmpty() ? inSource.get(random.nextInt(inSource.size())) :
                         random.nextInt(Math.min(MAX_KEYS, 8 + i / 2));
                     final int keyLength = keyOf(k);
+                    inFlightKey = k;
                     before = new HashMap<>(model);
-                    if (powerLossEvery > 0 && Mode.LOGGED == mode)
+                    if (powerLossEvery > 0)
                     {
                         durable = snapshot(live);
                     }
@@ -297,7 +311,11 @@ class SegmentCrashPointTest
                     check(image, point, "kill", ++killImages % nestedEvery == 0);
                     if (powerLossEvery > 0 && Mode.LOGGED == mode && c % powerLossEvery == 0)
                     {
-                        checkPowerLoss(point, c);
+                        checkPowerLoss(point, c, false);
+                    }
+                    else if (powerLossEvery > 0 && Mode.UNLOGGED == mode && MIGRATION_POINTS.contains(point))
+                    {
+                        checkPowerLoss(point, c, true);
                     }
                 }
                 finally
@@ -324,6 +342,19 @@ class SegmentCrashPointTest
         private void check(final Path image, final String point, final String kind, final boolean nested)
             throws IOException
         {
+            check(image, point, kind, nested, false);
+        }
+
+        /**
+         * @param unloggedPowerLoss a power-loss image without a log (NONE): recovered with salvage, since a slot the
+         *                          operation in flight tore is accounted for by no log record; every other key must
+         *                          keep its value from before the operation (migration must lose nothing that a
+         *                          force or an earlier write-back made durable), the key in flight its old or new
+         *                          value, or none if a damaged slot was dropped.
+         */
+        private void check(final Path image, final String point, final String kind, final boolean nested,
+            final boolean unloggedPowerLoss) throws IOException
+        {
             images++;
             final String where = kind + " image at " + point + " during '" + inFlight + "' (" + mode + ")";
             if (nested)
@@ -336,7 +367,8 @@ class SegmentCrashPointTest
                 final SegmentRecovery.Recovered recovered;
                 try
                 {
-                    recovered = SegmentRecovery.recover(image, image.resolve("wal.log"), 1, 0, false, false);
+                    recovered = SegmentRecovery.recover(image, image.resolve("wal.log"), 1, 0, unloggedPowerLoss,
+                        false);
                 }
                 catch (final RuntimeException ex)
                 {
@@ -356,6 +388,11 @@ class SegmentCrashPointTest
                     }
                     final Map<Integer, String> state = contents(set);
                     assertEquals(state.size(), set.entryCount(), "entry count of the " + where);
+                    if (unloggedPowerLoss)
+                    {
+                        checkUnloggedPowerLoss(state, where, recovered.report);
+                        return;
+                    }
                     // before its checksum is written, the record in flight does not count: the operation is not logged
                     final boolean unsealed = point.startsWith("v2.log.") && !"v2.log.sealed".equals(point);
                     if (state.equals(before) && !state.equals(after))
@@ -395,6 +432,32 @@ class SegmentCrashPointTest
             }
         }
 
+        private void checkUnloggedPowerLoss(final Map<Integer, String> state, final String where,
+            final SegmentRecovery.Report report)
+        {
+            unloggedPowerLossImages++;
+            final StringBuilder lost = new StringBuilder();
+            for (int k = 0; k < MAX_KEYS; k++)
+            {
+                final String got = state.get(k);
+                final String old = before.get(k);
+                final String now = after.get(k);
+                final boolean inFlight = !java.util.Objects.equals(old, now) || inFlightKey == k;
+                final boolean allowed = java.util.Objects.equals(got, old) ||
+                    inFlight && (java.util.Objects.equals(got, now) || null == got && report.dropped > 0);
+                if (!allowed)
+                {
+                    lost.append(" key ").append(k).append(": ").append(got).append(" (old ").append(old)
+                        .append(", new ").append(now).append(')');
+                }
+            }
+            if (lost.length() > 0)
+            {
+                fail("the " + where + " lost or changed entries the operation in flight did not write:" + lost +
+                    "; " + report);
+            }
+        }
+
         private String difference(final Map<Integer, String> state)
         {
             final StringBuilder text = new StringBuilder();
@@ -411,7 +474,8 @@ class SegmentCrashPointTest
         }
 
         /** Images mixing the durable pages and the current ones (see the class comment). */
-        private void checkPowerLoss(final String point, final int firing) throws IOException
+        private void checkPowerLoss(final String point, final int firing, final boolean unlogged)
+            throws IOException
         {
             final Map<String, byte[]> now = snapshot(live);
             final List<String> names = new ArrayList<>();
@@ -479,7 +543,7 @@ class SegmentCrashPointTest
                 }
                 powerLossImages++;
                 check(dir, point, "power-loss (" + Long.toBinaryString(mask & ((1L << Math.min(d, 63)) - 1)) +
-                    " of " + d + " changed pages " + names + pages + ")", false);
+                    " of " + d + " changed pages " + names + pages + ")", false, unlogged);
             }
         }
 
@@ -553,7 +617,7 @@ class SegmentCrashPointTest
         void assertEveryPointChecked()
         {
             System.out.println("v2 crash points (" + mode + "): " + images + " images (" + powerLossImages +
-                " power-loss, " + nestedImageCount + " recovery-interrupted), " + oldStates + " recovered the old " +
+                " power-loss, " + unloggedPowerLossImages + " of them unlogged mid-migration, " + nestedImageCount + " recovery-interrupted), " + oldStates + " recovered the old " +
                 "state, " + restoredSlots + " damaged slots restored from the log; firings " + firings +
                 "; checked " + checked + "; nested " + nestedChecked);
             for (final String point : PROTOCOL_POINTS)
@@ -563,6 +627,10 @@ class SegmentCrashPointTest
             for (final String point : Mode.LOGGED == mode ? LOG_POINTS : new String[0])
             {
                 assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
+            }
+            if (Mode.UNLOGGED == mode)
+            {
+                assertTrue(unloggedPowerLossImages > 0, "no unlogged power-loss image mid-migration was checked");
             }
             for (final String point : RECOVERY_POINTS)
             {

@@ -166,11 +166,7 @@ class SegmentRecoveryTest
         for (int s = 0; s < set.segmentCount(); s++)
         {
             final Segment segment = set.segment(s);
-            assertEquals(java.util.List.of(), SegmentVerifier.verify(segment.current()), "segment " + s);
-            if (null != segment.source())
-            {
-                assertEquals(java.util.List.of(), SegmentVerifier.verify(segment.source()), "segment " + s);
-            }
+            assertEquals(java.util.List.of(), SegmentVerifier.verify(segment), "segment " + s);
         }
     }
 

@@ -124,7 +124,7 @@ class SegmentStoreCrashTest
                 final SegmentSet set = store.segments();
                 for (int s = 0; s < set.segmentCount(); s++)
                 {
-                    final List<String> problems = SegmentVerifier.verify(set.segment(s).current());
+                    final List<String> problems = SegmentVerifier.verify(set.segment(s));
                     if (!problems.isEmpty())
                     {
                         violations.add(durability + " round " + round + ": segment " + s + ": " + problems);

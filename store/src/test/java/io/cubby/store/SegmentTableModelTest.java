@@ -256,11 +256,7 @@ class SegmentTableModelTest
 
         private void validate()
         {
-            final List<String> problems = new ArrayList<>(SegmentVerifier.verify(segment.current()));
-            if (null != segment.source())
-            {
-                problems.addAll(SegmentVerifier.verify(segment.source()));
-            }
+            final List<String> problems = SegmentVerifier.verify(segment);
             if (!problems.isEmpty())
             {
                 fail(where("structural validation") + ": " + problems);
