@@ -43,7 +43,7 @@ public final class GoldenFilesV2
     public static final int UNCLEAN_LOGGED_OPERATIONS = 32;
 
     private static final long SEED = 0x601DE2L;
-    private static final int REHASH_PUTS = 1800;
+    private static final int REHASH_PUTS = 3640;
     /** Groups per segment of {@link #REHASH_KILLED}: big enough for a rehash to span many operations. */
     private static final int REHASH_GROUPS = 64;
 
