@@ -343,7 +343,8 @@ final class SegmentGrowth implements AutoCloseable
      */
     void advance() throws IOException
     {
-        if (!driveLock.tryLock())
+        // nothing in flight: no lock taken (its compare-and-set is a full fence on every write)
+        if (inFlight.isEmpty() || !driveLock.tryLock())
         {
             return;
         }

@@ -441,7 +441,7 @@ final class SegmentSet implements AutoCloseable
             try
             {
                 isNew = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
-                    System.currentTimeMillis(), lookup);
+                    params.expiry ? System.currentTimeMillis() : 0, lookup);
             }
             finally
             {
