@@ -58,6 +58,16 @@ final class Segment
         return source;
     }
 
+    /**
+     * The source of a rehash that ended in memory and whose end the retirer has not yet made durable (its current
+     * file still names it), or null.
+     */
+    SegmentTable endingSource()
+    {
+        final SegmentTable ending = endingSource;
+        return null != ending && !ending.rehashEnded() ? ending : null;
+    }
+
     long cursor()
     {
         return cursor;

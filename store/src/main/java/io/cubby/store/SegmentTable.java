@@ -144,7 +144,6 @@ final class SegmentTable implements AutoCloseable
      * key to be absent or present, and record the outcome in {@code hints}.
      *
      * @return the slot index, or {@link #NOT_FOUND}.
-     * @throws CorruptStoreException if every group was probed without an end.
      */
     int find(final long hash, final DirectBuffer key, final int offset, final int length, final SegmentLookup hints)
     {
@@ -161,7 +160,6 @@ final class SegmentTable implements AutoCloseable
      * absent key too. The slot's bytes count only if its tag matches (an emptied slot keeps the removed key).
      *
      * @return the slot index, or {@link #NOT_FOUND}.
-     * @throws CorruptStoreException if every group was probed without an end.
      */
     int findPreferredFirst(final long hash, final DirectBuffer key, final int offset, final int length)
     {
@@ -186,7 +184,6 @@ final class SegmentTable implements AutoCloseable
      * matches, so an absent key usually costs only the tag line, a present one the tag line and then its slot.
      *
      * @return the slot index, or {@link #NOT_FOUND}.
-     * @throws CorruptStoreException if every group was probed without an end.
      */
     int find(final long hash, final DirectBuffer key, final int offset, final int length)
     {
@@ -222,8 +219,8 @@ final class SegmentTable implements AutoCloseable
             }
             group = group + 1 == groupCount ? 0 : group + 1;
         }
-        throw new CorruptStoreException(file.getFileName() + ": probed all " + groupCount +
-            " groups without finding the end of a probe sequence");
+        // every group carries the key's overflow bit (removals leave them set): every tag was compared
+        return NOT_FOUND;
     }
 
     /**

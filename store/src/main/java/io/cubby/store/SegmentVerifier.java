@@ -33,7 +33,10 @@ final class SegmentVerifier
         final SegmentTable source = segment.source();
         if (null == source)
         {
-            if (0 != segment.current().sourceGeneration())
+            final SegmentTable ending = segment.endingSource();
+            // a rehash that ended in memory: the retirer clears the current file's Source Generation, then forces
+            if (0 != segment.current().sourceGeneration() &&
+                (null == ending || ending.generation != segment.current().sourceGeneration()))
             {
                 problems.add(segment.current().file.getFileName() + " names source generation " +
                     segment.current().sourceGeneration() + " but the segment is not rehashing");

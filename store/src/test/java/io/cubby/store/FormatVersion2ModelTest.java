@@ -153,7 +153,7 @@ class FormatVersion2ModelTest
                 }
                 assertContent(store, model);
                 final VerifyReport report = store.verify();
-                assertTrue(report.isOk(), report.toString());
+                assertTrue(report.isOk(), () -> report + ": " + report.problems);
                 assertEquals(model.size(), report.entriesCounted);
                 if (phase == 1)
                 {

@@ -95,6 +95,58 @@ class SegmentTableTest
         assertEquals("seg-002a-0000000000000003.cubby", SegmentDescriptor.fileName(42, 3));
     }
 
+    /**
+     * At a high load with removals, every group can carry the overflow bit of some absent key (bits are never
+     * cleared by a removal): its lookup then wraps around every group. That is an absent key, not a damaged file.
+     */
+    @Test
+    void aLookupThatWrapsAroundEveryGroupFindsTheKeyAbsent(@TempDir final Path dir) throws IOException
+    {
+        final SegmentParams params = new SegmentParams(0, 16, 64, 0, 0x1234_5678_9ABCL, 960_000);
+        try (SegmentTable table = SegmentFile.create(dir, params, 0, 1, 2, 0, 0, false))
+        {
+            final byte[][] keys = keys(4000, 9);
+            final java.util.ArrayDeque<byte[]> present = new java.util.ArrayDeque<>();
+            int wrapped = 0;
+            for (int i = 0; i < keys.length; i++)
+            {
+                if (present.size() == table.maxEntries)
+                {
+                    final UnsafeBuffer old = new UnsafeBuffer(present.poll());
+                    table.remove(table.find(table.hash(old, 0, 16), old, 0, 16));
+                }
+                insert(table, keys[i], value(keys[i]));
+                present.add(keys[i]);
+                final UnsafeBuffer absent = new UnsafeBuffer(keys[(i + 1) % keys.length]);
+                final long hash = table.hash(absent, 0, 16);
+                if (allGroupsCarry(table, SegmentDescriptor.overflowBit(hash)) &&
+                    !present.contains(keys[(i + 1) % keys.length]))
+                {
+                    wrapped++;
+                    assertEquals(SegmentTable.NOT_FOUND, table.find(hash, absent, 0, 16), "absent key " + i);
+                }
+            }
+            assertTrue(wrapped > 0, "some lookups wrapped around both groups");
+            for (final byte[] key : present)
+            {
+                final UnsafeBuffer k = new UnsafeBuffer(key);
+                assertTrue(table.find(table.hash(k, 0, 16), k, 0, 16) != SegmentTable.NOT_FOUND);
+            }
+        }
+    }
+
+    private static boolean allGroupsCarry(final SegmentTable table, final long overflowBit)
+    {
+        for (int g = 0; g < table.groupCount; g++)
+        {
+            if ((table.overflowByte(g) & overflowBit) == 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Test
     void insertBeyondMaxLoadIsRefusedAndEveryKeyStaysReachable(@TempDir final Path dir) throws IOException
     {
