@@ -192,9 +192,15 @@ class FormatVersion2ConcurrencyTest
                 {
                     checksum += work(cubby, keys, key, value, dst);
                 }
-                final long before = threads.getThreadAllocatedBytes(thread);
-                checksum += work(cubby, keys, key, value, dst);
-                final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+                // up to three measured rounds, as AllocationFreeTest: an allocation per operation shows in each
+                // (at least one byte per operation), a lock contended by a background thread only now and then
+                long allocated = -1;
+                for (int measured = 0; measured < 3 && 0 != allocated; measured++)
+                {
+                    final long before = threads.getThreadAllocatedBytes(thread);
+                    checksum += work(cubby, keys, key, value, dst);
+                    allocated = threads.getThreadAllocatedBytes(thread) - before;
+                }
                 assertEquals(0, allocated, durability + ": bytes allocated by " + 5 * keys + " operations (checksum " +
                     checksum + ")");
                 assertEquals(generations, cubby.stats().generation, "no rehash ran");
