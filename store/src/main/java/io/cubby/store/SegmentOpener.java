@@ -216,7 +216,8 @@ final class SegmentOpener
             ((double)ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM * SegmentDescriptor.GROUP_SLOTS)));
     }
 
-    private static long seed()
+    /** A nonzero hash seed for a new store. */
+    static long seed()
     {
         final SecureRandom random = new SecureRandom();
         long seed = 0;

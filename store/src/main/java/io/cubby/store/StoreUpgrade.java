@@ -10,7 +10,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
@@ -157,7 +156,7 @@ final class StoreUpgrade
             Integer.numberOfTrailingZeros(SegmentOpener.defaultSegments(expected)) : segmentBits;
         final SegmentParams params = new SegmentParams(bits, Math.max(1, table.maxKeySize),
             table.maxValueSize, 0,
-            ThreadLocalRandom.current().nextLong() | 1, SegmentParams.DEFAULT_MAX_LOAD_PPM);
+            SegmentOpener.seed(), SegmentParams.DEFAULT_MAX_LOAD_PPM);
         final long groups = SegmentOpener.groupsFor(expected, 1 << bits);
         final long logCapacity = Math.max(SegmentLogDescriptor.minCapacity(bits),
             Math.min(SegmentLogDescriptor.MAX_CAPACITY, null == info.log ? SegmentStore.DEFAULT_LOG_CAPACITY :
@@ -167,26 +166,17 @@ final class StoreUpgrade
             SegmentStore v2 = SegmentStore.create(staging, params, groups, logCapacity, Durability.NONE,
                 Duration.ofSeconds(1)))
         {
-            final SegmentSet set = v2.segments();
-            final SegmentLookup lookup = new SegmentLookup();
-            final Exception[] failure = { null };
+            final IOException[] failure = { null };
             v1.forEach((key, keyOffset, keyLength, value, valueOffset, valueLength) ->
             {
                 if (null != failure[0])
                 {
                     return;
                 }
-                // a set's iteration gives each member as its own value; version 2 stores members with empty values
-                final int length = table.setMode ? 0 : valueLength;
-                if (keyLength > params.maxKeyLength || length > params.maxValueLength)
-                {
-                    failure[0] = new CorruptStoreException("an entry of " + directory + " exceeds the store's " +
-                        "maximum sizes (key " + keyLength + ", value " + length + ")");
-                    return;
-                }
                 try
                 {
-                    set.put(key, keyOffset, keyLength, value, valueOffset, length, 0, lookup);
+                    // a set's iteration gives each member as its own value; version 2 stores them with empty values
+                    v2.put(key, keyOffset, keyLength, value, valueOffset, table.setMode ? 0 : valueLength);
                 }
                 catch (final IOException ex)
                 {
@@ -198,18 +188,14 @@ final class StoreUpgrade
                     progress.accept(copied[0]);
                 }
             });
-            if (failure[0] instanceof IOException ex)
-            {
-                throw ex;
-            }
             if (null != failure[0])
             {
-                throw (RuntimeException)failure[0];
+                throw failure[0];
             }
-            if (set.entryCount() != copied[0])
+            if (v2.entryCount() != copied[0])
             {
                 throw new CorruptStoreException("the version-2 copy of " + directory + " holds " +
-                    set.entryCount() + " entries where " + copied[0] + " were copied");
+                    v2.entryCount() + " entries where " + copied[0] + " were copied");
             }
         }
         if (null != progress)

@@ -157,10 +157,12 @@ class GoldenFilesV2CompatibilityTest
         for (final Map.Entry<ByteBuffer, ByteBuffer> entry : expected.entrySet())
         {
             final byte[] key = entry.getKey().array();
+            final String name = new String(key, java.nio.charset.StandardCharsets.UTF_8);
             final int length = store.get(new UnsafeBuffer(key), 0, key.length, out, 0);
-            final byte[] value = new byte[Math.max(0, length)];
+            assertEquals(entry.getValue().remaining(), length, name);
+            final byte[] value = new byte[length];
             out.getBytes(0, value);
-            assertArrayEquals(entry.getValue().array(), value, new String(key, java.nio.charset.StandardCharsets.UTF_8));
+            assertArrayEquals(entry.getValue().array(), value, name);
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -205,17 +204,7 @@ class StoreUpgradeTest
         }
         try (SegmentStore store = SegmentStore.open(dir, Durability.NONE, Duration.ofSeconds(1), false))
         {
-            assertEquals(contents.size(), store.entryCount());
-            final UnsafeBuffer out = new UnsafeBuffer(new byte[Math.max(1, store.segments().params.maxValueLength)]);
-            for (final Map.Entry<ByteBuffer, ByteBuffer> entry : contents.entrySet())
-            {
-                final byte[] key = entry.getKey().array();
-                final int length = store.get(new UnsafeBuffer(key), 0, key.length, out, 0);
-                assertEquals(entry.getValue().remaining(), length);
-                final byte[] value = new byte[length];
-                out.getBytes(0, value);
-                assertEquals(entry.getValue(), ByteBuffer.wrap(value));
-            }
+            GoldenFilesV2CompatibilityTest.assertContents(contents, store);
             for (int s = 0; s < store.segments().segmentCount(); s++)
             {
                 assertEquals(List.of(), SegmentVerifier.verify(store.segments().segment(s)), "segment " + s);
