@@ -33,7 +33,6 @@ final class Inspector
         {
             throw new NotAStoreException(directory + " is a file, not a Cubby store directory");
         }
-        StoreUpgrade.checkNotInterrupted(directory);
         final List<Long> generations = StoreDirectory.tableGenerations(directory);
         if (generations.isEmpty())
         {

@@ -43,7 +43,6 @@ final class Opener
                 throw new StoreIOException("cannot create store directory " + directory + ": " + ex, ex);
             }
         }
-        StoreUpgrade.checkNotInterrupted(directory);
         final List<Long> generations = StoreDirectory.tableGenerations(directory);
         if (generations.isEmpty())
         {
