@@ -391,7 +391,43 @@ final class Manifest implements AutoCloseable
     {
         buffer.putLong(WRITER_EPOCH_OFFSET, writerEpoch() + 1, LE);
         buffer.putInt(OPEN_STATE_OFFSET, ManifestDescriptor.OPEN_STATE_OPEN, LE);
+        clearWriterIdentity();
         force();
+    }
+
+    /**
+     * The Writer Identity recorded by the last writer once its files were consistent ({@link WriterIdentity}), or
+     * null if none is recorded.
+     */
+    byte[] writerIdentity()
+    {
+        final byte[] identity = new byte[ManifestDescriptor.WRITER_IDENTITY_LENGTH];
+        buffer.getBytes(ManifestDescriptor.WRITER_IDENTITY_OFFSET, identity);
+        for (final byte b : identity)
+        {
+            if (0 != b)
+            {
+                return identity;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Record the Writer Identity: the files are consistent now, and every later change goes to this kernel's page
+     * cache. Not forced: after a restart of the kernel it cannot match, so only its presence in the page cache
+     * counts.
+     */
+    void writeWriterIdentity(final byte[] identity)
+    {
+        buffer.putBytes(ManifestDescriptor.WRITER_IDENTITY_OFFSET, identity);
+    }
+
+    /** Forget the Writer Identity: a recovery that may leave the files inconsistent if it is interrupted. */
+    private void clearWriterIdentity()
+    {
+        buffer.setMemory(ManifestDescriptor.WRITER_IDENTITY_OFFSET, ManifestDescriptor.WRITER_IDENTITY_LENGTH,
+            (byte)0);
     }
 
     void markClosed()

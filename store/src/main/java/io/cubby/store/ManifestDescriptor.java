@@ -62,6 +62,16 @@ import static org.agrona.BitUtil.SIZE_OF_LONG;
  *  |                         Upgrade Cursor                        |
  *  |                                                               |
  *  +---------------------------------------------------------------+
+ *  |                 Reserved (32 bytes, ignored)                 ...
+ *  +---------------------------------------------------------------+  offset 192
+ *  |                   Writer Boot ID (16 bytes)                  ...
+ *  +---------------------------------------------------------------+
+ *  |                        Manifest Device                        |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                        Manifest Inode                         |
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  *  |                 Reserved up to offset 4096                   ...
  *  +---------------------------------------------------------------+
  * </pre>
@@ -125,6 +135,16 @@ final class ManifestDescriptor
     static final int OPEN_STATE_OFFSET = WRITER_EPOCH_OFFSET + SIZE_OF_LONG;
     static final int NEXT_SEGMENT_OFFSET = OPEN_STATE_OFFSET + SIZE_OF_INT;
     static final int UPGRADE_CURSOR_OFFSET = NEXT_SEGMENT_OFFSET + SIZE_OF_INT;
+    /**
+     * The Writer Identity (FORMAT-v2.md 3.1): the kernel boot and the manifest file (device, inode) under which the
+     * files were last consistent in the page cache; all zero for none.
+     */
+    static final int WRITER_IDENTITY_OFFSET = 192;
+    static final int WRITER_BOOT_ID_OFFSET = WRITER_IDENTITY_OFFSET;
+    static final int BOOT_ID_LENGTH = 16;
+    static final int MANIFEST_DEVICE_OFFSET = WRITER_BOOT_ID_OFFSET + BOOT_ID_LENGTH;
+    static final int MANIFEST_INODE_OFFSET = MANIFEST_DEVICE_OFFSET + SIZE_OF_LONG;
+    static final int WRITER_IDENTITY_LENGTH = MANIFEST_INODE_OFFSET + SIZE_OF_LONG - WRITER_IDENTITY_OFFSET;
 
     static final int ENTRY_SEQUENCE_OFFSET = 0;
     static final int ENTRY_CURRENT_GENERATION_OFFSET = ENTRY_SEQUENCE_OFFSET + SIZE_OF_LONG;

@@ -40,8 +40,14 @@ final class SegmentOpenPlan
      */
     long[][] entries;
     SegmentDamage damage;
-    /** Whether the slots were scanned: after an unclean shutdown, or when salvaging. */
+    /** Whether every slot was scanned: after an unclean shutdown, or when salvaging. */
     boolean scanned;
+    /**
+     * Per segment, whether its slots were scanned and are to be repaired as after a crash: every segment after an
+     * unclean shutdown or with salvage, only those whose sequence word is odd after a writer of this kernel boot
+     * was killed (its {@link WriterIdentity} still recorded), none after a clean close.
+     */
+    boolean[] scanMask;
     /**
      * Whether the plan was made from the manifest after a clean close (no segment header read; the set's open
      * checks each file it maps against the manifest's entry).
@@ -63,7 +69,8 @@ final class SegmentOpenPlan
     {
         try (Manifest manifest = Manifest.open(directory, true))
         {
-            boolean crashed = ManifestDescriptor.OPEN_STATE_CLOSED != manifest.openState();
+            final boolean wasOpen = ManifestDescriptor.OPEN_STATE_CLOSED != manifest.openState();
+            boolean crashed = wasOpen;
             if (!crashed && !salvage)
             {
                 final SegmentOpenPlan plan = new SegmentOpenPlan();
@@ -77,8 +84,9 @@ final class SegmentOpenPlan
             }
             // After a crash (or a clean mark the directory contradicts, or salvage): the headers are the truth.
             final SegmentOpenPlan plan = new SegmentOpenPlan();
-            plan.fromHeaders(directory, manifest, plan.listFiles(directory, manifest.segmentCount),
-                salvage || crashed, logFile, salvage);
+            plan.scanMask = scanMask(manifest, salvage || crashed, wasOpen && !salvage);
+            plan.fromHeaders(directory, manifest, plan.listFiles(directory, manifest.segmentCount), logFile,
+                salvage);
             return plan;
         }
     }
@@ -126,8 +134,33 @@ final class SegmentOpenPlan
         }
         clean = true;
         scanned = false;
+        scanMask = new boolean[count];
         damage = SegmentDamage.none(manifest.params);
         return true;
+    }
+
+    /**
+     * FORMAT-v2.md 8.5 step 2: which segments' slots to scan. After a writer was killed under the running kernel
+     * ({@code killed}: the store was open, and the manifest still holds the identity of this boot and this file,
+     * which every recovery clears before its first change and records again once done), the page cache holds
+     * every change it made, whole up to its last bracket: only a segment whose sequence word is odd was being
+     * changed. Otherwise (a power loss or OS crash: another boot; a copy of the files: another inode; no identity)
+     * every segment, if {@code scan}.
+     */
+    private static boolean[] scanMask(final Manifest manifest, final boolean scan, final boolean killed)
+    {
+        final boolean[] mask = new boolean[manifest.segmentCount];
+        if (!scan)
+        {
+            return mask;
+        }
+        final boolean sameKernel = killed &&
+            WriterIdentity.same(manifest.writerIdentity(), WriterIdentity.of(manifest.file));
+        for (int s = 0; s < mask.length; s++)
+        {
+            mask[s] = !sameKernel || (manifest.readSequence(s) & 1) != 0;
+        }
+        return mask;
     }
 
     private void readLog(final Path logFile, final SegmentParams params, final boolean salvage) throws IOException
@@ -147,7 +180,7 @@ final class SegmentOpenPlan
      * is read while the files are mapped (its records are matched against the damaged slots).
      */
     private void fromHeaders(final Path directory, final Manifest manifest, final List<List<Long>> generations,
-        final boolean scan, final Path logFile, final boolean salvage) throws IOException
+        final Path logFile, final boolean salvage) throws IOException
     {
         final SegmentOpenPlan plan = this;
         final List<SegmentTable> opened = new ArrayList<>();
@@ -171,9 +204,17 @@ final class SegmentOpenPlan
                 }
             }
             // A clean close forced every segment file before it wrote Open State 0 (forced): no slot can be torn,
-            // and reopening does not read every slot.
-            plan.scanned = scan;
-            plan.damage = plan.scanned ? SegmentDamage.scan(params, tables) : SegmentDamage.none(params);
+            // and reopening does not read every slot; nor can one be after a kill, outside the segments a writer
+            // was changing (scanMask).
+            final SegmentTable[][] scanned = new SegmentTable[count][];
+            boolean all = true;
+            for (int s = 0; s < count; s++)
+            {
+                scanned[s] = plan.scanMask[s] ? tables[s] : new SegmentTable[0];
+                all &= plan.scanMask[s];
+            }
+            plan.scanned = all;
+            plan.damage = SegmentDamage.scan(params, scanned);
             plan.readLog(logFile, params, salvage);
         }
         finally

@@ -59,6 +59,12 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         boolean clean;
         /** Whether every slot was scanned for damage (after a crash, a refuted clean mark, or salvage). */
         boolean scanned;
+        /**
+         * Segments whose slots were scanned and repaired as after a crash: all of them when {@link #scanned}, only
+         * those a killed writer was changing when the page cache was known to hold its changes, none after a
+         * clean close.
+         */
+        int segmentsScanned;
         /** Where the open's time went (diagnostics: the reopen benchmark prints it). */
         final PhaseTimes phases;
 
@@ -70,7 +76,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         @Override
         public String toString()
         {
-            return (clean ? "clean, " : "") + (scanned ? "slots scanned, " : "") + puts + " puts, " + removes + " removes (" + absentRemoves + " of absent keys), " + structural +
+            return (clean ? "clean, " : "") + (scanned ? "slots scanned, " : segmentsScanned + " segments scanned, ") + puts + " puts, " + removes + " removes (" + absentRemoves + " of absent keys), " + structural +
                 " structural records, " + grown + " segments grown, " + rolledBack + " updates rolled back, " +
                 restoredFromLog + " damaged slots restored from the log, " + dropped + " dropped, " +
                 probePathsRepaired + " probe paths repaired, " + sourceCopiesDropped + " source copies dropped, " +
@@ -173,6 +179,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate, phases);
             recovery.report.clean = plan.clean;
             recovery.report.scanned = plan.scanned;
+            for (final boolean scanned : plan.scanMask)
+            {
+                recovery.report.segmentsScanned += scanned ? 1 : 0;
+            }
             for (final int s : plan.sourcesToClear)
             {
                 set.segment(s).current().clearSource();
@@ -190,10 +200,14 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 CrashPoints.Hook.reached("v2.recover.leftovers-deleted");
             }
             t = phases.mark(PHASE_LEFTOVERS, t);
-            recovery.repair(plan.damage, salvage, plan.scanned);
+            recovery.repair(plan.damage, salvage, plan.scanMask);
             t = phases.mark(PHASE_REPAIR, t);
             recovery.apply(logFile);
             phases.mark(PHASE_REPLAY, t);
+            if (set.markedOpen())
+            {
+                set.publishWriterIdentity(); // consistent now: a kill from here on needs no scan of the others
+            }
             return new Recovered(set, recovery.report);
         }
         catch (final IOException | RuntimeException ex)
@@ -272,7 +286,9 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         }
         SegmentOpenPlan.refuseUnlogged(damage, salvage);
         final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate);
-        recovery.repair(damage, salvage, true);
+        final boolean[] all = new boolean[set.segmentCount()];
+        java.util.Arrays.fill(all, true);
+        recovery.repair(damage, salvage, all);
         recovery.apply(logFile);
         return recovery.report;
     }
@@ -299,12 +315,19 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
      * migration or removal did not persist: migrated again rather than deleted with the source), and recount
      * Entry Count.
      *
-     * @param crashed whether the store was not closed cleanly (or is salvaged): only then can a copy be left in
-     *                both files or a count be off, and only then are the files read whole for it; a clean close
-     *                completed every operation and forced every file, so a clean reopen does not scan the slots.
+     * @param crashed per segment, whether it may have been left inside an operation (the store was not closed
+     *                cleanly, or is salvaged; after a kill under the running kernel, only the segments whose
+     *                sequence word was odd): only then can a copy be left in both files or a count be off, and
+     *                only then are its files read whole for it; a clean close completed every operation and forced
+     *                every file, so a clean reopen does not scan the slots.
      */
-    private void repair(final SegmentDamage damage, final boolean salvage, final boolean crashed)
+    private void repair(final SegmentDamage damage, final boolean salvage, final boolean[] crashed)
     {
+        boolean anyCrashed = false;
+        for (final boolean c : crashed)
+        {
+            anyCrashed |= c;
+        }
         for (int s = 0; s < set.segmentCount(); s++)
         {
             final Segment segment = set.segment(s);
@@ -327,7 +350,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 set.manifest.endWrite(s);
             }
         }
-        if (!damage.damaged.isEmpty() || !damage.unreachable.isEmpty() || crashed)
+        if (!damage.damaged.isEmpty() || !damage.unreachable.isEmpty() || anyCrashed)
         {
             set.markOpenBeforeChange();
         }
@@ -370,7 +393,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             }
             report.probePathsRepaired++;
         }
-        if (!crashed)
+        if (!anyCrashed)
         {
             CrashPoints.Hook.reached("v2.recover.repaired");
             return;
@@ -379,6 +402,10 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             new org.agrona.concurrent.UnsafeBuffer(new byte[set.params.maxKeyLength]);
         for (int s = 0; s < set.segmentCount(); s++)
         {
+            if (!crashed[s])
+            {
+                continue;
+            }
             final Segment segment = set.segment(s);
             set.manifest.beginWrite(s);
             try

@@ -123,6 +123,7 @@ final class SegmentSet implements AutoCloseable
         {
             set.forcedSequence[s] = manifest.readSequence(s); // each file's header was forced at its creation
         }
+        set.publishWriterIdentity();
         return set;
     }
 
@@ -266,6 +267,21 @@ final class SegmentSet implements AutoCloseable
         {
             manifest.markOpen();
             markedOpen = true;
+            publishWriterIdentity(); // the store was closed cleanly: its files are consistent
+        }
+    }
+
+    /**
+     * Record this kernel's and this manifest's {@link WriterIdentity} once the files are consistent (a new store,
+     * a clean reopen's first change, the end of a recovery), so that a recovery after this process is killed scans
+     * only the segments it was changing (FORMAT-v2.md 8.5 step 2). Nothing if the identity cannot be read.
+     */
+    void publishWriterIdentity()
+    {
+        final byte[] identity = WriterIdentity.of(manifest.file);
+        if (null != identity)
+        {
+            manifest.writeWriterIdentity(identity);
         }
     }
 

@@ -160,6 +160,8 @@ class SegmentCrashPointTest
         private long nestedImageCount;
         private long oldStates;
         private long restoredSlots;
+        private long sameKernelRecoveries;
+        private long segmentsNotScanned;
 
         Enumerator(final Path tmp, final Mode mode, final int everyFiringUpTo, final int stride,
             final int powerLossEvery, final int nestedEvery)
@@ -308,7 +310,10 @@ class SegmentCrashPointTest
                 {
                     final int c = checked.merge(point, 1, Integer::sum);
                     final Path image = copy(live);
-                    check(image, point, "kill", ++killImages % nestedEvery == 0);
+                    // two kill images in three as this kernel's page cache holds them (the recovery trusts the
+                    // segments no writer was changing), the third as a copy (every slot scanned)
+                    final boolean sameKernel = killImages % 3 != 2 && transferIdentity(live, image);
+                    check(image, point, sameKernel ? "same-kernel kill" : "kill", ++killImages % nestedEvery == 0);
                     if (powerLossEvery > 0 && Mode.LOGGED == mode && c % powerLossEvery == 0)
                     {
                         checkPowerLoss(point, c, false);
@@ -333,7 +338,9 @@ class SegmentCrashPointTest
         {
             if (null != nestedSource && (nestedImages.size() < 8 || point.startsWith("v2.recover.")))
             {
-                nestedImages.add(copy(nestedSource));
+                final Path image = copy(nestedSource);
+                transferIdentity(nestedSource, image);
+                nestedImages.add(image);
                 nestedChecked.merge(point, 1, Integer::sum);
             }
         }
@@ -377,6 +384,11 @@ class SegmentCrashPointTest
                 try (SegmentSet set = recovered.set)
                 {
                     restoredSlots += recovered.report.restoredFromLog;
+                    if (!recovered.report.scanned && !recovered.report.clean)
+                    {
+                        sameKernelRecoveries++;
+                        segmentsNotScanned += set.segmentCount() - recovered.report.segmentsScanned;
+                    }
                     for (int s = 0; s < set.segmentCount(); s++)
                     {
                         final List<String> problems = SegmentVerifier.verify(set.segment(s));
@@ -590,6 +602,35 @@ class SegmentCrashPointTest
             return to;
         }
 
+        /**
+         * Make a copy of the files stand for the page cache of a writer killed under the running kernel: if the
+         * original's manifest holds the Writer Identity of this boot and its own file, the copy's gets the
+         * identity of this boot and the copy's file (as if the killed writer had recorded it there).
+         *
+         * @return whether the identity was transferred.
+         */
+        static boolean transferIdentity(final Path from, final Path to) throws IOException
+        {
+            final Path original = from.resolve(ManifestDescriptor.FILE_NAME);
+            final Path copy = to.resolve(ManifestDescriptor.FILE_NAME);
+            final byte[] recorded = new byte[ManifestDescriptor.WRITER_IDENTITY_LENGTH];
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(original))
+            {
+                if (channel.read(java.nio.ByteBuffer.wrap(recorded), ManifestDescriptor.WRITER_IDENTITY_OFFSET) !=
+                    recorded.length || !WriterIdentity.same(recorded, WriterIdentity.of(original)))
+                {
+                    return false;
+                }
+            }
+            final byte[] identity = WriterIdentity.of(copy);
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(copy,
+                java.nio.file.StandardOpenOption.WRITE))
+            {
+                channel.write(java.nio.ByteBuffer.wrap(identity), ManifestDescriptor.WRITER_IDENTITY_OFFSET);
+            }
+            return true;
+        }
+
         private static Map<String, byte[]> snapshot(final Path dir) throws IOException
         {
             final Map<String, byte[]> files = new HashMap<>();
@@ -618,7 +659,8 @@ class SegmentCrashPointTest
         {
             System.out.println("v2 crash points (" + mode + "): " + images + " images (" + powerLossImages +
                 " power-loss, " + unloggedPowerLossImages + " of them unlogged mid-migration, " + nestedImageCount + " recovery-interrupted), " + oldStates + " recovered the old " +
-                "state, " + restoredSlots + " damaged slots restored from the log; firings " + firings +
+                "state, " + restoredSlots + " damaged slots restored from the log, " + sameKernelRecoveries +
+                " same-kernel recoveries (" + segmentsNotScanned + " segments not scanned); firings " + firings +
                 "; checked " + checked + "; nested " + nestedChecked);
             for (final String point : PROTOCOL_POINTS)
             {
@@ -631,6 +673,12 @@ class SegmentCrashPointTest
             if (Mode.UNLOGGED == mode)
             {
                 assertTrue(unloggedPowerLossImages > 0, "no unlogged power-loss image mid-migration was checked");
+            }
+            if (null != WriterIdentity.bootId())
+            {
+                assertTrue(sameKernelRecoveries > 0 && segmentsNotScanned > 0, "no recovery trusted the page " +
+                    "cache of a killed writer: " + sameKernelRecoveries + " recoveries, " + segmentsNotScanned +
+                    " segments not scanned");
             }
             for (final String point : RECOVERY_POINTS)
             {

@@ -60,6 +60,8 @@ class SegmentStoreCrashTest
         int read = 0;
         long replayed = 0;
         long acknowledged = 0;
+        int sameKernel = 0;
+        long segmentsNotScanned = 0;
         for (int round = 0; round < kills; round++)
         {
             final Path stderr = tmp.resolve("child.stderr");
@@ -88,7 +90,14 @@ class SegmentStoreCrashTest
             read = lines.size();
             try (SegmentStore store = SegmentStore.open(dir, durability, Duration.ofMillis(20), false))
             {
-                replayed += store.recoveryReport().puts + store.recoveryReport().removes;
+                final SegmentRecovery.Report report = store.recoveryReport();
+                replayed += report.puts + report.removes;
+                if (!report.scanned)
+                {
+                    // killed under the running kernel: only the segments the writer was changing are scanned
+                    sameKernel++;
+                    segmentsNotScanned += store.segments().segmentCount() - report.segmentsScanned;
+                }
                 final UnsafeBuffer out = new UnsafeBuffer(new byte[SegmentStoreTest.PARAMS.maxValueLength]);
                 final String flightKey = null == inFlight ? null : inFlight[2];
                 for (int k = 0; k < SegmentStoreCrashChild.KEYS; k++)
@@ -134,7 +143,12 @@ class SegmentStoreCrashTest
             assertEquals(List.of(), violations);
         }
         System.out.println("v2 crash campaign " + durability + ": " + kills + " kills, " + acknowledged +
-            " acknowledged operations, " + replayed + " log records replayed, " + model.size() + " entries at the end");
+            " acknowledged operations, " + replayed + " log records replayed, " + model.size() + " entries at the end, " +
+            sameKernel + " recoveries trusted the page cache (" + segmentsNotScanned + " segments not scanned)");
+        if (null != WriterIdentity.bootId())
+        {
+            assertTrue(sameKernel > 0, "no recovery after a kill trusted the page cache");
+        }
         if (durability != Durability.NONE)
         {
             assertTrue(replayed > 0, "the kills left log records to replay");
