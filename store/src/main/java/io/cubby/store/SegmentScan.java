@@ -13,8 +13,9 @@ import java.util.function.Consumer;
 /**
  * Visits the entries of a format-version-2 store one segment at a time, each under its segment's lock
  * ({@link SegmentSet#lockOf}), so a segment is seen between two writes and never torn; writers of other
- * segments go on. The current file's entries, then the rehash source's (every source entry is one not yet
- * migrated and not shadowed: a write clears the source copy). Weakly consistent across segments.
+ * segments go on. The current file's entries, then the rehash source's, leaving out every source slot whose key
+ * the current file holds (migration and puts keep the source copy: it is a dead, possibly older, copy, FORMAT-v2.md
+ * 9 step 5). Weakly consistent across segments.
  */
 final class SegmentScan
 {
@@ -39,11 +40,11 @@ final class SegmentScan
             {
                 checkOpen();
                 final Segment segment = set.segment(s);
-                visit(segment.current(), key, visitor, onCorrupt);
+                visit(segment.current(), null, key, visitor, onCorrupt);
                 final SegmentTable source = segment.source();
                 if (null != source)
                 {
-                    visit(source, key, visitor, onCorrupt);
+                    visit(source, segment.current(), key, visitor, onCorrupt);
                 }
             }
             finally
@@ -53,8 +54,11 @@ final class SegmentScan
         }
     }
 
-    private static void visit(final SegmentTable table, final UnsafeBuffer key, final EntryVisitor visitor,
-        final CorruptEntryHandler onCorrupt)
+    /**
+     * @param shadow the current file when {@code table} is a rehash source: its keys' source copies are dead.
+     */
+    private static void visit(final SegmentTable table, final SegmentTable shadow, final UnsafeBuffer key,
+        final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         final UnsafeBuffer value = new UnsafeBuffer(new byte[Math.max(1, table.params.maxValueLength)]);
         for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
@@ -80,10 +84,25 @@ final class SegmentScan
                 onCorrupt.onCorrupt(key, 0, shown, problem);
                 continue;
             }
-            table.copyKey(slot, key, 0, keyLength);
+            if (shadowed(table, slot, keyLength, shadow, key))
+            {
+                continue;
+            }
             table.copyValue(slot, value, 0, valueLength);
             visitor.visit(key, 0, keyLength, value, 0, valueLength);
         }
+    }
+
+    /**
+     * Copy the slot's key into {@code key}; whether {@code shadow} (the current file, for a source slot) holds that
+     * key, which makes the slot a dead copy.
+     */
+    private static boolean shadowed(final SegmentTable table, final int slot, final int keyLength,
+        final SegmentTable shadow, final UnsafeBuffer key)
+    {
+        table.copyKey(slot, key, 0, keyLength);
+        return null != shadow &&
+            shadow.find(table.slotHash(slot, keyLength), key, 0, keyLength) != SegmentTable.NOT_FOUND;
     }
 
     /**
@@ -137,10 +156,10 @@ final class SegmentScan
                 {
                     checkOpen();
                     final Segment segment = set.segment(s);
-                    copy(segment.current());
+                    copy(segment.current(), null);
                     if (null != segment.source())
                     {
-                        copy(segment.source());
+                        copy(segment.source(), segment.current());
                     }
                 }
                 finally
@@ -151,7 +170,7 @@ final class SegmentScan
             return !buffered.isEmpty();
         }
 
-        private void copy(final SegmentTable table)
+        private void copy(final SegmentTable table, final SegmentTable shadow)
         {
             for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
             {
@@ -164,8 +183,11 @@ final class SegmentScan
                         " fails its checksum or has invalid lengths");
                 }
                 final byte[] key = new byte[keyLength];
+                if (shadowed(table, slot, keyLength, shadow, new UnsafeBuffer(key)))
+                {
+                    continue;
+                }
                 final byte[] value = new byte[valueLength];
-                table.copyKey(slot, new UnsafeBuffer(key), 0, keyLength);
                 if (valueLength > 0)
                 {
                     table.copyValue(slot, new UnsafeBuffer(value), 0, valueLength);
