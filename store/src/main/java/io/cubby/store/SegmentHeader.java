@@ -222,7 +222,9 @@ final class SegmentHeader
         final long stale = h.getLong(STALE_OVERFLOW_OFFSET, le);
         check(stale >= 0, name, "stale overflow", stale);
         final long cursor = h.getLong(MIGRATION_CURSOR_OFFSET, le);
-        check(cursor >= 0 && cursor <= header.sourceGroupCount, name, "migration cursor", cursor);
+        // With no source the cursor is ignored: a rehash end clears it after rewriting the checksummed fields.
+        check(cursor >= 0 && (header.sourceGeneration == 0 || cursor <= header.sourceGroupCount), name,
+            "migration cursor", cursor);
         final int openState = h.getInt(OPEN_STATE_OFFSET, le);
         check(openState == SegmentDescriptor.OPEN_STATE_OPEN || openState == SegmentDescriptor.OPEN_STATE_CLOSED,
             name, "open state", openState);

@@ -693,14 +693,37 @@ final class SegmentTable implements AutoCloseable
 
     /**
      * Rehash completion (FORMAT-v2.md section 9 step 6): clear Source Generation and Source Group Count, rewrite
-     * the header checksum, and force the file. The caller has forced the migrated slots before.
+     * the header checksum, then clear the Migration Cursor, and force the file. The caller has forced the migrated
+     * slots before.
+     * <p>
+     * The three checksummed fields are built in a heap copy and written with one positional write inside the
+     * first page: a process kill applies a {@code write()} within one page whole or not at all, and the mapping
+     * shares the page cache, so no instant shows a header failing its checksum (as separate stores into the
+     * mapping would between the fields and the checksum). The write leaves the mutable part alone, which writers
+     * may be changing meanwhile (the background retirer does not hold the segment's lock); the Migration Cursor
+     * follows as its own store, and a header with no source ignores it (FORMAT-v2.md section 4).
      */
     void clearSource()
     {
-        buffer.putLong(SegmentDescriptor.SOURCE_GENERATION_OFFSET, 0, LE);
-        buffer.putLong(SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET, 0, LE);
+        final int from = SegmentDescriptor.SOURCE_GENERATION_OFFSET;
+        final int to = SegmentDescriptor.HEADER_CHECKSUM_OFFSET + Integer.BYTES;
+        final byte[] image = new byte[to];
+        buffer.getBytes(0, image);
+        final UnsafeBuffer h = new UnsafeBuffer(image);
+        h.putLong(SegmentDescriptor.SOURCE_GENERATION_OFFSET, 0, LE);
+        h.putLong(SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET, 0, LE);
+        h.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksum(h), LE);
+        try
+        {
+            Storage.writeFully(channel, java.nio.ByteBuffer.wrap(image, from, to - from), from);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("cannot mark " + file.getFileName() + " as fully migrated: " +
+                ex.getMessage(), ex);
+        }
+        CrashPoints.Hook.reached("v2.rehash-end.header-rewritten");
         buffer.putLong(MIGRATION_CURSOR_OFFSET, 0, LE);
-        buffer.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksum(buffer), LE);
         sourceGeneration = 0;
         sourceGroupCount = 0;
         CrashPoints.Hook.reached("v2.rehash-end.source-cleared");

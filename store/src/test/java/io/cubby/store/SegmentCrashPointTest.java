@@ -106,8 +106,8 @@ class SegmentCrashPointTest
         "v2.insert.counted", "v2.update.undo-saved", "v2.update.slot-written", "v2.update.undo-cleared",
         "v2.remove.tag-cleared", "v2.remove.counted", "v2.put.current-written", "v2.migrate.copied",
         "v2.migrate.cursor-written", "v2.segment-create.fields-written", "v2.segment-create.magic-written",
-        "v2.rehash-begin.switched", "v2.segment.forced", "v2.rehash-end.source-cleared",
-        "v2.rehash-end.source-released"};
+        "v2.rehash-begin.switched", "v2.segment.forced", "v2.rehash-end.header-rewritten",
+        "v2.rehash-end.source-cleared", "v2.rehash-end.source-released"};
 
     /** Steps of appending a log record (FORMAT-v2.md 7.4), reached in logged mode. */
     private static final String[] LOG_POINTS = {"v2.log.payload-written", "v2.log.header-written", "v2.log.sealed"};
