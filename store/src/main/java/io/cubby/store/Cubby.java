@@ -619,7 +619,7 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
-     * @return true if opened read-only (never for format version 2).
+     * @return true if opened read-only.
      */
     public boolean isReadOnly()
     {
@@ -981,8 +981,7 @@ public final class Cubby implements AutoCloseable
          * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
          * naming the option before any file is touched: {@link #expiry(boolean) expiry},
          * {@link #expireAfterWrite(Duration) expireAfterWrite}, {@link #maxEntries(long) maxEntries} above 0,
-         * {@link #removalListener(RemovalListener) removalListener}, {@link #readOnly(boolean) readOnly},
-         * {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
+         * {@link #removalListener(RemovalListener) removalListener}, {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store the time-to-live operations throw

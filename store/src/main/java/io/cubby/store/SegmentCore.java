@@ -14,8 +14,8 @@ import java.util.function.LongConsumer;
 /**
  * The format-version-2 store behind {@link Cubby}: engine v2's {@link SegmentStore}, with its writes through
  * {@link SegmentWrites}, its scans through {@link SegmentScan} and its reports through {@link SegmentReports}.
- * Reads go straight to the store's optimistic, lock-free read. What version 2 does not have (expiry, eviction,
- * compaction, read-only opens) is refused here or, for options, by {@link SegmentOpener} before any file is
+ * Reads go straight to the store's optimistic, lock-free read. A read-only open is {@link SegmentReadOnlyCore}
+ * instead. What version 2 does not have (expiry, eviction, compaction) is refused here or, for options, by {@link SegmentOpener} before any file is
  * touched.
  */
 final class SegmentCore implements StoreCore

@@ -35,6 +35,10 @@ final class SegmentOpener
         }
         final long started = System.nanoTime();
         final boolean exists = 2 == StoreFormat.detect(directory);
+        if (builder.readOnly)
+        {
+            return openReadOnly(builder, exists, started);
+        }
         try
         {
             final SegmentStore store;
@@ -73,7 +77,6 @@ final class SegmentOpener
     /** The options version 2 cannot honour yet, each refused by name before any file is touched. */
     private static void refuseUnsupported(final Cubby.Builder b)
     {
-        refuse(b.readOnly, "readOnly(true)");
         refuse(b.expiry, null != b.expireAfterWrite ? "expireAfterWrite" : "expiry(true)");
         refuse(null != b.maxEntries && b.maxEntries > 0, "maxEntries (eviction)");
         refuse(null != b.removalListener, "removalListener");
@@ -107,6 +110,49 @@ final class SegmentOpener
         {
             throw new UnsupportedOperationException(option + " is not supported by format version 2 yet; " +
                 "nothing was changed");
+        }
+    }
+
+    /**
+     * A read-only open (FORMAT-v2.md 3.2): no lock, no recovery, no byte written; the files are read as they stand
+     * and followed as a writer changes them.
+     */
+    private static Cubby openReadOnly(final Cubby.Builder b, final boolean exists, final long started)
+    {
+        final Path directory = b.directory;
+        if (!exists)
+        {
+            throw new NotAStoreException("no Cubby store at " + directory + (Files.isDirectory(directory) ?
+                " (no manifest)" : " (directory does not exist)") + "; a read-only open creates nothing");
+        }
+        final boolean clean;
+        final SegmentReader reader;
+        try
+        {
+            clean = checkExisting(b);
+            reader = SegmentReader.open(directory);
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException("I/O error opening " + directory + " read-only: " + ex, ex);
+        }
+        try
+        {
+            final boolean live = reader.hasLiveWriter();
+            final String note = live ? "not recovered: opened read-only while a writer" +
+                StoreLock.holder(directory) + " has it open" : clean ? null :
+                "not recovered: opened read-only after an unclean shutdown";
+            final RecoveryReport report = new RecoveryReport(clean && !live, 0, 0, note, 0, 0, 0, 0, 0, false, 0,
+                java.util.List.of(), (System.nanoTime() - started) / 1_000_000);
+            final SegmentParams params = reader.params;
+            final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
+                0 == params.maxValueLength, false, 0);
+            return new Cubby(arguments, new SegmentReadOnlyCore(reader, report, b.durability));
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            reader.close();
+            throw ex;
         }
     }
 

@@ -110,7 +110,7 @@ final class SegmentReports
         return new VerifyReport(listed, problemCount, entries, 0, slots, new long[0], new double[0], 0, 0);
     }
 
-    private static long countFull(final SegmentTable table)
+    static long countFull(final SegmentTable table)
     {
         long count = 0;
         for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))

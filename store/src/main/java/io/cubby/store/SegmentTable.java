@@ -735,6 +735,12 @@ final class SegmentTable implements AutoCloseable
         return entryCount;
     }
 
+    /** Entry Count as the mapped header holds it now: a reader's view of a file another process writes. */
+    long liveEntryCount()
+    {
+        return buffer.getLongVolatile(ENTRY_COUNT_OFFSET);
+    }
+
     long staleOverflow()
     {
         return staleOverflow;

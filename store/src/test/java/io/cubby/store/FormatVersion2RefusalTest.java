@@ -30,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FormatVersion2RefusalTest
 {
     private static final List<UnaryOperator<Cubby.Builder>> UNSUPPORTED = List.of(
-        b -> b.readOnly(true),
         b -> b.expiry(true),
         b -> b.expireAfterWrite(Duration.ofMinutes(1)),
         b -> b.maxEntries(10),

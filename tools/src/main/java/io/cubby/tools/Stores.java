@@ -27,12 +27,6 @@ final class Stores
      */
     static Cubby openReadOnly(final Path directory, final PrintWriter err)
     {
-        if (2 == Cubby.inspect(directory).formatVersion)
-        {
-            err.println("cubby: note: " + directory + " has format version 2, which has no read-only open yet; " +
-                "opening it for writing (takes its lock, recovers it if needed)");
-            return openWritable(existing(directory), err);
-        }
         final Cubby store = Cubby.builder(directory).readOnly(true).open();
         if (store.hasLiveWriter())
         {

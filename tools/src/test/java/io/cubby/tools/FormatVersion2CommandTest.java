@@ -78,4 +78,45 @@ class FormatVersion2CommandTest
         assertTrue(refused.exitCode() != ExitCode.OK, refused.toString());
         refused.assertOneLineError("load");
     }
+
+    @Test
+    void theReadingCommandsChangeNoByteAndReadAStoreAnotherWriterHasOpen() throws Exception
+    {
+        final Path store = tmp.resolve("v2-read");
+        final Path input = tmp.resolve("in.jsonl");
+        Files.writeString(input, "{\"key\":\"a\",\"value\":\"one\"}\n{\"key\":\"b\",\"value\":\"two\"}\n");
+        Cli.run("load", "--create", "--format-version", "2", store, input).assertExit(ExitCode.OK);
+        final java.util.Map<String, String> before = digests(store);
+        assertEquals("one\n", Cli.run("get", store, "a").assertExit(ExitCode.OK).out());
+        Cli.run("dump", store).assertExit(ExitCode.OK);
+        Cli.run("verify", store).assertExit(ExitCode.OK);
+        Cli.run("stats", store).assertExit(ExitCode.OK);
+        assertEquals(before, digests(store), "a reading command changed the store");
+
+        try (Cubby writer = Cubby.builder(store).open())
+        {
+            writer.put("c".getBytes(), "three".getBytes());
+            final Cli.Result get = Cli.run("get", store, "c").assertExit(ExitCode.OK);
+            assertEquals("three\n", get.out());
+            assertTrue(get.err().contains("open for writing"), get.toString());
+            final Cli.Result verify = Cli.run("verify", store).assertExit(ExitCode.OK);
+            assertTrue(verify.out().contains("OK"), verify.toString());
+            assertTrue(Cli.run("dump", store).assertExit(ExitCode.OK).out().contains("dGhyZWU="));
+            Cli.run("put", store, "d", "four").assertExit(ExitCode.LOCKED);
+        }
+    }
+
+    private static java.util.Map<String, String> digests(final Path dir) throws Exception
+    {
+        final java.util.Map<String, String> digests = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> files = Files.list(dir))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                digests.put(file.getFileName().toString(), java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file))));
+            }
+        }
+        return digests;
+    }
 }
