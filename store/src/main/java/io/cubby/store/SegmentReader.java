@@ -409,8 +409,8 @@ final class SegmentReader implements AutoCloseable
                 if (damaged)
                 {
                     throw new CorruptStoreException(lookup.table.file.getFileName() + ": slot " + lookup.slot +
-                        " fails its checksum" + ((sequence & 1) != 0 ? " (the writer died while changing it; " +
-                        "the next writable open recovers it)" : ""));
+                        " fails its checksum" + ((sequence & 1) != 0 ? ": the store needs recovery (its writer " +
+                        "died while changing the segment; the next writable open recovers it)" : ""));
                 }
                 return result;
             }

@@ -51,6 +51,13 @@ class CrossProcessReadTest
         runCampaign(2, 2_500, 2);
     }
 
+    /** Version 2: the readers follow each segment's growth through the manifest, across kills and restarts. */
+    @Test
+    void readersOfAVersion2StoreKeepReadingWhileTheWriterIsKilledAndRestarted() throws Exception
+    {
+        runCampaign(2, 2_500, 2, 2);
+    }
+
     @Test
     @Tag("slow")
     void manyReadersOverALongRunWithRepeatedKills() throws Exception
@@ -188,8 +195,17 @@ class CrossProcessReadTest
      */
     private void runCampaign(final int readers, final long readMillis, final int kills) throws Exception
     {
+        runCampaign(readers, readMillis, kills, 1);
+    }
+
+    private void runCampaign(final int readers, final long readMillis, final int kills, final int formatVersion)
+        throws Exception
+    {
         final Path dir = tmp.resolve("store");
-        Writer writer = Writer.start(dir, tmp.resolve("writer-0.out"), 100, KEYS, COMPACT_EVERY, false);
+        // version 2 does not compact yet: its readers follow growth only
+        final long compactEvery = 1 == formatVersion ? COMPACT_EVERY : 0;
+        Writer writer = Writer.start(dir, tmp.resolve("writer-0.out"), 100, KEYS, compactEvery, false,
+            formatVersion);
         writer.await("ready");
         final List<Process> readerProcesses = new ArrayList<>();
         final List<Path> outputs = new ArrayList<>();
@@ -206,8 +222,8 @@ class CrossProcessReadTest
             {
                 Thread.sleep(readMillis / (kills + 1));
                 writer.kill();
-                writer = Writer.start(dir, tmp.resolve("writer-" + kill + ".out"), 100 + kill, KEYS, COMPACT_EVERY,
-                    false);
+                writer = Writer.start(dir, tmp.resolve("writer-" + kill + ".out"), 100 + kill, KEYS, compactEvery,
+                    false, formatVersion);
                 writer.await("ready");
             }
             for (int i = 0; i < readers; i++)
@@ -261,10 +277,16 @@ class CrossProcessReadTest
         static Writer start(final Path dir, final Path output, final long seed, final int keys, final long compactEvery,
             final boolean fill) throws IOException
         {
+            return start(dir, output, seed, keys, compactEvery, fill, 1);
+        }
+
+        static Writer start(final Path dir, final Path output, final long seed, final int keys, final long compactEvery,
+            final boolean fill, final int formatVersion) throws IOException
+        {
             final Path stderr = ChildJvm.stderrFile(output);
             final Process process = ChildJvm.builder(CrossProcessWriterChild.class, stderr, dir.toString(),
-                Long.toString(seed), Integer.toString(keys), Long.toString(compactEvery), Boolean.toString(fill))
-                .start();
+                Long.toString(seed), Integer.toString(keys), Long.toString(compactEvery), Boolean.toString(fill),
+                Integer.toString(formatVersion)).start();
             return new Writer(process, stderr);
         }
 

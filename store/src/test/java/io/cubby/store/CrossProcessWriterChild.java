@@ -12,7 +12,8 @@ import java.util.Random;
  * until its stdin closes (or is killed), then closes the store.
  * <p>
  * Arguments: directory, seed, key count, compact every N operations (0 for never), fill first (true: put every
- * key once before the random phase, printing "filled", and afterwards only put: no growth).
+ * key once before the random phase, printing "filled", and afterwards only put: no growth), and optionally the
+ * format version of a store it creates (1 or 2; default 1).
  */
 public final class CrossProcessWriterChild
 {
@@ -30,6 +31,7 @@ public final class CrossProcessWriterChild
         final int keys = Integer.parseInt(args[2]);
         final long compactEvery = Long.parseLong(args[3]);
         final boolean fill = Boolean.parseBoolean(args[4]);
+        final int formatVersion = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         final Thread stdin = new Thread(() ->
         {
             try
@@ -48,7 +50,8 @@ public final class CrossProcessWriterChild
         stdin.setDaemon(true);
         stdin.start();
         try (Cubby store = Cubby.builder(dir).maxKeySize(CrossProcessValues.KEY_SIZE)
-            .maxValueSize(CrossProcessValues.MAX_VALUE_SIZE).expectedEntries(16).closeOnJvmShutdown(false).open())
+            .maxValueSize(CrossProcessValues.MAX_VALUE_SIZE).expectedEntries(16).closeOnJvmShutdown(false)
+            .formatVersion(formatVersion).open())
         {
             System.out.println("ready");
             System.out.flush();

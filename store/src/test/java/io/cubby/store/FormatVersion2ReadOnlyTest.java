@@ -345,7 +345,7 @@ class FormatVersion2ReadOnlyTest
                         }
                         catch (final CorruptStoreException torn)
                         {
-                            assertTrue(torn.getMessage().contains("recover"), torn.getMessage());
+                            assertTrue(torn.getMessage().contains("needs recovery"), torn.getMessage());
                         }
                         continue;
                     }
