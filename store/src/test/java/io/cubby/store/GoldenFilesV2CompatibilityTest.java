@@ -100,6 +100,92 @@ class GoldenFilesV2CompatibilityTest
         }
     }
 
+    /**
+     * A read-only open reads each golden store as its files stand and changes no byte: a store closed cleanly
+     * shows exactly its contents; one left by a kill shows every entry whose change reached its segment file (all
+     * of them here: the copies were taken as a kill leaves the page cache), and verifies clean or names only
+     * what recovery would repair.
+     */
+    @ParameterizedTest
+    @MethodSource("names")
+    void everyGoldenStoreReadsReadOnlyWithoutAChangedByte(final String name, @TempDir final Path tmp)
+        throws Exception
+    {
+        final GoldenFilesV2.Golden golden = GoldenFilesV2.store(name);
+        final Path dir = GoldenFilesCompatibilityTest.copy(golden(name), tmp.resolve(name));
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        try (Cubby store = Cubby.builder(dir).readOnly(true).open())
+        {
+            assertTrue(store.isReadOnly());
+            final Map<ByteBuffer, ByteBuffer> seen = new java.util.HashMap<>();
+            store.forEach((k, ko, kl, v, vo, vl) ->
+            {
+                final byte[] key = new byte[kl];
+                k.getBytes(ko, key);
+                final byte[] value = new byte[vl];
+                v.getBytes(vo, value);
+                seen.put(ByteBuffer.wrap(key), ByteBuffer.wrap(value));
+            });
+            for (final Map.Entry<ByteBuffer, ByteBuffer> entry : seen.entrySet())
+            {
+                assertArrayEquals(entry.getValue().array(), store.get(entry.getKey().array()), name);
+            }
+            assertEquals(seen.size(), store.size(), name);
+            if (store.recoveryReport().cleanShutdown)
+            {
+                assertEquals(golden.contents(), seen, name);
+                assertTrue(store.verify().isOk(), name + ": " + store.verify().problems);
+            }
+            else
+            {
+                store.verify();
+            }
+        }
+        assertEquals(before, StoreFiles.fingerprint(dir), name);
+    }
+
+    /** Each damaged sample: refused at a read-only open, or opened with the damage reported; no byte changed. */
+    @ParameterizedTest
+    @ValueSource(strings = { GoldenFilesV2.TRUNCATED_SEGMENT, GoldenFilesV2.BITFLIP_SEGMENT_HEADER,
+        GoldenFilesV2.MISSING_SEGMENT, GoldenFilesV2.BITFLIP_SLOT, GoldenFilesV2.DAMAGED_LOG_TAIL })
+    void aDamagedSampleIsRefusedOrReportedByAReadOnlyOpenWithoutAChangedByte(final String name,
+        @TempDir final Path tmp) throws Exception
+    {
+        final Path dir = GoldenFilesCompatibilityTest.copy(corrupt(name), tmp.resolve(name));
+        final Map<String, String> before = StoreFiles.fingerprint(dir);
+        final boolean segmentDamaged = !GoldenFilesV2.BITFLIP_SLOT.equals(name) &&
+            !GoldenFilesV2.DAMAGED_LOG_TAIL.equals(name);
+        if (segmentDamaged)
+        {
+            final CubbyException refused = assertThrows(CubbyException.class,
+                () -> Cubby.builder(dir).readOnly(true).open().close());
+            assertTrue(refused instanceof CorruptStoreException || refused instanceof NotAStoreException,
+                refused.toString());
+        }
+        else
+        {
+            try (Cubby store = Cubby.builder(dir).readOnly(true).open())
+            {
+                final List<String> corrupt = new java.util.ArrayList<>();
+                store.forEach((k, ko, kl, v, vo, vl) -> { }, (k, ko, kl, problem) -> corrupt.add(problem.getMessage()));
+                final VerifyReport report = store.verify();
+                if (GoldenFilesV2.BITFLIP_SLOT.equals(name))
+                {
+                    assertEquals(1, corrupt.size(), corrupt.toString());
+                    assertEquals(1, report.problemCount, report.problems.toString());
+                    assertThrows(CorruptStoreException.class,
+                        () -> store.get(GoldenFiles.utf8(GoldenFilesV2.BITFLIPPED_KEY)));
+                }
+                else
+                {
+                    // the log is not read by a read-only open: the segment files are sound
+                    assertEquals(List.of(), corrupt);
+                }
+            }
+        }
+        assertEquals(before, StoreFiles.fingerprint(dir), name);
+    }
+
     @Test
     void theStoreCopiedDuringARehashHoldsTheRehashTargetBesideItsSource()
     {
