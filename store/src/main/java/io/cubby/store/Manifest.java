@@ -158,6 +158,7 @@ final class Manifest implements AutoCloseable
     static Manifest open(final Path directory, final boolean readOnly) throws IOException
     {
         final Path file = directory.resolve(ManifestDescriptor.FILE_NAME);
+        Storage.requireRegularFile(file);
         final FileChannel channel;
         try
         {

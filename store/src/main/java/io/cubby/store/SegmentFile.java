@@ -171,6 +171,7 @@ final class SegmentFile
         final long generation,
         final boolean readOnly) throws IOException
     {
+        Storage.requireRegularFile(file);
         final FileChannel channel;
         try
         {

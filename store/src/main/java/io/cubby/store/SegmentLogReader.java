@@ -122,6 +122,7 @@ final class SegmentLogReader
     /** Read the log file {@code file} (mapped read-only for the call). */
     static Result read(final Path file, final SegmentParams params, final Visitor visitor) throws IOException
     {
+        Storage.requireRegularFile(file);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
         {
             final long size = channel.size();

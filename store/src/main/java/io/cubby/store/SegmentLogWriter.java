@@ -144,6 +144,7 @@ final class SegmentLogWriter implements AutoCloseable
             throw new CorruptStoreException(file.getFileName() + ": " + read.reason +
                 " before later valid records; refusing to drop logged operations");
         }
+        Storage.requireRegularFile(file);
         final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {

@@ -602,6 +602,7 @@ final class SegmentSet implements AutoCloseable
 
     private static int force(final Path file) throws IOException
     {
+        Storage.requireRegularFile(file);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
         {
             channel.force(false);
