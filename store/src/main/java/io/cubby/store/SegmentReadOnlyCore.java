@@ -26,6 +26,7 @@ final class SegmentReadOnlyCore implements StoreCore
     private static final int VERIFY_ATTEMPTS = 4;
 
     private final SegmentReader reader;
+    private final SegmentReadScan scan;
     private final RecoveryReport recoveryReport;
     /** The builder's durability, shown by {@link #stats()} (a reader writes nothing). */
     private final Durability durability;
@@ -35,6 +36,7 @@ final class SegmentReadOnlyCore implements StoreCore
         final Durability durability)
     {
         this.reader = reader;
+        this.scan = new SegmentReadScan(reader);
         this.recoveryReport = recoveryReport;
         this.durability = durability;
         final int length = Math.max(1, reader.params.maxValueLength);
@@ -112,7 +114,7 @@ final class SegmentReadOnlyCore implements StoreCore
         final UnsafeBuffer value = new UnsafeBuffer(0, 0);
         for (int s = 0; s < reader.segmentCount(); s++)
         {
-            for (final SegmentReader.Copied copied : reader.snapshot(s))
+            for (final SegmentReadScan.Copied copied : scan.snapshot(s))
             {
                 key.wrap(copied.key);
                 if (null != copied.problem)
@@ -144,7 +146,7 @@ final class SegmentReadOnlyCore implements StoreCore
             {
                 while (buffered.isEmpty() && nextSegment < reader.segmentCount())
                 {
-                    for (final SegmentReader.Copied copied : reader.snapshot(nextSegment++))
+                    for (final SegmentReadScan.Copied copied : scan.snapshot(nextSegment++))
                     {
                         if (null != copied.problem)
                         {
