@@ -350,11 +350,22 @@ final class SegmentSet implements AutoCloseable
      * segment meanwhile.
      *
      * @param dst must have room for Max Value Length bytes at {@code dstOffset}.
-     * @return the value length, or -1 if absent.
+     * @return the value length, or -1 if absent (or, in an expiry store, expired now).
      * @throws CorruptStoreException if a stable read finds a slot failing its checksum.
      */
     int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
         final int dstOffset, final SegmentLookup lookup)
+    {
+        return get(key, offset, length, dst, dstOffset, params.expiry ? ExpiryClock.now() : 0, lookup);
+    }
+
+    /**
+     * {@link #get(DirectBuffer, int, int, MutableDirectBuffer, int, SegmentLookup)} at a given time: an entry
+     * expired at {@code now} (0: none is) reads as absent; a found entry's Expires At is left in
+     * {@code lookup.expiresAt}.
+     */
+    int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
+        final int dstOffset, final long now, final SegmentLookup lookup)
     {
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
@@ -363,7 +374,7 @@ final class SegmentSet implements AutoCloseable
         readers.getAndIncrement(counter);
         try
         {
-            return read(s, segment, hash, key, offset, length, dst, dstOffset, lookup);
+            return read(s, segment, hash, key, offset, length, dst, dstOffset, now, lookup);
         }
         finally
         {
@@ -372,7 +383,8 @@ final class SegmentSet implements AutoCloseable
     }
 
     private int read(final int s, final Segment segment, final long hash, final DirectBuffer key, final int offset,
-        final int length, final MutableDirectBuffer dst, final int dstOffset, final SegmentLookup lookup)
+        final int length, final MutableDirectBuffer dst, final int dstOffset, final long now,
+        final SegmentLookup lookup)
     {
         while (true)
         {
@@ -390,14 +402,19 @@ final class SegmentSet implements AutoCloseable
                 {
                     final SegmentTable table = lookup.table;
                     final int valueLength = table.valueLength(lookup.slot);
-                    if (table.checksumMatches(lookup.slot))
+                    if (!table.checksumMatches(lookup.slot))
                     {
-                        table.copyValue(lookup.slot, dst, dstOffset, valueLength);
-                        result = valueLength;
+                        damaged = true;
+                    }
+                    else if (params.expiry && table.isExpired(lookup.slot, now))
+                    {
+                        lookup.expiresAt = table.expiresAt(lookup.slot);
                     }
                     else
                     {
-                        damaged = true;
+                        lookup.expiresAt = table.expiresAt(lookup.slot);
+                        table.copyValue(lookup.slot, dst, dstOffset, valueLength);
+                        result = valueLength;
                     }
                 }
             }
@@ -430,6 +447,26 @@ final class SegmentSet implements AutoCloseable
         final int valueOffset, final int valueLength, final long expiresAt, final SegmentLookup lookup)
         throws IOException
     {
+        return put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
+            params.expiry ? ExpiryClock.now() : 0, lookup);
+    }
+
+    /**
+     * Insert or update at a given time ({@link Segment#put}): {@code expiresAt} may be
+     * {@link Arguments#KEEP_EXPIRY}; the Expires At written is left in {@code lookup.expiresAt}.
+     *
+     * @param now the time the write was decided at (expiry stores; 0: no entry counts as expired), epoch ms.
+     * @return whether the key was new (absent, or expired at {@code now}).
+     */
+    boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
+        final int valueOffset, final int valueLength, final long expiresAt, final long now,
+        final SegmentLookup lookup) throws IOException
+    {
+        if (expiresAt < 0 && Arguments.KEEP_EXPIRY != expiresAt || 0 != expiresAt && !params.expiry)
+        {
+            throw new IllegalArgumentException("expiry " + expiresAt + " in a store " +
+                (params.expiry ? "with" : "without") + " expiry");
+        }
         markOpenBeforeChange();
         final long hash = hash(key, keyOffset, keyLength);
         final int s = segmentOf(hash);
@@ -457,7 +494,7 @@ final class SegmentSet implements AutoCloseable
             try
             {
                 isNew = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
-                    params.expiry ? System.currentTimeMillis() : 0, lookup);
+                    now, params.expiry ? ExpiryClock.now() : 0, lookup);
             }
             finally
             {
@@ -487,10 +524,21 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * @return whether the key was present.
+     * @return whether the key was present (and, in an expiry store, live).
      */
     boolean remove(final DirectBuffer key, final int offset, final int length, final SegmentLookup lookup)
         throws IOException
+    {
+        return remove(key, offset, length, params.expiry ? ExpiryClock.now() : 0, lookup);
+    }
+
+    /**
+     * Remove at a given time: an entry expired at {@code now} (0: none is) counts as absent and stays.
+     *
+     * @return whether the key was present and live.
+     */
+    boolean remove(final DirectBuffer key, final int offset, final int length, final long now,
+        final SegmentLookup lookup) throws IOException
     {
         markOpenBeforeChange();
         final long hash = hash(key, offset, length);
@@ -508,7 +556,7 @@ final class SegmentSet implements AutoCloseable
             readers.getAndIncrement(counter);
             try
             {
-                removed = segment.remove(hash, key, offset, length, lookup);
+                removed = segment.remove(hash, key, offset, length, now, lookup);
             }
             finally
             {

@@ -19,12 +19,17 @@ import static io.cubby.store.Engine.NOT_APPLIED;
  * reentrant lock again). A compound operation is therefore atomic per key against every other write; writes to
  * other segments run at the same time. Plain puts and removals without a previous value read nothing first and
  * allocate nothing.
+ * <p>
+ * Expiry stores (version 1's semantics): the clock is read once per write, and the decision (is the key present?)
+ * and the write are made at that time, so an entry expired then counts as absent for every operation and a "keep
+ * the current expiry" write ({@link Arguments#KEEP_EXPIRY}) keeps the deadline of the entry the decision saw.
  */
 final class SegmentWrites
 {
     private final SegmentStore store;
     private final SegmentSet set;
     private final Arguments arguments;
+    private final boolean expiry;
     /** The present value of a conditional write that returns none. */
     private final ThreadLocal<UnsafeBuffer> present;
 
@@ -33,6 +38,7 @@ final class SegmentWrites
         this.store = store;
         this.set = store.segments();
         this.arguments = arguments;
+        this.expiry = set.params.expiry;
         final int length = Math.max(1, set.params.maxValueLength);
         this.present = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[length]));
     }
@@ -42,41 +48,47 @@ final class SegmentWrites
         return store.writeLock(set.segmentOf(set.hash(key, keyOffset, keyLength)));
     }
 
-    /** See {@link StoreCore#write}; {@code expiresAt} is 0 (version 2 has no expiry). */
+    /**
+     * See {@link StoreCore#write}.
+     *
+     * @param expiresAt the written entry's expiry: epoch ms, 0 for never, or {@link Arguments#KEEP_EXPIRY}; 0 in a
+     *                  store without expiry.
+     */
     int write(final Engine.Operation op, final DirectBuffer key, final int keyOffset, final int keyLength,
         final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
-        final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous)
+        final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
     {
         SegmentCore.requireNonEmptyKey(keyLength, set.directory);
         final ReentrantLock lock = lockFor(key, keyOffset, keyLength);
         lock.lock();
         try
         {
+            final long now = expiry ? ExpiryClock.now() : 0;
             if (null == previous && Engine.Operation.PUT == op)
             {
-                return put(key, keyOffset, keyLength, value, valueOffset, valueLength) ? MISSING : 0;
+                return put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now) ? MISSING : 0;
             }
             if (null == previous && Engine.Operation.REMOVE == op)
             {
-                return remove(key, keyOffset, keyLength) ? 0 : MISSING;
+                return remove(key, keyOffset, keyLength, now) ? 0 : MISSING;
             }
             final MutableDirectBuffer before = null == previous ? present.get() : previous;
-            final int length = store.get(key, keyOffset, keyLength, before, 0);
+            final int length = store.get(key, keyOffset, keyLength, before, 0, now);
             switch (op)
             {
                 case PUT:
-                    put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
                     return length;
                 case PUT_IF_ABSENT:
                     if (length < 0)
                     {
-                        put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
                     }
                     return length;
                 case REPLACE:
                     if (length >= 0)
                     {
-                        put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
                     }
                     return length;
                 case REPLACE_IF_EQUALS:
@@ -88,12 +100,12 @@ final class SegmentWrites
                     {
                         return NOT_APPLIED;
                     }
-                    put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
                     return length;
                 case REMOVE:
                     if (length >= 0)
                     {
-                        remove(key, keyOffset, keyLength);
+                        remove(key, keyOffset, keyLength, now);
                     }
                     return length;
                 case REMOVE_IF_EQUALS:
@@ -105,7 +117,7 @@ final class SegmentWrites
                     {
                         return NOT_APPLIED;
                     }
-                    remove(key, keyOffset, keyLength);
+                    remove(key, keyOffset, keyLength, now);
                     return length;
                 default:
                     throw new IllegalStateException("unknown operation " + op);
@@ -119,9 +131,12 @@ final class SegmentWrites
 
     /**
      * Run a compute function under the key's segment write lock: other writers of that segment wait, readers do
-     * not.
+     * not. An entry expired when the lock is taken is given to the function as absent.
+     *
+     * @param ttlMillis time to live of the new value, or 0 for the default expiry ({@link Arguments#defaultExpiry}).
      */
-    byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping)
+    byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping,
+        final long ttlMillis)
     {
         SegmentCore.requireNonEmptyKey(key.length, set.directory);
         final ReentrantLock lock = lockFor(k, 0, key.length);
@@ -132,20 +147,22 @@ final class SegmentWrites
         lock.lock();
         try
         {
+            final long now = expiry ? ExpiryClock.now() : 0;
             final UnsafeBuffer buffer = present.get();
-            final int length = store.get(k, 0, key.length, buffer, 0);
+            final int length = store.get(k, 0, key.length, buffer, 0, now);
             final byte[] before = length < 0 ? null : Arrays.copyOf(buffer.byteArray(), length);
             final byte[] result = remapping.apply(key, before);
             if (null == result)
             {
                 if (null != before)
                 {
-                    remove(k, 0, key.length);
+                    remove(k, 0, key.length, now);
                 }
             }
             else
             {
-                put(k, 0, key.length, arguments.wrapValue(result), 0, result.length);
+                put(k, 0, key.length, arguments.wrapValue(result), 0, result.length,
+                    ttlMillis > 0 ? arguments.expiresAt(ttlMillis) : arguments.defaultExpiry(), now);
             }
             return result;
         }
@@ -156,11 +173,11 @@ final class SegmentWrites
     }
 
     private boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
-        final int valueOffset, final int valueLength)
+        final int valueOffset, final int valueLength, final long expiresAt, final long now)
     {
         try
         {
-            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
         }
         catch (final IOException ex)
         {
@@ -168,11 +185,11 @@ final class SegmentWrites
         }
     }
 
-    private boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
+    private boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength, final long now)
     {
         try
         {
-            return store.remove(key, keyOffset, keyLength);
+            return store.remove(key, keyOffset, keyLength, now);
         }
         catch (final IOException ex)
         {
