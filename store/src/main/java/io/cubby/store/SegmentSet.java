@@ -406,15 +406,15 @@ final class SegmentSet implements AutoCloseable
                     {
                         damaged = true;
                     }
-                    else if (params.expiry && table.isExpired(lookup.slot, now))
-                    {
-                        lookup.expiresAt = table.expiresAt(lookup.slot);
-                    }
                     else
                     {
+                        // 0 in a store without expiry (no read): never expired
                         lookup.expiresAt = table.expiresAt(lookup.slot);
-                        table.copyValue(lookup.slot, dst, dstOffset, valueLength);
-                        result = valueLength;
+                        if (!ExpiryClock.expired(lookup.expiresAt, now))
+                        {
+                            table.copyValue(lookup.slot, dst, dstOffset, valueLength);
+                            result = valueLength;
+                        }
                     }
                 }
             }
@@ -439,28 +439,18 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Insert or update under the segment's lock, inside its sequence bracket.
+     * Insert or update under the segment's lock, inside its sequence bracket ({@link Segment#put}). In an expiry
+     * store the clock is read under the lock after the growth steps, so that no migration has dropped an entry
+     * that this put then sees live (a migration step reads the clock under the same lock, earlier); that time
+     * decides whether the present entry has expired and is the entry's Written At.
      *
-     * @return whether the key was new.
+     * @param expiresAt epoch ms, 0 for never, or {@link Arguments#KEEP_EXPIRY} (expiry stores; resolved by
+     *                  {@link Segment#put}, the value written left in {@code lookup.expiresAt}).
+     * @return whether the key was new (absent, or expired).
      */
     boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
         final int valueOffset, final int valueLength, final long expiresAt, final SegmentLookup lookup)
         throws IOException
-    {
-        return put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
-            params.expiry ? ExpiryClock.now() : 0, lookup);
-    }
-
-    /**
-     * Insert or update at a given time ({@link Segment#put}): {@code expiresAt} may be
-     * {@link Arguments#KEEP_EXPIRY}; the Expires At written is left in {@code lookup.expiresAt}.
-     *
-     * @param now the time the write was decided at (expiry stores; 0: no entry counts as expired), epoch ms.
-     * @return whether the key was new (absent, or expired at {@code now}).
-     */
-    boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
-        final int valueOffset, final int valueLength, final long expiresAt, final long now,
-        final SegmentLookup lookup) throws IOException
     {
         if (expiresAt < 0 && Arguments.KEEP_EXPIRY != expiresAt || 0 != expiresAt && !params.expiry)
         {
@@ -493,8 +483,9 @@ final class SegmentSet implements AutoCloseable
             manifest.beginWrite(s);
             try
             {
+                final long now = params.expiry ? ExpiryClock.now() : 0;
                 isNew = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
-                    now, params.expiry ? ExpiryClock.now() : 0, lookup);
+                    now, now, lookup);
             }
             finally
             {
@@ -529,17 +520,6 @@ final class SegmentSet implements AutoCloseable
     boolean remove(final DirectBuffer key, final int offset, final int length, final SegmentLookup lookup)
         throws IOException
     {
-        return remove(key, offset, length, params.expiry ? ExpiryClock.now() : 0, lookup);
-    }
-
-    /**
-     * Remove at a given time: an entry expired at {@code now} (0: none is) counts as absent and stays.
-     *
-     * @return whether the key was present and live.
-     */
-    boolean remove(final DirectBuffer key, final int offset, final int length, final long now,
-        final SegmentLookup lookup) throws IOException
-    {
         markOpenBeforeChange();
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
@@ -556,7 +536,9 @@ final class SegmentSet implements AutoCloseable
             readers.getAndIncrement(counter);
             try
             {
-                removed = segment.remove(hash, key, offset, length, now, lookup);
+                // read under the lock, as put's: an entry expired then counts as absent and stays
+                removed = segment.remove(hash, key, offset, length, params.expiry ? ExpiryClock.now() : 0,
+                    lookup);
             }
             finally
             {

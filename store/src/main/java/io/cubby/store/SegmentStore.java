@@ -293,18 +293,17 @@ final class SegmentStore implements AutoCloseable
         final int valueOffset, final int valueLength) throws IOException
     {
         return put(key, keyOffset, keyLength, value, valueOffset, valueLength,
-            set.params.expiry ? Arguments.KEEP_EXPIRY : 0, set.params.expiry ? ExpiryClock.now() : 0);
+            set.params.expiry ? Arguments.KEEP_EXPIRY : 0);
     }
 
     /**
-     * Insert or replace at a given time ({@link Segment#put}).
+     * Insert or replace ({@link SegmentSet#put}).
      *
      * @param expiresAt epoch ms, 0 for never, or {@link Arguments#KEEP_EXPIRY}; 0 in a store without expiry.
-     * @param now       the time the write was decided at (0 in a store without expiry), epoch ms.
-     * @return whether the key was new (absent, or expired at {@code now}).
+     * @return whether the key was new (absent, or expired when the segment's lock was taken).
      */
     boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
-        final int valueOffset, final int valueLength, final long expiresAt, final long now) throws IOException
+        final int valueOffset, final int valueLength, final long expiresAt) throws IOException
     {
         checkKeyLength(keyLength);
         if (valueLength < 0 || valueLength > set.params.maxValueLength)
@@ -315,33 +314,25 @@ final class SegmentStore implements AutoCloseable
         if (durability == Durability.NONE)
         {
             checkOpen();
-            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now,
-                lookups.get());
+            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, lookups.get());
         }
-        return logged(false, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
-    }
-
-    /** @return whether the key was present (and live). */
-    boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength) throws IOException
-    {
-        return remove(key, keyOffset, keyLength, set.params.expiry ? ExpiryClock.now() : 0);
+        return logged(false, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
     }
 
     /**
-     * Remove at a given time: an entry expired at {@code now} counts as absent, stays, and nothing is logged.
+     * Remove. An expired entry counts as absent and stays; nothing is logged then.
      *
-     * @return whether the key was present and live.
+     * @return whether the key was present (and live).
      */
-    boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength, final long now)
-        throws IOException
+    boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength) throws IOException
     {
         checkKeyLength(keyLength);
         if (durability == Durability.NONE)
         {
             checkOpen();
-            return set.remove(key, keyOffset, keyLength, now, lookups.get());
+            return set.remove(key, keyOffset, keyLength, lookups.get());
         }
-        return logged(true, key, keyOffset, keyLength, null, 0, 0, 0, now);
+        return logged(true, key, keyOffset, keyLength, null, 0, 0, 0);
     }
 
     private void checkKeyLength(final int keyLength)
@@ -362,8 +353,8 @@ final class SegmentStore implements AutoCloseable
      * @return for a put, whether the key was new; for a removal, whether it was present (else nothing is logged).
      */
     private boolean logged(final boolean removal, final DirectBuffer key, final int keyOffset, final int keyLength,
-        final DirectBuffer value, final int valueOffset, final int valueLength, final long expiresAt,
-        final long now) throws IOException
+        final DirectBuffer value, final int valueOffset, final int valueLength, final long expiresAt)
+        throws IOException
     {
         final SegmentLookup lookup = lookups.get();
         final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, removal ? 0 : valueLength);
@@ -380,9 +371,8 @@ final class SegmentStore implements AutoCloseable
                 {
                     try
                     {
-                        result = removal ? set.remove(key, keyOffset, keyLength, now, lookup) :
-                            set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now,
-                                lookup);
+                        result = removal ? set.remove(key, keyOffset, keyLength, lookup) :
+                            set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, lookup);
                     }
                     catch (final IOException | RuntimeException ex)
                     {

@@ -20,9 +20,10 @@ import static io.cubby.store.Engine.NOT_APPLIED;
  * other segments run at the same time. Plain puts and removals without a previous value read nothing first and
  * allocate nothing.
  * <p>
- * Expiry stores (version 1's semantics): the clock is read once per write, and the decision (is the key present?)
- * and the write are made at that time, so an entry expired then counts as absent for every operation and a "keep
- * the current expiry" write ({@link Arguments#KEEP_EXPIRY}) keeps the deadline of the entry the decision saw.
+ * Expiry stores (version 1's semantics): a write that decides from the present value reads it at one clock
+ * reading, under the key's write lock, so an entry expired then counts as absent for the decision; a "keep the
+ * current expiry" write ({@link Arguments#KEEP_EXPIRY}) then writes the deadline of the entry that read saw (0 if
+ * none), resolved here. A plain put or removal decides in the segment, under its lock ({@link SegmentSet#put}).
  */
 final class SegmentWrites
 {
@@ -63,32 +64,32 @@ final class SegmentWrites
         lock.lock();
         try
         {
-            final long now = expiry ? ExpiryClock.now() : 0;
             if (null == previous && Engine.Operation.PUT == op)
             {
-                return put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now) ? MISSING : 0;
+                return put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt) ? MISSING : 0;
             }
             if (null == previous && Engine.Operation.REMOVE == op)
             {
-                return remove(key, keyOffset, keyLength, now) ? 0 : MISSING;
+                return remove(key, keyOffset, keyLength) ? 0 : MISSING;
             }
             final MutableDirectBuffer before = null == previous ? present.get() : previous;
-            final int length = store.get(key, keyOffset, keyLength, before, 0, now);
+            final int length = store.get(key, keyOffset, keyLength, before, 0, expiry ? ExpiryClock.now() : 0);
+            final long deadline = resolve(expiresAt, length);
             switch (op)
             {
                 case PUT:
-                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     return length;
                 case PUT_IF_ABSENT:
                     if (length < 0)
                     {
-                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     }
                     return length;
                 case REPLACE:
                     if (length >= 0)
                     {
-                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     }
                     return length;
                 case REPLACE_IF_EQUALS:
@@ -100,12 +101,12 @@ final class SegmentWrites
                     {
                         return NOT_APPLIED;
                     }
-                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     return length;
                 case REMOVE:
                     if (length >= 0)
                     {
-                        remove(key, keyOffset, keyLength, now);
+                        remove(key, keyOffset, keyLength);
                     }
                     return length;
                 case REMOVE_IF_EQUALS:
@@ -117,7 +118,7 @@ final class SegmentWrites
                     {
                         return NOT_APPLIED;
                     }
-                    remove(key, keyOffset, keyLength, now);
+                    remove(key, keyOffset, keyLength);
                     return length;
                 default:
                     throw new IllegalStateException("unknown operation " + op);
@@ -147,22 +148,23 @@ final class SegmentWrites
         lock.lock();
         try
         {
-            final long now = expiry ? ExpiryClock.now() : 0;
             final UnsafeBuffer buffer = present.get();
-            final int length = store.get(k, 0, key.length, buffer, 0, now);
+            final int length = store.get(k, 0, key.length, buffer, 0, expiry ? ExpiryClock.now() : 0);
+            final long kept = resolve(Arguments.KEEP_EXPIRY, length); // before the function reads anything
             final byte[] before = length < 0 ? null : Arrays.copyOf(buffer.byteArray(), length);
             final byte[] result = remapping.apply(key, before);
             if (null == result)
             {
                 if (null != before)
                 {
-                    remove(k, 0, key.length, now);
+                    remove(k, 0, key.length);
                 }
             }
             else
             {
+                final long expiresAt = ttlMillis > 0 ? arguments.expiresAt(ttlMillis) : arguments.defaultExpiry();
                 put(k, 0, key.length, arguments.wrapValue(result), 0, result.length,
-                    ttlMillis > 0 ? arguments.expiresAt(ttlMillis) : arguments.defaultExpiry(), now);
+                    Arguments.KEEP_EXPIRY == expiresAt ? kept : expiresAt);
             }
             return result;
         }
@@ -172,12 +174,26 @@ final class SegmentWrites
         }
     }
 
+    /**
+     * The deadline a write decided from a read of length {@code length} gives: {@code expiresAt}, or for
+     * {@link Arguments#KEEP_EXPIRY} the Expires At that read found (0 if it found no live entry). Called right
+     * after the read, which left it in this thread's lookup.
+     */
+    private long resolve(final long expiresAt, final int length)
+    {
+        if (Arguments.KEEP_EXPIRY != expiresAt)
+        {
+            return expiresAt;
+        }
+        return length >= 0 ? store.lastReadExpiresAt() : 0;
+    }
+
     private boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
-        final int valueOffset, final int valueLength, final long expiresAt, final long now)
+        final int valueOffset, final int valueLength, final long expiresAt)
     {
         try
         {
-            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, now);
+            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
         }
         catch (final IOException ex)
         {
@@ -185,11 +201,11 @@ final class SegmentWrites
         }
     }
 
-    private boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength, final long now)
+    private boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength)
     {
         try
         {
-            return store.remove(key, keyOffset, keyLength, now);
+            return store.remove(key, keyOffset, keyLength);
         }
         catch (final IOException ex)
         {

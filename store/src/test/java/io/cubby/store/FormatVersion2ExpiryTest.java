@@ -107,6 +107,7 @@ class FormatVersion2ExpiryTest
             store.put(bytes("own"), bytes("1"), Duration.ofHours(5));
             assertTrue(store.expiresAtMillis(bytes("own")) >= before + 5 * HOUR);
         }
+        assertTrue(Cubby.inspect(dir).segments.expiry, "inspect reports the flag");
         try (Cubby store = Cubby.builder(dir).open())
         {
             assertTrue(store.hasExpiry(), "expiry is the store's");
@@ -133,6 +134,27 @@ class FormatVersion2ExpiryTest
             assertThrows(UnsupportedOperationException.class, () -> store.compute(k, (a, b) -> a,
                 Duration.ofHours(1)));
             assertEquals(0, store.size());
+        }
+    }
+
+    @Test
+    void aComputeKeepsTheDeadlineOfItsOwnKeyWhateverItsFunctionReads(@TempDir final Path dir)
+    {
+        try (Cubby store = Cubby.builder(dir).formatVersion(2).segments(1).expiry(true).open())
+        {
+            store.put(bytes("a"), bytes("1"), Duration.ofHours(2));
+            store.put(bytes("b"), bytes("2"), Duration.ofHours(5));
+            final long a = store.expiresAtMillis(bytes("a"));
+            store.compute(bytes("a"), (key, old) ->
+            {
+                assertArrayEquals(bytes("2"), store.get(bytes("b"))); // same segment, same thread
+                assertTrue(store.expiresAtMillis(bytes("b")) > a);
+                return bytes("3");
+            });
+            assertEquals(a, store.expiresAtMillis(bytes("a")));
+            assertArrayEquals(bytes("3"), store.get(bytes("a")));
+            assertNull(store.getAndPut(bytes("z"), bytes("1")));
+            assertEquals(0, store.expiresAtMillis(bytes("z")));
         }
     }
 

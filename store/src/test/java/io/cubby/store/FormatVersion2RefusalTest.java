@@ -112,6 +112,7 @@ class FormatVersion2RefusalTest
         assertEquals(1, info.entries());
         assertEquals(4, info.segments.segmentCount);
         assertEquals(20, info.segments.maxKeySize);
+        assertFalse(info.segments.expiry);
         assertTrue(info.cleanShutdown());
         assertEquals(before, hashes(dir), "inspect changes nothing");
         try (Cubby store = Cubby.builder(dir).open())
