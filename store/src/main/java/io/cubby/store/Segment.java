@@ -120,7 +120,9 @@ final class Segment
      * {@link Arguments#KEEP_EXPIRY} is resolved here, under the lock: the present entry's Expires At if it is live,
      * else 0 (never). The value written is left in {@code lookup.expiresAt} for the caller's log record.
      *
-     * @param now the time the caller decided the write at (expiry stores), epoch ms.
+     * @param now       the clock reading, under the lock, that decides whether the present entry has expired (0:
+     *                  none has), epoch ms.
+     * @param writtenAt the slot's Written At (expiry stores), epoch ms.
      * @return whether the key was new (absent, or expired at {@code now}).
      */
     boolean put(
@@ -157,8 +159,8 @@ final class Segment
     }
 
     /**
-     * Remove a key. Expiry stores: an entry expired at {@code now} counts as absent and is left as it is (as in
-     * version 1: a rehash's migration or a put reclaims it).
+     * Remove a key. Expiry stores: an entry expired at {@code now} (0: none is) counts as absent and is left as
+     * it is (as in version 1: a rehash's migration or a put reclaims it).
      *
      * @return whether the key was present (and live).
      */

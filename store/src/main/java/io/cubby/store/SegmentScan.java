@@ -15,8 +15,9 @@ import java.util.function.Consumer;
  * ({@link SegmentSet#lockOf}), so a segment is seen between two writes and never torn; writers of other
  * segments go on. The current file's entries, then the rehash source's, leaving out every source slot whose key
  * the current file holds (migration and puts keep the source copy: it is a dead, possibly older, copy, FORMAT-v2.md
- * 9 step 5). Weakly consistent across segments. In an expiry store, entries expired when the scan began are left
- * out, as are they from {@link #size()} (which then scans; {@link #estimatedSize()} does not).
+ * 9 step 5). Weakly consistent across segments. In an expiry store, entries expired when their segment is visited
+ * are left out (one clock reading per segment, under its lock), and {@link #size()} counts only the others, which
+ * takes a scan; {@link #estimatedSize()} does not scan.
  */
 final class SegmentScan
 {
@@ -33,7 +34,6 @@ final class SegmentScan
     void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         final UnsafeBuffer key = new UnsafeBuffer(new byte[set.params.maxKeyLength]);
-        final long now = now();
         for (int s = 0; s < set.segmentCount(); s++)
         {
             final ReentrantLock lock = set.lockOf(s);
@@ -42,6 +42,7 @@ final class SegmentScan
             {
                 checkOpen();
                 final Segment segment = set.segment(s);
+                final long now = now();
                 visit(segment.current(), null, now, key, visitor, onCorrupt);
                 final SegmentTable source = segment.source();
                 if (null != source)
@@ -151,7 +152,6 @@ final class SegmentScan
             return set.entryCount();
         }
         final UnsafeBuffer key = new UnsafeBuffer(new byte[set.params.maxKeyLength]);
-        final long now = now();
         long count = 0;
         for (int s = 0; s < set.segmentCount() && count < limit; s++)
         {
@@ -160,7 +160,7 @@ final class SegmentScan
             try
             {
                 checkOpen();
-                count += liveEntries(set.segment(s), now, key);
+                count += liveEntries(set.segment(s), now(), key);
             }
             finally
             {
@@ -237,7 +237,7 @@ final class SegmentScan
                 {
                     checkOpen();
                     final Segment segment = set.segment(s);
-                    final long now = now(); // entries expired when their segment is copied are left out
+                    final long now = now();
                     copy(segment.current(), null, now);
                     if (null != segment.source())
                     {

@@ -346,7 +346,7 @@ final class SegmentStore implements AutoCloseable
     /**
      * A logged write (see the class comment): under the segment's lock, reserve the record's room, change the
      * segment, append the record; checkpoint and retry while the log has no room; then wait for durability.
-     *
+     * <p>
      * A put's record carries the Expires At the segment wrote ({@code lookup.expiresAt}: "keep the current expiry"
      * resolved under the lock), so that replay writes the same deadline.
      *
