@@ -94,8 +94,7 @@ public final class Cubby implements AutoCloseable
      * @param directory the store directory.
      * @param progress  receives the number of entries copied so far, now and then; may be null.
      * @return the number of entries the version-2 store holds.
-     * @throws IncompatibleStoreException if the store already has format version 2, or has expiry (the upgrade
-     *                                    does not carry deadlines yet); nothing is changed.
+     * @throws IncompatibleStoreException if the store already has format version 2; nothing is changed.
      * @throws StoreLockedException       if the store is open.
      * @throws NotAStoreException         if the directory holds no store.
      * @throws StoreIOException           if a file operation fails (the store stays as it was, or, past the
