@@ -169,7 +169,7 @@ final class Arguments
         {
             throw new IllegalArgumentException("time to live must be at least 1 ms: " + ttlMillis);
         }
-        final long now = System.currentTimeMillis();
+        final long now = ExpiryClock.now();
         return ttlMillis > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlMillis;
     }
 }

@@ -94,8 +94,7 @@ public final class Cubby implements AutoCloseable
      * @param directory the store directory.
      * @param progress  receives the number of entries copied so far, now and then; may be null.
      * @return the number of entries the version-2 store holds.
-     * @throws IncompatibleStoreException if the store already has format version 2, or uses a feature version 2
-     *                                    does not have yet (expiry); nothing is changed.
+     * @throws IncompatibleStoreException if the store already has format version 2; nothing is changed.
      * @throws StoreLockedException       if the store is open.
      * @throws NotAStoreException         if the directory holds no store.
      * @throws StoreIOException           if a file operation fails (the store stays as it was, or, past the
@@ -979,14 +978,17 @@ public final class Cubby implements AutoCloseable
          * when it is not set; set, it must match, else {@link IncompatibleStoreException} and nothing is changed.
          * <p>
          * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
-         * naming the option before any file is touched: {@link #expiry(boolean) expiry},
-         * {@link #expireAfterWrite(Duration) expireAfterWrite}, {@link #maxEntries(long) maxEntries} above 0,
-         * {@link #removalListener(RemovalListener) removalListener}, {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
+         * naming the option before any file is touched: {@link #maxEntries(long) maxEntries} above 0,
+         * {@link #removalListener(RemovalListener) removalListener}, {@link #probing(Probing) probing},
+         * {@link #recordStats(boolean) recordStats},
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
-         * tombstoneCompactionRatio} other than the default. In a version-2 store the time-to-live operations throw
-         * {@link UnsupportedOperationException}, {@link Cubby#compact()} too (a removal frees its slot at once,
-         * leaving no tombstone), and {@link #logSize(long) logSize} applies at creation only.
+         * tombstoneCompactionRatio} other than the default. In a version-2 store {@link Cubby#compact()} throws
+         * {@link UnsupportedOperationException} (a removal frees its slot at once, leaving no tombstone), and
+         * {@link #logSize(long) logSize} applies at creation only. {@link #expiry(boolean) expiry} and
+         * {@link #expireAfterWrite(Duration) expireAfterWrite} work as in version 1: expiry is fixed at creation
+         * (a reopen asking for it on a store without it is refused), expired entries read as absent for every
+         * operation, and a rehash's migration reclaims them.
          * {@link #maxLoad(double) maxLoad} must lie in [0.5, 0.96] for version 2.
          */
         public Builder formatVersion(final int version)

@@ -120,7 +120,7 @@ final class Engine
         final long expiresAt)
     {
         final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
-        final long now = options.timeAware ? System.currentTimeMillis() : 0;
+        final long now = options.timeAware ? ExpiryClock.now() : 0;
         final long sequence;
         final int result;
         final boolean nested = guard.isComputing();
@@ -301,7 +301,7 @@ final class Engine
         if (tables.current.maxEntries() != maxEntries)
         {
             tables.current.setMaxEntries(maxEntries);
-            final long now = System.currentTimeMillis();
+            final long now = ExpiryClock.now();
             boolean evicted = false;
             while (maxEntries > 0 && tables.size() > maxEntries)
             {

@@ -117,7 +117,7 @@ final class EntryIterators
         final EntryVisitor visitor,
         final CorruptEntryHandler onCorrupt)
     {
-        final long now = table.expiry ? System.currentTimeMillis() : 0;
+        final long now = table.expiry ? ExpiryClock.now() : 0;
         for (long i = from; i < to; i++)
         {
             if (STATE_FULL != table.state(i) || table.isExpired(i, now))

@@ -139,7 +139,7 @@ final class LiveReader
             table = v.source;
             index = table.find(hash, key, keyOffset, keyLength);
         }
-        if (index < 0 || (table.expiry && table.isExpired(index, System.currentTimeMillis())))
+        if (index < 0 || (table.expiry && table.isExpired(index, ExpiryClock.now())))
         {
             return Cubby.MISSING;
         }

@@ -43,7 +43,7 @@ final class LiveScan
         final SlotCopy slot = new SlotCopy();
         for (final Table table : null == v.source ? new Table[]{ v.current } : new Table[]{ v.current, v.source })
         {
-            final long now = table.expiry ? System.currentTimeMillis() : 0;
+            final long now = table.expiry ? ExpiryClock.now() : 0;
             for (long i = 0; i < table.capacity; i++)
             {
                 readSlot(v, table, i, copy, slot, now);

@@ -91,7 +91,7 @@ final class LogApplier
         final long expiresAt)
     {
         final long hash = Hashing.hash(hashFunction, key, keyOffset, keyLength);
-        final long now = options.timeAware ? System.currentTimeMillis() : 0;
+        final long now = options.timeAware ? ExpiryClock.now() : 0;
         growIfNoSlotLeft();
 
         tables.lookup(lookup, true, hash, key, keyOffset, keyLength);

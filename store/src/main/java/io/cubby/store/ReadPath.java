@@ -140,7 +140,7 @@ final class ReadPath
         final Table table = lookup.table;
         final long index = lookup.index;
         lookup.release();
-        if (table.expiry && table.isExpired(index, System.currentTimeMillis()))
+        if (table.expiry && table.isExpired(index, ExpiryClock.now()))
         {
             return MISSING;
         }
@@ -216,7 +216,7 @@ final class ReadPath
         final Table table = lookup.table;
         final long index = lookup.index;
         lookup.release();
-        if (table.isExpired(index, System.currentTimeMillis()))
+        if (table.isExpired(index, ExpiryClock.now()))
         {
             return MISSING;
         }

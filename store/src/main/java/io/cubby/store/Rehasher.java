@@ -313,7 +313,7 @@ final class Rehasher
         final Table table = tables.current;
         final long cursor = tables.cursor;
         final long end = Math.min(old.capacity, cursor + Math.min(slots, old.capacity));
-        final long now = old.expiry ? System.currentTimeMillis() : 0;
+        final long now = old.expiry ? ExpiryClock.now() : 0;
         for (long i = cursor; i < end; i++)
         {
             if (STATE_FULL != old.state(i))

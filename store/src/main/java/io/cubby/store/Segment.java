@@ -115,8 +115,15 @@ final class Segment
      * Insert or update. An entry found in the source is written to the current file and leaves the source's Entry
      * Count, its tag kept: the current copy shadows it, migration skips it, and recovery drops it (the source copy
      * is never cleared before the current one is known durable, which only the rehash end's force makes it).
+     * <p>
+     * Expiry stores: an entry expired at {@code now} counts as absent, and an {@code expiresAt} of
+     * {@link Arguments#KEEP_EXPIRY} is resolved here, under the lock: the present entry's Expires At if it is live,
+     * else 0 (never). The value written is left in {@code lookup.expiresAt} for the caller's log record.
      *
-     * @return whether the key was new.
+     * @param now       the clock reading, under the lock, that decides whether the present entry has expired (0:
+     *                  none has), epoch ms.
+     * @param writtenAt the slot's Written At (expiry stores), epoch ms.
+     * @return whether the key was new (absent, or expired at {@code now}).
      */
     boolean put(
         final long hash,
@@ -127,32 +134,40 @@ final class Segment
         final int valueOffset,
         final int valueLength,
         final long expiresAt,
+        final long now,
         final long writtenAt,
         final SegmentLookup lookup)
     {
-        if (find(hash, key, keyOffset, keyLength, lookup) && lookup.table == current)
+        final boolean found = find(hash, key, keyOffset, keyLength, lookup);
+        final boolean live = found && !lookup.table.isExpired(lookup.slot, now);
+        final long resolved = Arguments.KEEP_EXPIRY != expiresAt ? expiresAt :
+            live ? lookup.table.expiresAt(lookup.slot) : 0;
+        lookup.expiresAt = resolved;
+        if (found && lookup.table == current)
         {
-            current.update(lookup.slot, value, valueOffset, valueLength, expiresAt, writtenAt);
-            return false;
+            current.update(lookup.slot, value, valueOffset, valueLength, resolved, writtenAt);
+            return !live;
         }
-        current.insert(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, writtenAt);
-        if (lookup.found())
+        current.insert(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, resolved, writtenAt);
+        if (found)
         {
             CrashPoints.Hook.reached("v2.put.current-written");
             source.discount();
             sourceShadowed = true;
-            return false;
         }
-        return true;
+        return !live;
     }
 
     /**
-     * @return whether the key was present.
+     * Remove a key. Expiry stores: an entry expired at {@code now} (0: none is) counts as absent and is left as
+     * it is (as in version 1: a rehash's migration or a put reclaims it).
+     *
+     * @return whether the key was present (and live).
      */
-    boolean remove(final long hash, final DirectBuffer key, final int offset, final int length,
+    boolean remove(final long hash, final DirectBuffer key, final int offset, final int length, final long now,
         final SegmentLookup lookup)
     {
-        if (!find(hash, key, offset, length, lookup))
+        if (!find(hash, key, offset, length, lookup) || lookup.table.isExpired(lookup.slot, now))
         {
             return false;
         }
@@ -238,6 +253,10 @@ final class Segment
      * whose key the current file does not hold already (a put since the rehash began) is copied into the current
      * file and leaves the source's Entry Count; its source tag stays, so the source keeps every entry until the
      * rehash end has forced the current file. Source slots below the cursor are dead copies.
+     * <p>
+     * Expiry stores: an entry expired now is not copied but removed from the source (its tag cleared, Entry Count
+     * decremented), unlogged. A crash that loses the removal leaves an expired entry, which reads as absent as
+     * before; recovery finds it below the cursor and migrates from there again (FORMAT-v2.md 9 step 5).
      *
      * @return whether the whole source has been migrated.
      */
@@ -247,6 +266,7 @@ final class Segment
         {
             return true;
         }
+        final long now = source.params.expiry ? ExpiryClock.now() : 0;
         final long end = Math.min(source.groupCount, cursor + groups);
         final int endSlot = (int)(end * SegmentDescriptor.GROUP_SLOTS);
         for (int slot = source.nextFull((int)(cursor * SegmentDescriptor.GROUP_SLOTS));
@@ -262,6 +282,12 @@ final class Segment
             final long hash = source.slotHash(slot, keyLength);
             if (sourceShadowed && current.containsKeyOf(hash, source, slot, keyLength))
             {
+                continue;
+            }
+            if (source.isExpired(slot, now))
+            {
+                source.remove(slot);
+                CrashPoints.Hook.reached("v2.migrate.expired-dropped");
                 continue;
             }
             current.insertCopy(hash, source, slot);

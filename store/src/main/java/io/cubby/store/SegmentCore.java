@@ -14,9 +14,11 @@ import java.util.function.LongConsumer;
 /**
  * The format-version-2 store behind {@link Cubby}: engine v2's {@link SegmentStore}, with its writes through
  * {@link SegmentWrites}, its scans through {@link SegmentScan} and its reports through {@link SegmentReports}.
- * Reads go straight to the store's optimistic, lock-free read. A read-only open is {@link SegmentReadOnlyCore}
- * instead. What version 2 does not have (expiry, eviction, compaction) is refused here or, for options, by {@link SegmentOpener} before any file is
- * touched.
+ * Reads go straight to the store's optimistic, lock-free read; a read-only open is {@link SegmentReadOnlyCore}
+ * instead. What version 2 does not have (eviction, compaction) is refused here or, for options, by
+ * {@link SegmentOpener} before any file is touched. Per-entry expiry follows version 1: expired entries read as
+ * absent everywhere, are left out of {@link #size()} and the scans, and are counted by {@link #estimatedSize()}
+ * until a put or a rehash reclaims them.
  */
 final class SegmentCore implements StoreCore
 {
@@ -88,29 +90,21 @@ final class SegmentCore implements StoreCore
         final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
         final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
     {
-        if (0 != expiresAt)
-        {
-            throw unsupported("time to live");
-        }
         return writes.write(op, key, keyOffset, keyLength, value, valueOffset, valueLength, expected, expectedOffset,
-            expectedLength, previous);
+            expectedLength, previous, expiresAt);
     }
 
     @Override
     public byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping,
         final long ttlMillis)
     {
-        if (0 != ttlMillis)
-        {
-            throw unsupported("time to live");
-        }
-        return writes.compute(key, k, remapping);
+        return writes.compute(key, k, remapping, ttlMillis);
     }
 
     @Override
     public long expiresAtMillis(final DirectBuffer key, final int keyLength)
     {
-        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : 0;
+        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : store.lastReadExpiresAt();
     }
 
     @Override
@@ -122,13 +116,13 @@ final class SegmentCore implements StoreCore
     @Override
     public long estimatedSize()
     {
-        return scan.size();
+        return scan.estimatedSize();
     }
 
     @Override
     public boolean isEmpty()
     {
-        return 0 == scan.size();
+        return scan.isEmpty();
     }
 
     @Override
@@ -151,7 +145,8 @@ final class SegmentCore implements StoreCore
 
     private void removeKey(final byte[] key)
     {
-        writes.write(Engine.Operation.REMOVE, new UnsafeBuffer(key), 0, key.length, null, 0, 0, null, 0, 0, null);
+        writes.write(Engine.Operation.REMOVE, new UnsafeBuffer(key), 0, key.length, null, 0, 0, null, 0, 0, null,
+            0);
     }
 
     @Override

@@ -13,6 +13,11 @@ final class SegmentLookup
     int slot = SegmentTable.NOT_FOUND;
     long hash;
     /**
+     * Expiry stores: the Expires At of the entry a read found ({@link SegmentSet#get}), or the one a put wrote, its
+     * "keep the current expiry" resolved ({@link Segment#put}); epoch ms, 0 for never.
+     */
+    long expiresAt;
+    /**
      * Saturating count of this caller's recent lookups, up for found keys and down for absent ones: the lookup
      * reads a key's preferred slot before its tags only while found keys dominate (SegmentTable.find).
      */
@@ -38,5 +43,6 @@ final class SegmentLookup
         this.hash = hash;
         table = null;
         slot = SegmentTable.NOT_FOUND;
+        expiresAt = 0;
     }
 }

@@ -58,8 +58,10 @@ final class SegmentOpener
                 (System.nanoTime() - started) / 1_000_000);
             try
             {
+                // expiry is the store's (its flag, FORMAT-v2.md 3.1); expireAfterWrite applies to this open
                 final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
-                    0 == params.maxValueLength, false, 0);
+                    0 == params.maxValueLength, params.expiry,
+                    null == builder.expireAfterWrite ? 0 : builder.expireAfterWrite.toMillis());
                 return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown));
             }
             catch (final RuntimeException | Error ex)
@@ -77,7 +79,6 @@ final class SegmentOpener
     /** The options version 2 cannot honour yet, each refused by name before any file is touched. */
     private static void refuseUnsupported(final Cubby.Builder b)
     {
-        refuse(b.expiry, null != b.expireAfterWrite ? "expireAfterWrite" : "expiry(true)");
         refuse(null != b.maxEntries && b.maxEntries > 0, "maxEntries (eviction)");
         refuse(null != b.removalListener, "removalListener");
         refuse(null != b.probing, "probing");
@@ -172,6 +173,13 @@ final class SegmentOpener
                 b.maxValueSize, p.maxValueLength);
             mismatch(b, null != b.segments && b.segments != manifest.segmentCount, "segments", b.segments,
                 manifest.segmentCount);
+            // as version 1: a store created with expiry opens with or without asking for it, one without refuses it
+            if (b.expiry && !p.expiry)
+            {
+                throw new IncompatibleStoreException("store " + b.directory + " was created without expiry, the " +
+                    "builder asks for " + (null != b.expireAfterWrite ? "expireAfterWrite" : "expiry(true)") +
+                    "; open it without it; nothing was changed");
+            }
             final int maxLoadPpm = null == b.maxLoad ? p.maxLoadPpm : (int)Math.round(b.maxLoad * 1_000_000);
             mismatch(b, maxLoadPpm != p.maxLoadPpm, "maxLoad", b.maxLoad, p.maxLoadPpm / 1_000_000.0);
             return manifest.openState() == ManifestDescriptor.OPEN_STATE_CLOSED;
@@ -216,7 +224,8 @@ final class SegmentOpener
         final SegmentParams params;
         try
         {
-            params = new SegmentParams(bits, maxKey, maxValue, 0, seed(), maxLoadPpm);
+            params = new SegmentParams(bits, maxKey, maxValue, b.expiry ? SegmentDescriptor.FLAG_EXPIRY : 0, seed(),
+                maxLoadPpm);
         }
         catch (final IllegalArgumentException ex)
         {

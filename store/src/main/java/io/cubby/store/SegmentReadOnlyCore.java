@@ -80,11 +80,32 @@ final class SegmentReadOnlyCore implements StoreCore
     @Override
     public long expiresAtMillis(final DirectBuffer key, final int keyLength)
     {
-        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : 0;
+        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : reader.lastReadExpiresAt();
     }
 
+    /** Live entries: the headers' counts, or in a store with expiry a scan that leaves expired entries out. */
     @Override
     public long size()
+    {
+        if (!reader.params.expiry)
+        {
+            return estimatedSize();
+        }
+        reader.checkOpen();
+        long size = 0;
+        for (int s = 0; s < reader.segmentCount(); s++)
+        {
+            for (final SegmentReadScan.Copied copied : scan.snapshot(s))
+            {
+                size += null == copied.problem ? 1 : 0;
+            }
+        }
+        return size;
+    }
+
+    /** The headers' counts, expired entries included until the writer reclaims them. */
+    @Override
+    public long estimatedSize()
     {
         reader.checkOpen();
         long size = 0;
@@ -93,12 +114,6 @@ final class SegmentReadOnlyCore implements StoreCore
             size += reader.entryCount(s);
         }
         return size;
-    }
-
-    @Override
-    public long estimatedSize()
-    {
-        return size();
     }
 
     @Override

@@ -37,7 +37,7 @@ final class SegmentReadScan
     }
 
     /**
-     * Copies of segment {@code s}'s live entries: all of them as of one instant when a snapshot validates within
+     * Copies of segment {@code s}'s live entries (expired ones left out): all of them as of one instant when a snapshot validates within
      * {@link #SNAPSHOT_ATTEMPTS} tries, else each slot as of its own instant (a writer busy on the segment; an
      * entry it changes or moves meanwhile may appear with either value or be missed, never twice).
      */
@@ -45,6 +45,7 @@ final class SegmentReadScan
     {
         reader.checkOpen();
         final List<Copied> copies = new ArrayList<>();
+        final long now = reader.params.expiry ? ExpiryClock.now() : 0;
         for (int attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++)
         {
             copies.clear();
@@ -56,10 +57,10 @@ final class SegmentReadScan
             }
             try
             {
-                copy(view.current(), null, copies, -1);
+                copy(view.current(), null, copies, -1, now);
                 if (null != view.source())
                 {
-                    copy(view.source(), view.current(), copies, -1);
+                    copy(view.source(), view.current(), copies, -1, now);
                 }
             }
             catch (final IndexOutOfBoundsException ex)
@@ -78,16 +79,16 @@ final class SegmentReadScan
         }
         copies.clear();
         final Segment view = reader.currentView(s);
-        copyEachSlot(s, view.current(), null, copies);
+        copyEachSlot(s, view.current(), null, copies, now);
         if (null != view.source())
         {
-            copyEachSlot(s, view.source(), view.current(), copies);
+            copyEachSlot(s, view.source(), view.current(), copies, now);
         }
         return copies;
     }
 
     private void copyEachSlot(final int s, final SegmentTable table, final SegmentTable shadow,
-        final List<Copied> copies)
+        final List<Copied> copies, final long now)
     {
         final long slots = table.groupCount * SegmentDescriptor.GROUP_SLOTS;
         for (int slot = 0; slot < slots; slot++)
@@ -100,7 +101,7 @@ final class SegmentReadScan
                 {
                     if (table.isFull(slot))
                     {
-                        copy(table, shadow, copies, slot);
+                        copy(table, shadow, copies, slot, now);
                     }
                 }
                 catch (final IndexOutOfBoundsException ex)
@@ -129,7 +130,7 @@ final class SegmentReadScan
      * key {@code shadow} (the current file) holds: a dead copy (FORMAT-v2.md 9 step 5).
      */
     private static void copy(final SegmentTable table, final SegmentTable shadow, final List<Copied> copies,
-        final int onlySlot)
+        final int onlySlot, final long now)
     {
         final int maxKey = table.params.maxKeyLength;
         final int maxValue = table.params.maxValueLength;
@@ -155,6 +156,10 @@ final class SegmentReadScan
             }
             if (null != shadow &&
                 shadow.find(table.slotHash(slot, keyLength), keyBuffer, 0, keyLength) != SegmentTable.NOT_FOUND)
+            {
+                continue;
+            }
+            if (table.isExpired(slot, now))
             {
                 continue;
             }

@@ -361,6 +361,7 @@ final class SegmentReader implements AutoCloseable
         final long hash = hashOf(key, offset, length);
         final int s = SegmentDescriptor.segmentOf(hash, params.segmentBits);
         final SegmentLookup lookup = lookups.get();
+        final long now = params.expiry ? ExpiryClock.now() : 0;
         int failures = 0;
         while (true)
         {
@@ -379,14 +380,19 @@ final class SegmentReader implements AutoCloseable
                 {
                     final SegmentTable table = lookup.table;
                     final int valueLength = table.valueLength(lookup.slot);
-                    if (table.checksumMatches(lookup.slot))
+                    if (!table.checksumMatches(lookup.slot))
                     {
-                        table.copyValue(lookup.slot, dst, dstOffset, valueLength);
-                        result = valueLength;
+                        damaged = true;
                     }
                     else
                     {
-                        damaged = true;
+                        // 0 in a store without expiry (no read): never expired
+                        lookup.expiresAt = table.expiresAt(lookup.slot);
+                        if (!ExpiryClock.expired(lookup.expiresAt, now))
+                        {
+                            table.copyValue(lookup.slot, dst, dstOffset, valueLength);
+                            result = valueLength;
+                        }
                     }
                 }
             }
@@ -412,7 +418,16 @@ final class SegmentReader implements AutoCloseable
         }
     }
 
-    /** Entries of the segment's files as their headers count them now (may be a write behind). */
+    /** The Expires At of the entry the calling thread's last {@link #get} found (0 for none or never). */
+    long lastReadExpiresAt()
+    {
+        return lookups.get().expiresAt;
+    }
+
+    /**
+     * Entries of the segment's files as their headers count them now (may be a write behind; expired entries
+     * included until the writer reclaims them).
+     */
     long entryCount(final int s)
     {
         int failures = 0;

@@ -598,7 +598,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         try
         {
             // Segment.remove also clears a copy the source may keep of a key the current file holds (9 step 5)
-            set.segment(s).remove(hash, buffer, keyOffset, keyLength, lookup);
+            set.segment(s).remove(hash, buffer, keyOffset, keyLength, 0, lookup); // 0: nothing counts as expired
         }
         finally
         {

@@ -201,7 +201,7 @@ final class SegmentReports
             final String logProblem = Files.isRegularFile(logFile) ? null : SegmentStore.LOG_FILE + " is missing";
             return new StoreInfo(directory.toString(), live, new StoreInfo.SegmentsInfo(manifest.segmentCount,
                 params.maxKeyLength, params.maxValueLength, params.seed, params.maxLoadPpm / 1_000_000.0,
-                manifest.writeVersion, manifest.openState() == ManifestDescriptor.OPEN_STATE_CLOSED, entries,
+                params.expiry, manifest.writeVersion, manifest.openState() == ManifestDescriptor.OPEN_STATE_CLOSED, entries,
                 capacity, rehashing, files, fileBytes), logProblem);
         }
         catch (final IOException ex)

@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * ({@link SegmentSet#lockOf}), so a segment is seen between two writes and never torn; writers of other
  * segments go on. The current file's entries, then the rehash source's, leaving out every source slot whose key
  * the current file holds (migration and puts keep the source copy: it is a dead, possibly older, copy, FORMAT-v2.md
- * 9 step 5). Weakly consistent across segments.
+ * 9 step 5). Weakly consistent across segments. In an expiry store, entries expired when their segment is visited
+ * are left out (one clock reading per segment, under its lock), and {@link #size()} counts only the others, which
+ * takes a scan; {@link #estimatedSize()} does not scan.
  */
 final class SegmentScan
 {
@@ -40,11 +42,12 @@ final class SegmentScan
             {
                 checkOpen();
                 final Segment segment = set.segment(s);
-                visit(segment.current(), null, key, visitor, onCorrupt);
+                final long now = now();
+                visit(segment.current(), null, now, key, visitor, onCorrupt);
                 final SegmentTable source = segment.source();
                 if (null != source)
                 {
-                    visit(source, segment.current(), key, visitor, onCorrupt);
+                    visit(source, segment.current(), now, key, visitor, onCorrupt);
                 }
             }
             finally
@@ -56,9 +59,10 @@ final class SegmentScan
 
     /**
      * @param shadow the current file when {@code table} is a rehash source: its keys' source copies are dead.
+     * @param now    entries expired at this time are left out (0: none is).
      */
-    private static void visit(final SegmentTable table, final SegmentTable shadow, final UnsafeBuffer key,
-        final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
+    private static void visit(final SegmentTable table, final SegmentTable shadow, final long now,
+        final UnsafeBuffer key, final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
         final UnsafeBuffer value = new UnsafeBuffer(new byte[Math.max(1, table.params.maxValueLength)]);
         for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
@@ -84,7 +88,7 @@ final class SegmentScan
                 onCorrupt.onCorrupt(key, 0, shown, problem);
                 continue;
             }
-            if (shadowed(table, slot, keyLength, shadow, key))
+            if (table.isExpired(slot, now) || shadowed(table, slot, keyLength, shadow, key))
             {
                 continue;
             }
@@ -118,10 +122,87 @@ final class SegmentScan
         return new SegmentIterator(remover);
     }
 
+    /**
+     * The number of entries: in an expiry store the live ones, counted one segment at a time under its lock
+     * (O(slots)), else the segments' Entry Counts.
+     */
     long size()
+    {
+        return countLive(Long.MAX_VALUE);
+    }
+
+    /** Entries counted in constant time, expired ones included until reclaimed. */
+    long estimatedSize()
     {
         checkOpen();
         return set.entryCount();
+    }
+
+    boolean isEmpty()
+    {
+        return 0 == countLive(1);
+    }
+
+    /** Count live entries, stopping once {@code limit} are found. */
+    private long countLive(final long limit)
+    {
+        checkOpen();
+        if (!set.params.expiry)
+        {
+            return set.entryCount();
+        }
+        final UnsafeBuffer key = new UnsafeBuffer(new byte[set.params.maxKeyLength]);
+        long count = 0;
+        for (int s = 0; s < set.segmentCount() && count < limit; s++)
+        {
+            final ReentrantLock lock = set.lockOf(s);
+            lock.lock();
+            try
+            {
+                checkOpen();
+                count += liveEntries(set.segment(s), now(), key);
+            }
+            finally
+            {
+                lock.unlock();
+            }
+        }
+        return count;
+    }
+
+    /**
+     * The entries of a segment not expired at {@code now}: its current file's, then its source's that the current
+     * file does not shadow. The caller holds the segment's lock (or owns the set).
+     *
+     * @param key scratch of Max Key Length bytes.
+     */
+    static long liveEntries(final Segment segment, final long now, final UnsafeBuffer key)
+    {
+        final SegmentTable current = segment.current();
+        long count = 0;
+        for (int slot = current.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = current.nextFull(slot + 1))
+        {
+            count += current.isExpired(slot, now) ? 0 : 1;
+        }
+        final SegmentTable source = segment.source();
+        if (null != source)
+        {
+            for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.nextFull(slot + 1))
+            {
+                final int keyLength = source.keyLength(slot);
+                if (keyLength >= 1 && keyLength <= source.params.maxKeyLength && !source.isExpired(slot, now) &&
+                    !shadowed(source, slot, keyLength, current, key))
+                {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    private long now()
+    {
+        return set.params.expiry ? ExpiryClock.now() : 0;
     }
 
     private void checkOpen()
@@ -156,10 +237,11 @@ final class SegmentScan
                 {
                     checkOpen();
                     final Segment segment = set.segment(s);
-                    copy(segment.current(), null);
+                    final long now = now();
+                    copy(segment.current(), null, now);
                     if (null != segment.source())
                     {
-                        copy(segment.source(), segment.current());
+                        copy(segment.source(), segment.current(), now);
                     }
                 }
                 finally
@@ -170,7 +252,7 @@ final class SegmentScan
             return !buffered.isEmpty();
         }
 
-        private void copy(final SegmentTable table, final SegmentTable shadow)
+        private void copy(final SegmentTable table, final SegmentTable shadow, final long now)
         {
             for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
             {
@@ -181,6 +263,10 @@ final class SegmentScan
                 {
                     throw new CorruptStoreException(table.file.getFileName() + ": slot " + slot +
                         " fails its checksum or has invalid lengths");
+                }
+                if (table.isExpired(slot, now))
+                {
+                    continue;
                 }
                 final byte[] key = new byte[keyLength];
                 if (shadowed(table, slot, keyLength, shadow, new UnsafeBuffer(key)))

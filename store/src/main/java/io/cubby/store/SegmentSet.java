@@ -350,11 +350,22 @@ final class SegmentSet implements AutoCloseable
      * segment meanwhile.
      *
      * @param dst must have room for Max Value Length bytes at {@code dstOffset}.
-     * @return the value length, or -1 if absent.
+     * @return the value length, or -1 if absent (or, in an expiry store, expired now).
      * @throws CorruptStoreException if a stable read finds a slot failing its checksum.
      */
     int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
         final int dstOffset, final SegmentLookup lookup)
+    {
+        return get(key, offset, length, dst, dstOffset, params.expiry ? ExpiryClock.now() : 0, lookup);
+    }
+
+    /**
+     * {@link #get(DirectBuffer, int, int, MutableDirectBuffer, int, SegmentLookup)} at a given time: an entry
+     * expired at {@code now} (0: none is) reads as absent; a found entry's Expires At is left in
+     * {@code lookup.expiresAt}.
+     */
+    int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
+        final int dstOffset, final long now, final SegmentLookup lookup)
     {
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
@@ -363,7 +374,7 @@ final class SegmentSet implements AutoCloseable
         readers.getAndIncrement(counter);
         try
         {
-            return read(s, segment, hash, key, offset, length, dst, dstOffset, lookup);
+            return read(s, segment, hash, key, offset, length, dst, dstOffset, now, lookup);
         }
         finally
         {
@@ -372,7 +383,8 @@ final class SegmentSet implements AutoCloseable
     }
 
     private int read(final int s, final Segment segment, final long hash, final DirectBuffer key, final int offset,
-        final int length, final MutableDirectBuffer dst, final int dstOffset, final SegmentLookup lookup)
+        final int length, final MutableDirectBuffer dst, final int dstOffset, final long now,
+        final SegmentLookup lookup)
     {
         while (true)
         {
@@ -390,14 +402,19 @@ final class SegmentSet implements AutoCloseable
                 {
                     final SegmentTable table = lookup.table;
                     final int valueLength = table.valueLength(lookup.slot);
-                    if (table.checksumMatches(lookup.slot))
+                    if (!table.checksumMatches(lookup.slot))
                     {
-                        table.copyValue(lookup.slot, dst, dstOffset, valueLength);
-                        result = valueLength;
+                        damaged = true;
                     }
                     else
                     {
-                        damaged = true;
+                        // 0 in a store without expiry (no read): never expired
+                        lookup.expiresAt = table.expiresAt(lookup.slot);
+                        if (!ExpiryClock.expired(lookup.expiresAt, now))
+                        {
+                            table.copyValue(lookup.slot, dst, dstOffset, valueLength);
+                            result = valueLength;
+                        }
                     }
                 }
             }
@@ -422,14 +439,24 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Insert or update under the segment's lock, inside its sequence bracket.
+     * Insert or update under the segment's lock, inside its sequence bracket ({@link Segment#put}). In an expiry
+     * store the clock is read under the lock after the growth steps, so that no migration has dropped an entry
+     * that this put then sees live (a migration step reads the clock under the same lock, earlier); that time
+     * decides whether the present entry has expired and is the entry's Written At.
      *
-     * @return whether the key was new.
+     * @param expiresAt epoch ms, 0 for never, or {@link Arguments#KEEP_EXPIRY} (expiry stores; resolved by
+     *                  {@link Segment#put}, the value written left in {@code lookup.expiresAt}).
+     * @return whether the key was new (absent, or expired).
      */
     boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
         final int valueOffset, final int valueLength, final long expiresAt, final SegmentLookup lookup)
         throws IOException
     {
+        if (expiresAt < 0 && Arguments.KEEP_EXPIRY != expiresAt || 0 != expiresAt && !params.expiry)
+        {
+            throw new IllegalArgumentException("expiry " + expiresAt + " in a store " +
+                (params.expiry ? "with" : "without") + " expiry");
+        }
         markOpenBeforeChange();
         final long hash = hash(key, keyOffset, keyLength);
         final int s = segmentOf(hash);
@@ -456,8 +483,9 @@ final class SegmentSet implements AutoCloseable
             manifest.beginWrite(s);
             try
             {
+                final long now = params.expiry ? ExpiryClock.now() : 0;
                 isNew = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
-                    params.expiry ? System.currentTimeMillis() : 0, lookup);
+                    now, now, lookup);
             }
             finally
             {
@@ -487,7 +515,7 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * @return whether the key was present.
+     * @return whether the key was present (and, in an expiry store, live).
      */
     boolean remove(final DirectBuffer key, final int offset, final int length, final SegmentLookup lookup)
         throws IOException
@@ -508,7 +536,9 @@ final class SegmentSet implements AutoCloseable
             readers.getAndIncrement(counter);
             try
             {
-                removed = segment.remove(hash, key, offset, length, lookup);
+                // read under the lock, as put's: an entry expired then counts as absent and stays
+                removed = segment.remove(hash, key, offset, length, params.expiry ? ExpiryClock.now() : 0,
+                    lookup);
             }
             finally
             {

@@ -252,7 +252,7 @@ final class SegmentStore implements AutoCloseable
 
     // ---------------------------------------------------------------- reads
 
-    /** @return the value length copied to {@code dst}, or -1 if absent. */
+    /** @return the value length copied to {@code dst}, or -1 if absent (or expired now). */
     int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
         final int dstOffset)
     {
@@ -260,11 +260,50 @@ final class SegmentStore implements AutoCloseable
         return set.get(key, offset, length, dst, dstOffset, lookups.get());
     }
 
+    /**
+     * Read at a given time ({@link SegmentSet#get(DirectBuffer, int, int, MutableDirectBuffer, int, long,
+     * SegmentLookup)}).
+     *
+     * @return the value length copied to {@code dst}, or -1 if absent or expired at {@code now}.
+     */
+    int get(final DirectBuffer key, final int offset, final int length, final MutableDirectBuffer dst,
+        final int dstOffset, final long now)
+    {
+        checkOpen();
+        return set.get(key, offset, length, dst, dstOffset, now, lookups.get());
+    }
+
+    /**
+     * When the entry the calling thread's last {@link #get} found expires: epoch ms, 0 for never (and for a store
+     * without expiry); meaningful only if that read found the key.
+     */
+    long lastReadExpiresAt()
+    {
+        return lookups.get().expiresAt;
+    }
+
     // ---------------------------------------------------------------- writes
 
-    /** Insert or replace. @return whether the key was new. */
+    /**
+     * Insert or replace, never expiring (in an expiry store: keeping a live entry's expiry).
+     *
+     * @return whether the key was new.
+     */
     boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
         final int valueOffset, final int valueLength) throws IOException
+    {
+        return put(key, keyOffset, keyLength, value, valueOffset, valueLength,
+            set.params.expiry ? Arguments.KEEP_EXPIRY : 0);
+    }
+
+    /**
+     * Insert or replace ({@link SegmentSet#put}).
+     *
+     * @param expiresAt epoch ms, 0 for never, or {@link Arguments#KEEP_EXPIRY}; 0 in a store without expiry.
+     * @return whether the key was new (absent, or expired when the segment's lock was taken).
+     */
+    boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
+        final int valueOffset, final int valueLength, final long expiresAt) throws IOException
     {
         checkKeyLength(keyLength);
         if (valueLength < 0 || valueLength > set.params.maxValueLength)
@@ -275,12 +314,16 @@ final class SegmentStore implements AutoCloseable
         if (durability == Durability.NONE)
         {
             checkOpen();
-            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookups.get());
+            return set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, lookups.get());
         }
-        return logged(false, key, keyOffset, keyLength, value, valueOffset, valueLength);
+        return logged(false, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
     }
 
-    /** @return whether the key was present. */
+    /**
+     * Remove. An expired entry counts as absent and stays; nothing is logged then.
+     *
+     * @return whether the key was present (and live).
+     */
     boolean remove(final DirectBuffer key, final int keyOffset, final int keyLength) throws IOException
     {
         checkKeyLength(keyLength);
@@ -289,7 +332,7 @@ final class SegmentStore implements AutoCloseable
             checkOpen();
             return set.remove(key, keyOffset, keyLength, lookups.get());
         }
-        return logged(true, key, keyOffset, keyLength, null, 0, 0);
+        return logged(true, key, keyOffset, keyLength, null, 0, 0, 0);
     }
 
     private void checkKeyLength(final int keyLength)
@@ -303,11 +346,15 @@ final class SegmentStore implements AutoCloseable
     /**
      * A logged write (see the class comment): under the segment's lock, reserve the record's room, change the
      * segment, append the record; checkpoint and retry while the log has no room; then wait for durability.
+     * <p>
+     * A put's record carries the Expires At the segment wrote ({@code lookup.expiresAt}: "keep the current expiry"
+     * resolved under the lock), so that replay writes the same deadline.
      *
      * @return for a put, whether the key was new; for a removal, whether it was present (else nothing is logged).
      */
     private boolean logged(final boolean removal, final DirectBuffer key, final int keyOffset, final int keyLength,
-        final DirectBuffer value, final int valueOffset, final int valueLength) throws IOException
+        final DirectBuffer value, final int valueOffset, final int valueLength, final long expiresAt)
+        throws IOException
     {
         final SegmentLookup lookup = lookups.get();
         final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, removal ? 0 : valueLength);
@@ -325,7 +372,7 @@ final class SegmentStore implements AutoCloseable
                     try
                     {
                         result = removal ? set.remove(key, keyOffset, keyLength, lookup) :
-                            set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, 0, lookup);
+                            set.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt, lookup);
                     }
                     catch (final IOException | RuntimeException ex)
                     {
@@ -339,7 +386,7 @@ final class SegmentStore implements AutoCloseable
                     else
                     {
                         sequence = append(recordLength, key, keyOffset, keyLength, value, valueOffset,
-                            removal ? -1 : valueLength);
+                            removal ? -1 : valueLength, lookup.expiresAt);
                     }
                     break;
                 }
@@ -396,16 +443,16 @@ final class SegmentStore implements AutoCloseable
         }
     }
 
-    /** Append a PUT (or a REMOVE if {@code valueLength < 0}) for which room was reserved. */
+    /** Append a PUT (or a REMOVE if {@code valueLength < 0}) for which room was reserved, its Expires At resolved. */
     private long append(final int recordLength, final DirectBuffer key, final int keyOffset, final int keyLength,
-        final DirectBuffer value, final int valueOffset, final int valueLength)
+        final DirectBuffer value, final int valueOffset, final int valueLength, final long expiresAt)
     {
         logLock.lock();
         try
         {
             reserved -= recordLength;
             final long sequence = valueLength < 0 ? log.appendRemove(key, keyOffset, keyLength) :
-                log.appendPut(key, keyOffset, keyLength, value, valueOffset, valueLength, 0);
+                log.appendPut(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
             appendedSequence = sequence;
             if (!checkpointWanted && log.usedBytes() * 2 > log.capacity())
             {

@@ -606,9 +606,16 @@ final class SegmentTable implements AutoCloseable
         return getLength(slotOffset(slot) + valueLengthOffset, valueLengthWidth);
     }
 
+    /** Expires At of a full slot: epoch ms, 0 for never (always 0 in a store without expiry). */
     long expiresAt(final int slot)
     {
         return params.expiry ? buffer.getLong(slotOffset(slot) + expiresAtOffset, LE) : 0;
+    }
+
+    /** Whether a full slot's entry has expired at {@code now} (never in a store without expiry). */
+    boolean isExpired(final int slot, final long now)
+    {
+        return params.expiry && ExpiryClock.expired(buffer.getLong(slotOffset(slot) + expiresAtOffset, LE), now);
     }
 
     /**

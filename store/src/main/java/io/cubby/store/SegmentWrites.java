@@ -19,12 +19,18 @@ import static io.cubby.store.Engine.NOT_APPLIED;
  * reentrant lock again). A compound operation is therefore atomic per key against every other write; writes to
  * other segments run at the same time. Plain puts and removals without a previous value read nothing first and
  * allocate nothing.
+ * <p>
+ * Expiry stores (version 1's semantics): a write that decides from the present value reads it at one clock
+ * reading, under the key's write lock, so an entry expired then counts as absent for the decision; a "keep the
+ * current expiry" write ({@link Arguments#KEEP_EXPIRY}) then writes the deadline of the entry that read saw (0 if
+ * none), resolved here. A plain put or removal decides in the segment, under its lock ({@link SegmentSet#put}).
  */
 final class SegmentWrites
 {
     private final SegmentStore store;
     private final SegmentSet set;
     private final Arguments arguments;
+    private final boolean expiry;
     /** The present value of a conditional write that returns none. */
     private final ThreadLocal<UnsafeBuffer> present;
 
@@ -33,6 +39,7 @@ final class SegmentWrites
         this.store = store;
         this.set = store.segments();
         this.arguments = arguments;
+        this.expiry = set.params.expiry;
         final int length = Math.max(1, set.params.maxValueLength);
         this.present = ThreadLocal.withInitial(() -> new UnsafeBuffer(new byte[length]));
     }
@@ -42,10 +49,15 @@ final class SegmentWrites
         return store.writeLock(set.segmentOf(set.hash(key, keyOffset, keyLength)));
     }
 
-    /** See {@link StoreCore#write}; {@code expiresAt} is 0 (version 2 has no expiry). */
+    /**
+     * See {@link StoreCore#write}.
+     *
+     * @param expiresAt the written entry's expiry: epoch ms, 0 for never, or {@link Arguments#KEEP_EXPIRY}; 0 in a
+     *                  store without expiry.
+     */
     int write(final Engine.Operation op, final DirectBuffer key, final int keyOffset, final int keyLength,
         final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
-        final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous)
+        final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
     {
         SegmentCore.requireNonEmptyKey(keyLength, set.directory);
         final ReentrantLock lock = lockFor(key, keyOffset, keyLength);
@@ -54,29 +66,30 @@ final class SegmentWrites
         {
             if (null == previous && Engine.Operation.PUT == op)
             {
-                return put(key, keyOffset, keyLength, value, valueOffset, valueLength) ? MISSING : 0;
+                return put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt) ? MISSING : 0;
             }
             if (null == previous && Engine.Operation.REMOVE == op)
             {
                 return remove(key, keyOffset, keyLength) ? 0 : MISSING;
             }
             final MutableDirectBuffer before = null == previous ? present.get() : previous;
-            final int length = store.get(key, keyOffset, keyLength, before, 0);
+            final int length = store.get(key, keyOffset, keyLength, before, 0, expiry ? ExpiryClock.now() : 0);
+            final long deadline = resolve(expiresAt, length);
             switch (op)
             {
                 case PUT:
-                    put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     return length;
                 case PUT_IF_ABSENT:
                     if (length < 0)
                     {
-                        put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     }
                     return length;
                 case REPLACE:
                     if (length >= 0)
                     {
-                        put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                        put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     }
                     return length;
                 case REPLACE_IF_EQUALS:
@@ -88,7 +101,7 @@ final class SegmentWrites
                     {
                         return NOT_APPLIED;
                     }
-                    put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+                    put(key, keyOffset, keyLength, value, valueOffset, valueLength, deadline);
                     return length;
                 case REMOVE:
                     if (length >= 0)
@@ -119,9 +132,12 @@ final class SegmentWrites
 
     /**
      * Run a compute function under the key's segment write lock: other writers of that segment wait, readers do
-     * not.
+     * not. An entry expired when the lock is taken is given to the function as absent.
+     *
+     * @param ttlMillis time to live of the new value, or 0 for the default expiry ({@link Arguments#defaultExpiry}).
      */
-    byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping)
+    byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping,
+        final long ttlMillis)
     {
         SegmentCore.requireNonEmptyKey(key.length, set.directory);
         final ReentrantLock lock = lockFor(k, 0, key.length);
@@ -133,7 +149,8 @@ final class SegmentWrites
         try
         {
             final UnsafeBuffer buffer = present.get();
-            final int length = store.get(k, 0, key.length, buffer, 0);
+            final int length = store.get(k, 0, key.length, buffer, 0, expiry ? ExpiryClock.now() : 0);
+            final long kept = resolve(Arguments.KEEP_EXPIRY, length); // before the function reads anything
             final byte[] before = length < 0 ? null : Arrays.copyOf(buffer.byteArray(), length);
             final byte[] result = remapping.apply(key, before);
             if (null == result)
@@ -145,7 +162,9 @@ final class SegmentWrites
             }
             else
             {
-                put(k, 0, key.length, arguments.wrapValue(result), 0, result.length);
+                final long expiresAt = ttlMillis > 0 ? arguments.expiresAt(ttlMillis) : arguments.defaultExpiry();
+                put(k, 0, key.length, arguments.wrapValue(result), 0, result.length,
+                    Arguments.KEEP_EXPIRY == expiresAt ? kept : expiresAt);
             }
             return result;
         }
@@ -155,12 +174,26 @@ final class SegmentWrites
         }
     }
 
+    /**
+     * The deadline a write decided from a read of length {@code length} gives: {@code expiresAt}, or for
+     * {@link Arguments#KEEP_EXPIRY} the Expires At that read found (0 if it found no live entry). Called right
+     * after the read, which left it in this thread's lookup.
+     */
+    private long resolve(final long expiresAt, final int length)
+    {
+        if (Arguments.KEEP_EXPIRY != expiresAt)
+        {
+            return expiresAt;
+        }
+        return length >= 0 ? store.lastReadExpiresAt() : 0;
+    }
+
     private boolean put(final DirectBuffer key, final int keyOffset, final int keyLength, final DirectBuffer value,
-        final int valueOffset, final int valueLength)
+        final int valueOffset, final int valueLength, final long expiresAt)
     {
         try
         {
-            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength);
+            return store.put(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
         }
         catch (final IOException ex)
         {

@@ -138,6 +138,8 @@ public final class StoreInfo
         public final int maxValueSize;
         public final long hashSeed;
         public final double maxLoad;
+        /** True if the store was created with expiry (per-entry time to live): its Flags bit 1. */
+        public final boolean expiry;
         /** The manifest's write version. */
         public final int writeVersion;
         /** True if the manifest was marked closed by the last writer. */
@@ -153,7 +155,7 @@ public final class StoreInfo
         public final long segmentFileBytes;
 
         SegmentsInfo(final int segmentCount, final int maxKeySize, final int maxValueSize, final long hashSeed,
-            final double maxLoad, final int writeVersion, final boolean cleanShutdown, final long entries,
+            final double maxLoad, final boolean expiry, final int writeVersion, final boolean cleanShutdown, final long entries,
             final long capacity, final int rehashingSegments, final int segmentFiles, final long segmentFileBytes)
         {
             this.segmentCount = segmentCount;
@@ -161,6 +163,7 @@ public final class StoreInfo
             this.maxValueSize = maxValueSize;
             this.hashSeed = hashSeed;
             this.maxLoad = maxLoad;
+            this.expiry = expiry;
             this.writeVersion = writeVersion;
             this.cleanShutdown = cleanShutdown;
             this.entries = entries;
@@ -175,7 +178,7 @@ public final class StoreInfo
         {
             return "SegmentsInfo{segments=" + segmentCount + ", entries=" + entries + ", capacity=" + capacity +
                 ", maxKeySize=" + maxKeySize + ", maxValueSize=" + maxValueSize + ", maxLoad=" + maxLoad +
-                ", writeVersion=" + writeVersion + ", rehashingSegments=" + rehashingSegments + ", segmentFiles=" +
+                (expiry ? ", expiry" : "") + ", writeVersion=" + writeVersion + ", rehashingSegments=" + rehashingSegments + ", segmentFiles=" +
                 segmentFiles + ", segmentFileBytes=" + segmentFileBytes + (cleanShutdown ? "" : ", marked open") +
                 '}';
         }

@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * store built in the staging directory {@code .upgrade-v2}; once that store is closed and forced, the marker
  * {@code upgrade-v2.ready} is written beside the tables; then the version-2 files are moved into the store
  * directory, the manifest last (the commit), the version-1 tables the marker names and the staging directory are
- * deleted, and the marker last.
+ * deleted, and the marker last. A store with expiry keeps it: the version-2 store has the expiry flag and each
+ * entry its version-1 deadline (FORMAT-v2.md 6.3).
  * <p>
  * A crash before the marker leaves the version-1 store as it was (the next upgrade discards the staging directory
  * and starts again); a crash after it leaves a store that both versions refuse to open ({@link #checkNotInterrupted})
@@ -109,11 +110,6 @@ final class StoreUpgrade
             throw new NotAStoreException("no Cubby store at " + directory + " (no table file)");
         }
         StoreInfo info = Cubby.inspect(directory);
-        if (info.currentTable().expiry)
-        {
-            throw new IncompatibleStoreException(directory + " was created with expiry, which format version 2 " +
-                "does not support yet; it stays in format version 1 and nothing was changed");
-        }
         if (!info.cleanShutdown())
         {
             // recover as a version-1 writer does, then copy from the recovered tables
@@ -155,7 +151,7 @@ final class StoreUpgrade
         final int bits = DEFAULT_SEGMENT_BITS == segmentBits ?
             Integer.numberOfTrailingZeros(SegmentOpener.defaultSegments(expected)) : segmentBits;
         final SegmentParams params = new SegmentParams(bits, Math.max(1, table.maxKeySize),
-            table.maxValueSize, 0,
+            table.maxValueSize, table.expiry ? SegmentDescriptor.FLAG_EXPIRY : 0,
             SegmentOpener.seed(), SegmentParams.DEFAULT_MAX_LOAD_PPM);
         final long groups = SegmentOpener.groupsFor(expected, 1 << bits);
         final long logCapacity = Math.max(SegmentLogDescriptor.minCapacity(bits),
@@ -173,10 +169,23 @@ final class StoreUpgrade
                 {
                     return;
                 }
+                long expiresAt = 0;
+                if (table.expiry)
+                {
+                    // the iteration gives no deadline; an entry that expired since it was visited is not copied
+                    final byte[] k = new byte[keyLength];
+                    key.getBytes(keyOffset, k);
+                    expiresAt = v1.expiresAtMillis(k);
+                    if (Cubby.MISSING == expiresAt)
+                    {
+                        return;
+                    }
+                }
                 try
                 {
                     // a set's iteration gives each member as its own value; version 2 stores them with empty values
-                    v2.put(key, keyOffset, keyLength, value, valueOffset, table.setMode ? 0 : valueLength);
+                    v2.put(key, keyOffset, keyLength, value, valueOffset, table.setMode ? 0 : valueLength,
+                        expiresAt);
                 }
                 catch (final IOException ex)
                 {

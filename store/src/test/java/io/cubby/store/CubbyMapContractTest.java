@@ -21,7 +21,8 @@ import java.util.function.UnaryOperator;
  * {@link ConcurrentMapTestSuiteBuilder}), over {@link CubbyMap} with every feature the view supports: general
  * purpose (put, remove, clear), iterator remove, entry {@code setValue}, any size; null keys and values are
  * rejected as by {@link java.util.concurrent.ConcurrentHashMap}. It runs over a plain store and over a cache store
- * with expiry and a default time to live, whose size and iteration take the expiry-aware paths.
+ * with expiry and a default time to live, whose size and iteration take the expiry-aware paths, in both format
+ * versions.
  */
 public final class CubbyMapContractTest
 {
@@ -36,6 +37,8 @@ public final class CubbyMapContractTest
         suite.addTest(suiteFor("cache store with expireAfterWrite",
             builder -> builder.expireAfterWrite(Duration.ofHours(1)).maxEntries(1_000_000).recordStats(true)));
         suite.addTest(suiteFor("format-version-2 store", builder -> builder.formatVersion(2).segments(4)));
+        suite.addTest(suiteFor("format-version-2 store with expireAfterWrite",
+            builder -> builder.formatVersion(2).segments(4).expireAfterWrite(Duration.ofHours(1))));
         return suite;
     }
 

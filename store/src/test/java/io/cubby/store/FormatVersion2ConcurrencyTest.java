@@ -172,39 +172,48 @@ class FormatVersion2ConcurrencyTest
     {
         final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        // SYNC last and small: each of its writes forces the log, and the path is compiled by then; with expiry,
+        // half of the puts give a time to live, the others keep the entry's deadline
+        for (final boolean expiry : new boolean[] {false, true})
+        {
+            for (final Durability durability : new Durability[] {Durability.NONE, Durability.ASYNC, Durability.SYNC})
+            {
+                assertAllocatesNothing((com.sun.management.ThreadMXBean)bean,
+                    dir.resolve(durability.name() + (expiry ? "-expiry" : "")), durability, expiry);
+            }
+        }
+    }
+
+    private static void assertAllocatesNothing(final com.sun.management.ThreadMXBean threads, final Path store,
+        final Durability durability, final boolean expiry)
+    {
         final long thread = Thread.currentThread().getId();
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
         final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
-        // SYNC last and small: each of its writes forces the log, and the path is compiled by then
-        for (final Durability durability : new Durability[] {Durability.NONE, Durability.ASYNC, Durability.SYNC})
+        final int keys = durability == Durability.SYNC ? 100 : 10_000;
+        final int rounds = durability == Durability.SYNC ? 3 : 20;
+        try (Cubby cubby = Cubby.builder(store).formatVersion(2).segments(4).maxKeySize(16).maxValueSize(64)
+            .expectedEntries(2 * keys).durability(durability).logSize(256L << 20).expiry(expiry).open())
         {
-            final int keys = durability == Durability.SYNC ? 100 : 10_000;
-            final int rounds = durability == Durability.SYNC ? 3 : 20;
-            final Path store = dir.resolve(durability.name());
-            try (Cubby cubby = Cubby.builder(store).formatVersion(2).segments(4).maxKeySize(16).maxValueSize(64)
-                .expectedEntries(2 * keys).durability(durability).logSize(256L << 20).open())
+            final long generations = cubby.stats().generation;
+            long checksum = 0;
+            for (int round = 0; round < rounds; round++)
             {
-                final long generations = cubby.stats().generation;
-                long checksum = 0;
-                for (int round = 0; round < rounds; round++)
-                {
-                    checksum += work(cubby, keys, key, value, dst);
-                }
-                // up to three measured rounds, as AllocationFreeTest: an allocation per operation shows in each
-                // (at least one byte per operation), a lock contended by a background thread only now and then
-                long allocated = -1;
-                for (int measured = 0; measured < 3 && 0 != allocated; measured++)
-                {
-                    final long before = threads.getThreadAllocatedBytes(thread);
-                    checksum += work(cubby, keys, key, value, dst);
-                    allocated = threads.getThreadAllocatedBytes(thread) - before;
-                }
-                assertEquals(0, allocated, durability + ": bytes allocated by " + 5 * keys + " operations (checksum " +
-                    checksum + ")");
-                assertEquals(generations, cubby.stats().generation, "no rehash ran");
+                checksum += work(cubby, keys, key, value, dst);
             }
+            // up to three measured rounds, as AllocationFreeTest: an allocation per operation shows in each
+            // (at least one byte per operation), a lock contended by a background thread only now and then
+            long allocated = -1;
+            for (int measured = 0; measured < 3 && 0 != allocated; measured++)
+            {
+                final long before = threads.getThreadAllocatedBytes(thread);
+                checksum += work(cubby, keys, key, value, dst);
+                allocated = threads.getThreadAllocatedBytes(thread) - before;
+            }
+            assertEquals(0, allocated, durability + (expiry ? " with expiry" : "") + ": bytes allocated by " +
+                5 * keys + " operations (checksum " + checksum + ")");
+            assertEquals(generations, cubby.stats().generation, "no rehash ran");
         }
     }
 
@@ -217,7 +226,14 @@ class FormatVersion2ConcurrencyTest
             key.putLong(0, i);
             key.putLong(8, ~i);
             value.putLong(0, i);
-            store.put(key, 0, 16, value, 0, 64);
+            if (store.hasExpiry())
+            {
+                store.put(key, 0, 16, value, 0, 64, 3_600_000L);
+            }
+            else
+            {
+                store.put(key, 0, 16, value, 0, 64);
+            }
             value.putLong(8, i);
             store.put(key, 0, 16, value, 0, 64);
             sum += store.get(key, 0, 16, dst, 0);

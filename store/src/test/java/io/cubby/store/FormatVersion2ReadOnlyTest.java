@@ -120,6 +120,51 @@ class FormatVersion2ReadOnlyTest
     }
 
     @Test
+    void aReaderLeavesOutExpiredEntriesAndReportsDeadlines(@TempDir final Path dir) throws Exception
+    {
+        final Map<String, String> lasting = new HashMap<>();
+        final Map<String, String> expiring = new HashMap<>();
+        try (Cubby writer = writer(dir).expiry(true).open(); Cubby reader = reader(dir))
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                final String key = "k" + i;
+                if (i % 3 == 0)
+                {
+                    writer.put(bytes(key), bytes("e" + i), java.time.Duration.ofHours(1));
+                    expiring.put(key, "e" + i);
+                }
+                else
+                {
+                    writer.put(bytes(key), bytes("l" + i));
+                    lasting.put(key, "l" + i);
+                }
+            }
+            final Map<String, String> all = new HashMap<>(lasting);
+            all.putAll(expiring);
+            StoreTestSupport.assertMatchesModel(reader, all, "before the deadlines");
+            final String one = expiring.keySet().iterator().next();
+            assertEquals(writer.expiresAtMillis(bytes(one)), reader.expiresAtMillis(bytes(one)));
+            assertEquals(0, reader.expiresAtMillis(bytes(lasting.keySet().iterator().next())));
+            ExpiryClock.advance(java.util.concurrent.TimeUnit.HOURS.toMillis(2));
+            for (final String key : expiring.keySet())
+            {
+                assertNull(reader.get(bytes(key)), key + " expired");
+                assertEquals(Cubby.MISSING, reader.expiresAtMillis(bytes(key)));
+            }
+            assertEquals(lasting.size(), reader.size());
+            assertEquals(all.size(), reader.estimatedSize(), "expired entries stay counted until reclaimed");
+            final Map<String, String> visited = new HashMap<>();
+            reader.forEach((k, ko, kl, v, vo, vl) -> visited.put(k.getStringWithoutLengthAscii(ko, kl),
+                v.getStringWithoutLengthAscii(vo, vl)));
+            assertEquals(lasting, visited);
+            final Set<String> keys = new HashSet<>();
+            reader.keys().forEachRemaining(k -> keys.add(text(k)));
+            assertEquals(lasting.keySet(), keys);
+        }
+    }
+
+    @Test
     void aReadOnlyOpenCreatesNothing(@TempDir final Path tmp) throws Exception
     {
         final Path missing = tmp.resolve("missing");

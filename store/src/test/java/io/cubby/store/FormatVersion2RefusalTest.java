@@ -30,8 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FormatVersion2RefusalTest
 {
     private static final List<UnaryOperator<Cubby.Builder>> UNSUPPORTED = List.of(
-        b -> b.expiry(true),
-        b -> b.expireAfterWrite(Duration.ofMinutes(1)),
         b -> b.maxEntries(10),
         b -> b.removalListener((key, value, cause) -> { }),
         b -> b.probing(Probing.LINEAR),
@@ -102,12 +100,18 @@ class FormatVersion2RefusalTest
         assertThrows(IncompatibleStoreException.class, () -> Cubby.builder(dir).maxValueSize(31).open());
         assertThrows(IncompatibleStoreException.class, () -> Cubby.builder(dir).segments(8).open());
         assertThrows(IncompatibleStoreException.class, () -> Cubby.builder(dir).maxLoad(0.95).open());
+        final IncompatibleStoreException expiry = assertThrows(IncompatibleStoreException.class,
+            () -> Cubby.builder(dir).expiry(true).open());
+        assertTrue(expiry.getMessage().contains("without expiry"), expiry.getMessage());
+        assertThrows(IncompatibleStoreException.class,
+            () -> Cubby.builder(dir).expireAfterWrite(Duration.ofMinutes(1)).open());
         assertEquals(before, hashes(dir));
         final StoreInfo info = Cubby.inspect(dir);
         assertEquals(2, info.formatVersion);
         assertEquals(1, info.entries());
         assertEquals(4, info.segments.segmentCount);
         assertEquals(20, info.segments.maxKeySize);
+        assertFalse(info.segments.expiry);
         assertTrue(info.cleanShutdown());
         assertEquals(before, hashes(dir), "inspect changes nothing");
         try (Cubby store = Cubby.builder(dir).open())
@@ -127,8 +131,12 @@ class FormatVersion2RefusalTest
         try (Cubby store = Cubby.builder(dir).formatVersion(2).segments(2).open())
         {
             store.put("a".getBytes(), "1".getBytes());
-            assertThrows(UnsupportedOperationException.class,
+            // a store created without expiry has no time to live, as in version 1
+            final UnsupportedOperationException ttl = assertThrows(UnsupportedOperationException.class,
                 () -> store.put("b".getBytes(), "2".getBytes(), Duration.ofSeconds(5)));
+            assertTrue(ttl.getMessage().contains("without expiry"), ttl.getMessage());
+            assertFalse(store.hasExpiry());
+            assertEquals(0, store.expiresAtMillis("a".getBytes()));
             assertThrows(UnsupportedOperationException.class, store::compact);
             assertThrows(IllegalArgumentException.class, () -> store.put(new byte[0], "2".getBytes()));
             assertThrows(EntryTooLargeException.class, () -> store.put(new byte[65], "2".getBytes()));

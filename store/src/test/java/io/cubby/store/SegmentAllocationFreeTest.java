@@ -1,8 +1,9 @@
 package io.cubby.store;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -14,14 +15,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The version-2 buffer path (segment set get, put, update, remove) allocates nothing once warm, measured with the
- * JVM's per-thread allocation counter. The set is presized so that no rehash (which creates a file) runs.
+ * JVM's per-thread allocation counter. The set is presized so that no rehash (which creates a file) runs. With
+ * expiry, the puts give deadlines in the past (expired), in the future, and "keep the current expiry", and every
+ * operation reads the expiry clock.
  */
 class SegmentAllocationFreeTest
 {
     private static final int KEYS = 20_000;
+    /** Year 2500 in epoch ms. */
+    private static final long FAR_FUTURE = 16_725_225_600_000L;
 
-    @Test
-    void segmentSetGetPutRemoveAllocateNothing(@TempDir final Path dir) throws IOException
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void segmentSetGetPutRemoveAllocateNothing(final boolean expiry, @TempDir final Path dir) throws IOException
     {
         final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
@@ -32,25 +38,26 @@ class SegmentAllocationFreeTest
         final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
         final SegmentLookup lookup = new SegmentLookup();
-        final SegmentParams params = new SegmentParams(2, 16, 64, 0, 0x5EED, 937_500);
+        final SegmentParams params = new SegmentParams(2, 16, 64,
+            expiry ? SegmentDescriptor.FLAG_EXPIRY : 0, 0x5EED, 937_500);
         final long groups = (long)Math.ceil(KEYS / 4.0 * 1.2 / (15 * 0.8));
         try (SegmentSet set = SegmentSet.create(dir, params, groups, 1, false))
         {
             long checksum = 0;
             for (int round = 0; round < 30; round++)
             {
-                checksum += work(set, key, value, dst, lookup);
+                checksum += work(set, expiry, key, value, dst, lookup);
             }
             final long before = threads.getThreadAllocatedBytes(thread);
-            checksum += work(set, key, value, dst, lookup);
+            checksum += work(set, expiry, key, value, dst, lookup);
             final long allocated = threads.getThreadAllocatedBytes(thread) - before;
             assertEquals(0, allocated, "bytes allocated by " + 4 * KEYS + " operations (checksum " + checksum + ")");
             assertEquals(1, set.manifest.currentGeneration(0), "no rehash ran");
         }
     }
 
-    private static long work(final SegmentSet set, final UnsafeBuffer key, final UnsafeBuffer value,
-        final UnsafeBuffer dst, final SegmentLookup lookup) throws IOException
+    private static long work(final SegmentSet set, final boolean expiry, final UnsafeBuffer key,
+        final UnsafeBuffer value, final UnsafeBuffer dst, final SegmentLookup lookup) throws IOException
     {
         long sum = 0;
         for (int i = 0; i < KEYS; i++)
@@ -58,9 +65,9 @@ class SegmentAllocationFreeTest
             key.putLong(0, i);
             key.putLong(8, ~i);
             value.putLong(0, i);
-            set.put(key, 0, 16, value, 0, 64, 0, lookup);
+            set.put(key, 0, 16, value, 0, 64, !expiry ? 0 : (i & 3) == 0 ? 1 : FAR_FUTURE + i, lookup);
             value.putLong(8, i);
-            set.put(key, 0, 16, value, 0, 64, 0, lookup);
+            set.put(key, 0, 16, value, 0, 64, expiry ? Arguments.KEEP_EXPIRY : 0, lookup);
             sum += set.get(key, 0, 16, dst, 0, lookup);
             if ((i & 7) == 0)
             {

@@ -56,6 +56,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 class SegmentCrashPointTest
 {
     private static final SegmentParams PARAMS = new SegmentParams(1, 16, 24, 0, 0x5EC5EEDL, 937_500);
+    /** The same with the expiry flag: slots carry Expires At and Written At, log records a resolved Expires At. */
+    private static final SegmentParams EXPIRY_PARAMS =
+        new SegmentParams(1, 16, 24, SegmentDescriptor.FLAG_EXPIRY, 0x5EC5EEDL, 937_500);
+    /** Year 2500 in epoch ms: a deadline no clock of these tests reaches. */
+    private static final long FAR_FUTURE = 16_725_225_600_000L;
     private static final int MAX_KEYS = 400;
     private static final int PAGE = 4096;
 
@@ -79,8 +84,25 @@ class SegmentCrashPointTest
         final Mode mode, @TempDir(factory = CrashPointEnumerationTest.MemoryTempDir.class) final Path tmp)
         throws Exception
     {
-        final Enumerator enumerator = new Enumerator(tmp, mode, 4, 20, 8, 40);
+        final Enumerator enumerator = new Enumerator(tmp, mode, 4, 20, 8, 40, false);
         enumerator.run(600, 3);
+        enumerator.assertEveryPointChecked();
+    }
+
+    /**
+     * The same in a store with expiry: puts give no deadline, one far in the future, one in the past (the entry is
+     * expired at once, so absent, and migration drops it: {@code v2.migrate.expired-dropped}), or "keep the current
+     * expiry" (resolved by the segment under its lock; the log record carries the resolved deadline). States
+     * compare values and deadlines, so Expires At must round-trip through every recovery.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void everyCrashPointWithExpiryRecoversToTheOldOrTheNewStateWithItsDeadlines(
+        final Mode mode, @TempDir(factory = CrashPointEnumerationTest.MemoryTempDir.class) final Path tmp)
+        throws Exception
+    {
+        final Enumerator enumerator = new Enumerator(tmp, mode, 4, 20, 8, 40, true);
+        enumerator.run(1000, 5);
         enumerator.assertEveryPointChecked();
     }
 
@@ -94,7 +116,7 @@ class SegmentCrashPointTest
         for (long seed = 11; seed < 13; seed++)
         {
             final Enumerator enumerator = new Enumerator(tmp.resolve("seed-" + seed), mode, Integer.MAX_VALUE, 1,
-                4, 10);
+                4, 10, seed % 2 == 0);
             enumerator.run(1200, seed);
             enumerator.assertEveryPointChecked();
         }
@@ -117,7 +139,11 @@ class SegmentCrashPointTest
      * no log, every entry not written by the operation in flight must survive with its value from before it.
      */
     private static final java.util.Set<String> MIGRATION_POINTS = java.util.Set.of(
-        "v2.migrate.copied", "v2.migrate.cursor-written", "v2.put.current-written", "v2.remove.copy-cleared");
+        "v2.migrate.copied", "v2.migrate.cursor-written", "v2.put.current-written", "v2.remove.copy-cleared",
+        "v2.migrate.expired-dropped");
+
+    /** Steps only a store with expiry reaches: migration removing an expired source entry. */
+    private static final String[] EXPIRY_POINTS = {"v2.migrate.expired-dropped"};
 
     /** Steps of recovery reached while recovering the images (nested images). */
     private static final String[] RECOVERY_POINTS = {"v2.recover.repaired", "v2.recover.replayed"};
@@ -132,6 +158,8 @@ class SegmentCrashPointTest
         private final int stride;
         private final int powerLossEvery;
         private final int nestedEvery;
+        private final boolean expiry;
+        private final SegmentParams params;
         private final Map<String, Integer> firings = new TreeMap<>();
         private final Map<String, Integer> checked = new TreeMap<>();
         private final Map<String, Integer> nestedChecked = new TreeMap<>();
@@ -164,8 +192,10 @@ class SegmentCrashPointTest
         private long segmentsNotScanned;
 
         Enumerator(final Path tmp, final Mode mode, final int everyFiringUpTo, final int stride,
-            final int powerLossEvery, final int nestedEvery)
+            final int powerLossEvery, final int nestedEvery, final boolean expiry)
         {
+            this.expiry = expiry;
+            this.params = expiry ? EXPIRY_PARAMS : PARAMS;
             this.tmp = tmp;
             this.live = tmp.resolve("live");
             this.mode = mode;
@@ -194,8 +224,9 @@ class SegmentCrashPointTest
             final Map<Integer, String> model = new HashMap<>();
             final Path logFile = live.resolve("wal.log");
             CrashPoints.Hook.installed = this;
-            try (SegmentSet set = SegmentSet.create(live, PARAMS, 1, 1, false);
-                SegmentLogWriter log = SegmentLogWriter.create(logFile, PARAMS,
+            final Map<Integer, Long> deadlines = new HashMap<>();
+            try (SegmentSet set = SegmentSet.create(live, params, 1, 1, false);
+                SegmentLogWriter log = SegmentLogWriter.create(logFile, params,
                     Math.max(1 << 16, Integer.highestOneBit(operations * 96) << 1), 0x5A17, 1))
             {
                 set.keepRetiredMappings();
@@ -218,6 +249,7 @@ class SegmentCrashPointTest
                     if (random.nextInt(100) < (removing ? 60 : 20))
                     {
                         model.remove(k);
+                        deadlines.remove(k);
                         after = new HashMap<>(model);
                         inFlight = "remove " + k;
                         if (Mode.LOGGED == mode)
@@ -229,16 +261,31 @@ class SegmentCrashPointTest
                     else
                     {
                         final String v = "v" + i + "-" + "x".repeat(random.nextInt(16));
-                        model.put(k, v);
+                        // expiry: never, far in the future, keep the current deadline, or expired at once
+                        final int kind = expiry ? random.nextInt(4) : 0;
+                        final long asked = 1 == kind ? FAR_FUTURE + i : 2 == kind ? Arguments.KEEP_EXPIRY :
+                            3 == kind ? 1 + i : 0;
+                        final long resolved = 2 == kind ? deadlines.getOrDefault(k, 0L) : asked;
+                        if (3 == kind)
+                        {
+                            model.remove(k);
+                            deadlines.remove(k);
+                        }
+                        else
+                        {
+                            model.put(k, expiry ? v + "@" + resolved : v);
+                            deadlines.put(k, resolved);
+                        }
                         after = new HashMap<>(model);
-                        inFlight = "put " + k + " " + v;
+                        inFlight = "put " + k + " " + v + (expiry ? " expiring " + asked : "");
                         final byte[] bytes = v.getBytes(StandardCharsets.US_ASCII);
                         value.putBytes(0, bytes);
                         if (Mode.LOGGED == mode)
                         {
-                            log.appendPut(key, 0, keyLength, value, 0, bytes.length, 0);
+                            log.appendPut(key, 0, keyLength, value, 0, bytes.length, resolved);
                         }
-                        set.put(key, 0, keyLength, value, 0, bytes.length, 0, lookup);
+                        set.put(key, 0, keyLength, value, 0, bytes.length, asked, lookup);
+                        assertEquals(resolved, lookup.expiresAt, "the deadline " + inFlight + " wrote");
                     }
                 }
                 running = false;
@@ -399,7 +446,7 @@ class SegmentCrashPointTest
                         }
                     }
                     final Map<Integer, String> state = contents(set);
-                    assertEquals(state.size(), set.entryCount(), "entry count of the " + where);
+                    assertEquals(state.size(), liveCount(set), "entry count of the " + where);
                     if (unloggedPowerLoss)
                     {
                         checkUnloggedPowerLoss(state, where, recovered.report);
@@ -572,6 +619,23 @@ class SegmentCrashPointTest
             return created;
         }
 
+        /** Entry Count, or in a store with expiry the entries not expired (the expired ones count until dropped). */
+        private long liveCount(final SegmentSet set)
+        {
+            if (!expiry)
+            {
+                return set.entryCount();
+            }
+            final UnsafeBuffer scratch = new UnsafeBuffer(new byte[params.maxKeyLength]);
+            final long now = ExpiryClock.now();
+            long count = 0;
+            for (int s = 0; s < set.segmentCount(); s++)
+            {
+                count += SegmentScan.liveEntries(set.segment(s), now, scratch);
+            }
+            return count;
+        }
+
         private Map<Integer, String> contents(final SegmentSet set)
         {
             final Map<Integer, String> state = new HashMap<>();
@@ -582,7 +646,8 @@ class SegmentCrashPointTest
                 {
                     final byte[] bytes = new byte[length];
                     out.getBytes(0, bytes);
-                    state.put(k, new String(bytes, StandardCharsets.US_ASCII));
+                    final String v = new String(bytes, StandardCharsets.US_ASCII);
+                    state.put(k, expiry ? v + "@" + checkLookup.expiresAt : v);
                 }
             }
             return state;
@@ -657,12 +722,16 @@ class SegmentCrashPointTest
 
         void assertEveryPointChecked()
         {
-            System.out.println("v2 crash points (" + mode + "): " + images + " images (" + powerLossImages +
+            System.out.println("v2 crash points (" + mode + (expiry ? ", expiry" : "") + "): " + images + " images (" + powerLossImages +
                 " power-loss, " + unloggedPowerLossImages + " of them unlogged mid-migration, " + nestedImageCount + " recovery-interrupted), " + oldStates + " recovered the old " +
                 "state, " + restoredSlots + " damaged slots restored from the log, " + sameKernelRecoveries +
                 " same-kernel recoveries (" + segmentsNotScanned + " segments not scanned); firings " + firings +
                 "; checked " + checked + "; nested " + nestedChecked);
             for (final String point : PROTOCOL_POINTS)
+            {
+                assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
+            }
+            for (final String point : expiry ? EXPIRY_POINTS : new String[0])
             {
                 assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
             }

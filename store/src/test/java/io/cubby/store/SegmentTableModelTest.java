@@ -34,6 +34,8 @@ class SegmentTableModelTest
     private static final int SEQUENCES = 3;
     private static final int OPERATIONS = 3_000;
     private static final long SEED = 0x5E6_0000L;
+    /** Year 2500 in epoch ms: past any clock these tests run at. */
+    private static final long FAR_FUTURE = 16_725_225_600_000L;
 
     /** The configuration matrix, declared once: name, max key, max value, flags, initial groups, segment bits. */
     static Stream<Arguments> configurations()
@@ -164,11 +166,12 @@ class SegmentTableModelTest
                 random.nextInt(Math.min(params.maxValueLength, 200) + 1);
             final byte[] value = new byte[valueLength];
             random.nextBytes(value);
-            final long expiresAt = params.expiry ? random.nextLong(1, Long.MAX_VALUE) : 0;
+            // deadlines in the future: migration drops entries expired by the clock (the puts pass 0, "no time")
+            final long expiresAt = params.expiry ? random.nextLong(FAR_FUTURE, Long.MAX_VALUE) : 0;
             keyBuffer.wrap(key);
             valueBuffer.wrap(value);
             final long hash = segment.current().hash(keyBuffer, 0, key.length);
-            final boolean isNew = segment.put(hash, keyBuffer, 0, key.length, valueBuffer, 0, valueLength, expiresAt,
+            final boolean isNew = segment.put(hash, keyBuffer, 0, key.length, valueBuffer, 0, valueLength, expiresAt, 0,
                 expiresAt / 2, lookup);
             assertEquals(!present, isNew, where("put reports new key"));
             model.put(ByteBuffer.wrap(key), new Entry(value, expiresAt));
@@ -179,7 +182,7 @@ class SegmentTableModelTest
             final byte[] key = keys[random.nextInt(keys.length)];
             keyBuffer.wrap(key);
             final long hash = segment.current().hash(keyBuffer, 0, key.length);
-            final boolean removed = segment.remove(hash, keyBuffer, 0, key.length, lookup);
+            final boolean removed = segment.remove(hash, keyBuffer, 0, key.length, 0, lookup);
             assertEquals(null != model.remove(ByteBuffer.wrap(key)), removed, where("remove reports presence"));
         }
 

@@ -52,19 +52,26 @@ class StoreUpgradeTest
     {
         final GoldenFiles.Golden golden = GoldenFiles.store(name);
         final Path dir = GoldenFilesCompatibilityTest.copy(GoldenFilesCompatibilityTest.golden(name), tmp.resolve(name));
-        if (golden.expiry())
-        {
-            final Map<String, String> before = treeFingerprint(dir);
-            assertThrows(IncompatibleStoreException.class, () -> StoreUpgrade.run(dir, BITS, null));
-            assertEquals(before, treeFingerprint(dir), "expiry is not in format version 2 yet: nothing changes");
-            return;
-        }
-
         final StoreUpgrade.Result result = StoreUpgrade.run(dir, BITS, null);
 
         assertEquals(golden.contents().size(), result.entries());
         assertFalse(result.resumed());
         assertUpgraded(dir, 0 == golden.maxValueSize() ? members(golden.contents()) : golden.contents());
+        try (Cubby v2 = Cubby.builder(dir).open())
+        {
+            assertEquals(golden.expiry(), v2.hasExpiry(), "expiry is kept");
+            final ByteBuffer ttlKey = ByteBuffer.wrap("ttl-key".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(golden.expiry(), golden.contents().containsKey(ttlKey), "only the expiry store has ttl-key");
+            // the golden stores' one entry with a time to live lives 100 years; the others never expire
+            final long decades = ExpiryClock.now() + Duration.ofDays(365 * 50).toMillis();
+            for (final ByteBuffer key : golden.contents().keySet())
+            {
+                final String text = new String(key.array(), java.nio.charset.StandardCharsets.UTF_8);
+                final long deadline = v2.expiresAtMillis(key.array());
+                assertTrue("ttl-key".equals(text) ? deadline > decades : 0 == deadline, text + " expires at " +
+                    deadline);
+            }
+        }
     }
 
     @Test

@@ -69,6 +69,7 @@ final class InspectCommand implements Callable<Integer>
                 .field("maxKeySize", s.maxKeySize)
                 .field("maxValueSize", s.maxValueSize)
                 .field("maxLoad", s.maxLoad)
+                .field("expiry", s.expiry)
                 .field("hashSeed", s.hashSeed)
                 .field("writeVersion", s.writeVersion)
                 .field("rehashingSegments", s.rehashingSegments)
@@ -89,7 +90,7 @@ final class InspectCommand implements Callable<Integer>
                 Text.count(s.rehashingSegments) + " rehashing"))
             .add("capacity", Text.count(s.capacity) + " slots")
             .add("max sizes", "key " + s.maxKeySize + " B, value " + s.maxValueSize + " B" +
-                (0 == s.maxValueSize ? " (set)" : ""))
+                (0 == s.maxValueSize ? " (set)" : "") + (s.expiry ? ", expiry" : ""))
             .add("entries", Text.count(s.entries))
             .add("load", Text.ratio(s.capacity == 0 ? 0 : s.entries / (double)s.capacity) + " (max " +
                 Text.ratio(s.maxLoad) + ")")

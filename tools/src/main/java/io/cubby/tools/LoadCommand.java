@@ -81,7 +81,7 @@ final class LoadCommand implements Callable<Integer>
     private Boolean expiry;
 
     @Option(names = "--format-version", paramLabel = "1|2", description = "Format version of a new store: 1 (the " +
-        "default) or 2 (engine v2, a preview: segment files with their own write locks; it has no expiry and no " +
+        "default) or 2 (engine v2, a preview: segment files with their own write locks; it has no " +
         "probing choice). An existing store keeps its own; a different one given here is refused.")
     private Integer formatVersion;
 

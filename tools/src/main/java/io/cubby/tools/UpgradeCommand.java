@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
             "A store that was not closed cleanly is recovered first.",
         "Crash-safe: a crash before the copy is complete leaves the version-1 store as it was; after it, both " +
             "versions refuse to open the store until `cubby upgrade` is run again, which finishes the upgrade.",
-        "Stores created with expiry stay in version 1 (version 2 has no expiry yet); they are refused unchanged."})
+        "A store created with expiry keeps it: every entry keeps its deadline."})
 final class UpgradeCommand implements Callable<Integer>
 {
     @Mixin
