@@ -32,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * documented exceptions ({@link CubbyException} subclasses, caused by nothing but I/O errors), never with another
  * exception, a hang or a JVM crash; a read-only open never changes a byte, and a failed writable open changes none.
  * <p>
- * Each case takes one of three small valid stores (a clean close; a copy of an open SYNC store holding log
- * records to replay; a copy taken while segments rehash), damages it from a seeded generator (bytes overwritten in
+ * Each case takes one of four small valid stores (a clean close; a copy of an open SYNC store holding log
+ * records to replay; a copy taken while segments rehash; a copy of an open store with expiry and deadlines), damages it from a seeded generator (bytes overwritten in
  * the manifest, a segment header, its tag groups or slots, or the log; a file truncated, extended or deleted), then
  * opens it read-only (gets, scans, iteration, size, stats, verify), then writable (recovery, writes, reads,
  * checkpoint, verify), closes and reopens it. A case that damages nothing must pass every phase and verify clean.
@@ -91,6 +91,18 @@ class FormatVersion2DamageTest
             CrashPointEnumerationTest.copyFiles(growing, rehashing);
         }
         bases.add(rehashing);
+        final Path expiry = root.resolve("base-expiry");
+        final Path expiring = root.resolve("live-expiry");
+        try (Cubby store = builder(expiring).expiry(true).durability(Durability.SYNC).open())
+        {
+            fill(store, 3);
+            for (int i = 0; i < KEYS; i += 3)
+            {
+                store.put(bytes("k" + i), bytes("t" + i), java.time.Duration.ofHours(1 + i % 2));
+            }
+            CrashPointEnumerationTest.copyFiles(expiring, expiry);
+        }
+        bases.add(expiry);
     }
 
     @AfterAll
