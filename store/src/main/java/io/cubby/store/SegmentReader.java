@@ -373,27 +373,11 @@ final class SegmentReader implements AutoCloseable
                 continue;
             }
             int result = -1;
-            boolean damaged = false;
             try
             {
                 if (view.find(hash, key, offset, length, lookup))
                 {
-                    final SegmentTable table = lookup.table;
-                    final int valueLength = table.valueLength(lookup.slot);
-                    if (!table.checksumMatches(lookup.slot))
-                    {
-                        damaged = true;
-                    }
-                    else
-                    {
-                        // 0 in a store without expiry (no read): never expired
-                        lookup.expiresAt = table.expiresAt(lookup.slot);
-                        if (!ExpiryClock.expired(lookup.expiresAt, now))
-                        {
-                            table.copyValue(lookup.slot, dst, dstOffset, valueLength);
-                            result = valueLength;
-                        }
-                    }
+                    result = lookup.table.readFound(lookup, dst, dstOffset, now);
                 }
             }
             catch (final IndexOutOfBoundsException ex)
@@ -407,7 +391,7 @@ final class SegmentReader implements AutoCloseable
             }
             if (validate(s, sequence))
             {
-                if (damaged)
+                if (SegmentTable.DAMAGED == result)
                 {
                     throw new CorruptStoreException(lookup.table.file.getFileName() + ": slot " + lookup.slot +
                         " fails its checksum" + ((sequence & 1) != 0 ? ": the store needs recovery (its writer " +

@@ -635,6 +635,33 @@ final class SegmentTable implements AutoCloseable
         return buffer.getInt(s + SLOT_CHECKSUM_OFFSET, LE) == computeChecksum(s, keyLength, valueLength);
     }
 
+    /** What {@link #readFound} returns for a slot failing its checksum. */
+    static final int DAMAGED = -2;
+
+    /**
+     * The value of the slot a lookup found, for an optimistic reader whose bracket decides whether it counts: its
+     * Expires At is left in {@code lookup} (0 in a store without expiry), and its value is copied if the slot's
+     * checksum matches and it has not expired at {@code now}.
+     *
+     * @return the value length; -1 if the entry has expired; {@link #DAMAGED} if the slot fails its checksum.
+     */
+    int readFound(final SegmentLookup lookup, final MutableDirectBuffer dst, final int dstOffset, final long now)
+    {
+        final int slot = lookup.slot;
+        final int valueLength = valueLength(slot);
+        if (!checksumMatches(slot))
+        {
+            return DAMAGED;
+        }
+        lookup.expiresAt = expiresAt(slot);
+        if (ExpiryClock.expired(lookup.expiresAt, now))
+        {
+            return -1;
+        }
+        copyValue(slot, dst, dstOffset, valueLength);
+        return valueLength;
+    }
+
     /**
      * Copy the value of a full slot whose length was checked by the caller.
      */

@@ -1,6 +1,5 @@
 package io.cubby.store;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -10,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static io.cubby.store.FormatVersion2RefusalTest.hashes;
@@ -37,7 +35,7 @@ class FormatVersion2NonRegularFilesTest
     {
         final Path file = storeWithOneKey(dir, which);
         Files.delete(file);
-        mkfifo(file);
+        WriteAndProbeFaultsTest.mkfifo(file);
         assertRefusedWithoutHanging(dir, which, "FIFO");
     }
 
@@ -122,21 +120,5 @@ class FormatVersion2NonRegularFilesTest
             CrashPointEnumerationTest.deleteDirectory(scratch);
         }
         return result;
-    }
-
-    private static void mkfifo(final Path path) throws Exception
-    {
-        final Process process;
-        try
-        {
-            process = new ProcessBuilder("mkfifo", path.toString()).redirectErrorStream(true).start();
-        }
-        catch (final IOException ex)
-        {
-            Assumptions.abort("mkfifo is not available: " + ex.getMessage());
-            return;
-        }
-        assertTrue(process.waitFor(10, TimeUnit.SECONDS));
-        Assumptions.assumeTrue(process.exitValue() == 0, "mkfifo failed");
     }
 }

@@ -299,7 +299,7 @@ class WriteAndProbeFaultsTest
 
     // ---------------------------------------------------------------- non-regular files, read-only media
 
-    private static void mkfifo(final Path path) throws Exception
+    static void mkfifo(final Path path) throws Exception
     {
         Files.deleteIfExists(path);
         final Process process;
