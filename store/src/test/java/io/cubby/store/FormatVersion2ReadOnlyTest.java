@@ -165,6 +165,44 @@ class FormatVersion2ReadOnlyTest
     }
 
     @Test
+    void aReadOnlyOpenWorksOnAReadOnlyFileSystemWithoutALockFile(@TempDir final Path tmp) throws Exception
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, String> model = new HashMap<>();
+        try (Cubby store = writer(dir).open())
+        {
+            randomWrites(store, model, new SplittableRandom(13), 500, () -> { });
+        }
+        Files.deleteIfExists(dir.resolve(StoreLock.FILE_NAME));
+        final Path mount = Files.createDirectories(tmp.resolve("ro"));
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+            "needs root to bind-mount the store read-only");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+            WriteAndProbeFaultsTest.run("mount", "--bind", dir.toString(), mount.toString()),
+            "bind mounts are not permitted here");
+        try
+        {
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                WriteAndProbeFaultsTest.run("mount", "-o", "remount,bind,ro", mount.toString()),
+                "read-only remount is not permitted here");
+            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(mount), "the mount is still writable");
+            try (Cubby store = reader(mount))
+            {
+                assertFalse(store.hasLiveWriter());
+                StoreTestSupport.assertMatchesModel(store, model, "read-only file system");
+                assertTrue(null != store.stats());
+            }
+            assertTrue(Files.notExists(mount.resolve(StoreLock.FILE_NAME)));
+            assertThrows(CubbyException.class, () -> writer(mount).open().close(), "a writable open is refused");
+        }
+        finally
+        {
+            // lazily: the closed store's mappings are released only when collected
+            WriteAndProbeFaultsTest.run("umount", "-l", mount.toString());
+        }
+    }
+
+    @Test
     void aReadOnlyOpenCreatesNothing(@TempDir final Path tmp) throws Exception
     {
         final Path missing = tmp.resolve("missing");

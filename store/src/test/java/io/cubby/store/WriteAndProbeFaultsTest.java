@@ -412,7 +412,7 @@ class WriteAndProbeFaultsTest
         }
     }
 
-    private static boolean run(final String... command) throws Exception
+    static boolean run(final String... command) throws Exception
     {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getInputStream().readAllBytes();
