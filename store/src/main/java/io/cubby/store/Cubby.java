@@ -979,8 +979,7 @@ public final class Cubby implements AutoCloseable
          * <p>
          * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
          * naming the option before any file is touched: {@link #maxEntries(long) maxEntries} above 0,
-         * {@link #removalListener(RemovalListener) removalListener}, {@link #probing(Probing) probing},
-         * {@link #recordStats(boolean) recordStats},
+         * {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store {@link Cubby#compact()} throws

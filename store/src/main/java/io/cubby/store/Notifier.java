@@ -59,6 +59,44 @@ final class Notifier
         }
     }
 
+    /**
+     * Copy a full slot's entry of a version-2 segment file (under the segment's lock) and queue its notification;
+     * a set-mode store (no value bytes) reports the key as the value, as version 1 does.
+     */
+    void removed(final SegmentTable table, final int slot, final RemovalCause cause)
+    {
+        final int keyLength = table.keyLength(slot);
+        final int valueLength = table.valueLength(slot);
+        if (keyLength < 1 || keyLength > table.params.maxKeyLength || valueLength < 0 ||
+            valueLength > table.params.maxValueLength)
+        {
+            return; // a damaged slot: its entry is not known, so nothing is told
+        }
+        final byte[] key = new byte[keyLength];
+        table.copyKey(slot, new org.agrona.concurrent.UnsafeBuffer(key), 0, keyLength);
+        final byte[] value;
+        if (0 == table.params.maxValueLength)
+        {
+            value = key;
+        }
+        else
+        {
+            value = new byte[valueLength];
+            if (valueLength > 0)
+            {
+                table.copyValue(slot, new org.agrona.concurrent.UnsafeBuffer(value), 0, valueLength);
+            }
+        }
+        try
+        {
+            executor.execute(() -> deliver(key, value, cause));
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            deliver(key, value, cause);
+        }
+    }
+
     private void deliver(final byte[] key, final byte[] value, final RemovalCause cause)
     {
         try

@@ -30,6 +30,8 @@ final class Segment
      */
     private SegmentTable endingSource;
     private long cursor;
+    /** Told about expired entries this segment reclaims, or null. */
+    private Notifier notifier;
 
     Segment(final int index, final SegmentTable current, final SegmentTable source)
     {
@@ -51,6 +53,12 @@ final class Segment
     SegmentTable current()
     {
         return current;
+    }
+
+    /** Tell {@code notifier} (null for nobody) about each expired entry a put or a migration step reclaims. */
+    void notifier(final Notifier notifier)
+    {
+        this.notifier = notifier;
     }
 
     SegmentTable source()
@@ -143,6 +151,10 @@ final class Segment
         final long resolved = Arguments.KEEP_EXPIRY != expiresAt ? expiresAt :
             live ? lookup.table.expiresAt(lookup.slot) : 0;
         lookup.expiresAt = resolved;
+        if (found && !live && null != notifier)
+        {
+            notifier.removed(lookup.table, lookup.slot, RemovalCause.EXPIRED);
+        }
         if (found && lookup.table == current)
         {
             current.update(lookup.slot, value, valueOffset, valueLength, resolved, writtenAt);
@@ -286,6 +298,10 @@ final class Segment
             }
             if (source.isExpired(slot, now))
             {
+                if (null != notifier)
+                {
+                    notifier.removed(source, slot, RemovalCause.EXPIRED);
+                }
                 source.remove(slot);
                 CrashPoints.Hook.reached("v2.migrate.expired-dropped");
                 continue;

@@ -30,11 +30,14 @@ final class SegmentCore implements StoreCore
     /** Scratch of a presence test: the store's read copies the value. */
     private final ThreadLocal<UnsafeBuffer> discard;
     private final Thread shutdownHook;
+    /** Delivers removal notifications ({@link Cubby.Builder#removalListener}), or null. */
+    private final Notifier notifier;
 
     SegmentCore(final SegmentStore store, final Arguments arguments, final RecoveryReport recoveryReport,
-        final boolean closeOnJvmShutdown)
+        final boolean closeOnJvmShutdown, final Notifier notifier)
     {
         this.store = store;
+        this.notifier = notifier;
         this.directory = store.segments().directory;
         this.writes = new SegmentWrites(store, arguments);
         this.scan = new SegmentScan(store);
@@ -229,6 +232,13 @@ final class SegmentCore implements StoreCore
         catch (final IOException ex)
         {
             throw new StoreIOException("closing " + directory + " failed: " + ex, ex);
+        }
+        finally
+        {
+            if (null != notifier)
+            {
+                notifier.close();
+            }
         }
     }
 

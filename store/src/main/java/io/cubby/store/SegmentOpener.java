@@ -62,7 +62,11 @@ final class SegmentOpener
                 final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
                     0 == params.maxValueLength, params.expiry,
                     null == builder.expireAfterWrite ? 0 : builder.expireAfterWrite.toMillis());
-                return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown));
+                final Notifier notifier = null == builder.removalListener ? null :
+                    new Notifier(builder.removalListener, directory);
+                store.segments().notifier(notifier);
+                return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown,
+                    notifier));
             }
             catch (final RuntimeException | Error ex)
             {
@@ -80,7 +84,6 @@ final class SegmentOpener
     private static void refuseUnsupported(final Cubby.Builder b)
     {
         refuse(null != b.maxEntries && b.maxEntries > 0, "maxEntries (eviction)");
-        refuse(null != b.removalListener, "removalListener");
         refuse(null != b.probing, "probing");
         refuse(b.recordStats, "recordStats(true)");
         refuse(!b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");

@@ -325,6 +325,15 @@ final class SegmentSet implements AutoCloseable
         return segments[0].current().hash(key, offset, length);
     }
 
+    /** Tell {@code notifier} about the expired entries every segment reclaims from now on (null: nobody). */
+    void notifier(final Notifier notifier)
+    {
+        for (final Segment segment : segments)
+        {
+            segment.notifier(notifier);
+        }
+    }
+
     Segment segment(final int index)
     {
         return segments[index];

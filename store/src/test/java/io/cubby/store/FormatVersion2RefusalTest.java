@@ -31,7 +31,6 @@ class FormatVersion2RefusalTest
 {
     private static final List<UnaryOperator<Cubby.Builder>> UNSUPPORTED = List.of(
         b -> b.maxEntries(10),
-        b -> b.removalListener((key, value, cause) -> { }),
         b -> b.probing(Probing.LINEAR),
         b -> b.recordStats(true),
         b -> b.verifyChecksumsOnRead(false),
