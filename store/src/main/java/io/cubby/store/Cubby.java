@@ -876,7 +876,9 @@ public final class Cubby implements AutoCloseable
          * the least recently written of a random sample of 16 (a random entry in a store without
          * {@link #expiry(boolean) expiry}). 0 means unbounded, the default at creation. The bound is stored in
          * the store and kept by later opens that do not set it; a writable open that sets a smaller bound than the
-         * store holds evicts down to it before {@code open()} returns. At most 2^32 - 1.
+         * store holds evicts down to it before {@code open()} returns. At most 2^32 - 1. In a format-version-2
+         * store the entry evicted belongs to the put's own segment (sampled there), and writers in different
+         * segments may together pass the bound by one entry each until their next puts.
          */
         public Builder maxEntries(final long entries)
         {
@@ -978,8 +980,8 @@ public final class Cubby implements AutoCloseable
          * when it is not set; set, it must match, else {@link IncompatibleStoreException} and nothing is changed.
          * <p>
          * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
-         * naming the option before any file is touched: {@link #maxEntries(long) maxEntries} above 0,
-         * {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
+         * naming the option before any file is touched: {@link #probing(Probing) probing},
+         * {@link #recordStats(boolean) recordStats},
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store {@link Cubby#compact()} throws

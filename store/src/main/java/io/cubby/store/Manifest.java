@@ -29,6 +29,7 @@ import static io.cubby.store.ManifestDescriptor.RESERVED_1_OFFSET;
 import static io.cubby.store.ManifestDescriptor.SEGMENT_BITS_OFFSET;
 import static io.cubby.store.ManifestDescriptor.TARGET_LOAD_OFFSET;
 import static io.cubby.store.ManifestDescriptor.UPGRADE_CURSOR_OFFSET;
+import static io.cubby.store.ManifestDescriptor.MAX_ENTRIES_OFFSET;
 import static io.cubby.store.ManifestDescriptor.UPGRADE_SOURCE_OFFSET;
 import static io.cubby.store.ManifestDescriptor.WRITER_EPOCH_OFFSET;
 import static io.cubby.store.ManifestDescriptor.WRITE_VERSION_OFFSET;
@@ -243,6 +244,8 @@ final class Manifest implements AutoCloseable
             check(h.getInt(NEXT_SEGMENT_OFFSET, LE) >= 0 && h.getInt(NEXT_SEGMENT_OFFSET, LE) < 1 << params.segmentBits,
                 "next segment", h.getInt(NEXT_SEGMENT_OFFSET, LE));
             final Manifest manifest = new Manifest(file, channel, readOnly, params, target, early, writeVersion);
+            check(manifest.maxEntries() >= 0 && manifest.maxEntries() <= ManifestDescriptor.MAX_MAX_ENTRIES,
+                "max entries", manifest.maxEntries());
             manifest.validateEntries();
             return manifest;
         }
@@ -378,6 +381,18 @@ final class Manifest implements AutoCloseable
     long sourceGroupCount(final int segment)
     {
         return buffer.getLong(entryOffset(segment) + ENTRY_SOURCE_GROUP_COUNT_OFFSET, LE);
+    }
+
+    /** The entry bound the store keeps ({@code Builder.maxEntries}), 0 for none. */
+    long maxEntries()
+    {
+        return buffer.getLong(MAX_ENTRIES_OFFSET, LE);
+    }
+
+    /** Store a new entry bound; the caller forces the manifest. */
+    void maxEntries(final long bound)
+    {
+        buffer.putLong(MAX_ENTRIES_OFFSET, bound, LE);
     }
 
     long writerEpoch()

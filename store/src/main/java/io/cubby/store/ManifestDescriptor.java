@@ -135,6 +135,9 @@ final class ManifestDescriptor
     static final int OPEN_STATE_OFFSET = WRITER_EPOCH_OFFSET + SIZE_OF_LONG;
     static final int NEXT_SEGMENT_OFFSET = OPEN_STATE_OFFSET + SIZE_OF_INT;
     static final int UPGRADE_CURSOR_OFFSET = NEXT_SEGMENT_OFFSET + SIZE_OF_INT;
+    /** The store's entry bound ({@code Builder.maxEntries}), 0 for none; mutable (FORMAT-v2.md 3.1). */
+    static final int MAX_ENTRIES_OFFSET = UPGRADE_CURSOR_OFFSET + SIZE_OF_LONG;
+    static final long MAX_MAX_ENTRIES = 0xFFFF_FFFFL;
     /**
      * The Writer Identity (FORMAT-v2.md 3.1): the kernel boot and the manifest file (device, inode) under which the
      * files were last consistent in the page cache; all zero for none.

@@ -208,7 +208,7 @@ final class SegmentCore implements StoreCore
     @Override
     public long maxEntries()
     {
-        return 0;
+        return store.segments().maxEntries();
     }
 
     @Override

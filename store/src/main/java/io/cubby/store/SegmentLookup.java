@@ -22,6 +22,12 @@ final class SegmentLookup
      * reads a key's preferred slot before its tags only while found keys dominate (SegmentTable.find).
      */
     private int foundTrend;
+    /**
+     * The key of the entry a put evicted to stay within the store's entry bound ({@link SegmentEvictor}), for the
+     * caller's log record; {@code victimKeyLength} is -1 when the put evicted nothing.
+     */
+    org.agrona.concurrent.UnsafeBuffer victimKey;
+    int victimKeyLength = -1;
 
     boolean expectFound()
     {

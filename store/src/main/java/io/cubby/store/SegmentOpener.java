@@ -56,21 +56,26 @@ final class SegmentOpener
             final SegmentParams params = store.segments().params;
             final RecoveryReport report = SegmentReports.recoveryReport(store.recoveryReport(), clean,
                 (System.nanoTime() - started) / 1_000_000);
+            Notifier notifier = null;
             try
             {
                 // expiry is the store's (its flag, FORMAT-v2.md 3.1); expireAfterWrite applies to this open
                 final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
                     0 == params.maxValueLength, params.expiry,
                     null == builder.expireAfterWrite ? 0 : builder.expireAfterWrite.toMillis());
-                final Notifier notifier = null == builder.removalListener ? null :
-                    new Notifier(builder.removalListener, directory);
+                notifier = null == builder.removalListener ? null : new Notifier(builder.removalListener, directory);
                 store.segments().notifier(notifier);
+                store.applyEntryBound(builder.maxEntries);
                 return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown,
                     notifier));
             }
-            catch (final RuntimeException | Error ex)
+            catch (final IOException | RuntimeException | Error ex)
             {
                 store.close();
+                if (null != notifier)
+                {
+                    notifier.close();
+                }
                 throw ex;
             }
         }
@@ -83,7 +88,6 @@ final class SegmentOpener
     /** The options version 2 cannot honour yet, each refused by name before any file is touched. */
     private static void refuseUnsupported(final Cubby.Builder b)
     {
-        refuse(null != b.maxEntries && b.maxEntries > 0, "maxEntries (eviction)");
         refuse(null != b.probing, "probing");
         refuse(b.recordStats, "recordStats(true)");
         refuse(!b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");
@@ -220,7 +224,8 @@ final class SegmentOpener
         }
         final int maxKey = null == b.maxKeySize ? DEFAULT_MAX_KEY_SIZE : b.maxKeySize;
         final int maxValue = null == b.maxValueSize ? DEFAULT_MAX_VALUE_SIZE : b.maxValueSize;
-        final int segments = null != b.segments ? b.segments : defaultSegments(b.expectedEntries);
+        final int segments = null != b.segments ? b.segments : defaultSegments(b.expectedEntries,
+            null == b.maxEntries ? 0 : b.maxEntries);
         final int bits = Integer.numberOfTrailingZeros(segments);
         final int maxLoadPpm = null == b.maxLoad ? SegmentParams.DEFAULT_MAX_LOAD_PPM :
             (int)Math.round(b.maxLoad * 1_000_000);
@@ -261,6 +266,17 @@ final class SegmentOpener
     }
 
     /** 16 segments below 64K expected entries, 64 below 1M, else 256. */
+    /**
+     * @param maxEntries the entry bound, 0 for none: a bounded store gets at most one segment per 64 entries of its
+     *                   bound, so that each segment holds entries to evict ({@link SegmentEvictor}).
+     */
+    static int defaultSegments(final long expectedEntries, final long maxEntries)
+    {
+        final int segments = defaultSegments(expectedEntries);
+        return maxEntries <= 0 ? segments :
+            (int)Math.max(1, Math.min(segments, Long.highestOneBit(Math.max(1, maxEntries / 64))));
+    }
+
     static int defaultSegments(final long expectedEntries)
     {
         return expectedEntries < 65_536 ? 16 : expectedEntries < 1_000_000 ? 64 : 256;

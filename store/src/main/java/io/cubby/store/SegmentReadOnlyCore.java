@@ -351,7 +351,7 @@ final class SegmentReadOnlyCore implements StoreCore
     @Override
     public long maxEntries()
     {
-        return 0;
+        return reader.manifest.maxEntries();
     }
 
     @Override

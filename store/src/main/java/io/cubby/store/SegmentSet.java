@@ -59,6 +59,9 @@ final class SegmentSet implements AutoCloseable
      * change ({@link #markOpenBeforeChange}).
      */
     private volatile boolean markedOpen = true;
+    /** The entry bound puts keep (the manifest's Max Entries), 0 for none. */
+    private volatile long maxEntries;
+    private Notifier notifier;
     static final int PHASE_OPEN_FILES = 0;
     static final int PHASE_MARK_OPEN = 1;
     static final int PHASE_CLOSE_GROWTH = 2;
@@ -88,6 +91,7 @@ final class SegmentSet implements AutoCloseable
             locks[i] = new ReentrantLock();
         }
         this.growth = new SegmentGrowth(directory, manifest, segments, locks, migrationStep, allocate, allocator);
+        this.maxEntries = manifest.maxEntries();
     }
 
     /**
@@ -325,9 +329,13 @@ final class SegmentSet implements AutoCloseable
         return segments[0].current().hash(key, offset, length);
     }
 
-    /** Tell {@code notifier} about the expired entries every segment reclaims from now on (null: nobody). */
+    /**
+     * Tell {@code notifier} about the expired entries every segment reclaims and the entries evictions remove from
+     * now on (null: nobody).
+     */
     void notifier(final Notifier notifier)
     {
+        this.notifier = notifier;
         for (final Segment segment : segments)
         {
             segment.notifier(notifier);
@@ -477,6 +485,12 @@ final class SegmentSet implements AutoCloseable
             try
             {
                 final long now = params.expiry ? ExpiryClock.now() : 0;
+                lookup.victimKeyLength = -1;
+                final long bound = maxEntries;
+                if (bound > 0 && entryCount() >= bound && !segment.find(hash, key, keyOffset, keyLength, lookup))
+                {
+                    evict(s, segment, now, lookup);
+                }
                 isNew = segment.put(hash, key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt,
                     now, now, lookup);
             }
@@ -546,6 +560,85 @@ final class SegmentSet implements AutoCloseable
         }
         growth.advance();
         return removed;
+    }
+
+    /**
+     * Remove one entry of segment {@code s} (its lock held, inside its bracket) to make room under the entry bound
+     * ({@link SegmentEvictor}); its key is left in {@code lookup.victimKey} for the log.
+     */
+    private void evict(final int s, final Segment segment, final long now, final SegmentLookup lookup)
+    {
+        // counted as a reader, as a remove: it may clear a copy in a source whose rehash end is being retired
+        final int counter = s * READERS_STRIDE;
+        readers.getAndIncrement(counter);
+        try
+        {
+            SegmentEvictor.evictOne(segment, now, notifier, lookup);
+        }
+        finally
+        {
+            readers.getAndDecrement(counter);
+        }
+    }
+
+    /** The entry bound puts keep, 0 for none. */
+    long maxEntries()
+    {
+        return maxEntries;
+    }
+
+    /**
+     * Keep a new entry bound (0 for none): stored in the manifest and forced; then, while the store holds more,
+     * entries are evicted, one segment after another under its lock (unlogged: the caller checkpoints after).
+     *
+     * @return the entries evicted.
+     */
+    long maxEntries(final long bound, final SegmentLookup lookup) throws IOException
+    {
+        if (bound < 0 || bound > ManifestDescriptor.MAX_MAX_ENTRIES)
+        {
+            throw new IllegalArgumentException("max entries " + bound);
+        }
+        if (manifest.maxEntries() != bound)
+        {
+            markOpenBeforeChange();
+            manifest.maxEntries(bound);
+            manifest.force();
+        }
+        maxEntries = bound;
+        long evicted = 0;
+        boolean progress = true;
+        while (bound > 0 && entryCount() > bound && progress)
+        {
+            progress = false;
+            for (int s = 0; s < segments.length && entryCount() > bound; s++)
+            {
+                final ReentrantLock lock = locks[s];
+                lock.lock();
+                try
+                {
+                    manifest.beginWrite(s);
+                    try
+                    {
+                        evict(s, segments[s], params.expiry ? ExpiryClock.now() : 0, lookup);
+                    }
+                    finally
+                    {
+                        manifest.endWrite(s);
+                    }
+                }
+                finally
+                {
+                    lock.unlock();
+                }
+                if (lookup.victimKeyLength >= 0)
+                {
+                    evicted++;
+                    progress = true;
+                }
+            }
+        }
+        return evicted;
     }
 
     long entryCount()

@@ -358,6 +358,9 @@ final class SegmentStore implements AutoCloseable
     {
         final SegmentLookup lookup = lookups.get();
         final int recordLength = SegmentLogDescriptor.entryRecordLength(keyLength, removal ? 0 : valueLength);
+        // a put into a bounded store may evict an entry, whose REMOVE record goes first (SegmentEvictor)
+        final int evictionRoom = !removal && set.maxEntries() > 0 ?
+            SegmentLogDescriptor.entryRecordLength(set.params.maxKeyLength, 0) : 0;
         final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
         boolean result;
         long sequence = -1;
@@ -367,7 +370,7 @@ final class SegmentStore implements AutoCloseable
             try
             {
                 checkOpen();
-                if (reserve(recordLength))
+                if (reserve(recordLength + evictionRoom))
                 {
                     try
                     {
@@ -376,8 +379,21 @@ final class SegmentStore implements AutoCloseable
                     }
                     catch (final IOException | RuntimeException ex)
                     {
-                        release(recordLength);
+                        release(recordLength + evictionRoom);
                         throw ex;
+                    }
+                    if (evictionRoom > 0)
+                    {
+                        if (lookup.victimKeyLength >= 0)
+                        {
+                            final int victimLength = SegmentLogDescriptor.entryRecordLength(lookup.victimKeyLength, 0);
+                            append(victimLength, lookup.victimKey, 0, lookup.victimKeyLength, null, 0, -1, 0);
+                            release(evictionRoom - victimLength);
+                        }
+                        else
+                        {
+                            release(evictionRoom);
+                        }
                     }
                     if (removal && !result)
                     {
@@ -402,6 +418,20 @@ final class SegmentStore implements AutoCloseable
             afterWrite(sequence);
         }
         return result;
+    }
+
+    /**
+     * Keep the entry bound a writable open asks for ({@code null}: the one the store holds), evicting down to it
+     * before the open returns, then checkpointing if anything was evicted (the evictions are not logged).
+     */
+    void applyEntryBound(final Long requested) throws IOException
+    {
+        checkOpen();
+        final long bound = null == requested ? set.maxEntries() : requested;
+        if (set.maxEntries(bound, lookups.get()) > 0)
+        {
+            checkpoint();
+        }
     }
 
     /**

@@ -612,6 +612,12 @@ final class SegmentTable implements AutoCloseable
         return params.expiry ? buffer.getLong(slotOffset(slot) + expiresAtOffset, LE) : 0;
     }
 
+    /** Written At of a full slot: epoch ms of its last write, 0 in a store without expiry (none is kept). */
+    long writtenAt(final int slot)
+    {
+        return params.expiry ? buffer.getLong(slotOffset(slot) + expiresAtOffset + Long.BYTES, LE) : 0;
+    }
+
     /** Whether a full slot's entry has expired at {@code now} (never in a store without expiry). */
     boolean isExpired(final int slot, final long now)
     {

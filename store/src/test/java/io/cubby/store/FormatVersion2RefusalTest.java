@@ -30,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FormatVersion2RefusalTest
 {
     private static final List<UnaryOperator<Cubby.Builder>> UNSUPPORTED = List.of(
-        b -> b.maxEntries(10),
         b -> b.probing(Probing.LINEAR),
         b -> b.recordStats(true),
         b -> b.verifyChecksumsOnRead(false),
