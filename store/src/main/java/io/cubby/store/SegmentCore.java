@@ -15,7 +15,7 @@ import java.util.function.LongConsumer;
  * The format-version-2 store behind {@link Cubby}: engine v2's {@link SegmentStore}, with its writes through
  * {@link SegmentWrites}, its scans through {@link SegmentScan} and its reports through {@link SegmentReports}.
  * Reads go straight to the store's optimistic, lock-free read. What version 2 does not have (expiry, eviction,
- * compaction, read-only opens) is refused here or, for options, by {@link SegmentOpener} before any file is
+ * read-only opens) is refused here or, for options, by {@link SegmentOpener} before any file is
  * touched.
  */
 final class SegmentCore implements StoreCore
@@ -28,6 +28,8 @@ final class SegmentCore implements StoreCore
     /** Scratch of a presence test: the store's read copies the value. */
     private final ThreadLocal<UnsafeBuffer> discard;
     private final Thread shutdownHook;
+    /** One compaction at a time. */
+    private final Object compactLock = new Object();
 
     SegmentCore(final SegmentStore store, final Arguments arguments, final RecoveryReport recoveryReport,
         final boolean closeOnJvmShutdown)
@@ -171,10 +173,39 @@ final class SegmentCore implements StoreCore
         }
     }
 
+    /**
+     * Shrinks each segment whose file is larger than its entries need ({@link SegmentStore#compact}): by default
+     * at the store's Target Load, the load growth sizes new files for, with room for one more entry; else at
+     * {@code targetLoad}.
+     */
     @Override
     public void compact(final double targetLoad, final LongConsumer progress)
     {
-        throw unsupported("compact()");
+        final SegmentSet set = store.segments();
+        final double maxLoad = set.params.maxLoadPpm / 1_000_000.0;
+        final boolean fit = targetLoad < 0;
+        if (!fit && (!(targetLoad >= Cubby.MIN_COMPACTION_LOAD) || targetLoad > maxLoad))
+        {
+            throw new IllegalArgumentException("target load must be in [" + Cubby.MIN_COMPACTION_LOAD + ", " +
+                maxLoad + "]: " + targetLoad);
+        }
+        final int loadPpm = fit ? Math.min(set.manifest.targetLoadPpm, set.params.maxLoadPpm) :
+            (int)Math.min(set.params.maxLoadPpm, Math.round(targetLoad * 1_000_000.0));
+        if (store.isClosed())
+        {
+            throw new StoreClosedException(directory + " is closed");
+        }
+        synchronized (compactLock)
+        {
+            try
+            {
+                store.compact(loadPpm, fit, progress);
+            }
+            catch (final IOException ex)
+            {
+                throw new StoreIOException("compaction of " + directory + " failed: " + ex, ex);
+            }
+        }
     }
 
     @Override

@@ -130,7 +130,7 @@ class FormatVersion2RefusalTest
             store.put("a".getBytes(), "1".getBytes());
             assertThrows(UnsupportedOperationException.class,
                 () -> store.put("b".getBytes(), "2".getBytes(), Duration.ofSeconds(5)));
-            assertThrows(UnsupportedOperationException.class, store::compact);
+            assertThrows(IllegalArgumentException.class, () -> store.compact(0.99, null));
             assertThrows(IllegalArgumentException.class, () -> store.put(new byte[0], "2".getBytes()));
             assertThrows(EntryTooLargeException.class, () -> store.put(new byte[65], "2".getBytes()));
             assertThrows(EntryTooLargeException.class, () -> store.put("c".getBytes(), new byte[257]));
