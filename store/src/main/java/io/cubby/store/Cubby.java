@@ -410,9 +410,12 @@ public final class Cubby implements AutoCloseable
      * Rebuild the table without tombstones into the smallest table that holds the live entries within the maximum
      * load, crash-safely, and wait for it to finish. Readers and writers continue meanwhile; each step holds the
      * write lock briefly.
-     *
-     * @throws UnsupportedOperationException in a format-version-2 store, whose removals leave no tombstone and
-     *                                       whose segments do not shrink yet.
+     * <p>
+     * Format version 2, whose removals leave no tombstone: each segment whose file has more groups than its
+     * entries need at the store's target load (the load growth sizes new files for) is shrunk by the same
+     * crash-safe incremental rehash as growth, into a smaller file, one segment at a time; a segment already at
+     * its size is left alone. Each step holds that segment's write lock briefly; readers and the writers of every
+     * segment continue meanwhile. On return the larger files are deleted.
      */
     public void compact()
     {
@@ -420,13 +423,19 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
-     * Rebuild the table without tombstones, crash-safely, and wait for the migration to finish.
+     * Rebuild the table without tombstones, crash-safely, and wait for the migration to finish. Format version 2:
+     * shrink the segments whose files are larger than their entries need at {@code targetLoad} (see
+     * {@link #compact()}).
      *
      * @param targetLoad load of the rebuilt table in [{@value #MIN_COMPACTION_LOAD}, maxLoad], or a negative number
      *                   for the smallest table holding the live entries within the maximum load (the default). A
      *                   lower load would make a table mostly empty: at most 1/{@value #MIN_COMPACTION_LOAD} times
-     *                   the slots of the live entries, rounded up to a power of two.
+     *                   the slots of the live entries, rounded up to a power of two. Format version 2: the load of
+     *                   each shrunk segment's file (the default: the store's target load, with room for one more
+     *                   entry); a segment that would not get fewer groups at it is left alone.
      * @param progress   receives the number of migrated slots out of the old capacity after each step; may be null.
+     *                   Format version 2: the slots of the shrunk segments' former files migrated so far, at most
+     *                   the capacity before the compaction.
      */
     public void compact(final double targetLoad, final LongConsumer progress)
     {
@@ -986,8 +995,9 @@ public final class Cubby implements AutoCloseable
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store the time-to-live operations throw
-         * {@link UnsupportedOperationException}, {@link Cubby#compact()} too (a removal frees its slot at once,
-         * leaving no tombstone), and {@link #logSize(long) logSize} applies at creation only.
+         * {@link UnsupportedOperationException}, and {@link #logSize(long) logSize} applies at creation only;
+         * {@link Cubby#compact()} shrinks the segments larger than their entries need (a removal frees its slot
+         * at once, leaving no tombstone).
          * {@link #maxLoad(double) maxLoad} must lie in [0.5, 0.96] for version 2.
          */
         public Builder formatVersion(final int version)
