@@ -525,7 +525,8 @@ public final class Cubby implements AutoCloseable
      * In format version 2: {@code capacity}, {@code sourceCapacity}, {@code migratedSlots} and
      * {@code tableFileBytes} sum the segments' files; {@code generation} is the highest segment generation;
      * {@code tombstones} and {@code rehashesStarted} are 0 (no tombstones, no counter yet), {@code probing} is
-     * null (tag groups, not a probing strategy), and the hit, miss, eviction and expiry counts are -1 (not
+     * null (tag groups, not a probing strategy); with {@link Builder#recordStats(boolean) recordStats} the hit
+     * and miss counts are the reads' since the open (the eviction and expiry counts 0), else all four are -1 (not
      * recorded).
      *
      * @return a snapshot of the store's counters.
@@ -991,7 +992,7 @@ public final class Cubby implements AutoCloseable
          * naming the option before any file is touched: {@link #expiry(boolean) expiry},
          * {@link #expireAfterWrite(Duration) expireAfterWrite}, {@link #maxEntries(long) maxEntries} above 0,
          * {@link #removalListener(RemovalListener) removalListener}, {@link #readOnly(boolean) readOnly},
-         * {@link #probing(Probing) probing}, {@link #recordStats(boolean) recordStats},
+         * {@link #probing(Probing) probing},
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store the time-to-live operations throw

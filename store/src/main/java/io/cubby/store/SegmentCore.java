@@ -30,11 +30,14 @@ final class SegmentCore implements StoreCore
     private final Thread shutdownHook;
     /** One compaction at a time. */
     private final Object compactLock = new Object();
+    /** Hits and misses of reads, with {@link Cubby.Builder#recordStats(boolean)}; else null. */
+    private final Counters counters;
 
     SegmentCore(final SegmentStore store, final Arguments arguments, final RecoveryReport recoveryReport,
-        final boolean closeOnJvmShutdown)
+        final boolean closeOnJvmShutdown, final Counters counters)
     {
         this.store = store;
+        this.counters = counters;
         this.directory = store.segments().directory;
         this.writes = new SegmentWrites(store, arguments);
         this.scan = new SegmentScan(store);
@@ -69,8 +72,21 @@ final class SegmentCore implements StoreCore
         return 2;
     }
 
+    /** A read, counted as a hit or a miss when stats are recorded (striped counters: no allocation). */
     @Override
     public int read(final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
+        final int dstOffset)
+    {
+        final int result = lookUp(key, keyOffset, keyLength, dst, dstOffset);
+        if (null != counters)
+        {
+            counters.recordRead(result >= 0);
+        }
+        return result;
+    }
+
+    /** A read not counted in the stats. */
+    private int lookUp(final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
         final int dstOffset)
     {
         if (keyLength < 1)
@@ -112,7 +128,7 @@ final class SegmentCore implements StoreCore
     @Override
     public long expiresAtMillis(final DirectBuffer key, final int keyLength)
     {
-        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : 0;
+        return lookUp(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : 0;
     }
 
     @Override
@@ -211,7 +227,7 @@ final class SegmentCore implements StoreCore
     @Override
     public CubbyStats stats()
     {
-        return SegmentReports.stats(store);
+        return SegmentReports.stats(store, counters);
     }
 
     @Override

@@ -56,7 +56,8 @@ final class SegmentOpener
             {
                 final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
                     0 == params.maxValueLength, false, 0);
-                return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown));
+                return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown,
+                    builder.recordStats ? new Counters() : null));
             }
             catch (final RuntimeException | Error ex)
             {
@@ -78,7 +79,6 @@ final class SegmentOpener
         refuse(null != b.maxEntries && b.maxEntries > 0, "maxEntries (eviction)");
         refuse(null != b.removalListener, "removalListener");
         refuse(null != b.probing, "probing");
-        refuse(b.recordStats, "recordStats(true)");
         refuse(!b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");
         refuse(!b.preallocate, "preallocate(false)");
         refuse(b.migrationStep != DEFAULT_MIGRATION_STEP, "migrationStep");

@@ -36,7 +36,6 @@ class FormatVersion2RefusalTest
         b -> b.maxEntries(10),
         b -> b.removalListener((key, value, cause) -> { }),
         b -> b.probing(Probing.LINEAR),
-        b -> b.recordStats(true),
         b -> b.verifyChecksumsOnRead(false),
         b -> b.preallocate(false),
         b -> b.migrationStep(3),
