@@ -86,10 +86,12 @@ final class SegmentGrowth implements AutoCloseable
      * Per segment being shrunk by a compaction ({@link #beginShrink}), the entries a power loss may leave in its
      * two files: the source's entries when its force began the shrink, plus the new keys inserted since (a
      * removal's tag clear may be lost, an insert's slot kept). The shrink ends early in a growth when the next new
-     * key would take it past the smaller file's Max Load; {@link #NOT_SHRINKING} otherwise.
+     * key would take it past the smaller file's Max Load; {@link #NOT_SHRINKING} otherwise, and
+     * {@link #BOUND_UNKNOWN} for a shrink found in flight at open until the segment's first write computes it.
      */
     private final long[] shrinkBound;
     static final long NOT_SHRINKING = -1;
+    static final long BOUND_UNKNOWN = -2;
     private final AtomicLong shrinksBegun = new AtomicLong();
 
     SegmentGrowth(final Path directory, final Manifest manifest, final Segment[] segments,
@@ -116,7 +118,8 @@ final class SegmentGrowth implements AutoCloseable
                 allocator.sourceInFlight(segments[s].source());
                 if (segments[s].current().groupCount < segments[s].source().groupCount)
                 {
-                    shrinkBound[s] = reopenedShrinkBound(segments[s]);
+                    // computed by the first write, once recovery's replay (which does not count here) is done
+                    shrinkBound[s] = BOUND_UNKNOWN;
                 }
             }
         }
@@ -169,6 +172,10 @@ final class SegmentGrowth implements AutoCloseable
     {
         final SegmentTable current = segment.current();
         final long entries = segment.entryCount();
+        if (shrinkBound[s] == BOUND_UNKNOWN)
+        {
+            shrinkBound[s] = reopenedShrinkBound(segment);
+        }
         if (entries >= current.maxEntries || shrinkBound[s] >= current.maxEntries)
         {
             return true;
@@ -332,7 +339,7 @@ final class SegmentGrowth implements AutoCloseable
     /** Under segment {@code s}'s lock, after a put that inserted a new key: counted in a shrink's bound. */
     void afterInsert(final int s)
     {
-        if (shrinkBound[s] != NOT_SHRINKING)
+        if (shrinkBound[s] >= 0)
         {
             shrinkBound[s]++;
         }
@@ -417,12 +424,15 @@ final class SegmentGrowth implements AutoCloseable
     }
 
     /**
-     * A shrink in flight at open: its bound is what its files hold now (the source's full slots, dead copies
-     * included, and the current file's entries), since they were forced or recovered before this open.
+     * A shrink found in flight at open, at the segment's first write: both files are forced (a recovery does not
+     * force what it repaired), then its bound is what they hold (the source's full slots, dead copies included,
+     * plus the current file's Entry Count): a power loss from now on can bring back no more than that.
      */
     private static long reopenedShrinkBound(final Segment segment)
     {
         final SegmentTable source = segment.source();
+        source.force();
+        segment.current().force();
         long full = 0;
         for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.nextFull(slot + 1))
         {

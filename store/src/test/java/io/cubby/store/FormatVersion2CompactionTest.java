@@ -290,16 +290,83 @@ class FormatVersion2CompactionTest
             {
                 setPut(set, model, lookup, "m" + j, "more");
             }
-            final UnsafeBuffer out = new UnsafeBuffer(new byte[16]);
-            for (final Map.Entry<String, byte[]> e : model.entrySet())
-            {
-                final byte[] k = e.getKey().getBytes(StandardCharsets.US_ASCII);
-                final int length = set.get(new UnsafeBuffer(k), 0, k.length, out, 0, lookup);
-                assertEquals(e.getValue().length, length, e.getKey());
-            }
-            assertEquals(model.size(), set.entryCount());
+            assertContents(set, model, lookup);
             assertEquals(List.of(), SegmentVerifier.verify(segment));
         }
+    }
+
+    /**
+     * A shrink in flight when the set is closed is still one after the reopen (the smaller file current, the larger
+     * its source), its migration goes on with the writes, and its bound is taken again at the first write: new keys
+     * end it as a growth before they pass the smaller file's Max Load.
+     */
+    @Test
+    void aShrinkInFlightAtReopenGoesOnAndKeepsItsRoomBound(@TempDir final Path dir) throws IOException
+    {
+        final SegmentParams params = new SegmentParams(0, 16, 16, 0, 0x5EEDL, SegmentParams.DEFAULT_MAX_LOAD_PPM);
+        final Map<String, byte[]> model = new HashMap<>();
+        final SegmentLookup lookup = new SegmentLookup();
+        final long shrunkGroups;
+        try (SegmentSet set = SegmentSet.create(dir, params, 1, 1, false))
+        {
+            for (int i = 0; i < 1500; i++)
+            {
+                setPut(set, model, lookup, "k" + i, "v" + i);
+            }
+            for (int i = 0; i < 1500; i += 2)
+            {
+                final byte[] k = ("k" + i).getBytes(StandardCharsets.US_ASCII);
+                assertTrue(set.remove(new UnsafeBuffer(k), 0, k.length, lookup));
+                model.remove("k" + i);
+            }
+            while (set.segment(0).rehashing())
+            {
+                set.migrateStep(0, Integer.MAX_VALUE);
+            }
+            assertTrue(set.beginCompaction(0, set.manifest.targetLoadPpm, true));
+            set.migrateStep(0, 3);
+            shrunkGroups = set.segment(0).current().groupCount;
+        }
+        try (SegmentSet set = SegmentSet.open(dir, 1, false))
+        {
+            final Segment segment = set.segment(0);
+            assertTrue(segment.rehashing(), "the shrink is still in flight");
+            assertEquals(shrunkGroups, segment.current().groupCount);
+            assertTrue(segment.current().groupCount < segment.source().groupCount);
+            final long atOpen = segment.entryCount();
+            int i = 0;
+            while (segment.rehashing() && segment.current().groupCount == shrunkGroups)
+            {
+                setPut(set, model, lookup, "n" + i++, "new");
+                if (segment.rehashing() && segment.current().groupCount == shrunkGroups)
+                {
+                    assertTrue(atOpen + i <= segment.current().maxEntries, i + " new keys");
+                }
+            }
+            assertEquals(List.of(), SegmentVerifier.verify(segment));
+            for (int j = 0; j < 500; j++)
+            {
+                setPut(set, model, lookup, "m" + j, "more");
+            }
+            assertContents(set, model, lookup);
+            assertEquals(List.of(), SegmentVerifier.verify(segment));
+        }
+    }
+
+    private static void assertContents(final SegmentSet set, final Map<String, byte[]> model,
+        final SegmentLookup lookup)
+    {
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[16]);
+        for (final Map.Entry<String, byte[]> e : model.entrySet())
+        {
+            final byte[] k = e.getKey().getBytes(StandardCharsets.US_ASCII);
+            final int length = set.get(new UnsafeBuffer(k), 0, k.length, out, 0, lookup);
+            assertEquals(e.getValue().length, length, e.getKey());
+            final byte[] v = new byte[length];
+            out.getBytes(0, v);
+            assertArrayEquals(e.getValue(), v, e.getKey());
+        }
+        assertEquals(model.size(), set.entryCount());
     }
 
     private static void setPut(final SegmentSet set, final Map<String, byte[]> model, final SegmentLookup lookup,
