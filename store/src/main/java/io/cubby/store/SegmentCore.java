@@ -86,8 +86,8 @@ final class SegmentCore implements StoreCore
     }
 
     /** A read not counted in the stats. */
-    private int lookUp(final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
-        final int dstOffset)
+    private int lookUp(final DirectBuffer key, final int keyOffset, final int keyLength,
+        final MutableDirectBuffer dst, final int dstOffset)
     {
         if (keyLength < 1)
         {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +36,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * releasing its lock, whichever writer finds the drive lock free migrates as many of the oldest rehash still in
  * flight (never waiting for a segment's lock). The writer that migrates the last group unpublishes the source and
  * hands the end to the allocator's {@link SegmentRetirer}.
+ * <p>
+ * <b>Compaction</b> ({@link #beginShrink}, FORMAT-v2.md 9.1) is the same rehash into a smaller file; while it is in
+ * flight, a bound of the entries a power loss could leave in the segment's two files ends it as a growth before it
+ * passes the smaller file's Max Load.
  * <p>
  * Thread-safe under the set's locking: the methods named for a segment are called under its lock.
  */
@@ -107,7 +112,7 @@ final class SegmentGrowth implements AutoCloseable
         this.allocator = allocator;
         this.refused = new boolean[segments.length];
         this.shrinkBound = new long[segments.length];
-        java.util.Arrays.fill(shrinkBound, NOT_SHRINKING);
+        Arrays.fill(shrinkBound, NOT_SHRINKING);
         long live = 0;
         for (int s = 0; s < segments.length; s++)
         {
@@ -420,7 +425,8 @@ final class SegmentGrowth implements AutoCloseable
      */
     static long shrinkGroups(final long entries, final int loadPpm)
     {
-        return Math.max(1, (long)Math.ceil(entries * 1_000_000.0 / ((double)loadPpm * SegmentDescriptor.GROUP_SLOTS)));
+        return Math.max(1,
+            (long)Math.ceil(entries * 1_000_000.0 / ((double)loadPpm * SegmentDescriptor.GROUP_SLOTS)));
     }
 
     /**

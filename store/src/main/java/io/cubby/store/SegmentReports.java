@@ -73,8 +73,9 @@ final class SegmentReports
         final long[] log = store.logUsage();
         return new CubbyStats(entries, capacity, 0, set.params.maxLoadPpm / 1_000_000.0, set.params.slotLength,
             generation, rehashing, migrated, sourceCapacity, fileBytes, log[0], log[1], 0, null, store.durability(),
-            currentEntries, null == counters ? -1 : counters.hits.sum(), null == counters ? -1 : counters.misses.sum(),
-            null == counters ? -1 : counters.evictions.sum(), null == counters ? -1 : counters.expired.sum());
+            currentEntries, null == counters ? -1 : counters.hits.sum(),
+            null == counters ? -1 : counters.misses.sum(), null == counters ? -1 : counters.evictions.sum(),
+            null == counters ? -1 : counters.expired.sum());
     }
 
     /** Verify every segment under its lock (writers of that segment wait). */

@@ -533,16 +533,17 @@ final class SegmentSet implements AutoCloseable
      * Compaction of segment {@code s} (FORMAT-v2.md 9.1), under its lock: finish its rehash in flight, then begin
      * shrinking it into a file sized for its entries at {@code loadPpm}, unless it has that size or fewer groups.
      *
-     * @return whether a shrink began; its migration then goes on with {@link #migrateStep} and the writers.
+     * @return the slots of the file being shrunk, or -1 if the segment was left as it is; its migration goes on
+     *         with {@link #migrateStep} and the writers.
      */
-    boolean beginCompaction(final int s, final int loadPpm, final boolean fit) throws IOException
+    long beginCompaction(final int s, final int loadPpm, final boolean fit) throws IOException
     {
         markOpenBeforeChange();
         final ReentrantLock lock = locks[s];
         lock.lock();
         try
         {
-            return growth.beginShrink(s, segments[s], loadPpm, fit);
+            return growth.beginShrink(s, segments[s], loadPpm, fit) ? segments[s].source().slotCount : -1;
         }
         finally
         {

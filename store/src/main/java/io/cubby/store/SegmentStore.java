@@ -537,15 +537,15 @@ final class SegmentStore implements AutoCloseable
             try
             {
                 checkOpen();
-                if (!set.beginCompaction(s, loadPpm, fit))
-                {
-                    continue;
-                }
-                sourceSlots = set.segment(s).source().slotCount;
+                sourceSlots = set.beginCompaction(s, loadPpm, fit);
             }
             finally
             {
                 lock.unlock();
+            }
+            if (sourceSlots < 0)
+            {
+                continue;
             }
             shrunk++;
             long cursor;

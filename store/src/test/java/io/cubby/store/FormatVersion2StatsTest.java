@@ -124,7 +124,8 @@ class FormatVersion2StatsTest
                         {
                             // reader r reads keys r, r + readers, ...: half present, half absent over 1000 keys
                             final int k = (reader + i * readers) % 1000;
-                            assertEquals(k % 2 == 0, store.containsKey(("k" + k).getBytes(StandardCharsets.US_ASCII)));
+                            final byte[] kb = ("k" + k).getBytes(StandardCharsets.US_ASCII);
+                            assertEquals(k % 2 == 0, store.containsKey(kb));
                         }
                     }
                     catch (final Throwable ex)

@@ -30,9 +30,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * migration step, at a rehash's begin (file creation, switch) and end (force, source cleared, source released), at
  * a compaction's own steps (9.1: a pending file discarded, the source forced), and at the steps of recovery itself,
  * while a deterministic sequence of puts, updates and removes runs against a {@link SegmentSet} that starts at one
- * group per segment and grows again and again, one group migrated per write, and shrinks: compactions at the end of
- * each wave of removals, and shrinks begun at Max Load in the middle of every 120 operations, left to the writes that
- * follow to migrate (inserts may turn them into growths).
+ * group per segment and grows again and again, one group migrated per write, and shrinks: compactions at the end
+ * of each wave of removals, and shrinks begun at Max Load in the middle of every 120 operations, left to the writes
+ * that follow to migrate (inserts may turn them into growths).
  * <p>
  * At each selected firing the store directory is copied as it is (what a process kill at that instant leaves: the
  * mapped bytes are in the page cache), recovered with {@link SegmentRecovery#recover}, and checked: every segment
@@ -294,7 +294,7 @@ class SegmentCrashPointTest
             }
             for (int s = 0; s < set.segmentCount(); s++)
             {
-                if (set.beginCompaction(s, loadPpm, drive))
+                if (set.beginCompaction(s, loadPpm, drive) >= 0)
                 {
                     shrinks++;
                     while (drive && set.migrateStep(s, 3) >= 0)
