@@ -720,10 +720,13 @@ final class SegmentTable implements AutoCloseable
      */
     void clearSource()
     {
+        // the new checksum first: a kill between these stores leaves a header whose checksum is the cleared
+        // one's, which SegmentHeader.read takes for the end completed (else fields cleared under the old
+        // checksum: a header that fails its checksum)
+        buffer.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksumWithoutSource(buffer), LE);
+        buffer.putLong(MIGRATION_CURSOR_OFFSET, 0, LE);
         buffer.putLong(SegmentDescriptor.SOURCE_GENERATION_OFFSET, 0, LE);
         buffer.putLong(SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET, 0, LE);
-        buffer.putLong(MIGRATION_CURSOR_OFFSET, 0, LE);
-        buffer.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksum(buffer), LE);
         sourceGeneration = 0;
         sourceGroupCount = 0;
         CrashPoints.Hook.reached("v2.rehash-end.source-cleared");

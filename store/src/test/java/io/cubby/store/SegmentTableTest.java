@@ -327,6 +327,47 @@ class SegmentTableTest
         return file;
     }
 
+    /**
+     * FORMAT-v2.md 9 step 6: {@code clearSource} writes the cleared header's checksum first, then the Migration
+     * Cursor, Source Generation and Source Group Count; a kill after any of those stores leaves a header that reads
+     * as the rehash end completed. A checksum matching neither header is still refused.
+     */
+    @Test
+    void aRehashEndInterruptedInsideItsHeaderReadsAsCompleted(@TempDir final Path dir) throws IOException
+    {
+        final int[] offsets = {SegmentDescriptor.MIGRATION_CURSOR_OFFSET, SegmentDescriptor.SOURCE_GENERATION_OFFSET,
+            SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET};
+        for (int done = 0; done <= offsets.length; done++)
+        {
+            final Path at = dir.resolve("after-" + done);
+            java.nio.file.Files.createDirectories(at);
+            final Path file;
+            try (SegmentTable table = SegmentFile.create(at, PARAMS, 0, 2, 2, 1, 3, false))
+            {
+                table.migrationCursor(3);
+                table.force();
+                file = table.file;
+            }
+            final int cleared = SegmentHeader.checksumWithoutSource(
+                new UnsafeBuffer(read(file, 0, SegmentDescriptor.HEADER_CHECKSUM_OFFSET)));
+            write(file, SegmentDescriptor.HEADER_CHECKSUM_OFFSET, le(Integer.BYTES).putInt(cleared).array());
+            for (int i = 0; i < done; i++)
+            {
+                write(file, offsets[i], le(Long.BYTES).putLong(0).array());
+            }
+            try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 2, true))
+            {
+                assertEquals(0, table.sourceGeneration(), "after " + done + " of the stores");
+                assertEquals(0, table.sourceGroupCount(), "after " + done + " of the stores");
+            }
+            if (done == 0)
+            {
+                write(file, SegmentDescriptor.HEADER_CHECKSUM_OFFSET, le(Integer.BYTES).putInt(cleared + 1).array());
+                assertThrows(CorruptStoreException.class, () -> SegmentFile.open(file, PARAMS, 0, 2, true));
+            }
+        }
+    }
+
     @Test
     void undamagedFileReopensWithItsEntries(@TempDir final Path dir) throws IOException
     {
