@@ -409,9 +409,12 @@ public final class Cubby implements AutoCloseable
      * Rebuild the table without tombstones into the smallest table that holds the live entries within the maximum
      * load, crash-safely, and wait for it to finish. Readers and writers continue meanwhile; each step holds the
      * write lock briefly.
-     *
-     * @throws UnsupportedOperationException in a format-version-2 store, whose removals leave no tombstone and
-     *                                       whose segments do not shrink yet.
+     * <p>
+     * Format version 2, whose removals leave no tombstone: each segment whose file has more groups than its
+     * entries need at the store's target load (the load growth sizes new files for) is shrunk by the same
+     * crash-safe incremental rehash as growth, into a smaller file, one segment at a time; a segment already at
+     * its size is left alone. Each step holds that segment's write lock briefly; readers and the writers of every
+     * segment continue meanwhile. On return the larger files are deleted.
      */
     public void compact()
     {
@@ -419,13 +422,19 @@ public final class Cubby implements AutoCloseable
     }
 
     /**
-     * Rebuild the table without tombstones, crash-safely, and wait for the migration to finish.
+     * Rebuild the table without tombstones, crash-safely, and wait for the migration to finish. Format version 2:
+     * shrink the segments whose files are larger than their entries need at {@code targetLoad} (see
+     * {@link #compact()}).
      *
      * @param targetLoad load of the rebuilt table in [{@value #MIN_COMPACTION_LOAD}, maxLoad], or a negative number
      *                   for the smallest table holding the live entries within the maximum load (the default). A
      *                   lower load would make a table mostly empty: at most 1/{@value #MIN_COMPACTION_LOAD} times
-     *                   the slots of the live entries, rounded up to a power of two.
+     *                   the slots of the live entries, rounded up to a power of two. Format version 2: the load of
+     *                   each shrunk segment's file (the default: the store's target load, with room for one more
+     *                   entry); a segment that would not get fewer groups at it is left alone.
      * @param progress   receives the number of migrated slots out of the old capacity after each step; may be null.
+     *                   Format version 2: the slots of the shrunk segments' former files migrated so far, at most
+     *                   the capacity before the compaction.
      */
     public void compact(final double targetLoad, final LongConsumer progress)
     {
@@ -515,7 +524,8 @@ public final class Cubby implements AutoCloseable
      * In format version 2: {@code capacity}, {@code sourceCapacity}, {@code migratedSlots} and
      * {@code tableFileBytes} sum the segments' files; {@code generation} is the highest segment generation;
      * {@code tombstones} and {@code rehashesStarted} are 0 (no tombstones, no counter yet), {@code probing} is
-     * null (tag groups, not a probing strategy), and the hit, miss, eviction and expiry counts are -1 (not
+     * null (tag groups, not a probing strategy); with {@link Builder#recordStats(boolean) recordStats} the hit
+     * and miss counts are the reads' since the open (the eviction and expiry counts 0), else all four are -1 (not
      * recorded).
      *
      * @return a snapshot of the store's counters.
@@ -981,12 +991,11 @@ public final class Cubby implements AutoCloseable
          * <p>
          * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
          * naming the option before any file is touched: {@link #probing(Probing) probing},
-         * {@link #recordStats(boolean) recordStats},
          * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
-         * tombstoneCompactionRatio} other than the default. In a version-2 store {@link Cubby#compact()} throws
-         * {@link UnsupportedOperationException} (a removal frees its slot at once, leaving no tombstone), and
-         * {@link #logSize(long) logSize} applies at creation only. {@link #expiry(boolean) expiry} and
+         * tombstoneCompactionRatio} other than the default. In a version-2 store {@link #logSize(long) logSize}
+         * applies at creation only, and {@link Cubby#compact()} shrinks the segments larger than their entries
+         * need (a removal frees its slot at once, leaving no tombstone). {@link #expiry(boolean) expiry} and
          * {@link #expireAfterWrite(Duration) expireAfterWrite} work as in version 1: expiry is fixed at creation
          * (a reopen asking for it on a store without it is refused), expired entries read as absent for every
          * operation, and a rehash's migration reclaims them.

@@ -189,17 +189,25 @@ final class Segment
             source.remove(lookup.slot);
             return true;
         }
-        current.remove(lookup.slot);
-        // a copy kept in the source (migrated, or shadowed by a put) must not come back by migration or recovery
+        // A copy kept in the source (migrated, or shadowed by a put) must not come back by migration or recovery:
+        // cleared first, so that a kill between the two steps leaves the key with its current value, not the
+        // copy's; and if the copy's value is older than the current one, forced before the current slot is
+        // cleared, so that a power loss cannot keep that clear without the copy's and bring the older value back.
         final SegmentTable older = null != source ? source : endingSource;
         if (null != older && (older == source || !older.rehashEnded()))
         {
             final int copy = older.find(hash, key, offset, length);
             if (copy != SegmentTable.NOT_FOUND)
             {
+                final boolean olderValue = !current.sameValue(lookup.slot, older, copy);
                 older.clearCopy(copy);
+                if (olderValue)
+                {
+                    older.force();
+                }
             }
         }
+        current.remove(lookup.slot);
         return true;
     }
 

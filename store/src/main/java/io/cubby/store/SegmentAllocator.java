@@ -442,6 +442,12 @@ final class SegmentAllocator implements AutoCloseable
         retirer.awaitIdle();
     }
 
+    /** Wait until every rehash end handed over so far is done (sources deleted), not for files being prepared. */
+    void awaitRetired()
+    {
+        retirer.awaitIdle();
+    }
+
     /**
      * Tests: stop or resume preparing files on the background thread (rehash ends go on), so that writers reach
      * Max Load without a prepared file.

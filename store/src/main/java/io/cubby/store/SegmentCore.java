@@ -15,10 +15,9 @@ import java.util.function.LongConsumer;
  * The format-version-2 store behind {@link Cubby}: engine v2's {@link SegmentStore}, with its writes through
  * {@link SegmentWrites}, its scans through {@link SegmentScan} and its reports through {@link SegmentReports}.
  * Reads go straight to the store's optimistic, lock-free read; a read-only open is {@link SegmentReadOnlyCore}
- * instead. What version 2 does not have (eviction, compaction) is refused here or, for options, by
- * {@link SegmentOpener} before any file is touched. Per-entry expiry follows version 1: expired entries read as
- * absent everywhere, are left out of {@link #size()} and the scans, and are counted by {@link #estimatedSize()}
- * until a put or a rehash reclaims them.
+ * instead. Per-entry expiry follows version 1: expired entries read as absent everywhere, are left out of
+ * {@link #size()} and the scans, and are counted by {@link #estimatedSize()} until a put or a rehash reclaims
+ * them. What version 2 does not have is refused by {@link SegmentOpener} before any file is touched.
  */
 final class SegmentCore implements StoreCore
 {
@@ -32,12 +31,17 @@ final class SegmentCore implements StoreCore
     private final Thread shutdownHook;
     /** Delivers removal notifications ({@link Cubby.Builder#removalListener}), or null. */
     private final Notifier notifier;
+    /** One compaction at a time. */
+    private final Object compactLock = new Object();
+    /** Hits and misses of reads, with {@link Cubby.Builder#recordStats(boolean)}; else null. */
+    private final Counters counters;
 
     SegmentCore(final SegmentStore store, final Arguments arguments, final RecoveryReport recoveryReport,
-        final boolean closeOnJvmShutdown, final Notifier notifier)
+        final boolean closeOnJvmShutdown, final Notifier notifier, final Counters counters)
     {
         this.store = store;
         this.notifier = notifier;
+        this.counters = counters;
         this.directory = store.segments().directory;
         this.writes = new SegmentWrites(store, arguments);
         this.scan = new SegmentScan(store);
@@ -72,9 +76,22 @@ final class SegmentCore implements StoreCore
         return 2;
     }
 
+    /** A read, counted as a hit or a miss when stats are recorded (striped counters: no allocation). */
     @Override
     public int read(final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
         final int dstOffset)
+    {
+        final int result = lookUp(key, keyOffset, keyLength, dst, dstOffset);
+        if (null != counters)
+        {
+            counters.recordRead(result >= 0);
+        }
+        return result;
+    }
+
+    /** A read not counted in the stats. */
+    private int lookUp(final DirectBuffer key, final int keyOffset, final int keyLength,
+        final MutableDirectBuffer dst, final int dstOffset)
     {
         if (keyLength < 1)
         {
@@ -107,7 +124,7 @@ final class SegmentCore implements StoreCore
     @Override
     public long expiresAtMillis(final DirectBuffer key, final int keyLength)
     {
-        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : store.lastReadExpiresAt();
+        return lookUp(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : store.lastReadExpiresAt();
     }
 
     @Override
@@ -169,16 +186,45 @@ final class SegmentCore implements StoreCore
         }
     }
 
+    /**
+     * Shrinks each segment whose file is larger than its entries need ({@link SegmentStore#compact}): by default
+     * at the store's Target Load, the load growth sizes new files for, with room for one more entry; else at
+     * {@code targetLoad}.
+     */
     @Override
     public void compact(final double targetLoad, final LongConsumer progress)
     {
-        throw unsupported("compact()");
+        final SegmentSet set = store.segments();
+        final double maxLoad = set.params.maxLoadPpm / 1_000_000.0;
+        final boolean fit = targetLoad < 0;
+        if (!fit && (!(targetLoad >= Cubby.MIN_COMPACTION_LOAD) || targetLoad > maxLoad))
+        {
+            throw new IllegalArgumentException("target load must be in [" + Cubby.MIN_COMPACTION_LOAD + ", " +
+                maxLoad + "]: " + targetLoad);
+        }
+        final int loadPpm = fit ? Math.min(set.manifest.targetLoadPpm, set.params.maxLoadPpm) :
+            (int)Math.min(set.params.maxLoadPpm, Math.round(targetLoad * 1_000_000.0));
+        if (store.isClosed())
+        {
+            throw new StoreClosedException(directory + " is closed");
+        }
+        synchronized (compactLock)
+        {
+            try
+            {
+                store.compact(loadPpm, fit, progress);
+            }
+            catch (final IOException ex)
+            {
+                throw new StoreIOException("compaction of " + directory + " failed: " + ex, ex);
+            }
+        }
     }
 
     @Override
     public CubbyStats stats()
     {
-        return SegmentReports.stats(store);
+        return SegmentReports.stats(store, counters);
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +36,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * releasing its lock, whichever writer finds the drive lock free migrates as many of the oldest rehash still in
  * flight (never waiting for a segment's lock). The writer that migrates the last group unpublishes the source and
  * hands the end to the allocator's {@link SegmentRetirer}.
+ * <p>
+ * <b>Compaction</b> ({@link #beginShrink}, FORMAT-v2.md 9.1) is the same rehash into a smaller file; while it is in
+ * flight, a bound of the entries a power loss could leave in the segment's two files ends it as a growth before it
+ * passes the smaller file's Max Load.
  * <p>
  * Thread-safe under the set's locking: the methods named for a segment are called under its lock.
  */
@@ -82,6 +87,17 @@ final class SegmentGrowth implements AutoCloseable
         "request cancelled (queued)", "request cancelled (waiting for the rehash end)",
         "prepared file unusable or failed", "doubling segment (of the above)"};
     private final boolean[] refused;
+    /**
+     * Per segment being shrunk by a compaction ({@link #beginShrink}), the entries a power loss may leave in its
+     * two files: the source's entries when its force began the shrink, plus the new keys inserted since (a
+     * removal's tag clear may be lost, an insert's slot kept). The shrink ends early in a growth when the next new
+     * key would take it past the smaller file's Max Load; {@link #NOT_SHRINKING} otherwise, and
+     * {@link #BOUND_UNKNOWN} for a shrink found in flight at open until the segment's first write computes it.
+     */
+    private final long[] shrinkBound;
+    static final long NOT_SHRINKING = -1;
+    static final long BOUND_UNKNOWN = -2;
+    private final AtomicLong shrinksBegun = new AtomicLong();
 
     SegmentGrowth(final Path directory, final Manifest manifest, final Segment[] segments,
         final ReentrantLock[] locks, final int migrationStep, final boolean allocate, final SegmentAllocator allocator)
@@ -95,6 +111,8 @@ final class SegmentGrowth implements AutoCloseable
         this.allocate = allocate;
         this.allocator = allocator;
         this.refused = new boolean[segments.length];
+        this.shrinkBound = new long[segments.length];
+        Arrays.fill(shrinkBound, NOT_SHRINKING);
         long live = 0;
         for (int s = 0; s < segments.length; s++)
         {
@@ -103,6 +121,11 @@ final class SegmentGrowth implements AutoCloseable
             {
                 inFlight.add(s);
                 allocator.sourceInFlight(segments[s].source());
+                if (segments[s].current().groupCount < segments[s].source().groupCount)
+                {
+                    // computed by the first write, once recovery's replay (which does not count here) is done
+                    shrinkBound[s] = BOUND_UNKNOWN;
+                }
             }
         }
         liveBytes.set(live);
@@ -154,7 +177,11 @@ final class SegmentGrowth implements AutoCloseable
     {
         final SegmentTable current = segment.current();
         final long entries = segment.entryCount();
-        if (entries >= current.maxEntries)
+        if (shrinkBound[s] == BOUND_UNKNOWN)
+        {
+            shrinkBound[s] = reopenedShrinkBound(segment);
+        }
+        if (entries >= current.maxEntries || shrinkBound[s] >= current.maxEntries)
         {
             return true;
         }
@@ -314,6 +341,112 @@ final class SegmentGrowth implements AutoCloseable
         allocator.request(s, current.generation + 1, groups, current.generation, current.groupCount);
     }
 
+    /** Under segment {@code s}'s lock, after a put that inserted a new key: counted in a shrink's bound. */
+    void afterInsert(final int s)
+    {
+        if (shrinkBound[s] >= 0)
+        {
+            shrinkBound[s]++;
+        }
+    }
+
+    /**
+     * Compaction of segment {@code s}, under its lock (FORMAT-v2.md 9.1): finish the rehash in flight, then, if
+     * the segment's file has more groups than its entries need at {@code loadPpm}, begin a rehash into a smaller
+     * file, as growth does (9 steps 3 to 5): a pending file of its next generation is discarded first, the
+     * current file forced (so that the removals that made it too large are durable: a power loss can bring back
+     * none of the entries they removed, which the smaller file might not hold), then the target created and both
+     * published.
+     *
+     * @param loadPpm the load of the smaller file, at most Max Load.
+     * @param fit     whether to size it for one entry more, and below {@link #DOUBLING_GROUPS} at most at the
+     *                segment's request load (so that the next insert does not ask for a bigger file at once).
+     * @return whether a shrink began; false if the segment already has the size or fewer groups.
+     */
+    boolean beginShrink(final int s, final Segment segment, final int loadPpm, final boolean fit) throws IOException
+    {
+        if (segment.rehashing())
+        {
+            migrateStep(s, segment, Integer.MAX_VALUE);
+        }
+        final SegmentTable current = segment.current();
+        final long entries = current.entryCount() + (fit ? 1 : 0);
+        long groups = shrinkGroups(entries, loadPpm);
+        if (fit && groups < DOUBLING_GROUPS)
+        {
+            groups = shrinkGroups(entries, (int)Math.min(loadPpm, requestLoadPpm(s, groups)));
+        }
+        while (params.maxEntries(groups) < entries)
+        {
+            groups++; // rounding: Max Load holds them
+        }
+        if (groups >= current.groupCount)
+        {
+            return false;
+        }
+        final SegmentAllocator.Request request = allocator.pending(s);
+        if (null != request)
+        {
+            SegmentTable pending;
+            try
+            {
+                pending = allocator.take(request, true);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                pending = null; // nothing of it is left in the directory
+            }
+            if (null != pending)
+            {
+                discard(pending);
+            }
+            CrashPoints.Hook.reached("v2.compact.pending-discarded");
+        }
+        current.force();
+        CrashPoints.Hook.reached("v2.compact.source-forced");
+        final SegmentTable target = SegmentFile.create(directory, params, s, current.generation + 1, groups,
+            current.generation, current.groupCount, allocate);
+        allocator.sourceInFlight(current);
+        shrinkBound[s] = current.entryCount();
+        beginSwitch(s, segment, target);
+        shrinksBegun.incrementAndGet();
+        return true;
+    }
+
+    /** Under segment {@code s}'s lock: migrate up to {@code groups} groups of its rehash in flight, if any. */
+    void migrate(final int s, final Segment segment, final int groups)
+    {
+        migrateStep(s, segment, groups);
+    }
+
+    /**
+     * The group count of a compacted file: {@code ceil(entries / (15 × load))}, at least 1. Its Max Load holds
+     * {@code entries}, as {@code loadPpm} is at most Max Load.
+     */
+    static long shrinkGroups(final long entries, final int loadPpm)
+    {
+        return Math.max(1,
+            (long)Math.ceil(entries * 1_000_000.0 / ((double)loadPpm * SegmentDescriptor.GROUP_SLOTS)));
+    }
+
+    /**
+     * A shrink found in flight at open, at the segment's first write: both files are forced (a recovery does not
+     * force what it repaired), then its bound is what they hold (the source's full slots, dead copies included,
+     * plus the current file's Entry Count): a power loss from now on can bring back no more than that.
+     */
+    private static long reopenedShrinkBound(final Segment segment)
+    {
+        final SegmentTable source = segment.source();
+        source.force();
+        segment.current().force();
+        long full = 0;
+        for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.nextFull(slot + 1))
+        {
+            full++;
+        }
+        return full + segment.current().entryCount();
+    }
+
     /** Under segment {@code s}'s lock, after a write that cannot insert: migrate its own rehash by a step. */
     void afterRemove(final int s, final Segment segment) throws IOException
     {
@@ -470,6 +603,7 @@ final class SegmentGrowth implements AutoCloseable
         }
         if (null != done)
         {
+            shrinkBound[s] = NOT_SHRINKING;
             allocator.retire(segment.current(), done, manifest);
         }
     }
@@ -517,6 +651,12 @@ final class SegmentGrowth implements AutoCloseable
     long waitedForPrepared()
     {
         return waitedForPrepared.get();
+    }
+
+    /** Compactions that began shrinking a segment. */
+    long shrinksBegun()
+    {
+        return shrinksBegun.get();
     }
 
     /** Rehashes begun into a file prepared ahead of need. */

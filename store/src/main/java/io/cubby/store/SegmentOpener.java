@@ -67,7 +67,7 @@ final class SegmentOpener
                 store.segments().notifier(notifier);
                 store.applyEntryBound(builder.maxEntries);
                 return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown,
-                    notifier));
+                    notifier, builder.recordStats ? new Counters() : null));
             }
             catch (final IOException | RuntimeException | Error ex)
             {
@@ -89,7 +89,6 @@ final class SegmentOpener
     private static void refuseUnsupported(final Cubby.Builder b)
     {
         refuse(null != b.probing, "probing");
-        refuse(b.recordStats, "recordStats(true)");
         refuse(!b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");
         refuse(!b.preallocate, "preallocate(false)");
         refuse(b.migrationStep != DEFAULT_MIGRATION_STEP, "migrationStep");

@@ -23,8 +23,12 @@ final class SegmentReports
     {
     }
 
-    /** Each segment read under its lock, so its files and counts belong together. */
-    static CubbyStats stats(final SegmentStore store)
+    /**
+     * Each segment read under its lock, so its files and counts belong together.
+     *
+     * @param counters the reads' hits and misses, or null if not recorded (then reported as -1).
+     */
+    static CubbyStats stats(final SegmentStore store, final Counters counters)
     {
         final SegmentSet set = store.segments();
         if (store.isClosed())
@@ -69,7 +73,9 @@ final class SegmentReports
         final long[] log = store.logUsage();
         return new CubbyStats(entries, capacity, 0, set.params.maxLoadPpm / 1_000_000.0, set.params.slotLength,
             generation, rehashing, migrated, sourceCapacity, fileBytes, log[0], log[1], 0, null, store.durability(),
-            currentEntries, -1, -1, -1, -1);
+            currentEntries, null == counters ? -1 : counters.hits.sum(),
+            null == counters ? -1 : counters.misses.sum(), null == counters ? -1 : counters.evictions.sum(),
+            null == counters ? -1 : counters.expired.sum());
     }
 
     /** Verify every segment under its lock (writers of that segment wait). */
@@ -95,7 +101,9 @@ final class SegmentReports
                 slots += segment.current().groupCount * SegmentDescriptor.GROUP_SLOTS;
                 if (null != segment.source())
                 {
-                    entries += countFull(segment.source());
+                    // its live entries: a slot whose key the current file holds is a dead copy (FORMAT-v2 9 step 5),
+                    // and the verifier has checked that Entry Count counts the others
+                    entries += segment.source().entryCount();
                     slots += segment.source().groupCount * SegmentDescriptor.GROUP_SLOTS;
                 }
             }

@@ -502,6 +502,10 @@ final class SegmentSet implements AutoCloseable
             {
                 steps.mark(GrowthSteps.WRITE);
             }
+            if (isNew)
+            {
+                growth.afterInsert(s);
+            }
             growth.afterWrite(s, segment);
             if (GrowthSteps.ENABLED)
             {
@@ -639,6 +643,56 @@ final class SegmentSet implements AutoCloseable
             }
         }
         return evicted;
+    }
+
+    /**
+     * Compaction of segment {@code s} (FORMAT-v2.md 9.1), under its lock: finish its rehash in flight, then begin
+     * shrinking it into a file sized for its entries at {@code loadPpm}, unless it has that size or fewer groups.
+     *
+     * @return the slots of the file being shrunk, or -1 if the segment was left as it is; its migration goes on
+     *         with {@link #migrateStep} and the writers.
+     */
+    long beginCompaction(final int s, final int loadPpm, final boolean fit) throws IOException
+    {
+        markOpenBeforeChange();
+        final ReentrantLock lock = locks[s];
+        lock.lock();
+        try
+        {
+            return growth.beginShrink(s, segments[s], loadPpm, fit) ? segments[s].source().slotCount : -1;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Migrate up to {@code groups} groups of segment {@code s}'s rehash in flight, under its lock; the last group
+     * ends the rehash (FORMAT-v2.md 9 step 6).
+     *
+     * @return the migration cursor afterwards, or -1 if the segment is not rehashing any more.
+     */
+    long migrateStep(final int s, final int groups)
+    {
+        final ReentrantLock lock = locks[s];
+        lock.lock();
+        try
+        {
+            final Segment segment = segments[s];
+            growth.migrate(s, segment, groups);
+            return segment.rehashing() ? segment.cursor() : -1;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /** Wait until every rehash end handed to the retirer is done (its source deleted). */
+    void awaitRetired()
+    {
+        allocator.awaitRetired();
     }
 
     long entryCount()

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 
 /**
  * Engine v2's store core (FORMAT-v2.md §7-§9): a {@link SegmentSet}, the version-2 log behind every write, the
@@ -45,6 +46,8 @@ final class SegmentStore implements AutoCloseable
     static final String LOG_FILE = "wal.log";
     static final long DEFAULT_LOG_CAPACITY = 64L << 20;
     static final int MIGRATION_STEP = 2;
+    /** Groups a compaction migrates per hold of a segment's lock. */
+    static final int COMPACTION_STEP = 64;
 
     private final Path directory;
     private final StoreLock fileLock;
@@ -587,6 +590,65 @@ final class SegmentStore implements AutoCloseable
                 checkpointWanted = false;
             }
         }
+    }
+
+    /**
+     * Compaction (FORMAT-v2.md 9.1): segment by segment, finish its rehash in flight and shrink it into a file
+     * sized for its entries at {@code loadPpm} if it has more groups than that, migrating {@link #COMPACTION_STEP}
+     * groups per hold of its lock (its writers migrate too, and go on in between); then wait until the retirer
+     * has ended the rehashes, so the smaller files are forced and the larger ones deleted on return. Readers and
+     * writers of every segment go on meanwhile. Called by one thread at a time per store (the facade serialises).
+     *
+     * @param progress receives the source slots migrated so far by the shrinks, after each step; may be null.
+     * @return the segments shrunk.
+     */
+    int compact(final int loadPpm, final boolean fit, final LongConsumer progress) throws IOException
+    {
+        long migrated = 0;
+        int shrunk = 0;
+        for (int s = 0; s < writeLocks.length; s++)
+        {
+            final ReentrantLock lock = writeLocks[s];
+            final long sourceSlots;
+            lock.lock();
+            try
+            {
+                checkOpen();
+                sourceSlots = set.beginCompaction(s, loadPpm, fit);
+            }
+            finally
+            {
+                lock.unlock();
+            }
+            if (sourceSlots < 0)
+            {
+                continue;
+            }
+            shrunk++;
+            long cursor;
+            do
+            {
+                lock.lock();
+                try
+                {
+                    checkOpen();
+                    cursor = set.migrateStep(s, COMPACTION_STEP);
+                }
+                finally
+                {
+                    lock.unlock();
+                }
+                if (null != progress)
+                {
+                    progress.accept(migrated + (cursor < 0 ? sourceSlots :
+                        Math.min(sourceSlots, cursor * SegmentDescriptor.GROUP_SLOTS)));
+                }
+            }
+            while (cursor >= 0);
+            migrated += sourceSlots;
+        }
+        set.awaitRetired();
+        return shrunk;
     }
 
     /**

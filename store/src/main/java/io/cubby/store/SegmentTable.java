@@ -407,6 +407,29 @@ final class SegmentTable implements AutoCloseable
     }
 
     /**
+     * Whether full slot {@code slot} and {@code other}'s full slot {@code otherSlot} (the same key) hold the same
+     * value and expiry: a copy migration made, not changed since by a put or an update.
+     */
+    boolean sameValue(final int slot, final SegmentTable other, final int otherSlot)
+    {
+        final int length = valueLength(slot);
+        if (length != other.valueLength(otherSlot) || expiresAt(slot) != other.expiresAt(otherSlot))
+        {
+            return false;
+        }
+        final int from = slotOffset(slot) + valueOffset;
+        final int otherFrom = other.slotOffset(otherSlot) + other.valueOffset;
+        for (int i = 0; i < length; i++)
+        {
+            if (buffer.getByte(from + i) != other.buffer.getByte(otherFrom + i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Whether this file holds the key stored in {@code other}'s slot (migration of a source slot that a put may
      * have shadowed).
      */

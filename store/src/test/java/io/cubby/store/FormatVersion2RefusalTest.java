@@ -31,7 +31,6 @@ class FormatVersion2RefusalTest
 {
     private static final List<UnaryOperator<Cubby.Builder>> UNSUPPORTED = List.of(
         b -> b.probing(Probing.LINEAR),
-        b -> b.recordStats(true),
         b -> b.verifyChecksumsOnRead(false),
         b -> b.preallocate(false),
         b -> b.migrationStep(3),
@@ -135,7 +134,7 @@ class FormatVersion2RefusalTest
             assertTrue(ttl.getMessage().contains("without expiry"), ttl.getMessage());
             assertFalse(store.hasExpiry());
             assertEquals(0, store.expiresAtMillis("a".getBytes()));
-            assertThrows(UnsupportedOperationException.class, store::compact);
+            assertThrows(IllegalArgumentException.class, () -> store.compact(0.99, null));
             assertThrows(IllegalArgumentException.class, () -> store.put(new byte[0], "2".getBytes()));
             assertThrows(EntryTooLargeException.class, () -> store.put(new byte[65], "2".getBytes()));
             assertThrows(EntryTooLargeException.class, () -> store.put("c".getBytes(), new byte[257]));

@@ -27,9 +27,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Crash-point enumeration of the version-2 per-segment protocols (FORMAT-v2.md 8.1 to 8.3 and 9): a
  * {@link CrashPoints} hook fires after every numbered step of insert, update in place and remove, inside a
- * migration step, at a rehash's begin (file creation, switch) and end (force, source cleared, source released), and
- * at the steps of recovery itself, while a deterministic sequence of puts, updates and removes runs against a
- * {@link SegmentSet} that starts at one group per segment and grows again and again, one group migrated per write.
+ * migration step, at a rehash's begin (file creation, switch) and end (force, source cleared, source released), at
+ * a compaction's own steps (9.1: a pending file discarded, the source forced), and at the steps of recovery itself,
+ * while a deterministic sequence of puts, updates and removes runs against a {@link SegmentSet} that starts at one
+ * group per segment and grows again and again, one group migrated per write, and shrinks: compactions at the end
+ * of each wave of removals, and shrinks begun at Max Load in the middle of every 120 operations, left to the writes
+ * that follow to migrate (inserts may turn them into growths).
  * <p>
  * At each selected firing the store directory is copied as it is (what a process kill at that instant leaves: the
  * mapped bytes are in the page cache), recovered with {@link SegmentRecovery#recover}, and checked: every segment
@@ -129,7 +132,8 @@ class SegmentCrashPointTest
         "v2.remove.tag-cleared", "v2.remove.counted", "v2.put.current-written", "v2.migrate.copied",
         "v2.migrate.cursor-written", "v2.segment-create.fields-written", "v2.segment-create.magic-written",
         "v2.rehash-begin.switched", "v2.segment.forced", "v2.rehash-end.header-rewritten",
-        "v2.rehash-end.source-cleared", "v2.rehash-end.source-released"};
+        "v2.rehash-end.source-cleared", "v2.rehash-end.source-released", "v2.compact.pending-discarded",
+        "v2.compact.source-forced"};
 
     /** Steps of appending a log record (FORMAT-v2.md 7.4), reached in logged mode. */
     private static final String[] LOG_POINTS = {"v2.log.payload-written", "v2.log.header-written", "v2.log.sealed"};
@@ -190,6 +194,7 @@ class SegmentCrashPointTest
         private long restoredSlots;
         private long sameKernelRecoveries;
         private long segmentsNotScanned;
+        private long shrinks;
 
         Enumerator(final Path tmp, final Mode mode, final int everyFiringUpTo, final int stride,
             final int powerLossEvery, final int nestedEvery, final boolean expiry)
@@ -234,6 +239,16 @@ class SegmentCrashPointTest
                 for (int i = 0; i < operations; i++)
                 {
                     final boolean removing = (i / 120) % 3 == 2;
+                    if (i % 120 == 119 && removing)
+                    {
+                        // a wave of removals ends: compaction at Target Load, run to its end
+                        compact(set, model, set.manifest.targetLoadPpm, true);
+                    }
+                    else if (i % 120 == 60)
+                    {
+                        // shrinks begun at Max Load, migrated by the writes that follow (which may grow them again)
+                        compact(set, model, PARAMS.maxLoadPpm, false);
+                    }
                     // While a segment migrates, most writes go to keys still in its source: the paths that touch
                     // both files (the put that moves a key, the remove of a source copy).
                     final List<Integer> inSource = random.nextInt(3) > 0 ? sourceKeys(set) : List.of();
@@ -294,6 +309,47 @@ class SegmentCrashPointTest
             finally
             {
                 CrashPoints.Hook.installed = null;
+            }
+        }
+
+        /**
+         * A compaction as the store runs it (FORMAT-v2.md 9.1): each segment's shrink begun, then, if {@code drive},
+         * migrated to its end a few groups at a time. It changes no entry: old and new states are the model. First
+         * a file is prepared for the growth of one segment that will shrink (as if it had asked for it before the
+         * removals that left it too large), so that the compaction discards a pending file.
+         */
+        private void compact(final SegmentSet set, final Map<Integer, String> model, final int loadPpm,
+            final boolean drive) throws IOException
+        {
+            for (int s = 0; s < set.segmentCount(); s++)
+            {
+                final SegmentTable current = set.segment(s).current();
+                if (!set.segment(s).rehashing() && null == set.allocator().pending(s) &&
+                    current.groupCount > SegmentGrowth.shrinkGroups(current.entryCount() + 1, loadPpm))
+                {
+                    set.allocator().request(s, current.generation + 1, current.groupCount + 1, current.generation,
+                        current.groupCount);
+                    break;
+                }
+            }
+            inFlightKey = -1;
+            before = new HashMap<>(model);
+            after = before;
+            inFlight = (drive ? "compaction" : "shrinks begun") + " at load " + loadPpm;
+            if (powerLossEvery > 0)
+            {
+                durable = snapshot(live);
+            }
+            for (int s = 0; s < set.segmentCount(); s++)
+            {
+                if (set.beginCompaction(s, loadPpm, drive) >= 0)
+                {
+                    shrinks++;
+                    while (drive && set.migrateStep(s, 3) >= 0)
+                    {
+                        continue;
+                    }
+                }
             }
         }
 
@@ -725,7 +781,8 @@ class SegmentCrashPointTest
             System.out.println("v2 crash points (" + mode + (expiry ? ", expiry" : "") + "): " + images + " images (" + powerLossImages +
                 " power-loss, " + unloggedPowerLossImages + " of them unlogged mid-migration, " + nestedImageCount + " recovery-interrupted), " + oldStates + " recovered the old " +
                 "state, " + restoredSlots + " damaged slots restored from the log, " + sameKernelRecoveries +
-                " same-kernel recoveries (" + segmentsNotScanned + " segments not scanned); firings " + firings +
+                " same-kernel recoveries (" + segmentsNotScanned + " segments not scanned), " + shrinks +
+                " shrinks; firings " + firings +
                 "; checked " + checked + "; nested " + nestedChecked);
             for (final String point : PROTOCOL_POINTS)
             {
@@ -739,6 +796,7 @@ class SegmentCrashPointTest
             {
                 assertTrue(checked.getOrDefault(point, 0) > 0, point + " was never checked; checked " + checked);
             }
+            assertTrue(shrinks > 0, "no compaction shrank a segment");
             if (Mode.UNLOGGED == mode)
             {
                 assertTrue(unloggedPowerLossImages > 0, "no unlogged power-loss image mid-migration was checked");

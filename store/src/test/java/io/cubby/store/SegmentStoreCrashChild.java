@@ -12,11 +12,14 @@ import java.util.SplittableRandom;
 /**
  * Child process of {@link SegmentStoreCrashTest}: random puts and removes on an engine-v2 store in the given
  * durability, with an "intent" line written to a side file before each operation and an "ack" line after it
- * returns. It runs until killed.
+ * returns, while a second thread compacts the store again and again (at Max Load, so that segments grown for
+ * Target Load shrink: FORMAT-v2.md 9.1; a compaction changes no entry). It runs until killed.
  */
 public final class SegmentStoreCrashChild
 {
     static final int KEYS = 3000;
+    /** Written to stderr if a compaction fails; the parent fails the campaign on it. */
+    static final String COMPACTION_FAILED = "compaction failed: ";
 
     private SegmentStoreCrashChild()
     {
@@ -32,6 +35,24 @@ public final class SegmentStoreCrashChild
             SegmentStore.open(dir, durability, Duration.ofMillis(20), false) :
             SegmentStore.create(dir, SegmentStoreTest.PARAMS, 1, SegmentLogDescriptor.minCapacity(
                 SegmentStoreTest.PARAMS.segmentBits), durability, Duration.ofMillis(20));
+        final Thread compactor = new Thread(() ->
+        {
+            try
+            {
+                while (true)
+                {
+                    Thread.sleep(10);
+                    store.compact(SegmentStoreTest.PARAMS.maxLoadPpm, false, null);
+                }
+            }
+            catch (final Exception ex)
+            {
+                System.err.println(COMPACTION_FAILED + ex);
+                ex.printStackTrace();
+            }
+        }, "compactor");
+        compactor.setDaemon(true);
+        compactor.start();
         try (FileOutputStream out = new FileOutputStream(journal.toFile(), true))
         {
             System.out.println("ready");

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Kills an engine-v2 store's process ({@link SegmentStoreCrashChild}, SIGKILL at a random moment, often during a
  * segment's rehash or a log checkpoint, since its segments start at one group and its log is the smallest), then
  * opens the store here: every acknowledged operation must be there, the one in flight applied or not, nothing
- * else, every segment verifying clean. The next round continues on the same store. In NONE nothing is logged,
+ * else, every segment verifying clean; the child compacts meanwhile (segments shrink and grow again), and a
+ * compaction that fails fails the campaign. The next round continues on the same store. In NONE nothing is logged,
  * so the segments' own write protocols carry every write across the kill; in SYNC and ASYNC the log's replay
  * is exercised too.
  */
@@ -67,6 +68,11 @@ class SegmentStoreCrashTest
             final Path stderr = tmp.resolve("child.stderr");
             ChildJvm.startAndKill(SegmentStoreCrashChild.class, stderr, "round " + round, 150 + random.nextInt(900), dir.toString(),
                 Long.toString(seed * 1000 + round), journal.toString(), durability.name());
+            final String childErrors = Files.readString(stderr, StandardCharsets.UTF_8);
+            if (childErrors.contains(SegmentStoreCrashChild.COMPACTION_FAILED))
+            {
+                violations.add(durability + " round " + round + ": " + childErrors);
+            }
             final List<String> lines = Files.readAllLines(journal, StandardCharsets.US_ASCII);
             String[] inFlight = null;
             for (int i = read; i < lines.size(); i++)

@@ -327,6 +327,49 @@ class SegmentTableTest
         return file;
     }
 
+    /**
+     * FORMAT-v2.md 9 step 6: {@code clearSource} rewrites Source Generation, Source Group Count and the header
+     * checksum in one positional write, then the Migration Cursor: a header between the two (no source, the cursor
+     * still set) reads as the rehash end completed, while a source field cleared under the old checksum, which no
+     * step of the protocol leaves, is refused.
+     */
+    @Test
+    void aRehashEndBetweenItsTwoHeaderWritesReadsAsCompleted(@TempDir final Path dir) throws IOException
+    {
+        for (final boolean whole : new boolean[] {true, false})
+        {
+            final Path at = dir.resolve(whole ? "whole" : "torn");
+            java.nio.file.Files.createDirectories(at);
+            final Path file;
+            try (SegmentTable table = SegmentFile.create(at, PARAMS, 0, 2, 2, 1, 3, false))
+            {
+                table.migrationCursor(3);
+                table.force();
+                file = table.file;
+            }
+            final UnsafeBuffer header = new UnsafeBuffer(read(file, 0, SegmentDescriptor.HEADER_CHECKSUM_OFFSET));
+            header.putLong(SegmentDescriptor.SOURCE_GENERATION_OFFSET, 0, java.nio.ByteOrder.LITTLE_ENDIAN);
+            header.putLong(SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET, 0, java.nio.ByteOrder.LITTLE_ENDIAN);
+            write(file, SegmentDescriptor.SOURCE_GENERATION_OFFSET, le(Long.BYTES).putLong(0).array());
+            if (whole)
+            {
+                write(file, SegmentDescriptor.SOURCE_GROUP_COUNT_OFFSET, le(Long.BYTES).putLong(0).array());
+                write(file, SegmentDescriptor.HEADER_CHECKSUM_OFFSET,
+                    le(Integer.BYTES).putInt(SegmentHeader.checksum(header)).array());
+                try (SegmentTable table = SegmentFile.open(file, PARAMS, 0, 2, true))
+                {
+                    assertEquals(0, table.sourceGeneration());
+                    assertEquals(0, table.sourceGroupCount());
+                    assertEquals(3, table.migrationCursor(), "the cursor is cleared after; with no source it is ignored");
+                }
+            }
+            else
+            {
+                assertThrows(CorruptStoreException.class, () -> SegmentFile.open(file, PARAMS, 0, 2, true));
+            }
+        }
+    }
+
     @Test
     void undamagedFileReopensWithItsEntries(@TempDir final Path dir) throws IOException
     {

@@ -12,7 +12,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 /**
- * {@code cubby compact}: rebuild the table without tombstones, crash-safely.
+ * {@code cubby compact}: rebuild the table without tombstones, crash-safely; in a format-version-2 store, shrink
+ * the segments whose files are larger than their entries need.
  */
 @Command(name = "compact", header = "Rebuild the table without tombstones, crash-safely.",
     description = {
@@ -20,11 +21,13 @@ import java.util.concurrent.Callable;
             "then switch to it. " +
             "Crash-safe: it is the store's incremental rehash driven to its end, so a crash at any point leaves a " +
             "store that the next open recovers (and finishes compacting on later writes).",
+        "In a format-version-2 store (no tombstones) each segment whose file has more groups than its entries " +
+            "need is rehashed into a smaller file, one segment at a time; the others are left as they are.",
         "Shows a progress bar on stderr when run on a terminal."})
 final class CompactCommand implements Callable<Integer>
 {
-    /** Highest max load a store can have. */
-    private static final double MAX_LOAD = 0.95;
+    /** Highest max load a store can have (format version 2; version 1: 0.95). */
+    private static final double MAX_LOAD = 0.96;
 
     @Mixin
     private StoreDirectory store;
@@ -32,7 +35,8 @@ final class CompactCommand implements Callable<Integer>
     @Option(names = "--load", paramLabel = "LOAD",
         description = "Load of the rebuilt table, in [0.1, the store's max load]: 0.1 gives about ten times the " +
             "slots of the live entries (rounded up to a power of two). Default: the smallest table that holds " +
-            "the live entries within the max load, so a store without tombstones keeps its size.")
+            "the live entries within the max load, so a store without tombstones keeps its size. Format version " +
+            "2: the load of each shrunk segment; default its Target Load, the load growth sizes files for.")
     private Double load;
 
     @Mixin

@@ -1,12 +1,18 @@
 package io.cubby.tools;
 
 import io.cubby.store.Cubby;
+import io.cubby.store.GoldenFilesV2;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CLI on a format-version-2 store: {@code load --create --format-version 2} creates one, and {@code get},
- * {@code put}, {@code inspect}, {@code verify} and {@code stats} work on it through the public API.
+ * {@code put}, {@code inspect}, {@code verify}, {@code stats} and {@code compact} work on it through the public API.
  */
 class FormatVersion2CommandTest
 {
@@ -56,7 +62,7 @@ class FormatVersion2CommandTest
         Cli.run("load", "--create", "--format-version", "2", tmp.resolve("copy-v2"), dumped).assertExit(ExitCode.OK);
         assertEquals("three\n", Cli.run("get", tmp.resolve("copy-v1"), "c").assertExit(ExitCode.OK).out());
         assertEquals("three\n", Cli.run("get", tmp.resolve("copy-v2"), "c").assertExit(ExitCode.OK).out());
-        Cli.run("compact", store).assertExit(ExitCode.INCOMPATIBLE).assertOneLineError("compact");
+        Cli.run("compact", store).assertExit(ExitCode.OK);
 
         try (Cubby cubby = Cubby.builder(store).open())
         {
@@ -64,6 +70,69 @@ class FormatVersion2CommandTest
             assertArrayEquals("uno".getBytes(), cubby.get("a".getBytes()));
             assertEquals(3, cubby.size());
         }
+    }
+
+    @Test
+    void compactShrinksTheSegmentsAfterRemovalsAndKeepsEveryEntry()
+    {
+        final Path store = tmp.resolve("v2-compact");
+        final Map<ByteBuffer, ByteBuffer> model = new HashMap<>();
+        try (Cubby cubby = Cubby.builder(store).formatVersion(2).segments(4).expectedEntries(0).open())
+        {
+            for (int i = 0; i < 4000; i++)
+            {
+                final byte[] key = ("key" + i).getBytes(StandardCharsets.US_ASCII);
+                final byte[] value = ("value" + i).getBytes(StandardCharsets.US_ASCII);
+                cubby.put(key, value);
+                if (i % 10 == 0)
+                {
+                    model.put(ByteBuffer.wrap(key), ByteBuffer.wrap(value));
+                }
+            }
+            for (int i = 0; i < 4000; i++)
+            {
+                if (i % 10 != 0)
+                {
+                    cubby.remove(("key" + i).getBytes(StandardCharsets.US_ASCII));
+                }
+            }
+        }
+
+        final Map<String, Object> json = Cli.json(Cli.run("compact", "--format", "json", store)
+            .assertExit(ExitCode.OK).out());
+
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> before = (Map<String, Object>)json.get("before");
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> after = (Map<String, Object>)json.get("after");
+        assertEquals(new BigDecimal(400), after.get("entries"));
+        assertEquals(new BigDecimal(0), after.get("tombstones"));
+        assertTrue(((BigDecimal)after.get("tableFileBytes")).compareTo(
+            ((BigDecimal)before.get("tableFileBytes")).divide(new BigDecimal(4))) < 0, json.toString());
+        assertTrue(((BigDecimal)after.get("capacity")).compareTo((BigDecimal)before.get("capacity")) < 0,
+            json.toString());
+        assertEquals(model, Cli.entries(Cli.run("dump", store).assertExit(ExitCode.OK)));
+        Cli.run("verify", store).assertExit(ExitCode.OK);
+
+        // at the highest load a version-2 store has, the segments shrink again; beyond it the load is refused
+        final Cli.Result text = Cli.run("compact", "--load", "0.96", store).assertExit(ExitCode.OK);
+        assertTrue(text.out().contains("\nafter   400 entries, 0 tombstones, "), text.toString());
+        Cli.run("compact", "--load", "0.97", store).assertExit(ExitCode.USAGE).assertOneLineError("compact");
+        assertEquals(model, Cli.entries(Cli.run("dump", store).assertExit(ExitCode.OK)));
+        Cli.run("verify", store).assertExit(ExitCode.OK);
+    }
+
+    @Test
+    void compactFinishesAVersion2RehashLeftByAKilledWriter()
+    {
+        final Path store = Cli.copy("v2/" + GoldenFilesV2.REHASH_KILLED, tmp);
+
+        Cli.run("compact", store).assertExit(ExitCode.OK);
+
+        assertEquals(GoldenFilesV2.store(GoldenFilesV2.REHASH_KILLED).contents(),
+            Cli.entries(Cli.run("dump", store).assertExit(ExitCode.OK)));
+        final Cli.Result verify = Cli.run("verify", store).assertExit(ExitCode.OK);
+        assertTrue(verify.out().contains("OK"), verify.toString());
     }
 
     @Test
