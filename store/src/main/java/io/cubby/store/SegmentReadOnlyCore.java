@@ -216,38 +216,14 @@ final class SegmentReadOnlyCore implements StoreCore
     public CubbyStats stats()
     {
         reader.checkOpen();
-        long entries = 0;
-        long currentEntries = 0;
-        long capacity = 0;
-        long generation = 0;
-        boolean rehashing = false;
-        long migrated = 0;
-        long sourceCapacity = 0;
-        long fileBytes = 0;
+        final SegmentReports.Totals totals = new SegmentReports.Totals();
         for (int s = 0; s < reader.segmentCount(); s++)
         {
             final Segment view = reader.currentView(s);
-            final SegmentTable current = view.current();
-            final long currentCount = current.liveEntryCount();
-            currentEntries += currentCount;
-            entries += currentCount;
-            capacity += current.groupCount * SegmentDescriptor.GROUP_SLOTS;
-            generation = Math.max(generation, current.generation);
-            fileBytes += current.fileLength();
-            final SegmentTable source = view.source();
-            if (null != source)
-            {
-                rehashing = true;
-                entries += source.liveEntryCount();
-                migrated += Math.max(0, Math.min(source.groupCount, current.migrationCursor())) *
-                    SegmentDescriptor.GROUP_SLOTS;
-                sourceCapacity += source.groupCount * SegmentDescriptor.GROUP_SLOTS;
-                fileBytes += source.fileLength();
-            }
+            totals.add(view, view.current().liveEntryCount(),
+                null == view.source() ? 0 : view.source().liveEntryCount(), view.current().migrationCursor());
         }
-        final SegmentParams params = reader.params;
-        return new CubbyStats(entries, capacity, 0, params.maxLoadPpm / 1_000_000.0, params.slotLength, generation,
-            rehashing, migrated, sourceCapacity, fileBytes, 0, 0, 0, null, durability, currentEntries, -1, -1, -1, -1);
+        return totals.stats(reader.params, 0, 0, durability, null);
     }
 
     /**

@@ -35,14 +35,7 @@ final class SegmentReports
         {
             throw new StoreClosedException(set.directory + " is closed");
         }
-        long entries = 0;
-        long currentEntries = 0;
-        long capacity = 0;
-        long generation = 0;
-        boolean rehashing = false;
-        long migrated = 0;
-        long sourceCapacity = 0;
-        long fileBytes = 0;
+        final Totals totals = new Totals();
         for (int s = 0; s < set.segmentCount(); s++)
         {
             final ReentrantLock lock = set.lockOf(s);
@@ -50,20 +43,8 @@ final class SegmentReports
             try
             {
                 final Segment segment = set.segment(s);
-                final SegmentTable current = segment.current();
-                currentEntries += current.entryCount();
-                entries += segment.entryCount();
-                capacity += current.groupCount * SegmentDescriptor.GROUP_SLOTS;
-                generation = Math.max(generation, current.generation);
-                fileBytes += current.fileLength();
-                final SegmentTable source = segment.source();
-                if (null != source)
-                {
-                    rehashing = true;
-                    migrated += segment.cursor() * SegmentDescriptor.GROUP_SLOTS;
-                    sourceCapacity += source.groupCount * SegmentDescriptor.GROUP_SLOTS;
-                    fileBytes += source.fileLength();
-                }
+                totals.add(segment, segment.current().entryCount(),
+                    null == segment.source() ? 0 : segment.source().entryCount(), segment.cursor());
             }
             finally
             {
@@ -71,11 +52,53 @@ final class SegmentReports
             }
         }
         final long[] log = store.logUsage();
-        return new CubbyStats(entries, capacity, 0, set.params.maxLoadPpm / 1_000_000.0, set.params.slotLength,
-            generation, rehashing, migrated, sourceCapacity, fileBytes, log[0], log[1], 0, null, store.durability(),
-            currentEntries, null == counters ? -1 : counters.hits.sum(),
-            null == counters ? -1 : counters.misses.sum(), null == counters ? -1 : counters.evictions.sum(),
-            null == counters ? -1 : counters.expired.sum());
+        return totals.stats(set.params, log[0], log[1], store.durability(), counters);
+    }
+
+    /** What {@link CubbyStats} sums over the segments, each added as of one instant. */
+    static final class Totals
+    {
+        private long entries;
+        private long currentEntries;
+        private long capacity;
+        private long generation;
+        private boolean rehashing;
+        private long migrated;
+        private long sourceCapacity;
+        private long fileBytes;
+
+        /**
+         * @param currentCount the current file's Entry Count; {@code sourceCount} the source's (0 without one).
+         * @param cursor       the Migration Cursor, in source groups.
+         */
+        void add(final Segment segment, final long currentCount, final long sourceCount, final long cursor)
+        {
+            final SegmentTable current = segment.current();
+            currentEntries += currentCount;
+            entries += currentCount + sourceCount;
+            capacity += current.groupCount * SegmentDescriptor.GROUP_SLOTS;
+            generation = Math.max(generation, current.generation);
+            fileBytes += current.fileLength();
+            final SegmentTable source = segment.source();
+            if (null != source)
+            {
+                rehashing = true;
+                migrated += Math.max(0, Math.min(source.groupCount, cursor)) * SegmentDescriptor.GROUP_SLOTS;
+                sourceCapacity += source.groupCount * SegmentDescriptor.GROUP_SLOTS;
+                fileBytes += source.fileLength();
+            }
+        }
+
+        /** @param counters the reads' hits and misses, or null if not recorded (then reported as -1). */
+        CubbyStats stats(final SegmentParams params, final long logUsed, final long logCapacity,
+            final Durability durability, final Counters counters)
+        {
+            return new CubbyStats(entries, capacity, 0, params.maxLoadPpm / 1_000_000.0, params.slotLength,
+                generation, rehashing, migrated, sourceCapacity, fileBytes, logUsed, logCapacity, 0, null,
+                durability, currentEntries, null == counters ? -1 : counters.hits.sum(),
+                null == counters ? -1 : counters.misses.sum(), null == counters ? -1 : counters.evictions.sum(),
+                null == counters ? -1 : counters.expired.sum());
+        }
     }
 
     /** Verify every segment under its lock (writers of that segment wait). */
