@@ -154,7 +154,8 @@ final class SegmentOpener
             final SegmentParams params = reader.params;
             final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
                 0 == params.maxValueLength, false, 0);
-            return new Cubby(arguments, new SegmentReadOnlyCore(reader, report, b.durability));
+            return new Cubby(arguments, new SegmentReadOnlyCore(reader, report, b.durability,
+                b.recordStats ? new Counters() : null));
         }
         catch (final RuntimeException | Error ex)
         {

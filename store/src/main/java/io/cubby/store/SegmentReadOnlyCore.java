@@ -30,11 +30,14 @@ final class SegmentReadOnlyCore implements StoreCore
     private final RecoveryReport recoveryReport;
     /** The builder's durability, shown by {@link #stats()} (a reader writes nothing). */
     private final Durability durability;
+    /** Hits and misses of reads, with {@link Cubby.Builder#recordStats(boolean)}; else null. */
+    private final Counters counters;
     private final ThreadLocal<UnsafeBuffer> discard;
 
     SegmentReadOnlyCore(final SegmentReader reader, final RecoveryReport recoveryReport,
-        final Durability durability)
+        final Durability durability, final Counters counters)
     {
+        this.counters = counters;
         this.reader = reader;
         this.scan = new SegmentReadScan(reader);
         this.recoveryReport = recoveryReport;
@@ -58,8 +61,13 @@ final class SegmentReadOnlyCore implements StoreCore
         {
             return Cubby.MISSING;
         }
-        return null == dst ? reader.get(key, keyOffset, keyLength, discard.get(), 0) :
+        final int result = null == dst ? reader.get(key, keyOffset, keyLength, discard.get(), 0) :
             reader.get(key, keyOffset, keyLength, dst, dstOffset);
+        if (null != counters)
+        {
+            counters.recordRead(result >= 0);
+        }
+        return result;
     }
 
     @Override
@@ -80,7 +88,9 @@ final class SegmentReadOnlyCore implements StoreCore
     @Override
     public long expiresAtMillis(final DirectBuffer key, final int keyLength)
     {
-        return read(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : reader.lastReadExpiresAt();
+        reader.checkOpen();
+        return keyLength < 1 || reader.get(key, 0, keyLength, discard.get(), 0) < 0 ? Cubby.MISSING :
+            reader.lastReadExpiresAt();
     }
 
     /** Live entries: the headers' counts, or in a store with expiry a scan that leaves expired entries out. */
@@ -223,7 +233,7 @@ final class SegmentReadOnlyCore implements StoreCore
             totals.add(view, view.current().liveEntryCount(),
                 null == view.source() ? 0 : view.source().liveEntryCount(), view.current().migrationCursor());
         }
-        return totals.stats(reader.params, 0, 0, durability, null);
+        return totals.stats(reader.params, 0, 0, durability, counters);
     }
 
     /**

@@ -94,6 +94,7 @@ class FormatVersion2ReadOnlyTest
             StoreTestSupport.assertMatchesModel(store, model, "read-only open");
             assertTrue(store.verify().notChecked.isEmpty());
             assertEquals(model.size(), store.stats().size);
+            assertEquals(-1, store.stats().hits, "no statistics unless asked");
             final Map<String, String> iterated = new HashMap<>();
             for (final Iterator<Map.Entry<byte[], byte[]>> it = store.entries(); it.hasNext(); )
             {
@@ -117,6 +118,15 @@ class FormatVersion2ReadOnlyTest
             assertEquals(model.get(some), text(store.get(bytes(some))), "a refused write changed nothing");
         }
         assertEquals(before, hashes(dir), "a read-only open wrote a byte or a file");
+        try (Cubby store = Cubby.builder(dir).readOnly(true).recordStats(true).open())
+        {
+            final String some = model.keySet().iterator().next();
+            store.get(bytes(some));
+            store.containsKey(bytes(some));
+            store.get(bytes("absent"));
+            assertEquals(2, store.stats().hits);
+            assertEquals(1, store.stats().misses);
+        }
     }
 
     @Test
