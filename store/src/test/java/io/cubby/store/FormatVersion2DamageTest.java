@@ -32,8 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * documented exceptions ({@link CubbyException} subclasses, caused by nothing but I/O errors), never with another
  * exception, a hang or a JVM crash; a read-only open never changes a byte, and a failed writable open changes none.
  * <p>
- * Each case takes one of four small valid stores (a clean close; a copy of an open SYNC store holding log
- * records to replay; a copy taken while segments rehash; a copy of an open store with expiry and deadlines), damages it from a seeded generator (bytes overwritten in
+ * Each case takes one of five small valid stores (a clean close; a copy of an open SYNC store holding log
+ * records to replay; a copy taken while segments rehash; a copy of an open store with expiry and deadlines; a copy
+ * of an open store bounded by maxEntries, whose log holds evictions), damages it from a seeded generator (bytes overwritten in
  * the manifest, a segment header, its tag groups or slots, or the log; a file truncated, extended or deleted), then
  * opens it read-only (gets, scans, iteration, size, stats, verify), then writable (recovery, writes, reads,
  * checkpoint, verify), closes and reopens it. A case that damages nothing must pass every phase and verify clean.
@@ -103,6 +104,14 @@ class FormatVersion2DamageTest
             CrashPointEnumerationTest.copyFiles(expiring, expiry);
         }
         bases.add(expiry);
+        final Path bounded = root.resolve("base-bounded");
+        final Path evicting = root.resolve("live-bounded");
+        try (Cubby store = builder(evicting).maxEntries(40).durability(Durability.SYNC).open())
+        {
+            fill(store, 4);
+            CrashPointEnumerationTest.copyFiles(evicting, bounded);
+        }
+        bases.add(bounded);
     }
 
     @AfterAll
