@@ -22,6 +22,9 @@ final class DiskUsage
         return new DiskUsage(du(dir, false), du(dir, true));
     }
 
+    /** Attempts while files vanish under du (a store open meanwhile deletes retired files at any time). */
+    private static final int ATTEMPTS = 10;
+
     private static long du(final Path dir, final boolean apparent)
     {
         final ProcessBuilder builder = apparent ?
@@ -29,13 +32,34 @@ final class DiskUsage
             new ProcessBuilder("du", "-s", "-B1", dir.toString());
         try
         {
-            final Process process = builder.redirectErrorStream(true).start();
-            final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (process.waitFor() != 0)
+            String errors = "";
+            for (int attempt = 1; ; attempt++)
             {
-                throw new IllegalStateException("du failed: " + out);
+                final java.io.File stderr = java.io.File.createTempFile("cubby-du", ".err");
+                try
+                {
+                    final Process process = builder.redirectError(stderr).start();
+                    final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                        .trim();
+                    final int exit = process.waitFor();
+                    errors = java.nio.file.Files.readString(stderr.toPath(), StandardCharsets.UTF_8).trim();
+                    final boolean vanished = !errors.isEmpty() && errors.lines()
+                        .allMatch(line -> line.endsWith("No such file or directory"));
+                    if (0 == exit || vanished && attempt == ATTEMPTS)
+                    {
+                        // on the last attempt a file deleted during the walk is counted or not, as du met it
+                        return Long.parseLong(out.split("\\s+")[0]);
+                    }
+                    if (!vanished)
+                    {
+                        throw new IllegalStateException("du failed: " + errors + " " + out);
+                    }
+                }
+                finally
+                {
+                    java.nio.file.Files.deleteIfExists(stderr.toPath());
+                }
             }
-            return Long.parseLong(out.split("\\s+")[0]);
         }
         catch (final IOException ex)
         {
