@@ -49,14 +49,7 @@ final class Notifier
             value = new byte[table.valueLength(index)];
             table.window(index).getBytes(table.valueOffsetInWindow(index), value);
         }
-        try
-        {
-            executor.execute(() -> deliver(key, value, cause));
-        }
-        catch (final RejectedExecutionException ex)
-        {
-            deliver(key, value, cause);
-        }
+        queue(key, value, cause);
     }
 
     /**
@@ -87,6 +80,12 @@ final class Notifier
                 table.copyValue(slot, new org.agrona.concurrent.UnsafeBuffer(value), 0, valueLength);
             }
         }
+        queue(key, value, cause);
+    }
+
+    /** Hand a copied entry to the listener's thread, or deliver it here once that thread has stopped. */
+    private void queue(final byte[] key, final byte[] value, final RemovalCause cause)
+    {
         try
         {
             executor.execute(() -> deliver(key, value, cause));

@@ -56,18 +56,25 @@ final class SegmentReadOnlyCore implements StoreCore
     public int read(final DirectBuffer key, final int keyOffset, final int keyLength, final MutableDirectBuffer dst,
         final int dstOffset)
     {
-        reader.checkOpen();
-        if (keyLength < 1)
-        {
-            return Cubby.MISSING;
-        }
-        final int result = null == dst ? reader.get(key, keyOffset, keyLength, discard.get(), 0) :
-            reader.get(key, keyOffset, keyLength, dst, dstOffset);
+        final int result = lookUp(key, keyOffset, keyLength, dst, dstOffset);
         if (null != counters)
         {
             counters.recordRead(result >= 0);
         }
         return result;
+    }
+
+    /** A read not counted in the stats. */
+    private int lookUp(final DirectBuffer key, final int keyOffset, final int keyLength,
+        final MutableDirectBuffer dst, final int dstOffset)
+    {
+        reader.checkOpen();
+        if (keyLength < 1)
+        {
+            return Cubby.MISSING;
+        }
+        return null == dst ? reader.get(key, keyOffset, keyLength, discard.get(), 0) :
+            reader.get(key, keyOffset, keyLength, dst, dstOffset);
     }
 
     @Override
@@ -88,9 +95,7 @@ final class SegmentReadOnlyCore implements StoreCore
     @Override
     public long expiresAtMillis(final DirectBuffer key, final int keyLength)
     {
-        reader.checkOpen();
-        return keyLength < 1 || reader.get(key, 0, keyLength, discard.get(), 0) < 0 ? Cubby.MISSING :
-            reader.lastReadExpiresAt();
+        return lookUp(key, 0, keyLength, null, 0) < 0 ? Cubby.MISSING : reader.lastReadExpiresAt();
     }
 
     /** Live entries: the headers' counts, or in a store with expiry a scan that leaves expired entries out. */
