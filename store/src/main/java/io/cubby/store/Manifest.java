@@ -72,6 +72,12 @@ final class Manifest implements AutoCloseable
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
     private final boolean readOnly;
+    /**
+     * Per segment, whether its sequence word was odd when this writable manifest was opened (a writer died inside
+     * the segment's bracket) and stays odd until {@link #releaseHeldSequences}: recovery's brackets keep it odd, so
+     * that no reader validates a read of the segment before recovery has repaired it. Null when none is held.
+     */
+    private volatile boolean[] held;
 
     private Manifest(final Path file, final FileChannel channel, final boolean readOnly, final SegmentParams params,
         final int targetLoadPpm, final int earlyLoadPpm, final int writeVersion) throws IOException
@@ -247,6 +253,10 @@ final class Manifest implements AutoCloseable
             check(manifest.maxEntries() >= 0 && manifest.maxEntries() <= ManifestDescriptor.MAX_MAX_ENTRIES,
                 "max entries", manifest.maxEntries());
             manifest.validateEntries();
+            if (!readOnly)
+            {
+                manifest.holdOddSequences();
+            }
             return manifest;
         }
         catch (final IOException | RuntimeException ex)
@@ -302,19 +312,26 @@ final class Manifest implements AutoCloseable
 
     /**
      * Writer: make the segment's sequence odd before changing the segment. Only the segment's lock holder calls
-     * this.
+     * this. A held word (a dead writer's, {@link #held}) moves on by 2 and stays odd: a read begun against its old
+     * value fails validation, and one begun now waits for a writer holding the lock.
      */
     void beginWrite(final int segment)
     {
         final int offset = entryOffset(segment) + ENTRY_SEQUENCE_OFFSET;
-        buffer.putLongVolatile(offset, buffer.getLong(offset) + 1);
+        final boolean[] held = this.held;
+        buffer.putLongVolatile(offset, buffer.getLong(offset) + (null != held && held[segment] ? 2 : 1));
     }
 
     /**
-     * Writer: make the sequence even again once every change is stored.
+     * Writer: make the sequence even again once every change is stored; a held word stays odd.
      */
     void endWrite(final int segment)
     {
+        final boolean[] held = this.held;
+        if (null != held && held[segment])
+        {
+            return;
+        }
         final int offset = entryOffset(segment) + ENTRY_SEQUENCE_OFFSET;
         buffer.putLongRelease(offset, buffer.getLong(offset) + 1);
     }
@@ -351,16 +368,54 @@ final class Manifest implements AutoCloseable
     }
 
     /**
-     * Recovery: make an odd sequence (a writer died inside a bracket) even, never decreasing it.
+     * Writable open: hold every odd sequence word (a writer died inside that segment's bracket) odd through this
+     * manifest's brackets, until {@link #releaseHeldSequences}.
      */
-    void settleSequence(final int segment)
+    private void holdOddSequences()
     {
-        final int offset = entryOffset(segment) + ENTRY_SEQUENCE_OFFSET;
-        final long sequence = buffer.getLong(offset);
-        if ((sequence & 1) != 0)
+        boolean[] odd = null;
+        for (int s = 0; s < segmentCount; s++)
         {
-            buffer.putLongRelease(offset, sequence + 1);
+            if ((buffer.getLong(entryOffset(s) + ENTRY_SEQUENCE_OFFSET) & 1) != 0)
+            {
+                if (null == odd)
+                {
+                    odd = new boolean[segmentCount];
+                }
+                odd[s] = true;
+            }
         }
+        held = odd;
+    }
+
+    /**
+     * Recovery, once every held segment is repaired (or a clean open, which has nothing to repair): make each held
+     * odd sequence the next even value, never decreasing it, and end the hold.
+     */
+    void releaseHeldSequences()
+    {
+        final boolean[] odd = held;
+        if (null == odd)
+        {
+            return;
+        }
+        for (int s = 0; s < segmentCount; s++)
+        {
+            final int offset = entryOffset(s) + ENTRY_SEQUENCE_OFFSET;
+            final long sequence = buffer.getLong(offset);
+            if (odd[s] && (sequence & 1) != 0)
+            {
+                buffer.putLongRelease(offset, sequence + 1);
+            }
+        }
+        held = null;
+    }
+
+    /** Whether segment {@code s}'s odd sequence word is held (tests). */
+    boolean held(final int segment)
+    {
+        final boolean[] odd = held;
+        return null != odd && odd[segment];
     }
 
     long currentGeneration(final int segment)

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>
  * A writer that died inside a bracket leaves the sequence odd: after waiting {@link #DEAD_WRITER_WAIT_NANOS} a
  * reader checks the store's lock, and with no writer holding it reads the files as they stand (a slot caught in a
- * torn write fails its checksum and is reported as needing recovery), until a new writer settles the word.
+ * torn write fails its checksum and is reported as needing recovery). A new writer's recovery moves the odd word
+ * and keeps it odd until it has repaired the segment: reads wait for it then, as for any live writer.
  */
 final class SegmentReader implements AutoCloseable
 {

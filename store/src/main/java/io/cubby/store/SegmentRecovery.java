@@ -174,6 +174,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background,
             plan.sourcesToClear.isEmpty(), plan.clean);
         t = phases.mark(PHASE_SET_OPEN, t);
+        CrashPoints.Hook.reached("v2.recover.set-opened");
         try
         {
             final SegmentRecovery recovery = new SegmentRecovery(set, now, allocate, phases);
@@ -203,6 +204,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             recovery.repair(plan.damage, salvage, plan.scanMask);
             t = phases.mark(PHASE_REPAIR, t);
             recovery.apply(logFile);
+            // every segment a dead writer left inside its bracket is repaired: readers may validate against it again
+            set.manifest.releaseHeldSequences();
             phases.mark(PHASE_REPLAY, t);
             if (set.markedOpen())
             {
@@ -214,15 +217,11 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         {
             try
             {
-                set.close();
-                // closing marked the store closed cleanly: mark it open again, so that the next open, which
-                // repeats this recovery, scans the slots again
-                try (Manifest manifest = Manifest.open(directory, false))
-                {
-                    manifest.markOpen();
-                }
+                // marked open, never closed cleanly, so that the next open repeats this recovery and scans the
+                // slots again; held sequence words stay odd
+                set.closeAfterFailedRecovery();
             }
-            catch (final IOException | RuntimeException suppressed)
+            catch (final RuntimeException suppressed)
             {
                 ex.addSuppressed(suppressed);
             }

@@ -59,6 +59,8 @@ final class SegmentSet implements AutoCloseable
      * change ({@link #markOpenBeforeChange}).
      */
     private volatile boolean markedOpen = true;
+    /** Set by {@link #closeAfterFailedRecovery}: the close does not mark the store closed cleanly. */
+    private boolean failedRecovery;
     /** The entry bound puts keep (the manifest's Max Entries), 0 for none. */
     private volatile long maxEntries;
     private Notifier notifier;
@@ -133,7 +135,8 @@ final class SegmentSet implements AutoCloseable
 
     /**
      * Open the segment files the manifest names, each checked against its entry (generation, group counts, source)
-     * before anything is written; then settle odd sequences and mark the store open (FORMAT-v2.md 8.5 step 6).
+     * before anything is written; then mark the store open (FORMAT-v2.md 8.5 step 6). A sequence word a dead writer
+     * left odd stays odd until recovery has repaired its segment ({@link Manifest#releaseHeldSequences}).
      * Recovery ({@link SegmentRecovery#recover}) has made the entries agree with the files' headers first, or
      * proved them right by a clean close.
      *
@@ -230,9 +233,9 @@ final class SegmentSet implements AutoCloseable
         }
         // After a clean close every file was forced after its last change: nothing to force until the next one.
         final boolean forced = ManifestDescriptor.OPEN_STATE_CLOSED == manifest.openState();
-        for (int s = 0; s < segments.length; s++)
+        if (forced)
         {
-            manifest.settleSequence(s);
+            manifest.releaseHeldSequences(); // a clean close left nothing to repair
         }
         final long opened = System.nanoTime();
         final boolean mark = !(forced && deferOpenMark);
@@ -791,6 +794,21 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
+     * Close after a recovery failed part of the way: everything is forced, but the store is left marked open
+     * with no Writer Identity (FORMAT-v2.md 3.1), never marked closed cleanly, so that the next open repeats the
+     * recovery and scans every slot again.
+     */
+    void closeAfterFailedRecovery()
+    {
+        failedRecovery = true;
+        if (!markedOpen)
+        {
+            manifest.markOpen(); // not markOpenNow: the files are not known to be consistent
+        }
+        close();
+    }
+
+    /**
      * Force what changed since the last force ({@link #forceChanged}), then mark the store closed (manifest Open
      * State 0, forced: written last, FORMAT-v2.md 8.5 step 2).
      */
@@ -827,7 +845,7 @@ final class SegmentSet implements AutoCloseable
                 lock.unlock();
             }
         }
-        if (markedOpen)
+        if (markedOpen && !failedRecovery)
         {
             manifest.markClosed(); // last: every change before it is forced
         }

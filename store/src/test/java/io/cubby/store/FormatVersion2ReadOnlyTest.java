@@ -463,6 +463,134 @@ class FormatVersion2ReadOnlyTest
         }
     }
 
+    /**
+     * A writer killed inside an update leaves a torn slot and its segment's sequence word odd. A writer opened on
+     * the store afterwards recovers it: until its recovery has rolled the slot back, a reader must not validate a
+     * read of that slot (it reports "needs recovery" while the word is the dead writer's, and waits once the
+     * recovering writer has moved it), and it must never report the torn slot as plain corruption.
+     */
+    @Test
+    @Timeout(120)
+    void aRestartedWritersRecoveryKeepsReadersOffATornSlotUntilItIsRepaired(@TempDir final Path tmp)
+        throws Exception
+    {
+        final Path dir = tmp.resolve("live");
+        final Path image = tmp.resolve("image");
+        final Map<String, String> model = new HashMap<>();
+        final String key;
+        try (Cubby store = writer(dir).open())
+        {
+            randomWrites(store, model, new SplittableRandom(11), 600, () -> { });
+            key = model.keySet().iterator().next();
+            CrashPoints.Hook.installed = point ->
+            {
+                // the value is written, its checksum not yet: a kill here tears the slot
+                if ("v2.slot.value-written".equals(point) && !Files.exists(image))
+                {
+                    try
+                    {
+                        CrashPointEnumerationTest.copyFiles(dir, image);
+                    }
+                    catch (final Exception ex)
+                    {
+                        throw new AssertionError(ex);
+                    }
+                }
+            };
+            store.put(bytes(key), bytes("updated"));
+            CrashPoints.Hook.installed = null;
+        }
+        assertTrue(Files.exists(image));
+        final int segment;
+        try (Manifest manifest = Manifest.open(image, true))
+        {
+            final List<Integer> odd = new ArrayList<>();
+            for (int s = 0; s < manifest.segmentCount; s++)
+            {
+                if ((manifest.readSequence(s) & 1) != 0)
+                {
+                    odd.add(s);
+                }
+            }
+            assertEquals(1, odd.size(), "segments left inside a bracket: " + odd);
+            segment = odd.get(0);
+        }
+        final java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newCachedThreadPool();
+        try (Cubby reader = reader(image); Manifest watch = Manifest.open(image, true))
+        {
+            final CorruptStoreException torn = assertThrows(CorruptStoreException.class,
+                () -> reader.get(bytes(key)));
+            assertTrue(torn.getMessage().contains("needs recovery"), torn.getMessage());
+            final long deadWord = watch.readSequence(segment);
+            final Map<String, java.util.concurrent.Future<String>> reads = new java.util.LinkedHashMap<>();
+            CrashPoints.Hook.installed = point ->
+            {
+                if (!point.startsWith("v2.recover."))
+                {
+                    return;
+                }
+                final long word = watch.readSequence(segment);
+                assertTrue((word & 1) != 0, point + ": the segment's word is even (" + word + ") before the " +
+                    "recovery is done");
+                final java.util.concurrent.Future<String> read = readers.submit(() ->
+                {
+                    try
+                    {
+                        return text(reader.get(bytes(key)));
+                    }
+                    catch (final CorruptStoreException ex)
+                    {
+                        return "error: " + ex.getMessage();
+                    }
+                });
+                if (word != deadWord)
+                {
+                    // the recovering writer moved the word: the reader waits for the end of the recovery
+                    try
+                    {
+                        read.get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        throw new AssertionError(point + ": a read returned while recovery held the segment");
+                    }
+                    catch (final java.util.concurrent.TimeoutException expected)
+                    {
+                        // still waiting, as it must
+                    }
+                    catch (final Exception ex)
+                    {
+                        throw new AssertionError(ex);
+                    }
+                }
+                reads.put(point + " (word " + word + ")", read);
+            };
+            final String recoveredValue;
+            try (Cubby recovered = writer(image).open())
+            {
+                CrashPoints.Hook.installed = null;
+                recoveredValue = text(recovered.get(bytes(key)));
+                assertTrue(model.get(key).equals(recoveredValue) || "updated".equals(recoveredValue),
+                    recoveredValue);
+                assertTrue(recovered.verify().isOk());
+                assertEquals(0, watch.readSequence(segment) & 1, "the word is even once the store is open");
+                assertTrue(reads.keySet().stream().anyMatch(p -> p.startsWith("v2.recover.set-opened")),
+                    reads.keySet().toString());
+                assertTrue(reads.keySet().stream().anyMatch(p -> p.startsWith("v2.recover.repaired")),
+                    reads.keySet().toString());
+                for (final Map.Entry<String, java.util.concurrent.Future<String>> read : reads.entrySet())
+                {
+                    final String seen = read.getValue().get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    assertTrue(recoveredValue.equals(seen) || seen.startsWith("error: ") &&
+                        seen.contains("needs recovery"), read.getKey() + ": " + seen);
+                }
+                assertEquals(recoveredValue, text(reader.get(bytes(key))));
+            }
+        }
+        finally
+        {
+            CrashPoints.Hook.installed = null;
+            readers.shutdownNow();
+        }
+    }
+
     @Test
     void aDamagedManifestIsRefusedWithoutAChange(@TempDir final Path dir) throws Exception
     {

@@ -150,7 +150,8 @@ class SegmentCrashPointTest
     private static final String[] EXPIRY_POINTS = {"v2.migrate.expired-dropped"};
 
     /** Steps of recovery reached while recovering the images (nested images). */
-    private static final String[] RECOVERY_POINTS = {"v2.recover.repaired", "v2.recover.replayed"};
+    private static final String[] RECOVERY_POINTS = {"v2.recover.set-opened", "v2.recover.repaired",
+        "v2.recover.replayed"};
 
     /** Runs the sequence and checks the crash images; see the class comment. */
     static final class Enumerator implements CrashPoints
