@@ -57,10 +57,10 @@ final class SegmentReadScan
             }
             try
             {
-                copy(view.current(), null, copies, -1, now);
+                copy(view.current(), null, copies, -1, now, sequence);
                 if (null != view.source())
                 {
-                    copy(view.source(), view.current(), copies, -1, now);
+                    copy(view.source(), view.current(), copies, -1, now, sequence);
                 }
             }
             catch (final IndexOutOfBoundsException ex)
@@ -101,7 +101,7 @@ final class SegmentReadScan
                 {
                     if (table.isFull(slot))
                     {
-                        copy(table, shadow, copies, slot, now);
+                        copy(table, shadow, copies, slot, now, sequence);
                     }
                 }
                 catch (final IndexOutOfBoundsException ex)
@@ -127,10 +127,12 @@ final class SegmentReadScan
 
     /**
      * Copy the full slots of {@code table} (only {@code onlySlot} if not negative), leaving out a source slot whose
-     * key {@code shadow} (the current file) holds: a dead copy (FORMAT-v2.md 9 step 5).
+     * key {@code shadow} (the current file) holds: a dead copy (FORMAT-v2.md 9 step 5). A damaged slot is reported
+     * as needing recovery when {@code sequence}, the segment's word the copy is validated against, is a dead
+     * writer's odd one.
      */
     private static void copy(final SegmentTable table, final SegmentTable shadow, final List<Copied> copies,
-        final int onlySlot, final long now)
+        final int onlySlot, final long now, final long sequence)
     {
         final int maxKey = table.params.maxKeyLength;
         final int maxValue = table.params.maxValueLength;
@@ -151,7 +153,7 @@ final class SegmentReadScan
             {
                 copies.add(new Copied(key, null, new CorruptStoreException(table.file.getFileName() + ": slot " +
                     slot + (lengthsOk ? " fails its checksum" : " has key length " + keyLength +
-                    " and value length " + valueLength))));
+                    " and value length " + valueLength) + SegmentReader.damageNote(sequence))));
                 continue;
             }
             if (null != shadow &&

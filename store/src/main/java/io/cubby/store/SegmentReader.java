@@ -395,12 +395,21 @@ final class SegmentReader implements AutoCloseable
                 if (SegmentTable.DAMAGED == result)
                 {
                     throw new CorruptStoreException(lookup.table.file.getFileName() + ": slot " + lookup.slot +
-                        " fails its checksum" + ((sequence & 1) != 0 ? ": the store needs recovery (its writer " +
-                        "died while changing the segment; the next writable open recovers it)" : ""));
+                        " fails its checksum" + damageNote(sequence));
                 }
                 return result;
             }
         }
+    }
+
+    /**
+     * What a damaged slot read against {@code sequence} (validated) means: after a writer died inside the segment's
+     * bracket (an odd sequence), a torn write the next writable open recovers; else nothing to add (damage).
+     */
+    static String damageNote(final long sequence)
+    {
+        return (sequence & 1) != 0 ? ": the store needs recovery (its writer died while changing the segment; the " +
+            "next writable open recovers it)" : "";
     }
 
     /** The Expires At of the entry the calling thread's last {@link #get} found (0 for none or never). */

@@ -222,6 +222,7 @@ class CrossProcessReadTest
         writer.await("ready");
         final List<Process> readerProcesses = new ArrayList<>();
         final List<Path> outputs = new ArrayList<>();
+        final List<String> events = new ArrayList<>(); // when each writer was killed and the next one ready
         try
         {
             for (int i = 0; i < readers; i++)
@@ -235,9 +236,11 @@ class CrossProcessReadTest
             {
                 Thread.sleep(readMillis / (kills + 1));
                 writer.kill();
+                events.add("killed at " + System.currentTimeMillis());
                 writer = Writer.start(dir, tmp.resolve("writer-" + kill + ".out"), 100 + kill, writerKeys,
                     compactEvery, false, formatVersion);
                 writer.await("ready");
+                events.add("ready at " + System.currentTimeMillis());
             }
             for (int i = 0; i < readers; i++)
             {
@@ -252,7 +255,8 @@ class CrossProcessReadTest
                     .findFirst().orElse(null);
                 assertNotNull(line, ChildJvm.report(outputs.get(i)));
                 final String[] f = line.split(" ");
-                assertEquals("0", f[f.length - 1], "violations: " + ChildJvm.report(outputs.get(i)));
+                assertEquals("0", f[f.length - 1], "violations (writer " + events + "): " +
+                    ChildJvm.report(outputs.get(i)));
                 assertTrue(Long.parseLong(f[3]) > 0, "the reader found written keys: " + line);
                 assertTrue(Long.parseLong(f[10]) > Long.parseLong(f[9]), "the reader followed growth: " + line);
             }

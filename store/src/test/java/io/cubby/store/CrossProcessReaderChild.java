@@ -21,6 +21,31 @@ public final class CrossProcessReaderChild
     {
     }
 
+    /**
+     * For a report naming a version-2 segment file: that segment's sequence word, Writer Epoch and Open State as
+     * the manifest holds them now, the time (epoch ms) and the milliseconds since the read window began.
+     */
+    private static String state(final Path dir, final String message, final long start)
+    {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("seg-([0-9]{4})-").matcher(message);
+        if (!m.find())
+        {
+            return "";
+        }
+        try (Manifest manifest = Manifest.open(dir, true))
+        {
+            final int segment = Integer.parseInt(m.group(1));
+            return " (at " + System.currentTimeMillis() + ", " + (System.currentTimeMillis() - start) +
+                " ms into the window: segment word " +
+                manifest.readSequence(segment) + ", writer epoch " + manifest.writerEpoch() + ", open state " +
+                manifest.openState() + ")";
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            return " (manifest not read: " + ex + ")";
+        }
+    }
+
     public static void main(final String[] args)
     {
         final Path dir = Path.of(args[0]);
@@ -88,7 +113,8 @@ public final class CrossProcessReaderChild
                 {
                     if (!ex.getMessage().contains("needs recovery"))
                     {
-                        violations.add("corruption reported: " + ex.getMessage());
+                        violations.add("corruption reported: " + ex.getMessage() + state(dir, ex.getMessage(),
+                            end - window));
                     }
                     recoveries++;
                     LockSupport.parkNanos(2_000_000L);

@@ -449,6 +449,10 @@ class FormatVersion2ReadOnlyTest
                 reader.forEach((k, ko, kl, v, vo, vl) -> visited.put(k.getStringWithoutLengthAscii(ko, kl),
                     v.getStringWithoutLengthAscii(vo, vl)), (k, ko, kl, problem) -> corrupt.add(problem.getMessage()));
                 assertTrue(corrupt.size() <= 1, corrupt.toString());
+                for (final String problem : corrupt)
+                {
+                    assertTrue(problem.contains("needs recovery"), problem);
+                }
                 visited.remove(key);
                 final Map<String, String> others = new HashMap<>(model);
                 others.remove(key);
@@ -521,6 +525,10 @@ class FormatVersion2ReadOnlyTest
             final CorruptStoreException torn = assertThrows(CorruptStoreException.class,
                 () -> reader.get(bytes(key)));
             assertTrue(torn.getMessage().contains("needs recovery"), torn.getMessage());
+            final List<String> scanned = new ArrayList<>();
+            reader.forEach((k, ko, kl, v, vo, vl) -> { }, (k, ko, kl, problem) -> scanned.add(problem.getMessage()));
+            assertEquals(1, scanned.size(), scanned.toString());
+            assertTrue(scanned.get(0).contains("needs recovery"), scanned.get(0));
             final long deadWord = watch.readSequence(segment);
             final Map<String, java.util.concurrent.Future<String>> reads = new java.util.LinkedHashMap<>();
             CrashPoints.Hook.installed = point ->
