@@ -359,8 +359,10 @@ public final class Cubby implements AutoCloseable
     /**
      * Atomically compute a key's new value from its present one. The function runs exactly once per call, while
      * the store's write lock is held (as {@link java.util.concurrent.ConcurrentHashMap#compute} holds its bin's
-     * lock): other writers wait, readers do not. It must be short and must not write to this store or iterate it.
-     * An exception from the function propagates and changes nothing.
+     * lock): other writers wait, readers do not. It must be short and must not write to this store or iterate it:
+     * in a version-2 store, where it holds one segment's lock, every write, compute, checkpoint, compaction or close
+     * it attempts is refused with an {@link IllegalStateException} (two functions writing each other's segments
+     * would otherwise wait for each other forever). An exception from the function propagates and changes nothing.
      *
      * @param key       the key.
      * @param remapping receives the key and its present value (null if absent or expired) and returns the new

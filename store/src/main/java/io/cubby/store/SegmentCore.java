@@ -172,6 +172,7 @@ final class SegmentCore implements StoreCore
     @Override
     public void checkpoint()
     {
+        writes.refuseInsideCompute("checkpoint");
         if (store.isClosed())
         {
             throw new StoreClosedException(directory + " is closed");
@@ -194,6 +195,7 @@ final class SegmentCore implements StoreCore
     @Override
     public void compact(final double targetLoad, final LongConsumer progress)
     {
+        writes.refuseInsideCompute("compact");
         final SegmentSet set = store.segments();
         final double maxLoad = set.params.maxLoadPpm / 1_000_000.0;
         final boolean fit = targetLoad < 0;
@@ -260,6 +262,7 @@ final class SegmentCore implements StoreCore
     @Override
     public synchronized void close()
     {
+        writes.refuseInsideCompute("close");
         if (null != shutdownHook && Thread.currentThread() != shutdownHook)
         {
             try

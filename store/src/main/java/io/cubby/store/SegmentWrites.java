@@ -33,6 +33,10 @@ final class SegmentWrites
     private final boolean expiry;
     /** The present value of a conditional write that returns none. */
     private final ThreadLocal<UnsafeBuffer> present;
+    /** Compute functions running now, in any thread: while none is, a write checks nothing more. */
+    private final java.util.concurrent.atomic.AtomicInteger computing = new java.util.concurrent.atomic.AtomicInteger();
+    /** Whether the calling thread is inside a compute function. */
+    private final ThreadLocal<boolean[]> inCompute = ThreadLocal.withInitial(() -> new boolean[1]);
 
     SegmentWrites(final SegmentStore store, final Arguments arguments)
     {
@@ -60,6 +64,7 @@ final class SegmentWrites
         final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
     {
         SegmentCore.requireNonEmptyKey(keyLength, set.directory);
+        refuseInsideCompute("a write");
         final ReentrantLock lock = lockFor(key, keyOffset, keyLength);
         lock.lock();
         try
@@ -140,12 +145,12 @@ final class SegmentWrites
         final long ttlMillis)
     {
         SegmentCore.requireNonEmptyKey(key.length, set.directory);
+        refuseInsideCompute("compute");
         final ReentrantLock lock = lockFor(k, 0, key.length);
-        if (lock.isHeldByCurrentThread())
-        {
-            throw new IllegalStateException("compute called from inside a compute function of " + set.directory);
-        }
         lock.lock();
+        final boolean[] inside = inCompute.get();
+        inside[0] = true;
+        computing.incrementAndGet();
         try
         {
             final UnsafeBuffer buffer = present.get();
@@ -170,7 +175,25 @@ final class SegmentWrites
         }
         finally
         {
+            computing.decrementAndGet();
+            inside[0] = false;
             lock.unlock();
+        }
+    }
+
+    /**
+     * Refuse a change to the store made by a compute function: it runs holding its key's segment lock, and a write
+     * to another segment would wait for that segment's lock while another thread's function, holding that one,
+     * might wait for this one (a deadlock); every write, compute, checkpoint, compaction and close is refused there.
+     *
+     * @throws IllegalStateException if the calling thread is inside a compute function of this store.
+     */
+    void refuseInsideCompute(final String what)
+    {
+        if (computing.get() != 0 && inCompute.get()[0])
+        {
+            throw new IllegalStateException(what + " called from inside a compute function of " + set.directory +
+                ": the function must not change the store");
         }
     }
 
