@@ -388,6 +388,37 @@ class FormatVersion2ReadOnlyTest
         return round;
     }
 
+    /**
+     * Put "updated" for {@code key}, copying the store's files to {@code image} at the first of {@code points} the
+     * put reaches: the image is what a kill at that instant leaves.
+     */
+    private static void putWithImageAt(final Cubby store, final String key, final Set<String> points, final Path dir,
+        final Path image)
+    {
+        CrashPoints.Hook.installed = point ->
+        {
+            if (points.contains(point) && !Files.exists(image))
+            {
+                try
+                {
+                    CrashPointEnumerationTest.copyFiles(dir, image);
+                }
+                catch (final Exception ex)
+                {
+                    throw new AssertionError(ex);
+                }
+            }
+        };
+        try
+        {
+            store.put(bytes(key), bytes("updated"));
+        }
+        finally
+        {
+            CrashPoints.Hook.installed = null;
+        }
+    }
+
     /** Steps of a put inside the segment's bracket (FORMAT-v2.md 8.1, 8.2). */
     private static final Set<String> IN_BRACKET = Set.of("v2.update.slot-written", "v2.insert.slot-written",
         "v2.slot.value-written");
@@ -404,23 +435,8 @@ class FormatVersion2ReadOnlyTest
             randomWrites(store, model, new SplittableRandom(5), 600, () -> { });
             final String key = model.keySet().iterator().next();
             final String before = model.get(key);
-            CrashPoints.Hook.installed = point ->
-            {
-                // inside the segment's bracket: the copy is what a kill at this instant leaves
-                if (IN_BRACKET.contains(point) && !Files.exists(image))
-                {
-                    try
-                    {
-                        CrashPointEnumerationTest.copyFiles(dir, image);
-                    }
-                    catch (final Exception ex)
-                    {
-                        throw new AssertionError(ex);
-                    }
-                }
-            };
-            store.put(bytes(key), bytes("updated"));
-            CrashPoints.Hook.installed = null;
+            // inside the segment's bracket: the copy is what a kill at this instant leaves
+            putWithImageAt(store, key, IN_BRACKET, dir, image);
             assertTrue(Files.exists(image));
             final Map<String, String> hashesBefore = hashes(image);
             try (Cubby reader = reader(image))
@@ -486,23 +502,8 @@ class FormatVersion2ReadOnlyTest
         {
             randomWrites(store, model, new SplittableRandom(11), 600, () -> { });
             key = model.keySet().iterator().next();
-            CrashPoints.Hook.installed = point ->
-            {
-                // the value is written, its checksum not yet: a kill here tears the slot
-                if ("v2.slot.value-written".equals(point) && !Files.exists(image))
-                {
-                    try
-                    {
-                        CrashPointEnumerationTest.copyFiles(dir, image);
-                    }
-                    catch (final Exception ex)
-                    {
-                        throw new AssertionError(ex);
-                    }
-                }
-            };
-            store.put(bytes(key), bytes("updated"));
-            CrashPoints.Hook.installed = null;
+            // the value is written, its checksum not yet: a kill here tears the slot
+            putWithImageAt(store, key, Set.of("v2.slot.value-written"), dir, image);
         }
         assertTrue(Files.exists(image));
         final int segment;
