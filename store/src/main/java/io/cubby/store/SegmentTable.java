@@ -488,6 +488,24 @@ final class SegmentTable implements AutoCloseable
     }
 
     /**
+     * The groups a lookup of an absent key with this hash reads: from the home group up to the first without the
+     * key's overflow bit (FORMAT-v2.md 6.2), at most every group. Read only (diagnostics: how far removals' stale
+     * overflow bits make lookups walk).
+     */
+    long groupsWalked(final long hash)
+    {
+        final int overflowBit = SegmentDescriptor.overflowBit(hash);
+        long group = SegmentDescriptor.homeGroup(hash, groupCount);
+        long read = 1;
+        while ((overflowByte(group) & overflowBit) != 0 && read < groupCount)
+        {
+            group = group + 1 == groupCount ? 0 : group + 1;
+            read++;
+        }
+        return read;
+    }
+
+    /**
      * Whether a lookup of a key with this hash reaches {@code slot}'s group: from the home group, every group
      * before it has the key's overflow bit set (FORMAT-v2.md 6.2). Read only.
      */

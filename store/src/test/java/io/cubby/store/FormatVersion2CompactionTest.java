@@ -441,16 +441,7 @@ class FormatVersion2CompactionTest
             final SegmentTable table = set.segment(s).current();
             for (int i = 0; i < 4000; i++)
             {
-                final long hash = random.nextLong();
-                final int bit = SegmentDescriptor.overflowBit(hash);
-                long group = SegmentDescriptor.homeGroup(hash, table.groupCount);
-                long read = 1;
-                while ((table.overflowByte(group) & bit) != 0 && read < table.groupCount)
-                {
-                    group = group + 1 == table.groupCount ? 0 : group + 1;
-                    read++;
-                }
-                walked += read;
+                walked += table.groupsWalked(random.nextLong());
                 lookups++;
             }
         }

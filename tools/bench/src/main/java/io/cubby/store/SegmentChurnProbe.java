@@ -9,8 +9,9 @@ import java.util.SplittableRandom;
  * (removals leave overflow bits set; the clean-up compaction of FORMAT-v2.md 9.1 bounds them): a store presized for
  * {@code entries} is filled, then each step removes a random live key and inserts a new one. Four times during the
  * churn it prints the entries, groups, Stale Overflow, the share of groups whose overflow byte is saturated, and
- * the mean number of groups a lookup of an absent key reads (20,000 random hashes per segment, walked over the
- * overflow bits as {@link SegmentTable} walks them). Counts, not times: the result does not depend on the machine.
+ * the mean number of groups a lookup of an absent key reads (20,000 random hashes per segment,
+ * {@link SegmentTable#groupsWalked}). Counts, not times: they vary only a little from run to run (background
+ * threads decide when a rehash ends).
  * <p>
  * Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -cp tools/bench/target/benchmarks.jar
  * io.cubby.store.SegmentChurnProbe <entries> <removals and inserts>}, for example {@code 200000 2000000}.
@@ -100,16 +101,7 @@ public final class SegmentChurnProbe
             }
             for (int i = 0; i < 20000; i++)
             {
-                final long hash = r.nextLong();
-                final int bit = SegmentDescriptor.overflowBit(hash);
-                long g = SegmentDescriptor.homeGroup(hash, t.groupCount);
-                long walked = 1;
-                while ((t.overflowByte(g) & bit) != 0 && walked < t.groupCount)
-                {
-                    g = g + 1 == t.groupCount ? 0 : g + 1;
-                    walked++;
-                }
-                groups += walked;
+                groups += t.groupsWalked(r.nextLong());
                 probes++;
             }
         }
