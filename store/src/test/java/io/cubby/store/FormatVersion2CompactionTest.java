@@ -417,7 +417,10 @@ class FormatVersion2CompactionTest
                 {
                     assertMatches(store, model);
                     final double walked = groupsWalkedByAbsentLookups(set);
-                    assertTrue(walked <= filled + 1.5, "after " + op + " removals and inserts an absent " +
+                    // a segment near its clean-up threshold walks further (up to 0.9 group more here on a quiet
+                    // machine, 2.2 with a busy one delaying retirements); without clean-ups the walk keeps growing
+                    // (4.8 groups after the first 6,000 removals and inserts, and more after each)
+                    assertTrue(walked <= filled + 4, "after " + op + " removals and inserts an absent " +
                         "lookup walks " + walked + " groups, " + filled + " after the fill");
                 }
             }
