@@ -99,6 +99,7 @@ final class SegmentGrowth implements AutoCloseable
     static final long BOUND_UNKNOWN = -2;
     private final AtomicLong shrinksBegun = new AtomicLong();
     private final AtomicLong cleanupsBegun = new AtomicLong();
+    private volatile boolean cleanups = true;
     /**
      * Stale Overflow per group above which a removal compacts its segment ({@link #afterRemove}): measured with
      * 200,000 entries at Target Load and random removals each followed by an insert, an absent lookup read 1.2
@@ -479,11 +480,18 @@ final class SegmentGrowth implements AutoCloseable
     {
         migrateStep(s, segment, migrationStep);
         final SegmentTable current = segment.current();
-        if (!segment.rehashing() && current.staleOverflow() > STALE_OVERFLOW_PER_GROUP * current.groupCount &&
+        if (cleanups && !segment.rehashing() &&
+            current.staleOverflow() > STALE_OVERFLOW_PER_GROUP * current.groupCount &&
             beginShrink(s, segment, manifest.targetLoadPpm, true, true))
         {
             cleanupsBegun.incrementAndGet();
         }
+    }
+
+    /** Tests: whether removals begin clean-up compactions (on by default), for tests of explicit compaction. */
+    void cleanups(final boolean on)
+    {
+        cleanups = on;
     }
 
     /** Compactions begun by {@link #afterRemove} to clear overflow bits (tests, stats). */
