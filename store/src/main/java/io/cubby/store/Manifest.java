@@ -411,13 +411,6 @@ final class Manifest implements AutoCloseable
         held = null;
     }
 
-    /** Whether segment {@code s}'s odd sequence word is held (tests). */
-    boolean held(final int segment)
-    {
-        final boolean[] odd = held;
-        return null != odd && odd[segment];
-    }
-
     long currentGeneration(final int segment)
     {
         return buffer.getLong(entryOffset(segment) + ENTRY_CURRENT_GENERATION_OFFSET, LE);
