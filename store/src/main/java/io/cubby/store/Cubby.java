@@ -22,18 +22,19 @@ import static io.cubby.store.Engine.Operation.REPLACE;
 import static io.cubby.store.Engine.Operation.REPLACE_IF_EQUALS;
 
 /**
- * A persistent hash store: an open-addressing table of fixed-size slots in a memory-mapped file, with a
- * write-ahead log that makes growth and compaction (an incremental rehash into a new file) crash-safe.
+ * A persistent hash store: open-addressing tables of fixed-size slots in memory-mapped files, with a write-ahead
+ * log that makes growth and compaction (an incremental rehash into a new file) crash-safe.
  * <p>
- * Open with {@link #builder(Path)}. A store is thread-safe: writers are serialised by one lock, readers never
- * block each other and normally take no lock at all (optimistic reads validated with a {@link StampedLock}).
- * Keys and values are byte strings up to the maximum sizes fixed at creation. The {@code byte[]} methods allocate
- * their results; the {@link DirectBuffer} methods allocate nothing.
+ * Open with {@link #builder(Path)}. A store is thread-safe; readers never block each other and take no lock.
+ * Keys and values are byte strings up to the maximum sizes fixed at creation (the empty key is a key). The
+ * {@code byte[]} methods allocate their results; the {@link DirectBuffer} methods allocate nothing.
  * <p>
- * <b>Format version 2</b> (a preview, {@link Builder#formatVersion(int)}): the key's hash picks one of 2^k
- * segments, each a table in its own file with its own write lock, so writers of different segments run in
- * parallel; every operation below keeps its meaning and its atomicity per key (a compound operation decides and
- * writes under its segment's lock), except where a method says otherwise for version 2. Empty keys are refused.
+ * <b>Format version 2</b>, the format of a new store ({@link Builder#formatVersion(int)}): the key's hash picks
+ * one of 2^k segments, each a table with tag groups in its own file with its own write lock, so writers of
+ * different segments run in parallel; every operation below keeps its meaning and its atomicity per key (a
+ * compound operation decides and writes under its segment's lock), except where a method says otherwise for
+ * version 2. <b>Format version 1</b> (one table file, one write lock, readers validated with a
+ * {@link StampedLock}) stores keep opening as they are; {@code formatVersion(1)} creates one.
  */
 public final class Cubby implements AutoCloseable
 {
@@ -798,14 +799,17 @@ public final class Cubby implements AutoCloseable
             return this;
         }
 
-        /** Maximum (entries + tombstones) / capacity before the table grows (creation). Default 0.75. */
+        /**
+         * Maximum load before a table grows (creation): in format version 2 entries / slots of a segment, in
+         * [0.5, 0.96], default 0.96; in version 1 (entries + tombstones) / capacity, default 0.75.
+         */
         public Builder maxLoad(final double load)
         {
             this.maxLoad = load;
             return this;
         }
 
-        /** Probing strategy (creation). Default {@link Probing#LINEAR}. */
+        /** Probing strategy of a format-version-1 store (creation). Default {@link Probing#LINEAR}. */
         public Builder probing(final Probing probing)
         {
             this.probing = Objects.requireNonNull(probing, "probing");
@@ -985,15 +989,17 @@ public final class Cubby implements AutoCloseable
         }
 
         /**
-         * Format version of a store being created: 1 (the default) or 2 (engine v2, a preview: 2^k segment files,
-         * each its own open-addressing table with its own write lock and its own incremental growth; see
-         * {@code store/FORMAT-v2.md}). An existing store is opened in the version its directory holds
-         * ({@code manifest.cubby} and {@code seg-*.cubby} files: 2; {@code table-*.cubby}: 1), whatever this says
-         * when it is not set; set, it must match, else {@link IncompatibleStoreException} and nothing is changed.
+         * Format version of a store being created: 2 (the default; engine v2: 2^k segment files, each its own
+         * open-addressing table with its own write lock and its own incremental growth; see
+         * {@code store/FORMAT-v2.md}) or 1 (one table file; {@code store/FORMAT.md}). An existing store is opened
+         * in the version its directory holds ({@code manifest.cubby} and {@code seg-*.cubby} files: 2;
+         * {@code table-*.cubby}: 1), whatever this says when it is not set; set, it must match, else
+         * {@link IncompatibleStoreException} and nothing is changed.
          * <p>
          * Version 2 does not support yet, and {@link #open()} refuses with an {@link UnsupportedOperationException}
-         * naming the option before any file is touched: {@link #probing(Probing) probing},
-         * {@code verifyChecksumsOnRead(false)} (version 2 always checks), {@code preallocate(false)}, and a
+         * naming the option before any file is touched (a new store with one of them needs
+         * {@code formatVersion(1)}): {@link #probing(Probing) probing}, {@code verifyChecksumsOnRead(false)}
+         * (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store {@link #logSize(long) logSize}
          * applies at creation only, and {@link Cubby#compact()} shrinks the segments larger than their entries

@@ -115,12 +115,13 @@ public final class CubbyStats
     @Override
     public String toString()
     {
-        return "entries=" + size + ", capacity=" + capacity + ", tombstones=" + tombstones +
+        // a version-2 store (probing null) has no tombstones and no probing strategy: tag groups
+        return "entries=" + size + ", capacity=" + capacity + (null == probing ? "" : ", tombstones=" + tombstones) +
             String.format(", load=%.3f/%.3f", load, maxLoad) + ", slot=" + slotLength + "B" +
             ", generation=" + generation +
             (rehashInProgress ? ", rehash " + migratedSlots + "/" + sourceCapacity : "") +
             ", table bytes=" + tableFileBytes + ", log=" + logBytesUsed + "/" + logCapacity +
-            ", probing=" + probing + ", durability=" + durability +
+            (null == probing ? "" : ", probing=" + probing) + ", durability=" + durability +
             (hits >= 0 ? ", hits=" + hits + ", misses=" + misses + String.format(", hit rate=%.3f", hitRate()) +
             ", evictions=" + evictions +
             ", expired=" + expiredReclaimed : "");

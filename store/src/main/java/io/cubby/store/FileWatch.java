@@ -46,7 +46,12 @@ final class FileWatch
      */
     void checkFilesUnchanged()
     {
-        final String changes = changedFiles();
+        checkUnchanged(directory, changedFiles());
+    }
+
+    /** @throws StoreIOException naming {@code changes} (what {@link #changedFiles} says) unless it is empty. */
+    static void checkUnchanged(final Path directory, final String changes)
+    {
         if (!changes.isEmpty())
         {
             throw new StoreIOException("store " + directory + ": " + changes + "; nothing was checkpointed. Close " +
@@ -62,12 +67,26 @@ final class FileWatch
      */
     StoreIOException mappedFault(final InternalError error)
     {
+        requireMappedFault(error);
+        return mappedFault(directory, error, changedFiles());
+    }
+
+    /** Rethrow {@code error} unless it is the JVM's report of a fault on a mapped page. */
+    static void requireMappedFault(final InternalError error)
+    {
         final String message = error.getMessage();
         if (null == message || !message.contains("unsafe memory access"))
         {
             throw error;
         }
-        final String changes = changedFiles();
+    }
+
+    /**
+     * {@link #mappedFault(InternalError)} for a store whose changed files are {@code changes}; the caller has
+     * called {@link #requireMappedFault}.
+     */
+    static StoreIOException mappedFault(final Path directory, final InternalError error, final String changes)
+    {
         return new StoreIOException("store " + directory + ": a mapped page could not be accessed (" +
             (changes.isEmpty() ? "no file changed size: the disk may have failed" : changes) +
             "); close the store", error);

@@ -69,6 +69,8 @@ final class Manifest implements AutoCloseable
     final int writeVersion;
 
     private final FileChannel channel;
+    /** The file's identity when mapped, to tell another process's replacement ({@link #changedFile}). */
+    private final Object fileKey;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
     private final boolean readOnly;
@@ -84,6 +86,7 @@ final class Manifest implements AutoCloseable
     {
         this.file = file;
         this.channel = channel;
+        this.fileKey = Storage.fileKey(file);
         this.readOnly = readOnly;
         this.params = params;
         this.targetLoadPpm = targetLoadPpm;
@@ -531,6 +534,12 @@ final class Manifest implements AutoCloseable
         {
             mapping.force();
         }
+    }
+
+    /** What another process did to the manifest file (truncated, replaced, deleted), or null. */
+    String changedFile()
+    {
+        return Storage.changedFile(file, fileKey, mapping.capacity());
     }
 
     @Override

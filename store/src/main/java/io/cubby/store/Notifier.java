@@ -60,7 +60,7 @@ final class Notifier
     {
         final int keyLength = table.keyLength(slot);
         final int valueLength = table.valueLength(slot);
-        if (keyLength < 1 || keyLength > table.params.maxKeyLength || valueLength < 0 ||
+        if (keyLength < 0 || keyLength > table.params.maxKeyLength || valueLength < 0 ||
             valueLength > table.params.maxValueLength)
         {
             return; // a damaged slot: its entry is not known, so nothing is told

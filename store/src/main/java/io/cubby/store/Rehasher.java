@@ -284,6 +284,7 @@ final class Rehasher
         if (event.shouldCommit())
         {
             event.directory = directory.toString();
+            event.segment = -1;
             event.generation = target.generation;
             event.sourceCapacity = current.capacity;
             event.capacity = target.capacity;
@@ -480,6 +481,7 @@ final class Rehasher
         if (event.shouldCommit())
         {
             event.directory = directory.toString();
+            event.segment = -1;
             event.generation = current.generation;
             event.capacity = current.capacity;
             event.entries = current.entryCount();

@@ -31,7 +31,7 @@ final class Segment
     private SegmentTable endingSource;
     private long cursor;
     /** Told about expired entries this segment reclaims, or null. */
-    private Notifier notifier;
+    private SegmentRemovals removals;
 
     Segment(final int index, final SegmentTable current, final SegmentTable source)
     {
@@ -55,10 +55,10 @@ final class Segment
         return current;
     }
 
-    /** Tell {@code notifier} (null for nobody) about each expired entry a put or a migration step reclaims. */
-    void notifier(final Notifier notifier)
+    /** Report to {@code removals} (null for nobody) each expired entry a put or a migration step reclaims. */
+    void removals(final SegmentRemovals removals)
     {
-        this.notifier = notifier;
+        this.removals = removals;
     }
 
     SegmentTable source()
@@ -81,8 +81,10 @@ final class Segment
         return cursor;
     }
 
+    /** Entries of both files; also read without the lock (sizes, the entry bound), so each field is read once. */
     long entryCount()
     {
+        final SegmentTable source = this.source;
         return current.entryCount() + (null == source ? 0 : source.entryCount());
     }
 
@@ -151,9 +153,9 @@ final class Segment
         final long resolved = Arguments.KEEP_EXPIRY != expiresAt ? expiresAt :
             live ? lookup.table.expiresAt(lookup.slot) : 0;
         lookup.expiresAt = resolved;
-        if (found && !live && null != notifier)
+        if (found && !live && null != removals)
         {
-            notifier.removed(lookup.table, lookup.slot, RemovalCause.EXPIRED);
+            removals.removed(lookup.table, lookup.slot, RemovalCause.EXPIRED);
         }
         if (found && lookup.table == current)
         {
@@ -306,9 +308,9 @@ final class Segment
             }
             if (source.isExpired(slot, now))
             {
-                if (null != notifier)
+                if (null != removals)
                 {
-                    notifier.removed(source, slot, RemovalCause.EXPIRED);
+                    removals.removed(source, slot, RemovalCause.EXPIRED);
                 }
                 source.remove(slot);
                 CrashPoints.Hook.reached("v2.migrate.expired-dropped");

@@ -55,16 +55,6 @@ final class SegmentCore implements StoreCore
         }
     }
 
-    /** Version 2's keys are 1 byte or longer (FORMAT-v2.md §4.1). */
-    static void requireNonEmptyKey(final int keyLength, final Path directory)
-    {
-        if (keyLength < 1)
-        {
-            throw new IllegalArgumentException("store " + directory + " has format version 2, whose keys are at " +
-                "least 1 byte long; got an empty key");
-        }
-    }
-
     SegmentStore store()
     {
         return store;
@@ -93,16 +83,15 @@ final class SegmentCore implements StoreCore
     private int lookUp(final DirectBuffer key, final int keyOffset, final int keyLength,
         final MutableDirectBuffer dst, final int dstOffset)
     {
-        if (keyLength < 1)
+        try
         {
-            if (store.isClosed())
-            {
-                throw new StoreClosedException(directory + " is closed");
-            }
-            return Cubby.MISSING;
+            return null == dst ? store.get(key, keyOffset, keyLength, discard.get(), 0) :
+                store.get(key, keyOffset, keyLength, dst, dstOffset);
         }
-        return null == dst ? store.get(key, keyOffset, keyLength, discard.get(), 0) :
-            store.get(key, keyOffset, keyLength, dst, dstOffset);
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
@@ -110,15 +99,29 @@ final class SegmentCore implements StoreCore
         final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
         final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
     {
-        return writes.write(op, key, keyOffset, keyLength, value, valueOffset, valueLength, expected, expectedOffset,
-            expectedLength, previous, expiresAt);
+        try
+        {
+            return writes.write(op, key, keyOffset, keyLength, value, valueOffset, valueLength, expected,
+                expectedOffset, expectedLength, previous, expiresAt);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
     public byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping,
         final long ttlMillis)
     {
-        return writes.compute(key, k, remapping, ttlMillis);
+        try
+        {
+            return writes.compute(key, k, remapping, ttlMillis);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
@@ -130,25 +133,53 @@ final class SegmentCore implements StoreCore
     @Override
     public long size()
     {
-        return scan.size();
+        try
+        {
+            return scan.size();
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
     public long estimatedSize()
     {
-        return scan.estimatedSize();
+        try
+        {
+            return scan.estimatedSize();
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
     public boolean isEmpty()
     {
-        return scan.isEmpty();
+        try
+        {
+            return scan.isEmpty();
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
-        scan.forEach(visitor, onCorrupt);
+        try
+        {
+            scan.forEach(visitor, onCorrupt);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
@@ -185,6 +216,10 @@ final class SegmentCore implements StoreCore
         {
             throw new StoreIOException("checkpoint of " + directory + " failed: " + ex, ex);
         }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     /**
@@ -220,19 +255,37 @@ final class SegmentCore implements StoreCore
             {
                 throw new StoreIOException("compaction of " + directory + " failed: " + ex, ex);
             }
+            catch (final InternalError ex)
+            {
+                throw mappedFault(ex);
+            }
         }
     }
 
     @Override
     public CubbyStats stats()
     {
-        return SegmentReports.stats(store, counters);
+        try
+        {
+            return SegmentReports.stats(store, counters);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
     public VerifyReport verify()
     {
-        return SegmentReports.verify(store);
+        try
+        {
+            return SegmentReports.verify(store);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
     }
 
     @Override
@@ -282,6 +335,10 @@ final class SegmentCore implements StoreCore
         {
             throw new StoreIOException("closing " + directory + " failed: " + ex, ex);
         }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
         finally
         {
             if (null != notifier)
@@ -307,6 +364,16 @@ final class SegmentCore implements StoreCore
     public boolean isClosed()
     {
         return store.isClosed();
+    }
+
+    /**
+     * A fault on a mapped page (another process truncated a file, or the disk failed: SIGBUS, which the JVM reports
+     * as an {@link InternalError}) as a {@link StoreIOException} naming the changed files; other errors rethrown.
+     */
+    private StoreIOException mappedFault(final InternalError error)
+    {
+        FileWatch.requireMappedFault(error);
+        return FileWatch.mappedFault(directory, error, store.changedFiles());
     }
 
     private UnsupportedOperationException unsupported(final String what)

@@ -24,9 +24,10 @@ final class SegmentEvictor
 
     /**
      * Choose and remove one entry of {@code segment}, its key left in {@code lookup.victimKey}
-     * ({@code victimKeyLength} -1 if the segment holds none), telling {@code notifier} if there is one.
+     * ({@code victimKeyLength} -1 if the segment holds none), reporting it to {@code removals} if there are any.
      */
-    static void evictOne(final Segment segment, final long now, final Notifier notifier, final SegmentLookup lookup)
+    static void evictOne(final Segment segment, final long now, final SegmentRemovals removals,
+        final SegmentLookup lookup)
     {
         lookup.victimKeyLength = -1;
         SegmentTable victimTable = null;
@@ -63,7 +64,7 @@ final class SegmentEvictor
             return;
         }
         final int keyLength = victimTable.keyLength(victim);
-        if (keyLength < 1 || keyLength > victimTable.params.maxKeyLength)
+        if (keyLength < 0 || keyLength > victimTable.params.maxKeyLength)
         {
             throw new CorruptStoreException(victimTable.file.getFileName() + ": slot " + victim + " has key length " +
                 keyLength);
@@ -73,9 +74,17 @@ final class SegmentEvictor
             lookup.victimKey = new UnsafeBuffer(new byte[victimTable.params.maxKeyLength]);
         }
         victimTable.copyKey(victim, lookup.victimKey, 0, keyLength);
-        if (null != notifier)
+        final RemovalCause cause = Long.MIN_VALUE == oldest ? RemovalCause.EXPIRED : RemovalCause.SIZE;
+        if (null != removals)
         {
-            notifier.removed(victimTable, victim, Long.MIN_VALUE == oldest ? RemovalCause.EXPIRED : RemovalCause.SIZE);
+            removals.removed(victimTable, victim, cause);
+        }
+        final StoreEvents.Eviction event = new StoreEvents.Eviction();
+        if (event.shouldCommit())
+        {
+            event.directory = String.valueOf(victimTable.file.getParent());
+            event.cause = cause.name();
+            event.commit();
         }
         final long hash = victimTable.slotHash(victim, keyLength);
         // now 0: the victim goes whether or not it has expired
@@ -85,11 +94,53 @@ final class SegmentEvictor
         }
     }
 
+    /**
+     * Remove the expired entries in slots {@code [from, to)} of {@code segment}'s current file (under its lock and
+     * inside its bracket), each reported to {@code removals} first; the removals are not logged (an expired entry
+     * a crash brings back still reads as absent).
+     *
+     * @return the entries removed.
+     */
+    static int sweepExpired(final Segment segment, final int from, final int to, final long now,
+        final SegmentRemovals removals, final SegmentLookup lookup)
+    {
+        final SegmentTable table = segment.current();
+        int swept = 0;
+        for (int slot = from, end = Math.min(to, table.slotCount); slot < end; slot++)
+        {
+            if (!table.isFull(slot) || !table.isExpired(slot, now))
+            {
+                continue;
+            }
+            final int keyLength = table.keyLength(slot);
+            if (keyLength < 0 || keyLength > table.params.maxKeyLength)
+            {
+                throw new CorruptStoreException(table.file.getFileName() + ": slot " + slot + " has key length " +
+                    keyLength);
+            }
+            if (null == lookup.victimKey)
+            {
+                lookup.victimKey = new UnsafeBuffer(new byte[table.params.maxKeyLength]);
+            }
+            table.copyKey(slot, lookup.victimKey, 0, keyLength);
+            if (null != removals)
+            {
+                removals.removed(table, slot, RemovalCause.EXPIRED);
+            }
+            // now 0: the entry goes although it reads as absent; a copy in a source goes with it (Segment.remove)
+            if (segment.remove(table.slotHash(slot, keyLength), lookup.victimKey, 0, keyLength, 0, lookup))
+            {
+                swept++;
+            }
+        }
+        return swept;
+    }
+
     /** A source slot counts if the current file does not hold its key (else it is a dead copy, 9 step 5). */
     private static boolean liveInSource(final Segment segment, final SegmentTable source, final int slot)
     {
         final int keyLength = source.keyLength(slot);
-        return keyLength >= 1 && keyLength <= source.params.maxKeyLength &&
+        return keyLength >= 0 && keyLength <= source.params.maxKeyLength &&
             !segment.current().containsKeyOf(source.slotHash(slot, keyLength), source, slot, keyLength);
     }
 }

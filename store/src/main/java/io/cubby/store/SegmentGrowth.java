@@ -185,6 +185,11 @@ final class SegmentGrowth implements AutoCloseable
     {
         final SegmentTable current = segment.current();
         final long entries = segment.entryCount();
+        if (isLargest(current))
+        {
+            // no larger file: inserts go on to Max Load, then growAtMaxLoad refuses them
+            return entries >= current.maxEntries;
+        }
         if (shrinkBound[s] == BOUND_UNKNOWN)
         {
             shrinkBound[s] = reopenedShrinkBound(segment);
@@ -262,6 +267,17 @@ final class SegmentGrowth implements AutoCloseable
             }
         }
         final SegmentTable current = segment.current();
+        if (isLargest(current))
+        {
+            if (current.entryCount() < current.maxEntries)
+            {
+                return; // the migration just finished made room
+            }
+            throw new StoreFullException("segment " + s + " of " + directory + " is full: its file " +
+                current.file.getFileName() + " holds " + current.entryCount() + " entries in " + current.groupCount +
+                " groups, the largest file format version 2 maps (2 GiB); updates and removals go on. A store " +
+                "created with more segments (Cubby.Builder.segments, or expectedEntries) holds more");
+        }
         SegmentTable target = null;
         final SegmentAllocator.Request request = allocator.pending(s);
         int cause = refused[s] ? 1 : 0;
@@ -331,7 +347,7 @@ final class SegmentGrowth implements AutoCloseable
         }
         final SegmentTable current = segment.current();
         final long entries = current.entryCount();
-        if (entries * 1_000_000L < requestLoadPpm(s, current.groupCount) * current.slotCount)
+        if (entries * 1_000_000L < requestLoadPpm(s, current.groupCount) * current.slotCount || isLargest(current))
         {
             return;
         }
@@ -576,7 +592,15 @@ final class SegmentGrowth implements AutoCloseable
     {
         final long atTarget = Math.max(current.groupCount + 1, (long)Math.ceil(
             entries * 1_000_000.0 / ((double)targetLoadPpm * SegmentDescriptor.GROUP_SLOTS)));
-        return current.groupCount < DOUBLING_GROUPS ? Math.max(atTarget, 2 * current.groupCount) : atTarget;
+        final long groups = current.groupCount < DOUBLING_GROUPS ? Math.max(atTarget, 2 * current.groupCount) :
+            atTarget;
+        return Math.min(groups, SegmentDescriptor.maxGroupCount(current.params.slotLength));
+    }
+
+    /** Whether {@code table} has the largest group count this format version maps for its slot length. */
+    static boolean isLargest(final SegmentTable table)
+    {
+        return table.groupCount >= SegmentDescriptor.maxGroupCount(table.params.slotLength);
     }
 
     /** Whether a prepared file is a rehash target of {@code current} with room for its entries and one more. */
@@ -615,6 +639,17 @@ final class SegmentGrowth implements AutoCloseable
         }
         liveBytes.addAndGet(target.fileLength() - current.fileLength());
         inFlight.add(s);
+        final StoreEvents.RehashBegin event = new StoreEvents.RehashBegin();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.segment = s;
+            event.generation = target.generation;
+            event.sourceCapacity = current.slotCount;
+            event.capacity = target.slotCount;
+            event.entries = segment.entryCount();
+            event.commit();
+        }
     }
 
     private int next(final int s)
@@ -652,6 +687,17 @@ final class SegmentGrowth implements AutoCloseable
         {
             shrinkBound[s] = NOT_SHRINKING;
             allocator.retire(segment.current(), done, manifest);
+            final StoreEvents.RehashEnd event = new StoreEvents.RehashEnd();
+            if (event.shouldCommit())
+            {
+                final SegmentTable current = segment.current();
+                event.directory = directory.toString();
+                event.segment = s;
+                event.generation = current.generation;
+                event.capacity = current.slotCount;
+                event.entries = current.entryCount();
+                event.commit();
+            }
         }
     }
 

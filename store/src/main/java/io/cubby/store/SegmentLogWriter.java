@@ -27,6 +27,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 final class SegmentLogWriter implements AutoCloseable
 {
+    private final Path file;
+    /** The file's identity when mapped, to tell another process's replacement ({@link #changedFile}). */
+    private final Object fileKey;
     private final FileChannel channel;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
@@ -48,10 +51,12 @@ final class SegmentLogWriter implements AutoCloseable
     private long forces;
 
     private SegmentLogWriter(
-        final FileChannel channel, final SegmentParams params, final long capacity, final int salt,
+        final Path file, final FileChannel channel, final SegmentParams params, final long capacity, final int salt,
         final int startOffset, final long firstSequence, final int appendPosition, final long nextSequence)
         throws IOException
     {
+        this.file = file;
+        this.fileKey = Storage.fileKey(file);
         this.channel = channel;
         this.mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
         this.buffer = new UnsafeBuffer(mapping);
@@ -120,7 +125,7 @@ final class SegmentLogWriter implements AutoCloseable
         final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {
-            return new SegmentLogWriter(channel, params, capacity, salt, HEADER_LENGTH, firstSequence,
+            return new SegmentLogWriter(file, channel, params, capacity, salt, HEADER_LENGTH, firstSequence,
                 HEADER_LENGTH, firstSequence);
         }
         catch (final IOException | RuntimeException e)
@@ -152,7 +157,7 @@ final class SegmentLogWriter implements AutoCloseable
             {
                 throw new CorruptStoreException(file.getFileName() + ": length changed since it was read");
             }
-            final SegmentLogWriter writer = new SegmentLogWriter(channel, params, read.capacity, read.salt,
+            final SegmentLogWriter writer = new SegmentLogWriter(file, channel, params, read.capacity, read.salt,
                 read.startOffset, read.firstSequence, read.stopPosition, read.nextSequence);
             writer.closedState = read.closed;
             return writer;
@@ -202,6 +207,12 @@ final class SegmentLogWriter implements AutoCloseable
     long capacity()
     {
         return capacity;
+    }
+
+    /** What another process did to the log file (truncated, replaced, deleted), or null. */
+    String changedFile()
+    {
+        return Storage.changedFile(file, fileKey, capacity);
     }
 
     /** Whether a record of this length fits in the free part of the ring, padding for a wrap included. */

@@ -27,7 +27,6 @@ final class SegmentOpener
 
     static Cubby open(final Cubby.Builder builder)
     {
-        refuseUnsupported(builder);
         final Path directory = builder.directory;
         if (Files.exists(directory) && !Files.isDirectory(directory))
         {
@@ -35,6 +34,7 @@ final class SegmentOpener
         }
         final long started = System.nanoTime();
         final boolean exists = 2 == StoreFormat.detect(directory);
+        refuseUnsupported(builder, exists);
         if (builder.readOnly)
         {
             return openReadOnly(builder, exists, started);
@@ -56,6 +56,7 @@ final class SegmentOpener
             final SegmentParams params = store.segments().params;
             final RecoveryReport report = SegmentReports.recoveryReport(store.recoveryReport(), clean,
                 (System.nanoTime() - started) / 1_000_000);
+            reportRecovery(directory, report);
             Notifier notifier = null;
             try
             {
@@ -64,10 +65,11 @@ final class SegmentOpener
                     0 == params.maxValueLength, params.expiry,
                     null == builder.expireAfterWrite ? 0 : builder.expireAfterWrite.toMillis());
                 notifier = null == builder.removalListener ? null : new Notifier(builder.removalListener, directory);
-                store.segments().notifier(notifier);
+                final Counters counters = builder.recordStats ? new Counters() : null;
+                store.segments().removals(SegmentRemovals.of(notifier, counters));
                 store.applyEntryBound(builder.maxEntries);
                 return new Cubby(arguments, new SegmentCore(store, arguments, report, builder.closeOnJvmShutdown,
-                    notifier, builder.recordStats ? new Counters() : null));
+                    notifier, counters));
             }
             catch (final IOException | RuntimeException | Error ex)
             {
@@ -85,14 +87,33 @@ final class SegmentOpener
         }
     }
 
-    /** The options version 2 cannot honour yet, each refused by name before any file is touched. */
-    private static void refuseUnsupported(final Cubby.Builder b)
+    /** A writable open's Recovery event, and an INFO log line if recovery did anything (as version 1's). */
+    private static void reportRecovery(final Path directory, final RecoveryReport report)
     {
-        refuse(null != b.probing, "probing");
-        refuse(!b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");
-        refuse(!b.preallocate, "preallocate(false)");
-        refuse(b.migrationStep != DEFAULT_MIGRATION_STEP, "migrationStep");
-        refuse(b.tombstoneCompactionRatio != DEFAULT_TOMBSTONE_RATIO, "tombstoneCompactionRatio");
+        final StoreEvents.Recovery event = new StoreEvents.Recovery();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.clean = report.cleanShutdown;
+            event.recordsReplayed = report.operationsReplayed;
+            event.summary = report.toString();
+            event.commit();
+        }
+        if (report.didWork())
+        {
+            Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + directory + ": " + report);
+        }
+    }
+
+    /** The options version 2 cannot honour yet, each refused by name before any file is touched. */
+    private static void refuseUnsupported(final Cubby.Builder b, final boolean exists)
+    {
+        final boolean hint = !exists && null == b.formatVersion;
+        refuse(hint, null != b.probing, "probing");
+        refuse(hint, !b.verifyChecksumsOnRead, "verifyChecksumsOnRead(false) (version 2 always checks)");
+        refuse(hint, !b.preallocate, "preallocate(false)");
+        refuse(hint, b.migrationStep != DEFAULT_MIGRATION_STEP, "migrationStep");
+        refuse(hint, b.tombstoneCompactionRatio != DEFAULT_TOMBSTONE_RATIO, "tombstoneCompactionRatio");
         if (null != b.maxLoad)
         {
             final double min = ManifestDescriptor.DEFAULT_EARLY_LOAD_PPM / 1_000_000.0;
@@ -111,12 +132,14 @@ final class SegmentOpener
         }
     }
 
-    private static void refuse(final boolean set, final String option)
+    private static void refuse(final boolean hint, final boolean set, final String option)
     {
         if (set)
         {
-            throw new UnsupportedOperationException(option + " is not supported by format version 2 yet; " +
-                "nothing was changed");
+            // a store created without formatVersion is a version-2 store: name the way to a version-1 one
+            throw new UnsupportedOperationException(option + " is not supported by format version 2 yet" +
+                (hint ? " (a new store is created in format version 2 unless formatVersion(1) is set)" : "") +
+                "; nothing was changed");
         }
     }
 
@@ -153,7 +176,7 @@ final class SegmentOpener
                 java.util.List.of(), (System.nanoTime() - started) / 1_000_000);
             final SegmentParams params = reader.params;
             final Arguments arguments = new Arguments(directory, params.maxKeyLength, params.maxValueLength,
-                0 == params.maxValueLength, false, 0);
+                0 == params.maxValueLength, params.expiry, 0);
             return new Cubby(arguments, new SegmentReadOnlyCore(reader, report, b.durability,
                 b.recordStats ? new Counters() : null));
         }

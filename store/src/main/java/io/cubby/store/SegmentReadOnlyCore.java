@@ -69,10 +69,6 @@ final class SegmentReadOnlyCore implements StoreCore
         final MutableDirectBuffer dst, final int dstOffset)
     {
         reader.checkOpen();
-        if (keyLength < 1)
-        {
-            return Cubby.MISSING;
-        }
         return null == dst ? reader.get(key, keyOffset, keyLength, discard.get(), 0) :
             reader.get(key, keyOffset, keyLength, dst, dstOffset);
     }

@@ -141,7 +141,7 @@ final class SegmentReadScan
         {
             final int keyLength = table.keyLength(slot);
             final int valueLength = table.valueLength(slot);
-            final boolean lengthsOk = keyLength >= 1 && keyLength <= maxKey && valueLength >= 0 &&
+            final boolean lengthsOk = keyLength >= 0 && keyLength <= maxKey && valueLength >= 0 &&
                 valueLength <= maxValue;
             final byte[] key = new byte[lengthsOk ? keyLength : 0];
             final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);

@@ -69,7 +69,7 @@ final class SegmentScan
         {
             final int keyLength = table.keyLength(slot);
             final int valueLength = table.valueLength(slot);
-            final boolean lengthsOk = keyLength >= 1 && keyLength <= table.params.maxKeyLength && valueLength >= 0 &&
+            final boolean lengthsOk = keyLength >= 0 && keyLength <= table.params.maxKeyLength && valueLength >= 0 &&
                 valueLength <= table.params.maxValueLength;
             if (!lengthsOk || !table.checksumMatches(slot))
             {
@@ -190,7 +190,7 @@ final class SegmentScan
             for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.nextFull(slot + 1))
             {
                 final int keyLength = source.keyLength(slot);
-                if (keyLength >= 1 && keyLength <= source.params.maxKeyLength && !source.isExpired(slot, now) &&
+                if (keyLength >= 0 && keyLength <= source.params.maxKeyLength && !source.isExpired(slot, now) &&
                     !shadowed(source, slot, keyLength, current, key))
                 {
                     count++;
@@ -258,7 +258,7 @@ final class SegmentScan
             {
                 final int keyLength = table.keyLength(slot);
                 final int valueLength = table.valueLength(slot);
-                if (keyLength < 1 || keyLength > table.params.maxKeyLength || valueLength < 0 ||
+                if (keyLength < 0 || keyLength > table.params.maxKeyLength || valueLength < 0 ||
                     valueLength > table.params.maxValueLength || !table.checksumMatches(slot))
                 {
                     throw new CorruptStoreException(table.file.getFileName() + ": slot " + slot +

@@ -35,6 +35,8 @@ final class SegmentSet implements AutoCloseable
 {
     /** Longs between two segments' reader counts: 128 bytes, so counts of different segments share no line. */
     private static final int READERS_STRIDE = 16;
+    /** Slots {@link #sweepExpiredStep} visits per hold of a segment's lock. */
+    private static final int SWEEP_STEP = 16 * SegmentDescriptor.GROUP_SLOTS;
 
     final Path directory;
     final Manifest manifest;
@@ -61,9 +63,11 @@ final class SegmentSet implements AutoCloseable
     private volatile boolean markedOpen = true;
     /** Set by {@link #closeAfterFailedRecovery}: the close does not mark the store closed cleanly. */
     private boolean failedRecovery;
+    /** Set by {@link #closeUnclean}: the close forces nothing and does not mark the store closed cleanly. */
+    private boolean unclean;
     /** The entry bound puts keep (the manifest's Max Entries), 0 for none. */
     private volatile long maxEntries;
-    private Notifier notifier;
+    private SegmentRemovals removals;
     static final int PHASE_OPEN_FILES = 0;
     static final int PHASE_MARK_OPEN = 1;
     static final int PHASE_CLOSE_GROWTH = 2;
@@ -333,15 +337,15 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Tell {@code notifier} about the expired entries every segment reclaims and the entries evictions remove from
+     * Report to {@code removals} the expired entries every segment reclaims and the entries evictions remove from
      * now on (null: nobody).
      */
-    void notifier(final Notifier notifier)
+    void removals(final SegmentRemovals removals)
     {
-        this.notifier = notifier;
+        this.removals = removals;
         for (final Segment segment : segments)
         {
-            segment.notifier(notifier);
+            segment.removals(removals);
         }
     }
 
@@ -580,7 +584,7 @@ final class SegmentSet implements AutoCloseable
         readers.getAndIncrement(counter);
         try
         {
-            SegmentEvictor.evictOne(segment, now, notifier, lookup);
+            SegmentEvictor.evictOne(segment, now, removals, lookup);
         }
         finally
         {
@@ -649,6 +653,37 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
+     * One step of removing the expired entries of segment {@code s}'s current file, under its lock (the caller's):
+     * slots {@code [from, from + }{@link #SWEEP_STEP}{@code )}, inside the segment's bracket and unlogged, as
+     * {@link SegmentEvictor#sweepExpired} says. Those of a source in migration are dropped by the migration.
+     *
+     * @return the slot the next step begins at, or -1 once the file is swept (at once if the store has no expiry).
+     */
+    int sweepExpiredStep(final int s, final int from, final SegmentLookup lookup)
+    {
+        final Segment segment = segments[s];
+        if (!params.expiry || from >= segment.current().slotCount)
+        {
+            return -1;
+        }
+        markOpenBeforeChange();
+        final int counter = s * READERS_STRIDE;
+        manifest.beginWrite(s);
+        // counted as a reader, as a remove: it may clear a copy in a source whose rehash end is being retired
+        readers.getAndIncrement(counter);
+        try
+        {
+            SegmentEvictor.sweepExpired(segment, from, from + SWEEP_STEP, ExpiryClock.now(), removals, lookup);
+        }
+        finally
+        {
+            readers.getAndDecrement(counter);
+            manifest.endWrite(s);
+        }
+        return from + SWEEP_STEP;
+    }
+
+    /**
      * Compaction of segment {@code s} (FORMAT-v2.md 9.1), under its lock: finish its rehash in flight, then begin
      * shrinking it into a file sized for its entries at {@code loadPpm}, unless it has that size or fewer groups.
      *
@@ -689,6 +724,43 @@ final class SegmentSet implements AutoCloseable
         finally
         {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Add to {@code changes} what other processes did to the manifest and the segment files (truncated, replaced,
+     * deleted: {@link Storage#changedFile}); each segment is looked at under its lock, so that a source the retirer
+     * deletes is not mistaken for one deleted by someone else.
+     */
+    void changedFiles(final List<String> changes)
+    {
+        add(changes, manifest.changedFile());
+        for (int s = 0; s < segments.length; s++)
+        {
+            final ReentrantLock lock = locks[s];
+            lock.lock();
+            try
+            {
+                final Segment segment = segments[s];
+                add(changes, segment.current().changedFile());
+                final SegmentTable source = segment.source();
+                if (null != source)
+                {
+                    add(changes, source.changedFile());
+                }
+            }
+            finally
+            {
+                lock.unlock();
+            }
+        }
+    }
+
+    private static void add(final List<String> changes, final String change)
+    {
+        if (null != change)
+        {
+            changes.add(change);
         }
     }
 
@@ -798,6 +870,16 @@ final class SegmentSet implements AutoCloseable
      * with no Writer Identity (FORMAT-v2.md 3.1), never marked closed cleanly, so that the next open repeats the
      * recovery and scans every slot again.
      */
+    /**
+     * Close a set whose files another process changed ({@link #changedFiles}): nothing is forced and the store is
+     * not marked closed cleanly, so that the next open recovers and checks every file.
+     */
+    void closeUnclean()
+    {
+        unclean = true;
+        close();
+    }
+
     void closeAfterFailedRecovery()
     {
         failedRecovery = true;
@@ -831,7 +913,10 @@ final class SegmentSet implements AutoCloseable
         }
         try
         {
-            forceChanged();
+            if (!unclean)
+            {
+                forceChanged();
+            }
             t = phases.mark(PHASE_CLOSE_FORCES, t);
         }
         catch (final IOException ex)
@@ -845,7 +930,7 @@ final class SegmentSet implements AutoCloseable
                 lock.unlock();
             }
         }
-        if (markedOpen && !failedRecovery)
+        if (markedOpen && !failedRecovery && !unclean)
         {
             manifest.markClosed(); // last: every change before it is forced
         }

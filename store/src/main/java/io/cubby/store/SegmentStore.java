@@ -7,14 +7,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 
 /**
  * Engine v2's store core (FORMAT-v2.md §7-§9): a {@link SegmentSet}, the version-2 log behind every write, the
- * writer's lock, the durability modes and checkpoints; an open replays the log with {@link SegmentRecovery}. Not
- * behind {@link Cubby} yet.
+ * writer's lock, the durability modes and checkpoints; an open replays the log with {@link SegmentRecovery}.
+ * {@link SegmentCore} puts it behind {@link Cubby}.
  * <p>
  * <b>In {@link Durability#NONE}</b> entry writes are not logged (as version 1's NONE): the segments' own write
  * protocols (FORMAT-v2 §8) keep them whole across a process kill, since the mapped pages survive it, and nothing
@@ -27,11 +29,12 @@ import java.util.function.LongConsumer;
  * hold its segment's lock across both; writes to other segments run at the same time, sharing only the short
  * append under the log lock.
  * <p>
- * <b>A checkpoint</b> runs when the log has no room for a record, and at close: it notes the log's append
+ * <b>A checkpoint</b> runs when the log has no room for a record, on request and at close: it notes the log's append
  * position (every record before it was appended after its change was applied), forces the files of the segments
  * whose sequence word moved since their last force ({@link SegmentSet#forceChanged}) while writers go on, then
  * moves the log's start to the noted position and forces the log. Every record before the start is then in forced
- * segment files, so replay of the records after it is enough; writers are not stopped for the forces.
+ * segment files, so replay of the records after it is enough; writers are not stopped for the forces. With an
+ * empty log (always in NONE) it forces the changed segment files and stops there.
  * <p>
  * <b>A close</b> stops new writes, waits for those under way, checkpoints, marks the log closed (FORMAT-v2.md 7.1)
  * and closes the set, which forces what changed and marks the manifest closed last: a close after no change forces
@@ -340,9 +343,9 @@ final class SegmentStore implements AutoCloseable
 
     private void checkKeyLength(final int keyLength)
     {
-        if (keyLength < 1 || keyLength > set.params.maxKeyLength)
+        if (keyLength < 0 || keyLength > set.params.maxKeyLength)
         {
-            throw new EntryTooLargeException("key length " + keyLength + " outside 1.." + set.params.maxKeyLength);
+            throw new EntryTooLargeException("key length " + keyLength + " outside 0.." + set.params.maxKeyLength);
         }
     }
 
@@ -578,7 +581,7 @@ final class SegmentStore implements AutoCloseable
             {
                 checkpoint();
             }
-            catch (final IOException | RuntimeException ex)
+            catch (final IOException | RuntimeException | InternalError ex)
             {
                 // a writer that finds the log full runs the checkpoint itself and meets the failure
                 System.getLogger(SegmentStore.class.getName()).log(System.Logger.Level.WARNING,
@@ -593,7 +596,8 @@ final class SegmentStore implements AutoCloseable
     }
 
     /**
-     * Compaction (FORMAT-v2.md 9.1): segment by segment, finish its rehash in flight and shrink it into a file
+     * Compaction (FORMAT-v2.md 9.1): segment by segment, remove its expired entries ({@link
+     * SegmentSet#sweepExpiredStep}), finish its rehash in flight and shrink it into a file
      * sized for its entries at {@code loadPpm} if it has more groups than that, migrating {@link #COMPACTION_STEP}
      * groups per hold of its lock (its writers migrate too, and go on in between); then wait until the retirer
      * has ended the rehashes, so the smaller files are forced and the larger ones deleted on return. Readers and
@@ -609,6 +613,21 @@ final class SegmentStore implements AutoCloseable
         for (int s = 0; s < writeLocks.length; s++)
         {
             final ReentrantLock lock = writeLocks[s];
+            // expired entries first, so that they are reclaimed whether or not the segment is shrunk, and the
+            // shrink is sized for the live entries
+            for (int from = 0; from >= 0; )
+            {
+                lock.lock();
+                try
+                {
+                    checkOpen();
+                    from = set.sweepExpiredStep(s, from, lookups.get());
+                }
+                finally
+                {
+                    lock.unlock();
+                }
+            }
             final long sourceSlots;
             lock.lock();
             try
@@ -660,15 +679,17 @@ final class SegmentStore implements AutoCloseable
     {
         synchronized (checkpointLock)
         {
+            // writes since the open went to the files as mapped: moving the log start past a changed one loses them
+            FileWatch.checkUnchanged(directory, changedFiles());
+            final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
+            event.begin();
             final int position;
             final long sequence;
+            final boolean logEmpty;
             logLock.lock();
             try
             {
-                if (log.usedBytes() == 0)
-                {
-                    return;
-                }
+                logEmpty = log.usedBytes() == 0;
                 // Every record before this position was appended after its change was applied to its segment.
                 position = log.appendPosition();
                 sequence = log.nextSequence();
@@ -677,21 +698,31 @@ final class SegmentStore implements AutoCloseable
             {
                 logLock.unlock();
             }
+            // also with an empty log: NONE logs no entry write, and evictions and sweeps are not logged
             forceSegmentFiles();
-            synchronized (forceLock)
+            if (!logEmpty)
             {
-                logLock.lock();
-                try
+                synchronized (forceLock)
                 {
-                    log.moveStart(position, sequence);
-                    forceLog();
+                    logLock.lock();
+                    try
+                    {
+                        log.moveStart(position, sequence);
+                        forceLog();
+                    }
+                    finally
+                    {
+                        logLock.unlock();
+                    }
                 }
-                finally
-                {
-                    logLock.unlock();
-                }
+                checkpoints++;
             }
-            checkpoints++;
+            if (event.shouldCommit())
+            {
+                event.directory = directory.toString();
+                event.logBytes = log.usedBytes();
+                event.commit();
+            }
         }
     }
 
@@ -703,6 +734,22 @@ final class SegmentStore implements AutoCloseable
     private void forceSegmentFiles() throws IOException
     {
         set.forceChanged();
+    }
+
+    /**
+     * What other processes did to the store's files (truncated, replaced, deleted): empty while every file is as
+     * mapped ({@link FileWatch}).
+     */
+    String changedFiles()
+    {
+        final List<String> changes = new ArrayList<>(2);
+        set.changedFiles(changes);
+        final String logChange = log.changedFile();
+        if (null != logChange)
+        {
+            changes.add(logChange);
+        }
+        return String.join("; ", changes);
     }
 
     private void checkOpen()
@@ -726,6 +773,7 @@ final class SegmentStore implements AutoCloseable
             return;
         }
         long t = System.nanoTime();
+        boolean changed = false;
         try
         {
             closed = true;
@@ -736,6 +784,9 @@ final class SegmentStore implements AutoCloseable
                 lock.unlock();
             }
             t = closePhases.mark(0, t);
+            final String changes = changedFiles();
+            changed = !changes.isEmpty();
+            FileWatch.checkUnchanged(directory, changes);
             checkpoint();
             t = closePhases.mark(1, t);
             synchronized (forceLock)
@@ -781,7 +832,14 @@ final class SegmentStore implements AutoCloseable
             t = closePhases.mark(3, t);
             try
             {
-                set.close();
+                if (changed)
+                {
+                    set.closeUnclean();
+                }
+                else
+                {
+                    set.close();
+                }
             }
             finally
             {

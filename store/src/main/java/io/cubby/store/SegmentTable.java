@@ -66,6 +66,8 @@ final class SegmentTable implements AutoCloseable
     final long maxEntries;
 
     private final FileChannel channel;
+    /** The file's identity when mapped, to tell another process's replacement ({@link #changedFile}). */
+    private final Object fileKey;
     private final MappedByteBuffer mapping;
     private final UnsafeBuffer buffer;
     private final long address;
@@ -103,6 +105,7 @@ final class SegmentTable implements AutoCloseable
     {
         this.file = file;
         this.channel = channel;
+        this.fileKey = Storage.fileKey(file);
         this.readOnly = readOnly;
         this.params = params;
         this.segment = segment;
@@ -869,6 +872,12 @@ final class SegmentTable implements AutoCloseable
     long fileLength()
     {
         return buffer.capacity();
+    }
+
+    /** What another process did to this file (truncated, replaced, deleted), or null: {@link Storage#changedFile}. */
+    String changedFile()
+    {
+        return Storage.changedFile(file, fileKey, fileLength());
     }
 
     void force()

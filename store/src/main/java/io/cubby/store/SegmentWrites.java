@@ -63,7 +63,6 @@ final class SegmentWrites
         final DirectBuffer value, final int valueOffset, final int valueLength, final DirectBuffer expected,
         final int expectedOffset, final int expectedLength, final MutableDirectBuffer previous, final long expiresAt)
     {
-        SegmentCore.requireNonEmptyKey(keyLength, set.directory);
         refuseInsideCompute("a write");
         final ReentrantLock lock = lockFor(key, keyOffset, keyLength);
         lock.lock();
@@ -144,7 +143,6 @@ final class SegmentWrites
     byte[] compute(final byte[] key, final UnsafeBuffer k, final BinaryOperator<byte[]> remapping,
         final long ttlMillis)
     {
-        SegmentCore.requireNonEmptyKey(key.length, set.directory);
         refuseInsideCompute("compute");
         final ReentrantLock lock = lockFor(k, 0, key.length);
         lock.lock();

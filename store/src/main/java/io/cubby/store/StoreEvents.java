@@ -22,12 +22,16 @@ final class StoreEvents
     @Name("io.cubby.RehashBegin")
     @Label("Rehash Begin")
     @Category("Cubby")
-    @Description("A table started migrating into a new file (growth or compaction)")
+    @Description("A table (a segment's, in format version 2) started migrating into a new file (growth or compaction)")
     @StackTrace(false)
     static final class RehashBegin extends Event
     {
         @Label("Directory")
         String directory;
+
+        @Label("Segment")
+        @Description("The segment of a format-version-2 store; -1 in format version 1")
+        int segment;
 
         @Label("Generation")
         long generation;
@@ -52,6 +56,10 @@ final class StoreEvents
         @Label("Directory")
         String directory;
 
+        @Label("Segment")
+        @Description("The segment of a format-version-2 store; -1 in format version 1")
+        int segment;
+
         @Label("Generation")
         long generation;
 
@@ -65,7 +73,7 @@ final class StoreEvents
     @Name("io.cubby.Checkpoint")
     @Label("Checkpoint")
     @Category("Cubby")
-    @Description("Tables forced to disk and the log start moved")
+    @Description("Tables (segment files) forced to disk and the log start moved")
     @StackTrace(false)
     static final class Checkpoint extends Event
     {

@@ -12,6 +12,9 @@ import java.util.stream.Stream;
  */
 final class StoreFormat
 {
+    /** The format version of a store created without {@code formatVersion}: engine v2. */
+    static final int DEFAULT_VERSION = 2;
+
     private StoreFormat()
     {
     }
@@ -25,7 +28,8 @@ final class StoreFormat
             throw new IncompatibleStoreException("store " + builder.directory + " has format version " + found +
                 ", not the format version " + builder.formatVersion + " asked for; nothing was changed");
         }
-        final int version = 0 != found ? found : null == builder.formatVersion ? 1 : builder.formatVersion;
+        final int version = 0 != found ? found :
+            null == builder.formatVersion ? DEFAULT_VERSION : builder.formatVersion;
         if (1 == version && null != builder.segments)
         {
             throw new IllegalArgumentException("segments(" + builder.segments + ") needs format version 2; " +

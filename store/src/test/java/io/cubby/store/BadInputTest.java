@@ -28,7 +28,7 @@ class BadInputTest
     private static Path storeWithData(final Path tmp)
     {
         final Path dir = tmp.resolve("store");
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).open())
         {
             for (int i = 0; i < 100; i++)
             {
@@ -40,7 +40,7 @@ class BadInputTest
 
     private static void assertIntact(final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertEquals(100, store.size());
             assertEquals("v7", text(store.get(bytes("k7"))));
@@ -52,7 +52,7 @@ class BadInputTest
     void oversizedKeysAndValuesAreRejectedAndNothingChanges(@TempDir final Path tmp)
     {
         final Path dir = storeWithData(tmp);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             final EntryTooLargeException key = assertThrows(EntryTooLargeException.class,
                 () -> store.put(new byte[17], bytes("v")));
@@ -73,7 +73,7 @@ class BadInputTest
     @Test
     void nullArgumentsAreRejected(@TempDir final Path tmp)
     {
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).open())
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).open())
         {
             assertThrows(NullPointerException.class, () -> store.put(null, bytes("v")));
             assertThrows(NullPointerException.class, () -> store.put(bytes("k"), null));
@@ -87,7 +87,8 @@ class BadInputTest
     void pathThatIsAFileIsNotAStore(@TempDir final Path tmp) throws Exception
     {
         final Path file = Files.writeString(tmp.resolve("file.txt"), "hello");
-        final NotAStoreException ex = assertThrows(NotAStoreException.class, () -> Cubby.builder(file).open());
+        final NotAStoreException ex = assertThrows(NotAStoreException.class, () -> Cubby.builder(file).formatVersion(1)
+            .open());
         assertTrue(ex.getMessage().contains("is a file"), ex.getMessage());
         assertEquals("hello", Files.readString(file));
     }
@@ -96,9 +97,10 @@ class BadInputTest
     void directoryOfOtherFilesIsNotTurnedIntoAStore(@TempDir final Path tmp) throws Exception
     {
         Files.writeString(tmp.resolve("notes.txt"), "mine");
-        assertThrows(NotAStoreException.class, () -> Cubby.builder(tmp).open());
+        assertThrows(NotAStoreException.class, () -> Cubby.builder(tmp).formatVersion(1).open());
         assertEquals("mine", Files.readString(tmp.resolve("notes.txt")));
-        assertThrows(NotAStoreException.class, () -> Cubby.builder(tmp.resolve("missing")).createIfMissing(false)
+        assertThrows(NotAStoreException.class, () -> Cubby.builder(tmp.resolve("missing")).formatVersion(1)
+            .createIfMissing(false)
             .open());
         assertThrows(NotAStoreException.class, () -> Cubby.inspect(tmp.resolve("missing")));
     }
@@ -110,7 +112,8 @@ class BadInputTest
         final byte[] garbage = new byte[8192];
         new java.util.Random(1).nextBytes(garbage);
         Files.write(dir.resolve(TableDescriptor.fileName(1)), garbage);
-        final NotAStoreException ex = assertThrows(NotAStoreException.class, () -> Cubby.builder(dir).open());
+        final NotAStoreException ex = assertThrows(NotAStoreException.class, () -> Cubby.builder(dir).formatVersion(1)
+            .open());
         assertTrue(ex.getMessage().contains("not a Cubby table file"), ex.getMessage());
     }
 
@@ -124,14 +127,15 @@ class BadInputTest
         {
             channel.truncate(length - 100);
         }
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("truncated"), ex.getMessage());
         assertEquals(length - 100, Files.size(table));
         try (FileChannel channel = FileChannel.open(table, StandardOpenOption.WRITE))
         {
             channel.truncate(40);
         }
-        assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).formatVersion(1).open());
         assertThrows(CorruptStoreException.class, () -> Cubby.inspect(dir));
     }
 
@@ -144,12 +148,13 @@ class BadInputTest
             TableDescriptor.HASH_SEED_OFFSET + 3, TableDescriptor.HEADER_CHECKSUM_OFFSET })
         {
             flip(table, offset);
-            final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+            final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir)
+                .formatVersion(1).open());
             assertTrue(ex.getMessage().contains("checksum"), ex.getMessage());
             flip(table, offset);
         }
         flip(table, TableDescriptor.MAGIC_OFFSET);
-        assertThrows(NotAStoreException.class, () -> Cubby.builder(dir).open());
+        assertThrows(NotAStoreException.class, () -> Cubby.builder(dir).formatVersion(1).open());
         flip(table, TableDescriptor.MAGIC_OFFSET);
         assertIntact(dir);
     }
@@ -171,7 +176,7 @@ class BadInputTest
             channel.write(header.clear(), 0);
         }
         final IncompatibleStoreException ex = assertThrows(IncompatibleStoreException.class,
-            () -> Cubby.builder(dir).open());
+            () -> Cubby.builder(dir).formatVersion(1).open());
         assertTrue(ex.getMessage().contains("version 9"), ex.getMessage());
     }
 
@@ -182,7 +187,7 @@ class BadInputTest
         // rejected: NONE logs no operations, so nothing can restore the slot
         final Path dir = tmp.resolve("none");
         final Path snapshot = tmp.resolve("none-copy");
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).open())
         {
             for (int i = 0; i < 50; i++)
             {
@@ -192,10 +197,11 @@ class BadInputTest
         }
         final long slot = corruptFirstFullSlot(snapshot);
         final CorruptStoreException ex = assertThrows(CorruptStoreException.class,
-            () -> Cubby.builder(snapshot).open());
+            () -> Cubby.builder(snapshot).formatVersion(1).open());
         assertTrue(ex.getMessage().contains("slot " + slot), ex.getMessage());
-        assertThrows(CorruptStoreException.class, () -> Cubby.builder(snapshot).open(), "nothing was changed");
-        try (Cubby store = Cubby.builder(snapshot).salvage(true).open())
+        assertThrows(CorruptStoreException.class, () -> Cubby.builder(snapshot).formatVersion(1)
+            .open(), "nothing was changed");
+        try (Cubby store = Cubby.builder(snapshot).formatVersion(1).salvage(true).open())
         {
             assertEquals(1, store.recoveryReport().corruptSlotsDropped);
             assertEquals(49, store.size());
@@ -205,7 +211,8 @@ class BadInputTest
         // recovered: SYNC logged the write of that slot, so replay restores it
         final Path logged = tmp.resolve("sync");
         final Path loggedCopy = tmp.resolve("sync-copy");
-        try (Cubby store = Cubby.builder(logged).maxKeySize(16).maxValueSize(16).durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(logged).formatVersion(1).maxKeySize(16).maxValueSize(16)
+            .durability(Durability.SYNC).open())
         {
             store.checkpoint();
             for (int i = 0; i < 50; i++)
@@ -215,7 +222,7 @@ class BadInputTest
             StoreTestSupport.copyDirectory(logged, loggedCopy);
         }
         corruptFirstFullSlot(loggedCopy);
-        try (Cubby store = Cubby.builder(loggedCopy).open())
+        try (Cubby store = Cubby.builder(loggedCopy).formatVersion(1).open())
         {
             assertEquals(1, store.recoveryReport().corruptSlotsRestoredFromLog);
             assertEquals(50, store.size());
@@ -232,7 +239,7 @@ class BadInputTest
     {
         final Path dir = storeWithData(tmp);
         final long slot = corruptFirstFullSlot(dir);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             final VerifyReport report = store.verify();
             assertEquals(1, report.problemCount, report.problems.toString());
@@ -270,7 +277,7 @@ class BadInputTest
                     (byte)0x7F, (byte)random.nextInt() }), position);
             }
         }
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             for (int i = 0; i < 200; i++)
             {
@@ -297,12 +304,13 @@ class BadInputTest
     void secondOpenerInThisProcessGetsALockError(@TempDir final Path tmp)
     {
         final Path dir = tmp.resolve("s");
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             store.put(bytes("a"), bytes("b"));
-            final StoreLockedException ex = assertThrows(StoreLockedException.class, () -> Cubby.builder(dir).open());
+            final StoreLockedException ex = assertThrows(StoreLockedException.class, () -> Cubby.builder(dir)
+                .formatVersion(1).open());
             assertTrue(ex.getMessage().contains("cubby.lock"), ex.getMessage());
-            try (Cubby reader = Cubby.builder(dir).readOnly(true).open())
+            try (Cubby reader = Cubby.builder(dir).formatVersion(1).readOnly(true).open())
             {
                 assertTrue(reader.hasLiveWriter(), "a read-only open beside the writer reads it live");
                 assertEquals("b", text(reader.get(bytes("a"))));
@@ -312,7 +320,7 @@ class BadInputTest
             }
             assertEquals("b", text(store.get(bytes("a"))));
         }
-        try (Cubby again = Cubby.builder(dir).open())
+        try (Cubby again = Cubby.builder(dir).formatVersion(1).open())
         {
             assertEquals("b", text(again.get(bytes("a"))));
         }
@@ -323,7 +331,7 @@ class BadInputTest
     {
         final Path dir = storeWithData(tmp);
         final IncompatibleStoreException ex = assertThrows(IncompatibleStoreException.class,
-            () -> Cubby.builder(dir).maxKeySize(32).probing(Probing.QUADRATIC).open());
+            () -> Cubby.builder(dir).formatVersion(1).maxKeySize(32).probing(Probing.QUADRATIC).open());
         assertTrue(ex.getMessage().contains("maxKeySize 16") && ex.getMessage().contains("probing LINEAR"),
             ex.getMessage());
         assertIntact(dir);
@@ -333,16 +341,16 @@ class BadInputTest
     void closedAndReadOnlyStoresRefuseWrites(@TempDir final Path tmp)
     {
         final Path dir = storeWithData(tmp);
-        final Cubby store = Cubby.builder(dir).open();
+        final Cubby store = Cubby.builder(dir).formatVersion(1).open();
         store.close();
         store.close();
         assertThrows(StoreClosedException.class, () -> store.get(bytes("k1")));
         assertThrows(StoreClosedException.class, () -> store.put(bytes("k1"), bytes("x")));
-        try (Cubby readOnly = Cubby.builder(dir).readOnly(true).open())
+        try (Cubby readOnly = Cubby.builder(dir).formatVersion(1).readOnly(true).open())
         {
             assertEquals("v1", text(readOnly.get(bytes("k1"))));
             assertFalse(readOnly.hasLiveWriter());
-            try (Cubby writer = Cubby.builder(dir).open())
+            try (Cubby writer = Cubby.builder(dir).formatVersion(1).open())
             {
                 // a reader never keeps a writer out, and follows it
                 assertTrue(readOnly.hasLiveWriter());

@@ -4,6 +4,8 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -54,10 +56,11 @@ class CacheFeaturesTest
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    @Test
-    void mapWritesKeepAnEntrysTimeToLive(@TempDir final Path dir) throws InterruptedException
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void mapWritesKeepAnEntrysTimeToLive(final int version, @TempDir final Path dir) throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true).open())
         {
             final CubbyMap<String, Long> map = store.asMap(Codecs.STRING, Codecs.LONG);
             map.put("merged", 1L, Duration.ofMillis(1500));
@@ -80,11 +83,12 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void expireAfterWriteAppliesToEveryWriteWithoutItsOwnTimeToLive(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void expireAfterWriteAppliesToEveryWriteWithoutItsOwnTimeToLive(final int version, @TempDir final Path dir)
         throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16)
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16)
             .expireAfterWrite(Duration.ofMillis(1500)).open())
         {
             final CubbyMap<String, Long> map = store.asMap(Codecs.STRING, Codecs.LONG);
@@ -99,10 +103,11 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void expiredEntriesAreInvisibleToSizeEqualityAndKeySet(@TempDir final Path dir) throws InterruptedException
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void expiredEntriesAreInvisibleToSizeEqualityAndKeySet(final int version, @TempDir final Path dir) throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true).open())
         {
             final CubbyMap<String, Long> map = store.asMap(Codecs.STRING, Codecs.LONG);
             map.put("live", 1L);
@@ -121,10 +126,11 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void computeRunsItsFunctionOncePerCallUnderContention(@TempDir final Path dir) throws Exception
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void computeRunsItsFunctionOncePerCallUnderContention(final int version, @TempDir final Path dir) throws Exception
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).open())
         {
             final CubbyMap<String, Long> map = store.asMap(Codecs.STRING, Codecs.LONG);
             final int threads = 4;
@@ -188,10 +194,11 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void computeFunctionMayReadButNotNestAndItsExceptionChangesNothing(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void computeFunctionMayReadButNotNestAndItsExceptionChangesNothing(final int version, @TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).open())
         {
             final CubbyMap<String, Long> map = store.asMap(Codecs.STRING, Codecs.LONG);
             map.put("other", 41L);
@@ -211,10 +218,11 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void entrySetValueWritesThrough(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void entrySetValueWritesThrough(final int version, @TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).open())
         {
             final CubbyMap<String, Long> map = store.asMap(Codecs.STRING, Codecs.LONG);
             map.put("a", 1L);
@@ -227,10 +235,11 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void maxEntriesIsStoredAndAReopenWithASmallerBoundEvictsDownToIt(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void maxEntriesIsStoredAndAReopenWithASmallerBoundEvictsDownToIt(final int version, @TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).maxEntries(100).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true).maxEntries(100).open())
         {
             for (int i = 0; i < 300; i++)
             {
@@ -263,13 +272,14 @@ class CacheFeaturesTest
         assertThrows(IllegalArgumentException.class, () -> Cubby.builder(dir).maxEntries(1L << 32));
     }
 
-    @Test
-    void removalListenerIsToldOfEvictionsAndExpirations(@TempDir final Path dir) throws Exception
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void removalListenerIsToldOfEvictionsAndExpirations(final int version, @TempDir final Path dir) throws Exception
     {
         final ConcurrentLinkedQueue<String> removals = new ConcurrentLinkedQueue<>();
         final String removedExplicitly;
         final Map<String, String> values = new HashMap<>();
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).maxEntries(10)
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true).maxEntries(10)
             .removalListener((k, v, cause) ->
             {
                 removals.add(cause + ":" + new String(k, StandardCharsets.UTF_8));
@@ -312,8 +322,9 @@ class CacheFeaturesTest
             "an explicit remove is not reported: " + seen);
     }
 
-    @Test
-    void flightRecorderEventsCoverRehashCheckpointRecoveryAndEviction(@TempDir final Path dir) throws Exception
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void flightRecorderEventsCoverRehashCheckpointRecoveryAndEviction(final int version, @TempDir final Path dir) throws Exception
     {
         final Path recordingFile = dir.resolve("events.jfr");
         final Path storeDir = dir.resolve("store");
@@ -325,7 +336,7 @@ class CacheFeaturesTest
                 recording.enable(name).withoutThreshold();
             }
             recording.start();
-            try (Cubby store = Cubby.builder(storeDir).maxKeySize(16).maxValueSize(16).expectedEntries(16)
+            try (Cubby store = Cubby.builder(storeDir).formatVersion(version).maxKeySize(16).maxValueSize(16).expectedEntries(16)
                 .maxEntries(200).open())
             {
                 for (int i = 0; i < 400; i++)
@@ -351,10 +362,11 @@ class CacheFeaturesTest
         assertTrue(begin.getLong("capacity") > begin.getLong("sourceCapacity"));
     }
 
-    @Test
-    void statsReportHitRate(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void statsReportHitRate(final int version, @TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).recordStats(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).recordStats(true).open())
         {
             assertEquals(1.0, store.stats().hitRate());
             store.put(bytes("a"), bytes("1"));
@@ -372,8 +384,9 @@ class CacheFeaturesTest
         }
     }
 
-    @Test
-    void orderlyCloseRightAfterGrowthLogsNoWarning(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void orderlyCloseRightAfterGrowthLogsNoWarning(final int version, @TempDir final Path dir)
     {
         final Logger logger = Logger.getLogger("io.cubby.store");
         final List<LogRecord> warnings = new ArrayList<>();
@@ -404,7 +417,7 @@ class CacheFeaturesTest
             for (int round = 0; round < 5; round++)
             {
                 // half-filling a table over 1 MiB starts the next table's allocation in the background
-                try (Cubby store = Cubby.builder(dir.resolve("s" + round)).maxKeySize(16).maxValueSize(1000)
+                try (Cubby store = Cubby.builder(dir.resolve("s" + round)).formatVersion(version).maxKeySize(16).maxValueSize(1000)
                     .expectedEntries(1500).open())
                 {
                     final byte[] value = new byte[1000];

@@ -19,7 +19,7 @@ class CompactSizingTest
     @Test
     void compactionOfAStoreWithoutTombstonesKeepsItsCapacity(@TempDir final Path tmp)
     {
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).maxKeySize(16).maxValueSize(16).open())
         {
             for (int i = 0; i < 3_000; i++)
             {
@@ -41,7 +41,7 @@ class CompactSizingTest
     @Test
     void compactionAfterRemovalsShrinksToTheLiveEntries(@TempDir final Path tmp)
     {
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).maxKeySize(16).maxValueSize(16).open())
         {
             for (int i = 0; i < 3_000; i++)
             {
@@ -64,7 +64,7 @@ class CompactSizingTest
     @Test
     void aTargetLoadBelowTheLowestMaxLoadIsRefused(@TempDir final Path tmp)
     {
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(16).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).maxKeySize(16).maxValueSize(16).open())
         {
             store.put(bytes("k"), bytes("v"));
 
@@ -90,7 +90,8 @@ class CompactSizingTest
     void insertsDuringTheCompactionOfALargeTableGrowBeforeTheTargetOverfills(@TempDir final Path tmp)
     {
         final java.util.Map<String, String> model = new java.util.HashMap<>();
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(16).maxValueSize(16).expectedEntries(40_000)
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).maxKeySize(16).maxValueSize(16)
+            .expectedEntries(40_000)
             .migrationStep(1).tombstoneCompactionRatio(0.52).preallocate(false).open())
         {
             for (int i = 0; i < 40_000; i++)
@@ -116,7 +117,7 @@ class CompactSizingTest
             StoreTestSupport.assertMatchesModel(store, model, "after the inserts");
             assertTrue(store.verify().isOk(), store.verify().toString());
         }
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).open())
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).open())
         {
             StoreTestSupport.assertMatchesModel(store, model, "after reopening");
         }

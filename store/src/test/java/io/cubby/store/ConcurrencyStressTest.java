@@ -32,7 +32,8 @@ class ConcurrencyStressTest
     {
         final AtomicLongArray lastWritten = new AtomicLongArray(KEYS);
         final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
-        try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(8).maxValueSize(VALUE).expectedEntries(16)
+        try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).maxKeySize(8).maxValueSize(VALUE)
+            .expectedEntries(16)
             .migrationStep(2).durability(Durability.NONE).open())
         {
             final CountDownLatch start = new CountDownLatch(1);

@@ -75,7 +75,7 @@ public final class CrashChild
 
     private static Cubby.Builder builder(final Path dir, final Durability durability)
     {
-        return Cubby.builder(dir).maxKeySize(16).maxValueSize(32).expectedEntries(16).migrationStep(1)
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(32).expectedEntries(16).migrationStep(1)
             .durability(durability).logSize(1 << 16);
     }
 }

@@ -140,7 +140,8 @@ class CrashPointEnumerationTest
 
         private Cubby.Builder builder(final Path dir)
         {
-            return Cubby.builder(dir).maxKeySize(16).maxValueSize(24).expectedEntries(8).migrationStep(1)
+            return Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(24).expectedEntries(8)
+                .migrationStep(1)
                 .durability(durability).logSize(1 << 16).preallocate(false);
         }
 

@@ -228,7 +228,7 @@ class CrashRecoveryTest
             }
         }
         assertEquals(lines.size(), consumed);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             final VerifyReport report = store.verify();
             assertTrue(report.isOk(), context + ": verify " + report.problems + "; " + store.recoveryReport());

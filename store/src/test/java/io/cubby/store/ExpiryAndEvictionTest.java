@@ -1,6 +1,7 @@
 package io.cubby.store;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** Expiry, the entry bound and their counters, in both format versions. */
 class ExpiryAndEvictionTest
 {
     private static byte[] bytes(final String text)
@@ -33,10 +35,12 @@ class ExpiryAndEvictionTest
         }
     }
 
-    @Test
-    void expiredEntryReadsAsAbsentEverywhere(@TempDir final Path dir) throws InterruptedException
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void expiredEntryReadsAsAbsentEverywhere(final int version, @TempDir final Path dir) throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).recordStats(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true)
+            .recordStats(true).open())
         {
             store.put(bytes("short"), bytes("1"), Duration.ofMillis(5));
             store.put(bytes("long"), bytes("2"), Duration.ofHours(1));
@@ -67,10 +71,11 @@ class ExpiryAndEvictionTest
         }
     }
 
-    @Test
-    void expiryIsKeptAcrossReopenAndLogReplay(@TempDir final Path dir) throws InterruptedException
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void expiryIsKeptAcrossReopenAndLogReplay(final int version, @TempDir final Path dir) throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true)
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true)
             .durability(Durability.SYNC).open())
         {
             store.put(bytes("a"), bytes("1"), Duration.ofMillis(30));
@@ -84,10 +89,12 @@ class ExpiryAndEvictionTest
         }
     }
 
-    @Test
-    void compactionReclaimsExpiredEntries(@TempDir final Path dir) throws InterruptedException
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void compactionReclaimsExpiredEntries(final int version, @TempDir final Path dir) throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).recordStats(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true)
+            .recordStats(true).open())
         {
             for (int i = 0; i < 500; i++)
             {
@@ -104,11 +111,13 @@ class ExpiryAndEvictionTest
         }
     }
 
-    @Test
-    void maxEntriesEvictsLeastRecentlyWrittenOfSample(@TempDir final Path dir) throws InterruptedException
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void maxEntriesEvictsLeastRecentlyWrittenOfSample(final int version, @TempDir final Path dir)
+        throws InterruptedException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expiry(true).maxEntries(100)
-            .recordStats(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).expiry(true)
+            .maxEntries(100).recordStats(true).open())
         {
             for (int i = 0; i < 100; i++)
             {
@@ -130,11 +139,12 @@ class ExpiryAndEvictionTest
         }
     }
 
-    @Test
-    void maxEntriesWithoutExpiryEvictsSomeEntryAndKeepsTheBound(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void maxEntriesWithoutExpiryEvictsSomeEntryAndKeepsTheBound(final int version, @TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).maxEntries(50).recordStats(true)
-            .durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).maxKeySize(16).maxValueSize(16).maxEntries(50)
+            .recordStats(true).durability(Durability.SYNC).open())
         {
             for (int i = 0; i < 1000; i++)
             {
@@ -151,10 +161,11 @@ class ExpiryAndEvictionTest
         }
     }
 
-    @Test
-    void timeToLiveNeedsExpiryAtCreation(@TempDir final Path dir)
+    @ParameterizedTest(name = "format version {0}")
+    @ValueSource(ints = {1, 2})
+    void timeToLiveNeedsExpiryAtCreation(final int version, @TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(version).open())
         {
             assertThrows(UnsupportedOperationException.class,
                 () -> store.put(bytes("a"), bytes("b"), Duration.ofSeconds(1)));

@@ -197,9 +197,10 @@ class FormatVersion2ModelTest
         assertEquals(model.size(), keys);
     }
 
+    /** Key 0 is the empty key. */
     private static byte[] key(final int i)
     {
-        return ("k" + i).getBytes();
+        return 0 == i ? new byte[0] : ("k" + i).getBytes();
     }
 
     private static byte[] value(final Random random)

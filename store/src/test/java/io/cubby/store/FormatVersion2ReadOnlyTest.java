@@ -154,6 +154,7 @@ class FormatVersion2ReadOnlyTest
             all.putAll(expiring);
             StoreTestSupport.assertMatchesModel(reader, all, "before the deadlines");
             final String one = expiring.keySet().iterator().next();
+            assertTrue(reader.hasExpiry(), "the reader has the store's expiry flag");
             assertEquals(writer.expiresAtMillis(bytes(one)), reader.expiresAtMillis(bytes(one)));
             assertEquals(0, reader.expiresAtMillis(bytes(lasting.keySet().iterator().next())));
             ExpiryClock.advance(java.util.concurrent.TimeUnit.HOURS.toMillis(2));

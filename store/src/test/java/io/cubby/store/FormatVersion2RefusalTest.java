@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,9 +63,35 @@ class FormatVersion2RefusalTest
     }
 
     @Test
+    void aNewStoreIsVersion2UnlessAskedAndAVersion1OptionNamesTheWayToVersion1(@TempDir final Path tmp)
+    {
+        try (Cubby store = Cubby.builder(tmp.resolve("default")).open())
+        {
+            assertEquals(2, store.formatVersion());
+        }
+        for (int n = 0; n < UNSUPPORTED.size(); n++)
+        {
+            final UnaryOperator<Cubby.Builder> option = UNSUPPORTED.get(n);
+            final Path fresh = tmp.resolve("fresh" + n);
+            final UnsupportedOperationException ex = assertThrows(UnsupportedOperationException.class,
+                () -> option.apply(Cubby.builder(fresh)).open());
+            assertTrue(ex.getMessage().contains("formatVersion(1)"), ex.getMessage());
+            assertFalse(Files.exists(fresh), "nothing created for " + ex.getMessage());
+            try (Cubby store = option.apply(Cubby.builder(fresh).formatVersion(1)).open())
+            {
+                assertEquals(1, store.formatVersion(), "formatVersion(1) takes it: " + ex.getMessage());
+            }
+            try (Cubby store = option.apply(Cubby.builder(fresh)).open())
+            {
+                assertEquals(1, store.formatVersion(), "a version-1 store reopens with it");
+            }
+        }
+    }
+
+    @Test
     void aVersion1DirectoryIsRefusedByFormatVersion2WithoutAChange(@TempDir final Path dir) throws IOException
     {
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             store.put("a".getBytes(), "1".getBytes());
             assertEquals(1, store.formatVersion());
@@ -135,7 +162,11 @@ class FormatVersion2RefusalTest
             assertFalse(store.hasExpiry());
             assertEquals(0, store.expiresAtMillis("a".getBytes()));
             assertThrows(IllegalArgumentException.class, () -> store.compact(0.99, null));
-            assertThrows(IllegalArgumentException.class, () -> store.put(new byte[0], "2".getBytes()));
+            // the empty key is a key, as in version 1
+            store.put(new byte[0], "2".getBytes());
+            assertArrayEquals("2".getBytes(), store.get(new byte[0]));
+            assertTrue(store.remove(new byte[0]));
+            assertNull(store.get(new byte[0]));
             assertThrows(EntryTooLargeException.class, () -> store.put(new byte[65], "2".getBytes()));
             assertThrows(EntryTooLargeException.class, () -> store.put("c".getBytes(), new byte[257]));
             assertEquals(1, store.size());

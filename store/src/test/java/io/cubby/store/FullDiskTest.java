@@ -150,7 +150,7 @@ class FullDiskTest
             assertTrue(store.stats().capacity > capacity, "the table grew once space was freed");
             assertTrue(store.verify().isOk());
         }
-        try (Cubby store = Cubby.builder(dir).logSize(LOG_SIZE).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).logSize(LOG_SIZE).open())
         {
             assertEquals(acknowledged.size(), store.size());
             assertAllReadable(store, acknowledged);
@@ -169,7 +169,8 @@ class FullDiskTest
         final Path image = tmp.resolve("image");
         final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
         // A log large enough that the inserts since the last checkpoint stay in it, to be replayed.
-        try (Cubby store = Cubby.builder(dir).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE).expectedEntries(500)
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE)
+            .expectedEntries(500)
             .durability(Durability.SYNC).logSize(1 << 20).open())
         {
             final Path full = fillDisk();
@@ -211,7 +212,7 @@ class FullDiskTest
         }
         final Path filler = fillDisk();
 
-        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).logSize(1 << 20).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).durability(Durability.SYNC).logSize(1 << 20).open())
         {
             final RecoveryReport report = store.recoveryReport();
             // Usually the inserts are replayed from the log; a background checkpoint that ran before the image was
@@ -238,7 +239,7 @@ class FullDiskTest
             assertTrue(store.stats().capacity > capacity, "growth resumed once space was freed");
             assertTrue(store.verify().isOk());
         }
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertEquals(acknowledged.size(), store.size());
             assertAllReadable(store, acknowledged);
@@ -280,7 +281,7 @@ class FullDiskTest
             assertAllReadable(store, acknowledged);
             assertTrue(store.verify().isOk());
         }
-        try (Cubby store = Cubby.builder(dir).logSize(LOG_SIZE).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).logSize(LOG_SIZE).open())
         {
             assertAllReadable(store, acknowledged);
         }
@@ -316,9 +317,9 @@ class FullDiskTest
 
         // A larger log must be allocated first: refused with the reason, the store is unchanged.
         final StoreIOException failure = assertThrows(StoreIOException.class,
-            () -> Cubby.builder(dir).logSize(4L << 20).open());
+            () -> Cubby.builder(dir).formatVersion(1).logSize(4L << 20).open());
         assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
-        try (Cubby store = Cubby.builder(dir).logSize(LOG_SIZE).durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).logSize(LOG_SIZE).durability(Durability.SYNC).open())
         {
             assertAllReadable(store, acknowledged);
             store.put(key(0), value(0));
@@ -326,7 +327,7 @@ class FullDiskTest
         }
 
         Files.delete(filler);
-        try (Cubby store = Cubby.builder(dir).logSize(4L << 20).durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).logSize(4L << 20).durability(Durability.SYNC).open())
         {
             assertEquals(4L << 20, store.stats().logCapacity);
             assertAllReadable(store, acknowledged);
@@ -356,7 +357,8 @@ class FullDiskTest
 
     private static Cubby open(final Path dir, final Durability durability, final long expectedEntries)
     {
-        return Cubby.builder(dir).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE).expectedEntries(expectedEntries)
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE)
+            .expectedEntries(expectedEntries)
             .durability(durability).logSize(LOG_SIZE).open();
     }
 

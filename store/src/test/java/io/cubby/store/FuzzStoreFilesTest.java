@@ -329,7 +329,7 @@ class FuzzStoreFilesTest
     {
         final Map<String, String> before = StoreFiles.fingerprint(dir);
         attempt(() -> Cubby.inspect(dir));
-        final Cubby store = open(Cubby.builder(dir).readOnly(true));
+        final Cubby store = open(Cubby.builder(dir).formatVersion(1).readOnly(true));
         if (null == store)
         {
             assertUnchanged(dir, before, "a failed read-only open");
@@ -367,7 +367,7 @@ class FuzzStoreFilesTest
     private static void salvagePhase(final Path dir)
     {
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        final Cubby store = open(Cubby.builder(dir).salvage(true));
+        final Cubby store = open(Cubby.builder(dir).formatVersion(1).salvage(true));
         if (null == store)
         {
             assertUnchanged(dir, before, "a failed salvage");
@@ -391,7 +391,7 @@ class FuzzStoreFilesTest
     private static void writablePhase(final Path dir, final byte[] operations, final int logSize)
     {
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        final Cubby store = open(Cubby.builder(dir).migrationStep(1).logSize(logSize));
+        final Cubby store = open(Cubby.builder(dir).formatVersion(1).migrationStep(1).logSize(logSize));
         if (null == store)
         {
             assertUnchanged(dir, before, "a failed recovery");
@@ -453,7 +453,7 @@ class FuzzStoreFilesTest
 
     private static void reopenPhase(final Path dir)
     {
-        final Cubby store = open(Cubby.builder(dir));
+        final Cubby store = open(Cubby.builder(dir).formatVersion(1));
         if (null != store)
         {
             try
@@ -720,7 +720,8 @@ class FuzzStoreFilesTest
 
     private static Cubby.Builder builder(final Path dir)
     {
-        return Cubby.builder(dir).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE).durability(Durability.SYNC)
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE)
+            .durability(Durability.SYNC)
             .logSize(LOG_SIZE);
     }
 

@@ -28,7 +28,8 @@ class GrowthTest
             final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
             final UnsafeBuffer value = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
             final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
-            try (Cubby store = Cubby.builder(tmp.resolve("s")).maxKeySize(16).maxValueSize(64).expectedEntries(1)
+            try (Cubby store = Cubby.builder(tmp.resolve("s")).formatVersion(1).maxKeySize(16).maxValueSize(64)
+                .expectedEntries(1)
                 .open())
             {
                 for (int i = 0; i < count; i++)

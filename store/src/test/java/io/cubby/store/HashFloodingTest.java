@@ -80,7 +80,7 @@ class HashFloodingTest
 
     private static Cubby open(final Path dir, final Probing probing)
     {
-        return Cubby.builder(dir).maxKeySize(KEY_LENGTH).maxValueSize(KEY_LENGTH).probing(probing)
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(KEY_LENGTH).maxValueSize(KEY_LENGTH).probing(probing)
             .expectedEntries(EXPECTED_ENTRIES).open();
     }
 

@@ -27,7 +27,8 @@ class InspectLiveLogTest
     {
         final Path dir = tmp.resolve("store");
         final List<String> problems = new ArrayList<>();
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(32).durability(Durability.ASYNC)
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(32)
+            .durability(Durability.ASYNC)
             .logSize(1 << 20).expectedEntries(100_000).open())
         {
             final AtomicBoolean stop = new AtomicBoolean();
@@ -64,7 +65,8 @@ class InspectLiveLogTest
     void zeroLengthAfterTheLastRecordEndsTheLogEvenWithBytesBehindIt(@TempDir final Path tmp) throws Exception
     {
         final Path dir = tmp.resolve("store");
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16)
+            .durability(Durability.SYNC).open())
         {
             store.put(bytes("a"), bytes("1"));
         }
@@ -85,7 +87,8 @@ class InspectLiveLogTest
     void nonZeroInvalidLengthAfterTheLastRecordIsStillReportedAsDamage(@TempDir final Path tmp) throws Exception
     {
         final Path dir = tmp.resolve("store");
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16)
+            .durability(Durability.SYNC).open())
         {
             store.put(bytes("a"), bytes("1"));
         }

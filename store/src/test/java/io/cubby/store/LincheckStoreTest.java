@@ -52,7 +52,7 @@ public class LincheckStoreTest
         // here, so at most one is open at a time.
         closePrevious();
         final Path dir = ROOT.resolve("store-" + instances++);
-        store = Cubby.builder(dir)
+        store = Cubby.builder(dir).formatVersion(1)
             .maxKeySize(8)
             .maxValueSize(4)
             .expectedEntries(1)

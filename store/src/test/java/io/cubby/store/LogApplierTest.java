@@ -55,7 +55,8 @@ class LogApplierTest
     @Test
     void replayDuringARehashShadowsTheSourceAndLogsNothing(@TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).migrationStep(1)
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).expectedEntries(8)
+            .migrationStep(1)
             .durability(Durability.ASYNC).preallocate(false).open())
         {
             final Map<String, String> model = new HashMap<>();
@@ -95,7 +96,8 @@ class LogApplierTest
     @Test
     void replayOfMoreNewKeysThanTheRehashTargetHoldsGrowsInsteadOfOverfilling(@TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).migrationStep(1)
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).expectedEntries(8)
+            .migrationStep(1)
             .durability(Durability.ASYNC).preallocate(false).open())
         {
             final Map<String, String> model = new HashMap<>();
@@ -120,7 +122,7 @@ class LogApplierTest
     @Test
     void replayAtTheEntryBoundEvictsAndLogsNothing(@TempDir final Path dir)
     {
-        try (Cubby store = Cubby.builder(dir).maxEntries(4).durability(Durability.ASYNC).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxEntries(4).durability(Durability.ASYNC).open())
         {
             for (int i = 0; i < 4; i++)
             {

@@ -30,7 +30,8 @@ class LogDamageTest
     {
         final Path live = tmp.resolve("live");
         final Path snapshot = tmp.resolve("snapshot");
-        try (Cubby store = Cubby.builder(live).maxKeySize(16).maxValueSize(16).durability(Durability.SYNC)
+        try (Cubby store = Cubby.builder(live).formatVersion(1).maxKeySize(16).maxValueSize(16)
+            .durability(Durability.SYNC)
             .logSize(1 << 16).expectedEntries(1000).open())
         {
             store.checkpoint();
@@ -91,7 +92,7 @@ class LogDamageTest
             final byte[] damaged = log.clone();
             Arrays.fill(damaged, cut, damaged.length, (byte)0);
             Files.write(dir.resolve(WalDescriptor.FILE_NAME), damaged);
-            try (Cubby store = Cubby.builder(dir).open())
+            try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
             {
                 final int present = checkPrefix(store, "cut at " + cut);
                 assertTrue(present <= previous, "cutting more never recovers more");
@@ -120,7 +121,7 @@ class LogDamageTest
             final byte[] damaged = log.clone();
             damaged[position] ^= (byte)(1 << (position % 8));
             Files.write(dir.resolve(WalDescriptor.FILE_NAME), damaged);
-            try (Cubby store = Cubby.builder(dir).open())
+            try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
             {
                 checkPrefix(store, "flip at " + position);
             }
@@ -143,9 +144,10 @@ class LogDamageTest
         final int middle = WalDescriptor.HEADER_LENGTH + (logEnd(bytes) - WalDescriptor.HEADER_LENGTH) / 2;
         bytes[middle] ^= 0x40;
         Files.write(log, bytes);
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(snapshot).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(snapshot)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("middle of the log"), ex.getMessage());
-        try (Cubby store = Cubby.builder(snapshot).salvage(true).open())
+        try (Cubby store = Cubby.builder(snapshot).formatVersion(1).salvage(true).open())
         {
             final int present = checkPrefix(store, "salvaged");
             assertTrue(present > 0 && present < ENTRIES, "salvage keeps the records before the damage: " + present);
@@ -160,7 +162,8 @@ class LogDamageTest
         {
             channel.truncate(1000);
         }
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(snapshot).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(snapshot)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("wal.log"), ex.getMessage());
     }
 
@@ -168,7 +171,7 @@ class LogDamageTest
     void damagedLogHeaderAfterCleanCloseIsReplaced(@TempDir final Path tmp) throws Exception
     {
         final Path dir = tmp.resolve("store");
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             store.put(bytes("a"), bytes("1"));
         }
@@ -176,7 +179,7 @@ class LogDamageTest
         final byte[] bytes = Files.readAllBytes(log);
         bytes[3] ^= 1;
         Files.write(log, bytes);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertEquals("1", text(store.get(bytes("a"))));
             assertTrue(store.recoveryReport().logTailProblem.startsWith("log replaced"));

@@ -70,7 +70,8 @@ class ModelBasedTest
         final Path dir, final Probing probing, final Durability durability, final int maxKey, final int maxValue,
         final boolean expiry, final int migrationStep)
     {
-        return Cubby.builder(dir).maxKeySize(maxKey).maxValueSize(maxValue).probing(probing).expectedEntries(8)
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(maxKey).maxValueSize(maxValue).probing(probing)
+            .expectedEntries(8)
             .durability(durability).migrationStep(migrationStep).expiry(expiry).logSize(1 << 16).open();
     }
 

@@ -163,7 +163,7 @@ class PowerLossTest
 
         private void sequence()
         {
-            try (Cubby store = Cubby.builder(dir).maxKeySize(8).maxValueSize(24).expectedEntries(16)
+            try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(8).maxValueSize(24).expectedEntries(16)
                 .durability(durability).logSize(WalDescriptor.MIN_CAPACITY).migrationStep(2)
                 .syncInterval(java.time.Duration.ofMillis(100)).open())
             {
@@ -310,7 +310,8 @@ class PowerLossTest
             final Path target = tmp.resolve("image");
             delete(target);
             PowerLossSimulator.write(image, target);
-            try (Cubby recovered = Cubby.builder(target).createIfMissing(false).logSize(WalDescriptor.MIN_CAPACITY).salvage(true).open())
+            try (Cubby recovered = Cubby.builder(target).formatVersion(1).createIfMissing(false)
+                .logSize(WalDescriptor.MIN_CAPACITY).salvage(true).open())
             {
                 salvaged++;
                 for (int key = 0; key < KEYS; key++)
@@ -346,7 +347,8 @@ class PowerLossTest
             Cubby store;
             try
             {
-                store = Cubby.builder(target).createIfMissing(false).logSize(WalDescriptor.MIN_CAPACITY).durability(durability).open();
+                store = Cubby.builder(target).formatVersion(1).createIfMissing(false)
+                    .logSize(WalDescriptor.MIN_CAPACITY).durability(durability).open();
             }
             catch (final NotAStoreException ex)
             {
@@ -363,7 +365,8 @@ class PowerLossTest
                     violations.add(context + ": does not open: " + ex);
                     return;
                 }
-                store = Cubby.builder(target).createIfMissing(false).logSize(WalDescriptor.MIN_CAPACITY).salvage(true).open();
+                store = Cubby.builder(target).formatVersion(1).createIfMissing(false)
+                    .logSize(WalDescriptor.MIN_CAPACITY).salvage(true).open();
                 salvaged++;
             }
             try (Cubby recovered = store)

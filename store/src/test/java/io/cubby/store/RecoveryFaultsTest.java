@@ -62,7 +62,7 @@ class RecoveryFaultsTest
             {
                 final Path dir = tmp.resolve("copy-" + target + "-" + salvage);
                 copyDirectory(copy, dir);
-                try (Cubby store = Cubby.builder(dir).salvage(salvage).open())
+                try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(salvage).open())
                 {
                     assertNull(store.get(bytes("k5")), "a removed key must not come back from an undo image");
                     assertMatchesModel(store, model, "undo index " + target + ", salvage " + salvage);
@@ -91,7 +91,7 @@ class RecoveryFaultsTest
         StoreFiles.putLong(table, TableDescriptor.UNDO_SLOT_INDEX_OFFSET, slot);
         final long valueOffset = StoreFiles.slotOffset(table, slot) + SlotDescriptor.valueOffset(16, false);
         StoreFiles.putInt(table, valueOffset, 0x7A7A7A7A);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertEquals(1, store.recoveryReport().tornUpdatesRolledBack);
             assertMatchesModel(store, model, "rolled back to the value before the torn update");
@@ -112,15 +112,16 @@ class RecoveryFaultsTest
         final Path renamed = dir.resolve(TableDescriptor.fileName(2));
         Files.move(tableFile(dir), renamed);
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        for (final Cubby.Builder builder : List.of(Cubby.builder(dir), Cubby.builder(dir).readOnly(true),
-            Cubby.builder(dir).salvage(true)))
+        for (final Cubby.Builder builder : List.of(Cubby.builder(dir).formatVersion(1), Cubby.builder(dir)
+            .formatVersion(1).readOnly(true),
+            Cubby.builder(dir).formatVersion(1).salvage(true)))
         {
             final CorruptStoreException ex = assertThrows(CorruptStoreException.class, builder::open);
             assertTrue(ex.getMessage().contains("disagrees with the generation"), ex::getMessage);
             assertEquals(before, StoreFiles.fingerprint(dir));
         }
         Files.move(renamed, dir.resolve(TableDescriptor.fileName(1)));
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             store.compact();
             assertMatchesModel(store, model, "renamed back, then compacted");
@@ -150,13 +151,14 @@ class RecoveryFaultsTest
                 }
             }
             final Map<String, String> before = StoreFiles.fingerprint(dir);
-            for (final Cubby.Builder builder : List.of(Cubby.builder(dir), Cubby.builder(dir).readOnly(true)))
+            for (final Cubby.Builder builder : List.of(Cubby.builder(dir).formatVersion(1), Cubby.builder(dir)
+                .formatVersion(1).readOnly(true)))
             {
                 final CorruptStoreException ex = assertThrows(CorruptStoreException.class, builder::open, damage);
                 assertTrue(ex.getMessage().contains(newest), ex::getMessage);
                 assertEquals(before, StoreFiles.fingerprint(dir), "nothing deleted or changed");
             }
-            try (Cubby store = Cubby.builder(dir).salvage(true).open())
+            try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
             {
                 assertTrue(store.verify().isOk(), () -> store.verify().problems.toString());
             }
@@ -191,10 +193,11 @@ class RecoveryFaultsTest
             StoreFiles.putInt(dir.resolve(table.getFileName()), offset, 0x51515151);
         }
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("nothing was changed"), ex::getMessage);
         assertEquals(before, StoreFiles.fingerprint(dir));
-        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
         {
             assertNull(store.get(bytes("k20")), "dropped");
             assertEquals("logged", text(store.get(bytes("k3"))));
@@ -220,17 +223,18 @@ class RecoveryFaultsTest
             copyDirectory(dir, copy);
             StoreFiles.putLong(tableFile(copy), offset, -3);
             final Map<String, String> before = StoreFiles.fingerprint(copy);
-            for (final Cubby.Builder builder : List.of(Cubby.builder(copy), Cubby.builder(copy).readOnly(true)))
+            for (final Cubby.Builder builder : List.of(Cubby.builder(copy).formatVersion(1), Cubby.builder(copy)
+                .formatVersion(1).readOnly(true)))
             {
                 final CorruptStoreException ex = assertThrows(CorruptStoreException.class, builder::open);
                 assertTrue(ex.getMessage().contains("Count -3"), ex::getMessage);
                 assertEquals(before, StoreFiles.fingerprint(copy));
             }
-            try (Cubby store = Cubby.builder(copy).salvage(true).open())
+            try (Cubby store = Cubby.builder(copy).formatVersion(1).salvage(true).open())
             {
                 assertMatchesModel(store, model, "salvaged");
             }
-            try (Cubby store = Cubby.builder(copy).open())
+            try (Cubby store = Cubby.builder(copy).formatVersion(1).open())
             {
                 assertMatchesModel(store, model, "reopened after salvage");
             }
@@ -247,7 +251,7 @@ class RecoveryFaultsTest
             fill(store, model);
         }
         StoreFiles.putLong(tableFile(dir), TableDescriptor.ENTRY_COUNT_OFFSET, 1);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             for (int i = 0; i < 10; i++)
             {
@@ -257,11 +261,11 @@ class RecoveryFaultsTest
             assertTrue(store.size() >= 0, "size " + store.size());
             assertFalse(store.verify().isOk(), "verify reports the wrong count");
         }
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertTrue(store.size() >= 0);
         }
-        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
         {
             assertMatchesModel(store, model, "salvaged");
         }
@@ -292,11 +296,11 @@ class RecoveryFaultsTest
         final java.nio.ByteBuffer slot = StoreFiles.read(table, StoreFiles.slotOffset(table, from), slotLength);
         StoreFiles.write(table, StoreFiles.slotOffset(table, to), slot);
         StoreFiles.write(table, StoreFiles.slotOffset(table, from), java.nio.ByteBuffer.allocate(slotLength));
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertFalse(store.verify().isOk(), "the damage is visible to verify");
         }
-        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
         {
             assertMatchesModel(store, model, "salvaged");
         }
@@ -317,11 +321,12 @@ class RecoveryFaultsTest
         }
         Files.delete(dir.resolve(WalDescriptor.FILE_NAME));
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("missing after an unclean shutdown"), ex::getMessage);
         assertTrue(ex.getMessage().contains("salvage"), ex::getMessage);
         assertEquals(before, StoreFiles.fingerprint(dir), "no log was created");
-        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
         {
             assertTrue(store.verify().isOk());
             assertEquals("log missing, created", store.recoveryReport().logTailProblem);
@@ -339,7 +344,7 @@ class RecoveryFaultsTest
             fill(store, model);
         }
         Files.delete(dir.resolve(WalDescriptor.FILE_NAME));
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             assertMatchesModel(store, model, "clean store with a new log");
         }
@@ -388,8 +393,9 @@ class RecoveryFaultsTest
         }
         StoreFiles.fixTableHeaderChecksum(table);
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        for (final Cubby.Builder builder : List.of(Cubby.builder(dir), Cubby.builder(dir).readOnly(true),
-            Cubby.builder(dir).salvage(true)))
+        for (final Cubby.Builder builder : List.of(Cubby.builder(dir).formatVersion(1), Cubby.builder(dir)
+            .formatVersion(1).readOnly(true),
+            Cubby.builder(dir).formatVersion(1).salvage(true)))
         {
             final CubbyException ex = assertThrows(CubbyException.class, builder::open, field);
             assertTrue(ex instanceof CorruptStoreException || ex instanceof IncompatibleStoreException,
@@ -425,10 +431,11 @@ class RecoveryFaultsTest
             StoreFiles.putInt(table, offset, (int)value);
         }
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("salvage"), ex::getMessage);
         assertEquals(before, StoreFiles.fingerprint(dir), field);
-        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
         {
             assertMatchesModel(store, model, field + " salvaged");
         }
@@ -449,10 +456,10 @@ class RecoveryFaultsTest
             StoreFiles.fixRecordChecksum(wal, checkpoint);
             final Map<String, String> before = StoreFiles.fingerprint(dir);
             final CorruptStoreException ex = assertThrows(CorruptStoreException.class,
-                () -> Cubby.builder(dir).open(), "cursor " + cursor);
+                () -> Cubby.builder(dir).formatVersion(1).open(), "cursor " + cursor);
             assertTrue(ex.getMessage().contains("cursor"), ex::getMessage);
             assertEquals(before, StoreFiles.fingerprint(dir));
-            try (Cubby store = Cubby.builder(dir).salvage(true).open())
+            try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
             {
                 assertTrue(store.verify().isOk());
             }
@@ -499,10 +506,11 @@ class RecoveryFaultsTest
         StoreFiles.fixRecordChecksum(wal, put);
         // a damaged record followed by a valid one: refused, then salvaged to the records before it
         final Map<String, String> before = StoreFiles.fingerprint(dir);
-        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir).open());
+        final CorruptStoreException ex = assertThrows(CorruptStoreException.class, () -> Cubby.builder(dir)
+            .formatVersion(1).open());
         assertTrue(ex.getMessage().contains("refusing to drop logged operations"), ex::getMessage);
         assertEquals(before, StoreFiles.fingerprint(dir));
-        try (Cubby store = Cubby.builder(dir).salvage(true).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).salvage(true).open())
         {
             assertTrue(store.verify().isOk());
             for (final Map.Entry<String, String> entry : model.entrySet())
@@ -528,7 +536,8 @@ class RecoveryFaultsTest
 
     private static Cubby.Builder builder(final Path dir)
     {
-        return Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(KEYS).logSize(1 << 16);
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).expectedEntries(KEYS)
+            .logSize(1 << 16);
     }
 
     private static void fill(final Cubby store, final Map<String, String> model)
@@ -552,7 +561,8 @@ class RecoveryFaultsTest
     {
         final Path live = tmp.resolve("rehash-live");
         final Path image = tmp.resolve("rehash-image");
-        try (Cubby store = Cubby.builder(live).maxKeySize(16).maxValueSize(16).expectedEntries(1).migrationStep(1)
+        try (Cubby store = Cubby.builder(live).formatVersion(1).maxKeySize(16).maxValueSize(16).expectedEntries(1)
+            .migrationStep(1)
             .durability(Durability.SYNC).logSize(1 << 16).open())
         {
             int i = 0;

@@ -142,7 +142,7 @@ class SegmentStoreTest
             final UnsafeBuffer value = new UnsafeBuffer(new byte[41]);
             assertThrows(EntryTooLargeException.class, () -> store.put(bytes("k"), 0, 1, value, 0, 41));
             assertThrows(EntryTooLargeException.class, () -> store.put(new UnsafeBuffer(new byte[17]), 0, 17, value, 0, 1));
-            assertThrows(EntryTooLargeException.class, () -> store.remove(bytes("k"), 0, 0));
+            assertThrows(EntryTooLargeException.class, () -> store.remove(bytes("k"), 0, -1));
             assertEquals(0, store.entryCount());
             assertThrows(StoreLockedException.class,
                 () -> SegmentStore.open(dir, Durability.NONE, Duration.ofMillis(50), false));

@@ -38,7 +38,7 @@ class WriteAndProbeFaultsTest
 
     private static Cubby.Builder small(final Path dir, final Durability durability)
     {
-        return Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).migrationStep(1)
+        return Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).expectedEntries(8).migrationStep(1)
             .durability(durability).preallocate(false);
     }
 
@@ -127,12 +127,12 @@ class WriteAndProbeFaultsTest
             // Killed with the new copy visible and the source copy not yet tombstoned: the new copy shadows it.
             captureAt(live, afterVisible, "insert.slot-full", x -> store.put(bytes(second), bytes("new")));
         }
-        try (Cubby recovered = Cubby.builder(beforeVisible).open())
+        try (Cubby recovered = Cubby.builder(beforeVisible).formatVersion(1).open())
         {
             assertEquals("old" + first.substring(1), text(recovered.get(bytes(first))));
             assertTrue(recovered.verify().isOk());
         }
-        try (Cubby recovered = Cubby.builder(afterVisible).open())
+        try (Cubby recovered = Cubby.builder(afterVisible).formatVersion(1).open())
         {
             assertEquals("new", text(recovered.get(bytes(first))));
             assertEquals("new", text(recovered.get(bytes(second))));
@@ -171,7 +171,7 @@ class WriteAndProbeFaultsTest
             store.put(bytes(key), bytes("newest"));
             captureAt(live, image, "remove.source-tombstoned", x -> store.remove(bytes(key)));
         }
-        try (Cubby recovered = Cubby.builder(image).open())
+        try (Cubby recovered = Cubby.builder(image).formatVersion(1).open())
         {
             final String value = text(recovered.get(bytes(key)));
             assertTrue(null == value || "newest".equals(value), "recovered " + key + " = " + value);
@@ -184,7 +184,8 @@ class WriteAndProbeFaultsTest
     /** A closed store with one key; returns the byte offset of the key's slot in its table file. */
     private static long storeWithOneKey(final Path dir, final String key) throws Exception
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(16).expectedEntries(8).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(16).maxValueSize(16).expectedEntries(8)
+            .open())
         {
             store.put(bytes(key), bytes("value"));
         }
@@ -230,7 +231,7 @@ class WriteAndProbeFaultsTest
     {
         final long slot = storeWithOneKey(tmp, "alpha");
         flipByte(StoreTestSupport.tableFile(tmp), slot + SlotDescriptor.keyOffset(false) + 1);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+        try (Cubby store = Cubby.builder(tmp).formatVersion(1).readOnly(true).open())
         {
             assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
             assertThrows(CorruptStoreException.class, () -> store.containsKey(bytes("alpha")));
@@ -243,12 +244,12 @@ class WriteAndProbeFaultsTest
         final long slot = storeWithOneKey(tmp, "alpha");
         final Path table = StoreTestSupport.tableFile(tmp);
         putInt(table, slot + SlotDescriptor.KEY_LENGTH_OFFSET, 4);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+        try (Cubby store = Cubby.builder(tmp).formatVersion(1).readOnly(true).open())
         {
             assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
         }
         putInt(table, slot + SlotDescriptor.KEY_LENGTH_OFFSET, 0x7000_0000);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+        try (Cubby store = Cubby.builder(tmp).formatVersion(1).readOnly(true).open())
         {
             assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
         }
@@ -260,7 +261,7 @@ class WriteAndProbeFaultsTest
         final long slot = storeWithOneKey(tmp, "alpha");
         final Path table = StoreTestSupport.tableFile(tmp);
         flipByte(table, slot + SlotDescriptor.HASH_OFFSET + 3);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+        try (Cubby store = Cubby.builder(tmp).formatVersion(1).readOnly(true).open())
         {
             // The damaged hash usually moves the key off its home slot; where the probe still crosses it,
             // the key found under another hash is reported.
@@ -275,7 +276,7 @@ class WriteAndProbeFaultsTest
         }
         flipByte(table, slot + SlotDescriptor.HASH_OFFSET + 3);
         putInt(table, slot + SlotDescriptor.STATE_OFFSET, 7);
-        try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+        try (Cubby store = Cubby.builder(tmp).formatVersion(1).readOnly(true).open())
         {
             assertThrows(CorruptStoreException.class, () -> store.get(bytes("alpha")));
         }
@@ -293,8 +294,9 @@ class WriteAndProbeFaultsTest
         final Path source = tmp.resolve(TableDescriptor.fileName(sourceGeneration));
         assertTrue(Files.exists(source), "closed mid-rehash: the source stays");
         flipByte(source, TableDescriptor.MAGIC_OFFSET);
-        assertThrows(CorruptStoreException.class, () -> Cubby.builder(tmp).readOnly(true).open().close());
-        assertThrows(CorruptStoreException.class, () -> Cubby.builder(tmp).open().close());
+        assertThrows(CorruptStoreException.class, () -> Cubby.builder(tmp).formatVersion(1).readOnly(true).open()
+            .close());
+        assertThrows(CorruptStoreException.class, () -> Cubby.builder(tmp).formatVersion(1).open().close());
     }
 
     // ---------------------------------------------------------------- non-regular files, read-only media
@@ -321,9 +323,10 @@ class WriteAndProbeFaultsTest
         assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
         {
             final Exception readOnly = assertThrows(CubbyException.class,
-                () -> Cubby.builder(dir).readOnly(true).open().close(), what + ": read-only open");
+                () -> Cubby.builder(dir).formatVersion(1).readOnly(true).open().close(), what + ": read-only open");
             assertTrue(readOnly.getMessage().contains("not a regular file"), readOnly.getMessage());
-            assertThrows(CubbyException.class, () -> Cubby.builder(dir).open().close(), what + ": writable open");
+            assertThrows(CubbyException.class, () -> Cubby.builder(dir).formatVersion(1).open()
+                .close(), what + ": writable open");
             assertThrows(CubbyException.class, () -> Cubby.inspect(dir), what + ": inspect");
         }, what + " hangs");
     }
@@ -352,8 +355,9 @@ class WriteAndProbeFaultsTest
         mkfifo(tmp.resolve(StoreLock.FILE_NAME));
         assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
         {
-            assertThrows(StoreIOException.class, () -> Cubby.builder(tmp).readOnly(true).open().close());
-            assertThrows(StoreIOException.class, () -> Cubby.builder(tmp).open().close());
+            assertThrows(StoreIOException.class, () -> Cubby.builder(tmp).formatVersion(1).readOnly(true).open()
+                .close());
+            assertThrows(StoreIOException.class, () -> Cubby.builder(tmp).formatVersion(1).open().close());
             assertEquals(false, Cubby.inspect(tmp).lockedByAnotherProcess);
         });
     }
@@ -367,7 +371,7 @@ class WriteAndProbeFaultsTest
         {
             // inspect reports the log problem; a read-only open does not need the log
             assertTrue(String.valueOf(Cubby.inspect(tmp).logProblem).contains("not a regular file"));
-            try (Cubby store = Cubby.builder(tmp).readOnly(true).open())
+            try (Cubby store = Cubby.builder(tmp).formatVersion(1).readOnly(true).open())
             {
                 assertEquals("value", text(store.get(bytes("alpha"))));
             }
@@ -391,7 +395,7 @@ class WriteAndProbeFaultsTest
             Assumptions.assumeTrue(run("mount", "-o", "remount,bind,ro", mount.toString()),
                 "read-only remount is not permitted here");
             Assumptions.assumeFalse(Files.isWritable(mount), "the mount is still writable");
-            try (Cubby store = Cubby.builder(mount).readOnly(true).open())
+            try (Cubby store = Cubby.builder(mount).formatVersion(1).readOnly(true).open())
             {
                 assertEquals("value", text(store.get(bytes("alpha"))));
                 assertTrue(store.verify().isOk());
@@ -402,7 +406,7 @@ class WriteAndProbeFaultsTest
                 assertEquals(1, visited[0]);
             }
             assertTrue(Files.notExists(mount.resolve(StoreLock.FILE_NAME)));
-            assertThrows(CubbyException.class, () -> Cubby.builder(mount).open().close(),
+            assertThrows(CubbyException.class, () -> Cubby.builder(mount).formatVersion(1).open().close(),
                 "a writable open needs its lock file");
         }
         finally

@@ -52,7 +52,7 @@ class WriteSequenceTest
     void everyWriteChangesTheWordAndACleanCloseLeavesItZero(@TempDir final Path dir) throws IOException
     {
         final int afterClose;
-        try (Cubby store = Cubby.builder(dir).expectedEntries(1000).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).expectedEntries(1000).open())
         {
             final Path table = newestTable(dir);
             int before = word(table);
@@ -75,7 +75,7 @@ class WriteSequenceTest
     @Test
     void aReaderOfAStoreWhoseWriterDiedMidWriteReadsItAsItStands(@TempDir final Path dir) throws IOException
     {
-        try (Cubby store = Cubby.builder(dir).maxKeySize(8).maxValueSize(16).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).maxKeySize(8).maxValueSize(16).open())
         {
             for (int i = 0; i < 10; i++)
             {
@@ -84,7 +84,7 @@ class WriteSequenceTest
         }
         final Path table = newestTable(dir);
         putInt(table, TableDescriptor.WRITE_SEQUENCE_OFFSET, 0x1235);
-        try (Cubby reader = Cubby.builder(dir).readOnly(true).open())
+        try (Cubby reader = Cubby.builder(dir).formatVersion(1).readOnly(true).open())
         {
             assertFalse(reader.hasLiveWriter());
             assertEquals("value-1", text(reader.get(bytes("k1"))), "no writer: read as it stands, not waited for");
@@ -99,14 +99,14 @@ class WriteSequenceTest
     @Test
     void anyWordLeftByADeadWriterIsAcceptedAndTheNextWriterResetsIt(@TempDir final Path dir) throws IOException
     {
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             store.put(bytes("k"), bytes("v"));
         }
         final Path table = newestTable(dir);
         // unlike the reserved bytes at 148 (RecoveryFaultsTest), no value of the word is corruption
         putInt(table, TableDescriptor.WRITE_SEQUENCE_OFFSET, TableDescriptor.SEQUENCE_FLAGS | 0x2345);
-        try (Cubby store = Cubby.builder(dir).open())
+        try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
             final int open = word(table);
             assertEquals(0, open & TableDescriptor.SEQUENCE_FLAGS, "a current table is neither superseded nor retired");
@@ -119,8 +119,8 @@ class WriteSequenceTest
     @Test
     void aReaderInThisProcessFollowsGrowthCompactionAndClose(@TempDir final Path dir)
     {
-        final Cubby writer = Cubby.builder(dir).expectedEntries(16).open();
-        try (Cubby reader = Cubby.builder(dir).readOnly(true).open())
+        final Cubby writer = Cubby.builder(dir).formatVersion(1).expectedEntries(16).open();
+        try (Cubby reader = Cubby.builder(dir).formatVersion(1).readOnly(true).open())
         {
             assertTrue(reader.hasLiveWriter());
             final long first = reader.stats().generation;
@@ -169,7 +169,7 @@ class WriteSequenceTest
         {
             writer.close();
         }
-        try (Cubby again = Cubby.builder(dir).open())
+        try (Cubby again = Cubby.builder(dir).formatVersion(1).open())
         {
             assertEquals(1500, again.size());
         }

@@ -73,13 +73,22 @@ final class Demo
         }
 
         final StoreInfo info = Cubby.inspect(directory);
+        final String log = null == info.log ? info.logProblem : info.log.validRecords + " live record(s) of " +
+            info.log.capacity + " bytes";
+        if (null != info.segments)
+        {
+            final StoreInfo.SegmentsInfo segments = info.segments;
+            out.printf("inspect: format v%d, %d segments in %d files of %,d bytes, %,d slots, %,d entries, " +
+                "load %.3f, clean shutdown: %s, log: %s%n", info.formatVersion, segments.segmentCount,
+                segments.segmentFiles, segments.segmentFileBytes, segments.capacity, info.entries(),
+                segments.capacity == 0 ? 0.0 : (double)info.entries() / segments.capacity, info.cleanShutdown(), log);
+            return 0;
+        }
         final StoreInfo.TableInfo table = info.currentTable();
         out.printf("inspect: %s, format v%d, generation %d, %,d slots of %d bytes, %,d entries, load %.3f, " +
             "%s probing, %s, clean shutdown: %s, log: %s%n",
             table.file, table.readVersion, table.generation, table.capacity, table.slotLength, info.entries(),
-            table.load(), table.probing, table.hashAlgorithm, info.cleanShutdown(),
-            null == info.log ? info.logProblem : info.log.validRecords + " live record(s) of " + info.log.capacity +
-            " bytes");
+            table.load(), table.probing, table.hashAlgorithm, info.cleanShutdown(), log);
         return 0;
     }
 

@@ -68,6 +68,7 @@ final class InspectCommand implements Callable<Integer>
                 .field("capacity", s.capacity)
                 .field("maxKeySize", s.maxKeySize)
                 .field("maxValueSize", s.maxValueSize)
+                .field("setMode", 0 == s.maxValueSize)
                 .field("maxLoad", s.maxLoad)
                 .field("expiry", s.expiry)
                 .field("hashSeed", s.hashSeed)
@@ -90,7 +91,7 @@ final class InspectCommand implements Callable<Integer>
                 Text.count(s.rehashingSegments) + " rehashing"))
             .add("capacity", Text.count(s.capacity) + " slots")
             .add("max sizes", "key " + s.maxKeySize + " B, value " + s.maxValueSize + " B" +
-                (0 == s.maxValueSize ? " (set)" : "") + (s.expiry ? ", expiry" : ""))
+                (0 == s.maxValueSize ? " (set)" : "") + (s.expiry ? ", with time-to-live" : ""))
             .add("entries", Text.count(s.entries))
             .add("load", Text.ratio(s.capacity == 0 ? 0 : s.entries / (double)s.capacity) + " (max " +
                 Text.ratio(s.maxLoad) + ")")

@@ -73,16 +73,17 @@ final class LoadCommand implements Callable<Integer>
     private Long expectedEntries;
 
     @Option(names = "--probing", paramLabel = "linear|quadratic|double_hashing",
-        description = "Probing of a new store (default: the dump header's, else linear).")
+        description = "Probing of a new format-version-1 store (with --format-version 1; default: the dump " +
+            "header's, else linear).")
     private Probing probing;
 
     @Option(names = "--expiry", negatable = true, description = "Create the store with per-entry time to live " +
         "(default: the dump header's, else no).")
     private Boolean expiry;
 
-    @Option(names = "--format-version", paramLabel = "1|2", description = "Format version of a new store: 1 (the " +
-        "default) or 2 (engine v2, a preview: segment files with their own write locks; it has no " +
-        "probing choice). An existing store keeps its own; a different one given here is refused.")
+    @Option(names = "--format-version", paramLabel = "1|2", description = "Format version of a new store: 2 (the " +
+        "default: segment files with their own write locks and tag groups; it has no probing choice) or 1 (one " +
+        "table file, with --probing). An existing store keeps its own; a different one given here is refused.")
     private Integer formatVersion;
 
     @Mixin
@@ -107,6 +108,11 @@ final class LoadCommand implements Callable<Integer>
         if (null != formatVersion && 1 != formatVersion && 2 != formatVersion)
         {
             throw new ParameterException(spec.commandLine(), "--format-version must be 1 or 2: " + formatVersion);
+        }
+        if (null != probing && !Integer.valueOf(1).equals(formatVersion))
+        {
+            throw new ParameterException(spec.commandLine(), "--probing needs --format-version 1: a new store is " +
+                "created in format version 2, which has tag groups and no probing choice");
         }
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
@@ -193,7 +199,7 @@ final class LoadCommand implements Callable<Integer>
     {
         final Cubby.Builder builder = Cubby.builder(store.path).createIfMissing(create);
         final boolean creating = create && null != header && !exists(store.path);
-        final boolean version2 = null != formatVersion && 2 == formatVersion;
+        final boolean version2 = null == formatVersion || 2 == formatVersion;
         if (null != formatVersion)
         {
             builder.formatVersion(formatVersion);

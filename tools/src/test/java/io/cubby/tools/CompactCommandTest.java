@@ -97,8 +97,8 @@ class CompactCommandTest
         {
             lines.append("{\"key\":\"k").append(i).append("\",\"value\":\"v\"}\n");
         }
-        Cli.run("load", "--create", store, java.nio.file.Files.writeString(other.resolve("in.jsonl"), lines))
-            .assertExit(ExitCode.OK);
+        Cli.run("load", "--create", "--format-version", "1", store,
+            java.nio.file.Files.writeString(other.resolve("in.jsonl"), lines)).assertExit(ExitCode.OK);
 
         final Map<String, Object> json = Cli.json(Cli.run("compact", "--format", "json", store)
             .assertExit(ExitCode.OK).out());

@@ -141,11 +141,21 @@ class FormatVersion2CommandTest
         final Path store = tmp.resolve("v1");
         final Path input = tmp.resolve("in.jsonl");
         Files.writeString(input, "{\"key\":\"a\",\"value\":\"one\"}\n");
-        Cli.run("load", "--create", store, input).assertExit(ExitCode.OK);
+        Cli.run("load", "--create", "--format-version", "1", store, input).assertExit(ExitCode.OK);
 
         final Cli.Result refused = Cli.run("load", "--create", "--format-version", "2", store, input);
         assertTrue(refused.exitCode() != ExitCode.OK, refused.toString());
         refused.assertOneLineError("load");
+
+        // a store created without --format-version is a version-2 store
+        final Path v2 = tmp.resolve("v2");
+        Cli.run("load", "--create", v2, input).assertExit(ExitCode.OK);
+        final Cli.Result refused1 = Cli.run("load", "--create", "--format-version", "1", v2, input);
+        assertTrue(refused1.exitCode() != ExitCode.OK, refused1.toString());
+        refused1.assertOneLineError("load");
+        final Cli.Result probing = Cli.run("load", "--create", "--probing", "linear", tmp.resolve("p"), input);
+        assertTrue(probing.err().contains("--probing needs --format-version 1"), probing.toString());
+        probing.assertExit(ExitCode.USAGE);
     }
 
     @Test

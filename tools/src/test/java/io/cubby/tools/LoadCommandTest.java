@@ -212,13 +212,21 @@ class LoadCommandTest
         final Path input = file(Cli.run("dump", Cli.golden(GoldenFiles.SET, tmp)).assertExit(ExitCode.OK).out());
         final Path copy = tmp.resolve("copy");
 
-        Cli.run("load", "--create", copy, input).assertExit(ExitCode.OK);
+        Cli.run("load", "--create", "--format-version", "1", copy, input).assertExit(ExitCode.OK);
 
         final Map<String, Object> json = Cli.json(Cli.run("inspect", "--format", "json", copy).out());
         assertEquals(Boolean.TRUE, json.get("setMode"));
         assertEquals(new BigDecimal(32), json.get("maxKeySize"));
         assertEquals("QUADRATIC", json.get("probing"));
         assertEquals(GoldenFiles.store(GoldenFiles.SET).contents(), Cli.entries(Cli.run("dump", copy)));
+
+        // format version 2 (the default) takes the header's sizes and set mode, and has no probing
+        final Path v2 = tmp.resolve("v2");
+        Cli.run("load", "--create", v2, input).assertExit(ExitCode.OK);
+        final Map<String, Object> v2json = Cli.json(Cli.run("inspect", "--format", "json", v2).out());
+        assertEquals(new BigDecimal(2), v2json.get("formatVersion"));
+        assertEquals(new BigDecimal(32), v2json.get("maxKeySize"));
+        assertEquals(GoldenFiles.store(GoldenFiles.SET).contents(), Cli.entries(Cli.run("dump", v2)));
     }
 
     @Test

@@ -158,7 +158,7 @@ final class Stores
 
     /**
      * Cubby through its allocation-free {@code DirectBuffer} API, durability {@code NONE} (no fsync): format version
-     * 1, or format version 2 (engine v2, a preview) with 256 segments, each its own file with its own write lock.
+     * 1, or format version 2 (engine v2, the default) with 256 segments, each its own file with its own write lock.
      */
     static final class CubbyStore implements Store
     {
@@ -174,9 +174,10 @@ final class Stores
             this.data = data;
             final Cubby.Builder builder = Cubby.builder(dir).maxKeySize(Dataset.KEY_SIZE)
                 .maxValueSize(Dataset.VALUE_SIZE).durability(Durability.NONE);
+            builder.formatVersion(formatVersion);
             if (2 == formatVersion)
             {
-                builder.formatVersion(2).segments(256).expectedEntries(0);
+                builder.segments(256).expectedEntries(0);
             }
             if (expected > 0)
             {
