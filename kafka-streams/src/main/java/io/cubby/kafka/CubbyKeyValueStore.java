@@ -42,12 +42,13 @@ import java.util.Objects;
  * {@code <task state dir>/cubby/<store name>.position}.
  * <p>
  * Point operations go straight to Cubby. Ordered operations ({@code range}, {@code reverseRange}, {@code all},
- * {@code reverseAll}, {@code prefixScan}) scan the whole table and sort the matches ({@link SortedScan}); their
- * iterators are snapshots. Range bounds are inclusive, a null bound is open, and {@code from > to} returns an empty
- * iterator with a warning, as in Kafka's RocksDB store.
+ * {@code reverseAll}, {@code prefixScan}) scan the whole store and sort the matches ({@link SortedScan}); their
+ * iterators are copies made at their creation (one scanning while the task writes sees each segment as of its own
+ * instant). Range bounds are inclusive, a null bound is open, and {@code from > to} returns an empty iterator with
+ * a warning, as in Kafka's RocksDB store.
  * <p>
- * One stream thread writes a task's stores, which matches Cubby's single-writer lock; interactive queries read
- * concurrently without blocking it (scans hold Cubby's read lock while they copy, delaying writes meanwhile).
+ * One stream thread writes a task's stores; interactive queries read concurrently without blocking it (a scan
+ * copies one segment at a time under that segment's write lock, delaying the task's writes to it meanwhile).
  */
 class CubbyKeyValueStore implements KeyValueStore<Bytes, byte[]>
 {

@@ -232,6 +232,7 @@ final class SegmentScan
             {
                 final int s = nextSegment++;
                 final ReentrantLock lock = set.lockOf(s);
+                InternalError fault = null;
                 lock.lock();
                 try
                 {
@@ -244,9 +245,20 @@ final class SegmentScan
                         copy(segment.source(), segment.current(), now);
                     }
                 }
+                catch (final InternalError ex)
+                {
+                    fault = ex;
+                }
                 finally
                 {
                     lock.unlock();
+                }
+                if (null != fault)
+                {
+                    // a mapped page of a file another process truncated (the facade translates the other calls;
+                    // the changed files are looked for with no lock held)
+                    FileWatch.requireMappedFault(fault);
+                    throw FileWatch.mappedFault(set.directory, fault, store.changedFiles());
                 }
             }
             return !buffered.isEmpty();

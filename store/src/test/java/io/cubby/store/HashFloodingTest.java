@@ -1,5 +1,6 @@
 package io.cubby.store;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -19,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Hash flooding: an attacker who learns one store's seed can craft keys that all land in the same home slot of
  * that store and turn every lookup into a scan of one long probe chain. Each store draws its own random seed at
- * creation (kept in the table header and used by XXH3 for every key), so the same keys spread out in any other
- * store.
+ * creation (kept in the table header, or version 2's manifest and segment headers, and used by XXH3 for every
+ * key), so the same keys spread out in any other store.
  */
 class HashFloodingTest
 {
@@ -76,6 +77,74 @@ class HashFloodingTest
                 assertArrayEquals(key, b.get(key));
             }
         }
+    }
+
+    /**
+     * Format version 2: keys crafted against one store's seed share a segment and a home group there, so they pile
+     * into that group and its overflow chain; in another store (its own seed, in the manifest and every segment
+     * header) they scatter over the segments and groups like random keys.
+     */
+    @Test
+    void keysCraftedAgainstOneVersion2SeedShareAGroupThereButSpreadInAnotherStore(@TempDir final Path tmp)
+    {
+        final Path victim = tmp.resolve("victim");
+        final Path other = tmp.resolve("other");
+        try (Cubby a = openVersion2(victim); Cubby b = openVersion2(other))
+        {
+            final long seedA = Cubby.inspect(victim).segments.hashSeed;
+            final long seedB = Cubby.inspect(other).segments.hashSeed;
+            assertNotEquals(seedA, seedB, "every store draws its own seed");
+            final SegmentSet setA = a.segmentCore().store().segments();
+            final int bits = setA.params.segmentBits;
+            final long groups = setA.segment(0).current().groupCount;
+            assertEquals(groups, b.segmentCore().store().segments().segment(0).current().groupCount);
+
+            final Xxh3 hashA = Xxh3.withSeed(seedA);
+            final Xxh3 hashB = Xxh3.withSeed(seedB);
+            final Random random = new Random(42);
+            final List<byte[]> keys = new ArrayList<>();
+            long target = -1;
+            while (keys.size() < COLLIDING_KEYS)
+            {
+                final byte[] key = new byte[KEY_LENGTH];
+                random.nextBytes(key);
+                final long h = hashA.hash(key, 0, key.length);
+                final long place = ((long)SegmentDescriptor.segmentOf(h, bits) << 40) |
+                    SegmentDescriptor.homeGroup(h, groups);
+                target = target < 0 ? place : target;
+                if (place == target)
+                {
+                    keys.add(key);
+                }
+            }
+            final Set<Long> placesInB = new HashSet<>();
+            for (final byte[] key : keys)
+            {
+                a.put(key, key);
+                b.put(key, key);
+                final long h = hashB.hash(key, 0, key.length);
+                placesInB.add(((long)SegmentDescriptor.segmentOf(h, bits) << 40) |
+                    SegmentDescriptor.homeGroup(h, groups));
+            }
+            // 64 keys over (segments x groups) places of the other store share one only by rare chance
+            final long places = (1L << bits) * groups;
+            assertTrue(places >= 16 * COLLIDING_KEYS, "places " + places);
+            assertTrue(placesInB.size() >= COLLIDING_KEYS - 6, () -> "distinct places in the other store: " +
+                placesInB.size() + " of " + COLLIDING_KEYS + " over " + places);
+            assertTrue(a.verify().isOk());
+            assertTrue(b.verify().isOk());
+            for (final byte[] key : keys)
+            {
+                assertArrayEquals(key, a.get(key));
+                assertArrayEquals(key, b.get(key));
+            }
+        }
+    }
+
+    private static Cubby openVersion2(final Path dir)
+    {
+        return Cubby.builder(dir).formatVersion(2).segments(4).maxKeySize(KEY_LENGTH).maxValueSize(KEY_LENGTH)
+            .expectedEntries(10 * EXPECTED_ENTRIES).open();
     }
 
     private static Cubby open(final Path dir, final Probing probing)

@@ -73,8 +73,9 @@ final class Demo
         }
 
         final StoreInfo info = Cubby.inspect(directory);
-        final String log = null == info.log ? info.logProblem : info.log.validRecords + " live record(s) of " +
-            info.log.capacity + " bytes";
+        // a version-2 store's inspection reads no log record: its log is "present" unless it has a problem
+        final String log = null != info.log ? info.log.validRecords + " live record(s) of " + info.log.capacity +
+            " bytes" : null != info.logProblem ? info.logProblem : "present";
         if (null != info.segments)
         {
             final StoreInfo.SegmentsInfo segments = info.segments;
