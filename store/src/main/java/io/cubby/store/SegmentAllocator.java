@@ -513,18 +513,27 @@ final class SegmentAllocator implements AutoCloseable
             {
                 continue;
             }
+            final SegmentTable table;
             try
             {
-                final SegmentTable table = take(request, true);
-                if (null != table)
+                table = take(request, true);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                // its preparation failed (a full disk, say) and removed what it made: nothing to delete
+                continue;
+            }
+            if (null != table)
+            {
+                try
                 {
                     table.close();
                     Files.deleteIfExists(table.file);
                 }
-            }
-            catch (final IOException ex)
-            {
-                failure = null == failure ? ex : failure;
+                catch (final IOException ex)
+                {
+                    failure = null == failure ? ex : failure;
+                }
             }
         }
         closing = true;

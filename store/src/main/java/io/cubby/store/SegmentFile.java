@@ -95,26 +95,22 @@ final class SegmentFile
         final Path prepared = file.resolveSibling(file.getFileName() + SegmentDescriptor.PREPARED_SUFFIX);
         final long length = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, groupCount);
         Files.deleteIfExists(prepared);
-        if (!allocate || !Fallocate.allocate(prepared, length))
+        try
         {
-            try (FileChannel channel = FileChannel.open(
-                prepared, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+            allocate(prepared, length, allocate);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            // a full disk, say: the blocks allocated so far are given back at once
+            try
             {
-                if (allocate)
-                {
-                    final ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
-                    long position = 0;
-                    while (position < length)
-                    {
-                        zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
-                        position += channel.write(zeros, position);
-                    }
-                }
-                else
-                {
-                    channel.write(ByteBuffer.allocate(1), length - 1);
-                }
+                Files.deleteIfExists(prepared);
             }
+            catch (final IOException suppressed)
+            {
+                ex.addSuppressed(suppressed);
+            }
+            throw ex;
         }
         try (FileChannel channel = FileChannel.open(prepared, StandardOpenOption.READ, StandardOpenOption.WRITE))
         {
@@ -130,6 +126,33 @@ final class SegmentFile
             throw ex;
         }
         return prepared;
+    }
+
+    /** Create {@code prepared} with {@code length} bytes: allocated ({@code fallocate}, else zeros) or sparse. */
+    private static void allocate(final Path prepared, final long length, final boolean allocate) throws IOException
+    {
+        if (allocate && Fallocate.allocate(prepared, length))
+        {
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(
+            prepared, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            if (allocate)
+            {
+                final ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+                long position = 0;
+                while (position < length)
+                {
+                    zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+                    position += channel.write(zeros, position);
+                }
+            }
+            else
+            {
+                channel.write(ByteBuffer.allocate(1), length - 1);
+            }
+        }
     }
 
     /**

@@ -355,6 +355,144 @@ class FullDiskTest
 
     // ------------------------------------------------------------------------------------------------ helpers
 
+    /**
+     * Format version 2 (the default): a segment that cannot get its next file on a full disk takes inserts up to
+     * its Max Load, then refuses them with a {@link StoreIOException} saying so; everything acknowledged stays
+     * readable, updates and removals go on, no half-made file is left, and growth resumes once space is freed.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Durability.class, names = { "NONE", "SYNC" })
+    void version2GrowthOnAFullDiskFailsCleanlyAndResumesAfterSpaceIsFreed(final Durability durability)
+        throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        try (Cubby store = Cubby.builder(dir).formatVersion(2).segments(2).maxKeySize(MAX_KEY)
+            .maxValueSize(MAX_VALUE).expectedEntries(200).durability(durability).logSize(LOG_SIZE).open())
+        {
+            final Path filler = fillDisk();
+            final long capacity = store.stats().capacity;
+            StoreIOException failure = null;
+            for (int i = 0; null == failure; i++)
+            {
+                assertTrue(i <= capacity, "the segments never needed to grow");
+                try
+                {
+                    store.put(key(i), value(i));
+                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                }
+                catch (final StoreIOException ex)
+                {
+                    failure = ex;
+                }
+            }
+            assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
+            assertEquals(capacity, store.stats().capacity, "no growth happened");
+            final Set<String> names = fileNames(dir);
+            assertTrue(names.stream().noneMatch(name -> name.endsWith(SegmentDescriptor.PREPARED_SUFFIX)),
+                () -> "a half-made file was left: " + names);
+            assertAllReadable(store, acknowledged);
+            assertTrue(store.verify().isOk());
+            // writes that need no new slot go on with the disk full
+            store.put(key(0), value(9));
+            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(9));
+            assertTrue(store.remove(key(1)));
+            acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
+            assertAllReadable(store, acknowledged);
+
+            Files.delete(filler);
+            for (int i = 100_001; i < 100_001 + 600; i++)
+            {
+                store.put(key(i), value(i));
+                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+            }
+            assertTrue(store.stats().capacity > capacity, "the segments grew once space was freed");
+            assertTrue(store.verify().isOk());
+        }
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertEquals(acknowledged.size(), store.size());
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
+    /** Format version 2: a store killed on a full disk recovers there, and the writes that need no new slot go on. */
+    @Test
+    void version2RecoveryAfterAKillOnAFullDiskNeedsNoSpace() throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Path image = tmp.resolve("image");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        try (Cubby store = Cubby.builder(dir).formatVersion(2).maxKeySize(MAX_KEY)
+            .maxValueSize(MAX_VALUE).expectedEntries(500).durability(Durability.SYNC).logSize(1 << 20).open())
+        {
+            final Path full = fillDisk();
+            for (int i = 0; ; i++)
+            {
+                try
+                {
+                    store.put(key(i), value(i));
+                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                }
+                catch (final StoreIOException ex)
+                {
+                    break; // the segment is at its Max Load and cannot grow
+                }
+            }
+            // what a kill now leaves: the files as they are, the store still marked open
+            Files.createDirectories(image);
+            for (final String name : fileNames(dir))
+            {
+                if (!name.equals(StoreLock.FILE_NAME))
+                {
+                    Files.copy(dir.resolve(name), image.resolve(name));
+                }
+            }
+            Files.delete(full);
+        }
+        for (final String name : fileNames(dir))
+        {
+            if (!name.equals(StoreLock.FILE_NAME))
+            {
+                Files.delete(dir.resolve(name));
+            }
+        }
+        System.gc();
+        for (final String name : fileNames(image))
+        {
+            Files.copy(image.resolve(name), dir.resolve(name));
+        }
+        final Path filler = fillDisk();
+
+        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).open())
+        {
+            final RecoveryReport report = store.recoveryReport();
+            assertFalse(report.cleanShutdown, report::toString);
+            assertAllReadable(store, acknowledged);
+            assertTrue(store.verify().isOk());
+            store.put(key(0), value(7));
+            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(7));
+            store.remove(key(1));
+            acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
+            assertAllReadable(store, acknowledged);
+
+            Files.delete(filler);
+            final long capacity = store.stats().capacity;
+            for (int i = 100_000; i < 100_000 + 600; i++)
+            {
+                store.put(key(i), value(i));
+                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+            }
+            assertTrue(store.stats().capacity > capacity, "growth resumed once space was freed");
+            assertTrue(store.verify().isOk());
+        }
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertEquals(acknowledged.size(), store.size());
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
     private static Cubby open(final Path dir, final Durability durability, final long expectedEntries)
     {
         return Cubby.builder(dir).formatVersion(1).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE)
