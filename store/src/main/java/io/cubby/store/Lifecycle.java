@@ -72,15 +72,7 @@ final class Lifecycle
     void finishOpen(final RecoveryReport report, final boolean checkpoint, final long newLogSize)
     {
         this.recoveryReport = report;
-        final StoreEvents.Recovery event = new StoreEvents.Recovery();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.clean = report.cleanShutdown;
-            event.recordsReplayed = report.operationsReplayed;
-            event.summary = report.toString();
-            event.commit();
-        }
+        StoreEvents.recovery(directory, report);
         if (null != shutdownHook)
         {
             Runtime.getRuntime().addShutdownHook(shutdownHook);

@@ -63,17 +63,7 @@ final class SegmentEvictor
         {
             return;
         }
-        final int keyLength = victimTable.keyLength(victim);
-        if (keyLength < 0 || keyLength > victimTable.params.maxKeyLength)
-        {
-            throw new CorruptStoreException(victimTable.file.getFileName() + ": slot " + victim + " has key length " +
-                keyLength);
-        }
-        if (null == lookup.victimKey)
-        {
-            lookup.victimKey = new UnsafeBuffer(new byte[victimTable.params.maxKeyLength]);
-        }
-        victimTable.copyKey(victim, lookup.victimKey, 0, keyLength);
+        final int keyLength = copyKey(victimTable, victim, lookup);
         final RemovalCause cause = Long.MIN_VALUE == oldest ? RemovalCause.EXPIRED : RemovalCause.SIZE;
         if (null != removals)
         {
@@ -112,17 +102,7 @@ final class SegmentEvictor
             {
                 continue;
             }
-            final int keyLength = table.keyLength(slot);
-            if (keyLength < 0 || keyLength > table.params.maxKeyLength)
-            {
-                throw new CorruptStoreException(table.file.getFileName() + ": slot " + slot + " has key length " +
-                    keyLength);
-            }
-            if (null == lookup.victimKey)
-            {
-                lookup.victimKey = new UnsafeBuffer(new byte[table.params.maxKeyLength]);
-            }
-            table.copyKey(slot, lookup.victimKey, 0, keyLength);
+            final int keyLength = copyKey(table, slot, lookup);
             if (null != removals)
             {
                 removals.removed(table, slot, RemovalCause.EXPIRED);
@@ -134,6 +114,23 @@ final class SegmentEvictor
             }
         }
         return swept;
+    }
+
+    /** Copy the key of full slot {@code slot} into {@code lookup.victimKey}. @return its length. */
+    private static int copyKey(final SegmentTable table, final int slot, final SegmentLookup lookup)
+    {
+        final int keyLength = table.keyLength(slot);
+        if (keyLength < 0 || keyLength > table.params.maxKeyLength)
+        {
+            throw new CorruptStoreException(table.file.getFileName() + ": slot " + slot + " has key length " +
+                keyLength);
+        }
+        if (null == lookup.victimKey)
+        {
+            lookup.victimKey = new UnsafeBuffer(new byte[table.params.maxKeyLength]);
+        }
+        table.copyKey(slot, lookup.victimKey, 0, keyLength);
+        return keyLength;
     }
 
     /** A source slot counts if the current file does not hold its key (else it is a dead copy, 9 step 5). */

@@ -90,15 +90,7 @@ final class SegmentOpener
     /** A writable open's Recovery event, and an INFO log line if recovery did anything (as version 1's). */
     private static void reportRecovery(final Path directory, final RecoveryReport report)
     {
-        final StoreEvents.Recovery event = new StoreEvents.Recovery();
-        if (event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.clean = report.cleanShutdown;
-            event.recordsReplayed = report.operationsReplayed;
-            event.summary = report.toString();
-            event.commit();
-        }
+        StoreEvents.recovery(directory, report);
         if (report.didWork())
         {
             Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + directory + ": " + report);

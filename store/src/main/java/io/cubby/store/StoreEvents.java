@@ -19,6 +19,20 @@ final class StoreEvents
     {
     }
 
+    /** Commit a {@link Recovery} event for an open of {@code directory}, if the event is enabled. */
+    static void recovery(final java.nio.file.Path directory, final RecoveryReport report)
+    {
+        final Recovery event = new Recovery();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.clean = report.cleanShutdown;
+            event.recordsReplayed = report.operationsReplayed;
+            event.summary = report.toString();
+            event.commit();
+        }
+    }
+
     @Name("io.cubby.RehashBegin")
     @Label("Rehash Begin")
     @Category("Cubby")

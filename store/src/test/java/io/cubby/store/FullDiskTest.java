@@ -186,30 +186,10 @@ class FullDiskTest
                     break; // the table is at its load limit and cannot grow
                 }
             }
-            // what a kill now leaves: the files as they are, the tables still marked open
-            Files.createDirectories(image);
-            for (final String name : fileNames(dir))
-            {
-                if (!name.equals(StoreLock.FILE_NAME))
-                {
-                    Files.copy(dir.resolve(name), image.resolve(name));
-                }
-            }
+            copyImage(dir, image); // what a kill now leaves: the files as they are, the tables still marked open
             Files.delete(full);
         }
-        // put the crash image back (the lock file stays, as after a kill) and fill the disk again
-        for (final String name : fileNames(dir))
-        {
-            if (!name.equals(StoreLock.FILE_NAME))
-            {
-                Files.delete(dir.resolve(name));
-            }
-        }
-        System.gc();
-        for (final String name : fileNames(image))
-        {
-            Files.copy(image.resolve(name), dir.resolve(name));
-        }
+        restoreImage(image, dir); // the lock file stays, as after a kill
         final Path filler = fillDisk();
 
         try (Cubby store = Cubby.builder(dir).formatVersion(1).durability(Durability.SYNC).logSize(1 << 20).open())
@@ -439,29 +419,10 @@ class FullDiskTest
                     break; // the segment is at its Max Load and cannot grow
                 }
             }
-            // what a kill now leaves: the files as they are, the store still marked open
-            Files.createDirectories(image);
-            for (final String name : fileNames(dir))
-            {
-                if (!name.equals(StoreLock.FILE_NAME))
-                {
-                    Files.copy(dir.resolve(name), image.resolve(name));
-                }
-            }
+            copyImage(dir, image); // what a kill now leaves: the files as they are, the store still marked open
             Files.delete(full);
         }
-        for (final String name : fileNames(dir))
-        {
-            if (!name.equals(StoreLock.FILE_NAME))
-            {
-                Files.delete(dir.resolve(name));
-            }
-        }
-        System.gc();
-        for (final String name : fileNames(image))
-        {
-            Files.copy(image.resolve(name), dir.resolve(name));
-        }
+        restoreImage(image, dir); // the lock file stays, as after a kill
         final Path filler = fillDisk();
 
         try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).open())
@@ -490,6 +451,36 @@ class FullDiskTest
         {
             assertEquals(acknowledged.size(), store.size());
             assertAllReadable(store, acknowledged);
+        }
+    }
+
+    /** Copy the store's files but its lock file into {@code image}. */
+    private static void copyImage(final Path dir, final Path image) throws IOException
+    {
+        Files.createDirectories(image);
+        for (final String name : fileNames(dir))
+        {
+            if (!name.equals(StoreLock.FILE_NAME))
+            {
+                Files.copy(dir.resolve(name), image.resolve(name));
+            }
+        }
+    }
+
+    /** Replace the store's files but its lock file with those of {@code image}. */
+    private static void restoreImage(final Path image, final Path dir) throws IOException
+    {
+        for (final String name : fileNames(dir))
+        {
+            if (!name.equals(StoreLock.FILE_NAME))
+            {
+                Files.delete(dir.resolve(name));
+            }
+        }
+        System.gc();
+        for (final String name : fileNames(image))
+        {
+            Files.copy(image.resolve(name), dir.resolve(name));
         }
     }
 

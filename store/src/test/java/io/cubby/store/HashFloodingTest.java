@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.LongUnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,7 +45,7 @@ class HashFloodingTest
             assertEquals(tableA.capacity, tableB.capacity);
             final long mask = tableA.capacity - 1;
 
-            final List<byte[]> keys = craftCollidingKeys(tableA.hashSeed, mask);
+            final List<byte[]> keys = craftCollidingKeys(tableA.hashSeed, h -> h & mask);
             final Xxh3 hashB = Xxh3.withSeed(tableB.hashSeed);
             final Set<Long> homesInB = new HashSet<>();
             for (final byte[] key : keys)
@@ -99,32 +100,17 @@ class HashFloodingTest
             final long groups = setA.segment(0).current().groupCount;
             assertEquals(groups, b.segmentCore().store().segments().segment(0).current().groupCount);
 
-            final Xxh3 hashA = Xxh3.withSeed(seedA);
+            // a place: the segment and the home group in it
+            final LongUnaryOperator place = h -> ((long)SegmentDescriptor.segmentOf(h, bits) << 40) |
+                SegmentDescriptor.homeGroup(h, groups);
+            final List<byte[]> keys = craftCollidingKeys(seedA, place);
             final Xxh3 hashB = Xxh3.withSeed(seedB);
-            final Random random = new Random(42);
-            final List<byte[]> keys = new ArrayList<>();
-            long target = -1;
-            while (keys.size() < COLLIDING_KEYS)
-            {
-                final byte[] key = new byte[KEY_LENGTH];
-                random.nextBytes(key);
-                final long h = hashA.hash(key, 0, key.length);
-                final long place = ((long)SegmentDescriptor.segmentOf(h, bits) << 40) |
-                    SegmentDescriptor.homeGroup(h, groups);
-                target = target < 0 ? place : target;
-                if (place == target)
-                {
-                    keys.add(key);
-                }
-            }
             final Set<Long> placesInB = new HashSet<>();
             for (final byte[] key : keys)
             {
                 a.put(key, key);
                 b.put(key, key);
-                final long h = hashB.hash(key, 0, key.length);
-                placesInB.add(((long)SegmentDescriptor.segmentOf(h, bits) << 40) |
-                    SegmentDescriptor.homeGroup(h, groups));
+                placesInB.add(place.applyAsLong(hashB.hash(key, 0, key.length)));
             }
             // 64 keys over (segments x groups) places of the other store share one only by rare chance
             final long places = (1L << bits) * groups;
@@ -154,10 +140,11 @@ class HashFloodingTest
     }
 
     /**
-     * Random keys whose hash under the victim's seed has the same home slot, as an attacker knowing the seed (or
-     * probing timings) would find them: hash random keys and keep those landing on the first key's home slot.
+     * Random keys whose hash under the victim's seed has the same home ({@code place} of the hash: a slot, or a
+     * segment and group), as an attacker knowing the seed (or probing timings) would find them: hash random keys and
+     * keep those landing where the first key lands.
      */
-    private static List<byte[]> craftCollidingKeys(final long seed, final long mask)
+    private static List<byte[]> craftCollidingKeys(final long seed, final LongUnaryOperator place)
     {
         final Xxh3 hash = Xxh3.withSeed(seed);
         final Random random = new Random(42);
@@ -167,7 +154,7 @@ class HashFloodingTest
         {
             final byte[] key = new byte[KEY_LENGTH];
             random.nextBytes(key);
-            final long home = hash.hash(key, 0, key.length) & mask;
+            final long home = place.applyAsLong(hash.hash(key, 0, key.length));
             if (target < 0)
             {
                 target = home;

@@ -1,11 +1,7 @@
 package io.cubby.store;
 
-import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
-import org.jetbrains.lincheck.datastructures.Operation;
-import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
-import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.AfterAll;
 
 import static org.jetbrains.lincheck.datastructures.ManagedStrategyGuaranteeKt.forClasses;
@@ -34,9 +30,7 @@ import java.util.stream.Stream;
  * JVM flags: it attaches its agent at run time (newer JDKs print a warning unless given
  * {@code -XX:+EnableDynamicAgentLoading}).
  */
-@Param(name = "key", gen = IntGen.class, conf = "0:5")
-@Param(name = "value", gen = IntGen.class, conf = "0:3")
-public class LincheckStoreTest
+public class LincheckStoreTest extends LincheckMapOperations
 {
     /** Keys the operations never touch, written before each scenario to bring the table to the brink of growth. */
     private static final long FILLER_TAG = 0xF111_0000_0000_0000L;
@@ -44,63 +38,14 @@ public class LincheckStoreTest
     private static Cubby previous;
     private static long instances;
 
-    private final Cubby store;
-
     public LincheckStoreTest()
     {
-        // Lincheck builds one instance per scenario run and has no tear-down hook: the previous store is closed
-        // here, so at most one is open at a time.
-        closePrevious();
-        final Path dir = ROOT.resolve("store-" + instances++);
-        store = Cubby.builder(dir).formatVersion(1)
-            .maxKeySize(8)
-            .maxValueSize(4)
-            .expectedEntries(1)
-            .migrationStep(1)
-            .open();
+        super(open());
         previous = store;
         long filler = 0;
         while (!store.stats().rehashInProgress)
         {
             store.put(fillerKey(filler++), encode(0));
-        }
-    }
-
-    @Operation
-    public Integer get(@Param(name = "key") final int key)
-    {
-        final byte[] value = store.get(encode(key));
-        return null == value ? null : ByteBuffer.wrap(value).getInt();
-    }
-
-    @Operation
-    public boolean put(@Param(name = "key") final int key, @Param(name = "value") final int value)
-    {
-        return store.put(encode(key), encode(value));
-    }
-
-    @Operation
-    public boolean remove(@Param(name = "key") final int key)
-    {
-        return store.remove(encode(key));
-    }
-
-    @Operation
-    public boolean containsKey(@Param(name = "key") final int key)
-    {
-        return store.containsKey(encode(key));
-    }
-
-    /**
-     * After every scenario run: the tables are structurally sound.
-     */
-    @Validate
-    public void tablesAreConsistent()
-    {
-        final VerifyReport report = store.verify();
-        if (!report.isOk())
-        {
-            throw new IllegalStateException("verify after a scenario: " + report + " " + report.problems);
         }
     }
 
@@ -206,9 +151,19 @@ public class LincheckStoreTest
         }
     }
 
-    private static byte[] encode(final int value)
+    /**
+     * Lincheck builds one instance per scenario run and has no tear-down hook: the previous store is closed here,
+     * so at most one is open at a time.
+     */
+    private static Cubby open()
     {
-        return ByteBuffer.allocate(4).putInt(value).array();
+        closePrevious();
+        return Cubby.builder(ROOT.resolve("store-" + instances++)).formatVersion(1)
+            .maxKeySize(8)
+            .maxValueSize(4)
+            .expectedEntries(1)
+            .migrationStep(1)
+            .open();
     }
 
     private static byte[] fillerKey(final long n)

@@ -1,10 +1,6 @@
 package io.cubby.store;
 
-import org.jetbrains.lincheck.datastructures.IntGen;
-import org.jetbrains.lincheck.datastructures.Operation;
-import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.StressOptions;
-import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -25,9 +21,7 @@ import java.util.stream.Stream;
  * scenario (11 entries), so that the scenario's inserts grow it while the other thread reads and writes. Stress mode only: the model checker cannot follow
  * the optimistic reads of the segments' sequence words, which go through mapped memory it does not see.
  */
-@Param(name = "key", gen = IntGen.class, conf = "0:5")
-@Param(name = "value", gen = IntGen.class, conf = "0:3")
-public class LincheckVersion2Test
+public class LincheckVersion2Test extends LincheckMapOperations
 {
     private static final long FILLER_TAG = 0xF222_0000_0000_0000L;
     /** Filler entries: a fourth new key reaches Max Load (14 of 15 slots) and grows the segment. */
@@ -36,54 +30,13 @@ public class LincheckVersion2Test
     private static Cubby previous;
     private static long instances;
 
-    private final Cubby store;
-
     public LincheckVersion2Test()
     {
-        // one instance per scenario run and no tear-down hook: the previous store is closed here
-        closePrevious();
-        store = Cubby.builder(ROOT.resolve("store-" + instances++)).formatVersion(2).segments(1).maxKeySize(8)
-            .maxValueSize(4).expectedEntries(0).open();
+        super(open());
         previous = store;
         for (int i = 0; i < FILLERS; i++)
         {
             store.put(ByteBuffer.allocate(8).putLong(FILLER_TAG | i).array(), encode(0));
-        }
-    }
-
-    @Operation
-    public Integer get(@Param(name = "key") final int key)
-    {
-        final byte[] value = store.get(encode(key));
-        return null == value ? null : ByteBuffer.wrap(value).getInt();
-    }
-
-    @Operation
-    public boolean put(@Param(name = "key") final int key, @Param(name = "value") final int value)
-    {
-        return store.put(encode(key), encode(value));
-    }
-
-    @Operation
-    public boolean remove(@Param(name = "key") final int key)
-    {
-        return store.remove(encode(key));
-    }
-
-    @Operation
-    public boolean containsKey(@Param(name = "key") final int key)
-    {
-        return store.containsKey(encode(key));
-    }
-
-    /** After every scenario run: the segments are structurally sound. */
-    @Validate
-    public void segmentsAreConsistent()
-    {
-        final VerifyReport report = store.verify();
-        if (!report.isOk())
-        {
-            throw new IllegalStateException("verify after a scenario: " + report + " " + report.problems);
         }
     }
 
@@ -127,9 +80,12 @@ public class LincheckVersion2Test
         }
     }
 
-    private static byte[] encode(final int value)
+    /** One store per scenario run and no tear-down hook: the previous store is closed here. */
+    private static Cubby open()
     {
-        return ByteBuffer.allocate(4).putInt(value).array();
+        closePrevious();
+        return Cubby.builder(ROOT.resolve("store-" + instances++)).formatVersion(2).segments(1).maxKeySize(8)
+            .maxValueSize(4).expectedEntries(0).open();
     }
 
     private static void closePrevious()
