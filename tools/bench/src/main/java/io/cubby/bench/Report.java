@@ -30,7 +30,7 @@ public final class Report
         "update1", "update existing key, 1 thread",
         "update2", "update existing key, 2 threads",
         "mixed2", "90 % get / 10 % update, 2 threads");
-    /** Engine v2's store core (a preview, not yet behind the facade), presized and growing: shown when a run includes them. */
+    /** Format version 2 (engine v2, the default of a new store), presized and growing: shown when a run includes them. */
     private static final String V2 = "cubby-v2";
     private static final String V2_GROW = "cubby-v2-grow";
     private static final List<String> PEERS = List.of("chronicle", "chronicle-under", "lmdb", "rocksdb", "mapdb");
@@ -247,7 +247,7 @@ public final class Report
         final boolean v2 = stores.contains(V2);
         if (v2)
         {
-            header("operation", stores, "Cubby / best peer", "engine v2 (preview) / best peer");
+            header("operation", stores, "Cubby v1 / best peer", "Cubby v2 / best peer");
         }
         else
         {
