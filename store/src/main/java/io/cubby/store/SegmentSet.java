@@ -653,34 +653,47 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * One step of removing the expired entries of segment {@code s}'s current file, under its lock (the caller's):
-     * slots {@code [from, from + }{@link #SWEEP_STEP}{@code )}, inside the segment's bracket and unlogged, as
+     * One step of removing the expired entries of segment {@code s}'s current file, under its lock: slots
+     * {@code [from, from + }{@link #SWEEP_STEP}{@code )}, inside the segment's bracket and unlogged, as
      * {@link SegmentEvictor#sweepExpired} says. Those of a source in migration are dropped by the migration.
      *
      * @return the slot the next step begins at, or -1 once the file is swept (at once if the store has no expiry).
      */
     int sweepExpiredStep(final int s, final int from, final SegmentLookup lookup)
     {
-        final Segment segment = segments[s];
-        if (!params.expiry || from >= segment.current().slotCount)
+        if (!params.expiry)
         {
             return -1;
         }
         markOpenBeforeChange();
-        final int counter = s * READERS_STRIDE;
-        manifest.beginWrite(s);
-        // counted as a reader, as a remove: it may clear a copy in a source whose rehash end is being retired
-        readers.getAndIncrement(counter);
+        final ReentrantLock lock = locks[s];
+        lock.lock();
         try
         {
-            SegmentEvictor.sweepExpired(segment, from, from + SWEEP_STEP, ExpiryClock.now(), removals, lookup);
+            final Segment segment = segments[s];
+            if (from >= segment.current().slotCount)
+            {
+                return -1;
+            }
+            final int counter = s * READERS_STRIDE;
+            manifest.beginWrite(s);
+            // counted as a reader, as a remove: it may clear a copy in a source whose rehash end is being retired
+            readers.getAndIncrement(counter);
+            try
+            {
+                SegmentEvictor.sweepExpired(segment, from, from + SWEEP_STEP, ExpiryClock.now(), removals, lookup);
+            }
+            finally
+            {
+                readers.getAndDecrement(counter);
+                manifest.endWrite(s);
+            }
+            return from + SWEEP_STEP;
         }
         finally
         {
-            readers.getAndDecrement(counter);
-            manifest.endWrite(s);
+            lock.unlock();
         }
-        return from + SWEEP_STEP;
     }
 
     /**

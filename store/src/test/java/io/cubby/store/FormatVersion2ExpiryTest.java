@@ -158,6 +158,59 @@ class FormatVersion2ExpiryTest
         }
     }
 
+    /**
+     * {@code compact()} removes the expired entries of every segment while a writer in NONE (which takes only the
+     * segments' own locks) rewrites every key, alternately expiring at once and lasting: a sweep that looked at an
+     * expired entry and removed it after the writer had made it last would lose the last round's values.
+     */
+    @Test
+    void compactionSweepsExpiredEntriesWhileAWriterGoesOn(@TempDir final Path dir) throws Exception
+    {
+        try (Cubby store = Cubby.builder(dir).formatVersion(2).segments(4).expiry(true).maxKeySize(16)
+            .maxValueSize(16).durability(Durability.NONE).open())
+        {
+            final int keys = 20_000;
+            final int rounds = 21;
+            final java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+            final Thread writer = new Thread(() ->
+            {
+                try
+                {
+                    for (int round = 0; round < rounds; round++)
+                    {
+                        // odd rounds expire at once; even rounds, the last included, last
+                        final Duration ttl = Duration.ofMillis(0 == round % 2 ? 3_600_000 : 1);
+                        for (int i = 0; i < keys; i++)
+                        {
+                            store.put(("k" + i).getBytes(StandardCharsets.UTF_8), ("v" + round).getBytes(
+                                StandardCharsets.UTF_8), ttl);
+                        }
+                    }
+                }
+                catch (final Throwable ex)
+                {
+                    failure.set(ex);
+                }
+            });
+            writer.start();
+            while (writer.isAlive())
+            {
+                store.compact();
+            }
+            writer.join();
+            assertNull(failure.get());
+            store.compact();
+            final byte[] last = ("v" + (rounds - 1)).getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < keys; i++)
+            {
+                assertArrayEquals(last, store.get(("k" + i).getBytes(StandardCharsets.UTF_8)), "k" + i);
+            }
+            assertTrue(store.verify().isOk(), store.verify()::toString);
+            assertEquals(keys, store.estimatedSize());
+        }
+    }
+
     @Test
     void aRehashDropsExpiredEntriesAndKeepsTheCountsRight(@TempDir final Path dir) throws IOException
     {
