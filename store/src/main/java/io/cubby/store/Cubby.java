@@ -413,11 +413,11 @@ public final class Cubby implements AutoCloseable
      * load, crash-safely, and wait for it to finish. Readers and writers continue meanwhile; each step holds the
      * write lock briefly.
      * <p>
-     * Format version 2, whose removals leave no tombstone: each segment whose file has more groups than its
-     * entries need at the store's target load (the load growth sizes new files for) is shrunk by the same
-     * crash-safe incremental rehash as growth, into a smaller file, one segment at a time; a segment already at
-     * its size is left alone. Each step holds that segment's write lock briefly; readers and the writers of every
-     * segment continue meanwhile. On return the larger files are deleted.
+     * Format version 2, whose removals leave no tombstone: one segment at a time, its expired entries are removed,
+     * then if its file has more groups than its entries need at the store's target load (the load growth sizes new
+     * files for) it is shrunk by the same crash-safe incremental rehash as growth, into a smaller file; a segment
+     * already at its size keeps its file. Each step holds that segment's write lock briefly; readers and the
+     * writers of every segment continue meanwhile. On return the larger files are deleted.
      */
     public void compact()
     {
