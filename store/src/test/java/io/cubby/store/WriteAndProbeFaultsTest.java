@@ -148,23 +148,26 @@ class WriteAndProbeFaultsTest
         final String key;
         try (Cubby store = small(live, Durability.NONE).open())
         {
-            fillUntilRehash(store);
-            // Migrate a few slots, then update every key: migrated keys now have a newer value in the current
-            // table and the old one in the source, below the cursor.
-            for (int i = 0; i < 4; i++)
-            {
-                store.put(bytes("z" + i), bytes("z"));
-            }
+            final int filled = fillUntilRehash(store);
+            // Migrate slots (one per put) until one of the filled keys has been copied into the current table
+            // while its old value stays in the source, below the cursor (the first slots may hold none: the seed
+            // is random).
             String migrated = null;
-            for (int i = 0; null == migrated; i++)
+            for (int z = 0; null == migrated; z++)
             {
-                final String k = "k" + i;
-                final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(bytes(k));
-                final long hash = store.currentTable().hash(buffer, 0, k.length());
-                if (store.currentTable().find(hash, buffer, 0, k.length()) >= 0 &&
-                    store.sourceTable().find(hash, buffer, 0, k.length()) >= 0)
+                assertNotNull(store.sourceTable(), "the rehash ended before any filled key was migrated");
+                store.put(bytes("z" + z), bytes("z"));
+                for (int i = 0; i < filled && null == migrated && null != store.sourceTable(); i++)
                 {
-                    migrated = k;
+                    final String k = "k" + i;
+                    final org.agrona.concurrent.UnsafeBuffer buffer =
+                        new org.agrona.concurrent.UnsafeBuffer(bytes(k));
+                    final long hash = store.currentTable().hash(buffer, 0, k.length());
+                    if (store.currentTable().find(hash, buffer, 0, k.length()) >= 0 &&
+                        store.sourceTable().find(hash, buffer, 0, k.length()) >= 0)
+                    {
+                        migrated = k;
+                    }
                 }
             }
             key = migrated;
