@@ -316,6 +316,14 @@ final class Segment
                 CrashPoints.Hook.reached("v2.migrate.expired-dropped");
                 continue;
             }
+            if (current.entryCount() >= current.maxEntries)
+            {
+                // the file was sized for the source's Entry Count: more full slots than it says is damage (a tag
+                // byte that marks an empty slot full, say)
+                throw new CorruptStoreException(source.file.getFileName() + " holds more full slots than its Entry " +
+                    "Count (" + source.entryCount() + "): its slot " + slot + " does not fit " +
+                    current.file.getFileName() + "; the file is damaged");
+            }
             current.insertCopy(hash, source, slot);
             CrashPoints.Hook.reached("v2.migrate.copied");
             source.discount();
