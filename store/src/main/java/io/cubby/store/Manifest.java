@@ -287,7 +287,7 @@ final class Manifest implements AutoCloseable
             check(source >= 0 && source < current, "segment " + s + " source generation", source);
             check(currentGroupCount(s) >= 1 && currentGroupCount(s) <= maxGroups, "segment " + s + " group count",
                 currentGroupCount(s));
-            check(source == 0 ? sourceGroupCount(s) == 0 : sourceGroupCount(s) >= 1 && sourceGroupCount(s) <= maxGroups,
+            check(source == 0 || sourceGroupCount(s) >= 1 && sourceGroupCount(s) <= maxGroups,
                 "segment " + s + " source group count", sourceGroupCount(s));
         }
     }
@@ -365,8 +365,19 @@ final class Manifest implements AutoCloseable
         final int e = entryOffset(segment);
         buffer.putLong(e + ENTRY_CURRENT_GENERATION_OFFSET, currentGeneration, LE);
         buffer.putLong(e + ENTRY_CURRENT_GROUP_COUNT_OFFSET, currentGroupCount, LE);
-        buffer.putLong(e + ENTRY_SOURCE_GENERATION_OFFSET, sourceGeneration, LE);
-        buffer.putLong(e + ENTRY_SOURCE_GROUP_COUNT_OFFSET, sourceGroupCount, LE);
+        // a source's count before its generation, and a generation of 0 before the count: a kill between the two
+        // leaves the count with Source Generation 0, which readers ignore (sourceGroupCount), never a source
+        // generation without its count
+        if (0 != sourceGeneration)
+        {
+            buffer.putLong(e + ENTRY_SOURCE_GROUP_COUNT_OFFSET, sourceGroupCount, LE);
+            buffer.putLong(e + ENTRY_SOURCE_GENERATION_OFFSET, sourceGeneration, LE);
+        }
+        else
+        {
+            buffer.putLong(e + ENTRY_SOURCE_GENERATION_OFFSET, 0, LE);
+            buffer.putLong(e + ENTRY_SOURCE_GROUP_COUNT_OFFSET, 0, LE);
+        }
         buffer.putLong(e + ENTRY_RESERVED_OFFSET, 0, LE);
     }
 
@@ -429,9 +440,14 @@ final class Manifest implements AutoCloseable
         return buffer.getLong(entryOffset(segment) + ENTRY_CURRENT_GROUP_COUNT_OFFSET, LE);
     }
 
+    /**
+     * The source's group count, 0 when there is no source: with Source Generation 0 the stored field is ignored,
+     * since a writer killed between the two stores of a rehash end leaves the count behind (FORMAT-v2.md 3.1).
+     */
     long sourceGroupCount(final int segment)
     {
-        return buffer.getLong(entryOffset(segment) + ENTRY_SOURCE_GROUP_COUNT_OFFSET, LE);
+        return 0 == sourceGeneration(segment) ? 0 :
+            buffer.getLong(entryOffset(segment) + ENTRY_SOURCE_GROUP_COUNT_OFFSET, LE);
     }
 
     /** The entry bound the store keeps ({@code Builder.maxEntries}), 0 for none. */
