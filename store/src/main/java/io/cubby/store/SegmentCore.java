@@ -133,53 +133,29 @@ final class SegmentCore implements StoreCore
     @Override
     public long size()
     {
-        try
-        {
-            return scan.size();
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+        return guarded(null, scan::size);
     }
 
     @Override
     public long estimatedSize()
     {
-        try
-        {
-            return scan.estimatedSize();
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+        return guarded(null, scan::estimatedSize);
     }
 
     @Override
     public boolean isEmpty()
     {
-        try
-        {
-            return scan.isEmpty();
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+        return guarded(null, scan::isEmpty);
     }
 
     @Override
     public void forEach(final EntryVisitor visitor, final CorruptEntryHandler onCorrupt)
     {
-        try
+        guarded(null, () ->
         {
             scan.forEach(visitor, onCorrupt);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+            return null;
+        });
     }
 
     @Override
@@ -208,18 +184,11 @@ final class SegmentCore implements StoreCore
         {
             throw new StoreClosedException(directory + " is closed");
         }
-        try
+        guarded("checkpoint of", () ->
         {
             store.checkpoint();
-        }
-        catch (final IOException ex)
-        {
-            throw new StoreIOException("checkpoint of " + directory + " failed: " + ex, ex);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+            return null;
+        });
     }
 
     /**
@@ -247,45 +216,24 @@ final class SegmentCore implements StoreCore
         }
         synchronized (compactLock)
         {
-            try
+            guarded("compaction of", () ->
             {
                 store.compact(loadPpm, fit, progress);
-            }
-            catch (final IOException ex)
-            {
-                throw new StoreIOException("compaction of " + directory + " failed: " + ex, ex);
-            }
-            catch (final InternalError ex)
-            {
-                throw mappedFault(ex);
-            }
+                return null;
+            });
         }
     }
 
     @Override
     public CubbyStats stats()
     {
-        try
-        {
-            return SegmentReports.stats(store, counters);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+        return guarded(null, () -> SegmentReports.stats(store, counters));
     }
 
     @Override
     public VerifyReport verify()
     {
-        try
-        {
-            return SegmentReports.verify(store);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
-        }
+        return guarded(null, () -> SegmentReports.verify(store));
     }
 
     @Override
@@ -329,15 +277,11 @@ final class SegmentCore implements StoreCore
         }
         try
         {
-            store.close();
-        }
-        catch (final IOException ex)
-        {
-            throw new StoreIOException("closing " + directory + " failed: " + ex, ex);
-        }
-        catch (final InternalError ex)
-        {
-            throw mappedFault(ex);
+            guarded("closing", () ->
+            {
+                store.close();
+                return null;
+            });
         }
         finally
         {
@@ -376,9 +320,32 @@ final class SegmentCore implements StoreCore
         return FileWatch.mappedFault(directory, error, store.changedFiles());
     }
 
-    private UnsupportedOperationException unsupported(final String what)
+    /**
+     * Runs a store operation off the read and write paths, with the one translation of its failures: an
+     * {@link IOException} becomes a {@link StoreIOException} saying "{@code failure} <directory> failed", a fault
+     * on a mapped page what {@link #mappedFault} makes of it. The read and write paths catch the fault themselves,
+     * so that they allocate no action.
+     */
+    private <T> T guarded(final String failure, final StoreAction<T> action)
     {
-        return new UnsupportedOperationException(what + " is not supported by format version 2 (store " +
-            directory + ") yet");
+        try
+        {
+            return action.run();
+        }
+        catch (final IOException ex)
+        {
+            throw new StoreIOException(failure + " " + directory + " failed: " + ex, ex);
+        }
+        catch (final InternalError ex)
+        {
+            throw mappedFault(ex);
+        }
+    }
+
+    /** An operation of {@link #guarded}. */
+    @FunctionalInterface
+    private interface StoreAction<T>
+    {
+        T run() throws IOException;
     }
 }
