@@ -677,10 +677,19 @@ final class SegmentStore implements AutoCloseable
      */
     void checkpoint() throws IOException
     {
+        checkpoint(changedFiles());
+    }
+
+    /**
+     * {@link #checkpoint()} for a store whose changed files are {@code changes} ({@link #changedFiles}, which
+     * {@link #close} has asked already).
+     */
+    private void checkpoint(final String changes) throws IOException
+    {
         synchronized (checkpointLock)
         {
             // writes since the open went to the files as mapped: moving the log start past a changed one loses them
-            FileWatch.checkUnchanged(directory, changedFiles());
+            FileWatch.checkUnchanged(directory, changes);
             final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
             event.begin();
             final int position;
@@ -786,8 +795,7 @@ final class SegmentStore implements AutoCloseable
             t = closePhases.mark(0, t);
             final String changes = changedFiles();
             changed = !changes.isEmpty();
-            FileWatch.checkUnchanged(directory, changes);
-            checkpoint();
+            checkpoint(changes);
             t = closePhases.mark(1, t);
             synchronized (forceLock)
             {
