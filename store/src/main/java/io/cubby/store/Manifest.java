@@ -81,12 +81,12 @@ final class Manifest implements AutoCloseable
      */
     private volatile boolean[] held;
 
-    private Manifest(final Path file, final FileChannel channel, final boolean readOnly, final SegmentParams params,
-        final int targetLoadPpm, final int earlyLoadPpm, final int writeVersion) throws IOException
+    private Manifest(final Path file, final Object fileKey, final FileChannel channel, final boolean readOnly,
+        final SegmentParams params, final int targetLoadPpm, final int earlyLoadPpm, final int writeVersion) throws IOException
     {
         this.file = file;
         this.channel = channel;
-        this.fileKey = Storage.fileKey(file);
+        this.fileKey = fileKey;
         this.readOnly = readOnly;
         this.params = params;
         this.targetLoadPpm = targetLoadPpm;
@@ -168,7 +168,7 @@ final class Manifest implements AutoCloseable
     static Manifest open(final Path directory, final boolean readOnly) throws IOException
     {
         final Path file = directory.resolve(ManifestDescriptor.FILE_NAME);
-        Storage.requireRegularFile(file);
+        final Object fileKey = Storage.requireRegularFile(file);
         final FileChannel channel;
         try
         {
@@ -252,7 +252,8 @@ final class Manifest implements AutoCloseable
             }
             check(h.getInt(NEXT_SEGMENT_OFFSET, LE) >= 0 && h.getInt(NEXT_SEGMENT_OFFSET, LE) < 1 << params.segmentBits,
                 "next segment", h.getInt(NEXT_SEGMENT_OFFSET, LE));
-            final Manifest manifest = new Manifest(file, channel, readOnly, params, target, early, writeVersion);
+            final Manifest manifest = new Manifest(file, fileKey, channel, readOnly, params, target, early,
+                writeVersion);
             check(manifest.maxEntries() >= 0 && manifest.maxEntries() <= ManifestDescriptor.MAX_MAX_ENTRIES,
                 "max entries", manifest.maxEntries());
             manifest.validateEntries();

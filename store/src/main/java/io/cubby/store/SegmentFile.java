@@ -194,7 +194,7 @@ final class SegmentFile
         final long generation,
         final boolean readOnly) throws IOException
     {
-        Storage.requireRegularFile(file);
+        final Object fileKey = Storage.requireRegularFile(file);
         final FileChannel channel;
         try
         {
@@ -208,7 +208,7 @@ final class SegmentFile
         try
         {
             final SegmentHeader header = SegmentHeader.read(file, channel, params, segment, generation);
-            return new SegmentTable(file, channel, readOnly, params, segment, header);
+            return new SegmentTable(file, fileKey, channel, readOnly, params, segment, header);
         }
         catch (final IOException | RuntimeException ex)
         {

@@ -51,12 +51,12 @@ final class SegmentLogWriter implements AutoCloseable
     private long forces;
 
     private SegmentLogWriter(
-        final Path file, final FileChannel channel, final SegmentParams params, final long capacity, final int salt,
+        final Path file, final Object fileKey, final FileChannel channel, final SegmentParams params, final long capacity, final int salt,
         final int startOffset, final long firstSequence, final int appendPosition, final long nextSequence)
         throws IOException
     {
         this.file = file;
-        this.fileKey = Storage.fileKey(file);
+        this.fileKey = fileKey;
         this.channel = channel;
         this.mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, capacity);
         this.buffer = new UnsafeBuffer(mapping);
@@ -125,8 +125,8 @@ final class SegmentLogWriter implements AutoCloseable
         final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {
-            return new SegmentLogWriter(file, channel, params, capacity, salt, HEADER_LENGTH, firstSequence,
-                HEADER_LENGTH, firstSequence);
+            return new SegmentLogWriter(file, Storage.fileKey(file), channel, params, capacity, salt, HEADER_LENGTH,
+                firstSequence, HEADER_LENGTH, firstSequence);
         }
         catch (final IOException | RuntimeException e)
         {
@@ -149,7 +149,7 @@ final class SegmentLogWriter implements AutoCloseable
             throw new CorruptStoreException(file.getFileName() + ": " + read.reason +
                 " before later valid records; refusing to drop logged operations");
         }
-        Storage.requireRegularFile(file);
+        final Object fileKey = Storage.requireRegularFile(file);
         final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {
@@ -157,7 +157,7 @@ final class SegmentLogWriter implements AutoCloseable
             {
                 throw new CorruptStoreException(file.getFileName() + ": length changed since it was read");
             }
-            final SegmentLogWriter writer = new SegmentLogWriter(file, channel, params, read.capacity, read.salt,
+            final SegmentLogWriter writer = new SegmentLogWriter(file, fileKey, channel, params, read.capacity, read.salt,
                 read.startOffset, read.firstSequence, read.stopPosition, read.nextSequence);
             writer.closedState = read.closed;
             return writer;

@@ -94,9 +94,12 @@ final class SegmentTable implements AutoCloseable
 
     /**
      * Map a segment file whose header {@link SegmentFile} has validated.
+     *
+     * @param fileKey the file's identity when it was opened ({@link Storage#fileKey}), or null if unknown.
      */
     SegmentTable(
         final Path file,
+        final Object fileKey,
         final FileChannel channel,
         final boolean readOnly,
         final SegmentParams params,
@@ -105,7 +108,7 @@ final class SegmentTable implements AutoCloseable
     {
         this.file = file;
         this.channel = channel;
-        this.fileKey = Storage.fileKey(file);
+        this.fileKey = fileKey;
         this.readOnly = readOnly;
         this.params = params;
         this.segment = segment;

@@ -45,9 +45,11 @@ final class Storage
      * directory, socket or device is no store file either. Symbolic links are not followed. A missing file
      * passes (the open that follows reports it).
      *
+     * @return the file's identity ({@link #fileKey}), from the same {@code stat}: null for a missing file or where
+     * the file system has none.
      * @throws CorruptStoreException naming the file and what it is.
      */
-    static void requireRegularFile(final Path file)
+    static Object requireRegularFile(final Path file)
     {
         final BasicFileAttributes attributes;
         try
@@ -56,7 +58,7 @@ final class Storage
         }
         catch (final NoSuchFileException ex)
         {
-            return;
+            return null;
         }
         catch (final IOException ex)
         {
@@ -67,6 +69,7 @@ final class Storage
             throw new CorruptStoreException(file + " is " + kind(attributes) + ", not a regular file; refusing to " +
                 "open it (remove or rename it)");
         }
+        return attributes.fileKey();
     }
 
     private static String kind(final BasicFileAttributes attributes)
