@@ -88,14 +88,11 @@ final class SegmentEvictor
      * Remove the expired entries in slots {@code [from, to)} of {@code segment}'s current file (under its lock and
      * inside its bracket), each reported to {@code removals} first; the removals are not logged (an expired entry
      * a crash brings back still reads as absent).
-     *
-     * @return the entries removed.
      */
-    static int sweepExpired(final Segment segment, final int from, final int to, final long now,
+    static void sweepExpired(final Segment segment, final int from, final int to, final long now,
         final SegmentRemovals removals, final SegmentLookup lookup)
     {
         final SegmentTable table = segment.current();
-        int swept = 0;
         for (int slot = from, end = Math.min(to, table.slotCount); slot < end; slot++)
         {
             if (!table.isFull(slot) || !table.isExpired(slot, now))
@@ -108,12 +105,8 @@ final class SegmentEvictor
                 removals.removed(table, slot, RemovalCause.EXPIRED);
             }
             // now 0: the entry goes although it reads as absent; a copy in a source goes with it (Segment.remove)
-            if (segment.remove(table.slotHash(slot, keyLength), lookup.victimKey, 0, keyLength, 0, lookup))
-            {
-                swept++;
-            }
+            segment.remove(table.slotHash(slot, keyLength), lookup.victimKey, 0, keyLength, 0, lookup);
         }
-        return swept;
     }
 
     /** Copy the key of full slot {@code slot} into {@code lookup.victimKey}. @return its length. */
