@@ -105,21 +105,7 @@ class FullDiskTest
         {
             final Path filler = fillDisk();
             final long capacity = store.stats().capacity;
-            StoreIOException failure = null;
-            for (int i = 0; null == failure; i++)
-            {
-                assertTrue(i <= capacity, "the table never needed to grow");
-                final byte[] value = value(i);
-                try
-                {
-                    store.put(key(i), value);
-                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value);
-                }
-                catch (final StoreIOException ex)
-                {
-                    failure = ex;
-                }
-            }
+            final StoreIOException failure = insertUntilRefused(store, acknowledged);
             assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
             assertTrue(failure.getMessage().contains("still readable"), failure::getMessage);
             assertEquals(capacity, store.stats().capacity, "no growth happened");
@@ -133,8 +119,7 @@ class FullDiskTest
             // writes that need no new slot go on with the disk full
             for (int i = 0; i < 50; i++)
             {
-                store.put(key(i), value(i + 7));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i + 7));
+                put(store, acknowledged, i, value(i + 7));
             }
             assertTrue(store.remove(key(50)));
             acknowledged.remove(new String(key(50), StandardCharsets.UTF_8));
@@ -144,8 +129,7 @@ class FullDiskTest
             final int from = 100_001;
             for (int i = from; i < from + 600; i++)
             {
-                store.put(key(i), value(i));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                put(store, acknowledged, i, value(i));
             }
             assertTrue(store.stats().capacity > capacity, "the table grew once space was freed");
             assertTrue(store.verify().isOk());
@@ -174,18 +158,7 @@ class FullDiskTest
             .durability(Durability.SYNC).logSize(1 << 20).open())
         {
             final Path full = fillDisk();
-            for (int i = 0; ; i++)
-            {
-                try
-                {
-                    store.put(key(i), value(i));
-                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
-                }
-                catch (final StoreIOException ex)
-                {
-                    break; // the table is at its load limit and cannot grow
-                }
-            }
+            insertUntilRefused(store, acknowledged); // the table is at its load limit and cannot grow
             copyImage(dir, image); // what a kill now leaves: the files as they are, the tables still marked open
             Files.delete(full);
         }
@@ -199,25 +172,7 @@ class FullDiskTest
             // taken may have moved them into the table already. Either way recovery ran, on a full disk.
             assertFalse(report.cleanShutdown, report::toString);
             System.out.println("full-disk recovery: " + report);
-            assertAllReadable(store, acknowledged);
-            assertTrue(store.verify().isOk());
-            // writes that fit go on: updates in place and a few inserts while the table has room
-            store.put(key(0), value(7));
-            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(7));
-            store.remove(key(1));
-            acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
-            assertAllReadable(store, acknowledged);
-
-            Files.delete(filler);
-            final long capacity = store.stats().capacity;
-            final int from = 100_000;
-            for (int i = from; i < from + 600; i++)
-            {
-                store.put(key(i), value(i));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
-            }
-            assertTrue(store.stats().capacity > capacity, "growth resumed once space was freed");
-            assertTrue(store.verify().isOk());
+            writesGoOnThenGrowthResumes(store, acknowledged, filler);
         }
         try (Cubby store = Cubby.builder(dir).formatVersion(1).open())
         {
@@ -237,8 +192,7 @@ class FullDiskTest
             final Path filler = fillDisk();
             for (int i = 0; i < 400; i++)
             {
-                store.put(key(i), value(i));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                put(store, acknowledged, i, value(i));
             }
             for (int i = 0; i < 400; i += 4)
             {
@@ -277,8 +231,7 @@ class FullDiskTest
         {
             for (int i = 0; i < 300; i++)
             {
-                store.put(key(i), value(i));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                put(store, acknowledged, i, value(i));
             }
             filler = fillDisk();
             // about 1 KiB per record: the 64 KiB log wraps and is checkpointed dozens of times, all on a full disk
@@ -287,8 +240,7 @@ class FullDiskTest
                 for (int i = 0; i < 300; i += 2)
                 {
                     final byte[] value = value(i + round * 7);
-                    store.put(key(i), value);
-                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value);
+                    put(store, acknowledged, i, value);
                 }
             }
             assertTrue(store.verify().isOk());
@@ -302,8 +254,7 @@ class FullDiskTest
         try (Cubby store = Cubby.builder(dir).formatVersion(1).logSize(LOG_SIZE).durability(Durability.SYNC).open())
         {
             assertAllReadable(store, acknowledged);
-            store.put(key(0), value(0));
-            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(0));
+            put(store, acknowledged, 0, value(0));
         }
 
         Files.delete(filler);
@@ -352,20 +303,7 @@ class FullDiskTest
         {
             final Path filler = fillDisk();
             final long capacity = store.stats().capacity;
-            StoreIOException failure = null;
-            for (int i = 0; null == failure; i++)
-            {
-                assertTrue(i <= capacity, "the segments never needed to grow");
-                try
-                {
-                    store.put(key(i), value(i));
-                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
-                }
-                catch (final StoreIOException ex)
-                {
-                    failure = ex;
-                }
-            }
+            final StoreIOException failure = insertUntilRefused(store, acknowledged);
             assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
             assertEquals(capacity, store.stats().capacity, "no growth happened");
             final Set<String> names = fileNames(dir);
@@ -374,8 +312,7 @@ class FullDiskTest
             assertAllReadable(store, acknowledged);
             assertTrue(store.verify().isOk());
             // writes that need no new slot go on with the disk full
-            store.put(key(0), value(9));
-            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(9));
+            put(store, acknowledged, 0, value(9));
             assertTrue(store.remove(key(1)));
             acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
             assertAllReadable(store, acknowledged);
@@ -383,8 +320,7 @@ class FullDiskTest
             Files.delete(filler);
             for (int i = 100_001; i < 100_001 + 600; i++)
             {
-                store.put(key(i), value(i));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
+                put(store, acknowledged, i, value(i));
             }
             assertTrue(store.stats().capacity > capacity, "the segments grew once space was freed");
             assertTrue(store.verify().isOk());
@@ -407,18 +343,7 @@ class FullDiskTest
             .maxValueSize(MAX_VALUE).expectedEntries(500).durability(Durability.SYNC).logSize(1 << 20).open())
         {
             final Path full = fillDisk();
-            for (int i = 0; ; i++)
-            {
-                try
-                {
-                    store.put(key(i), value(i));
-                    acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
-                }
-                catch (final StoreIOException ex)
-                {
-                    break; // the segment is at its Max Load and cannot grow
-                }
-            }
+            insertUntilRefused(store, acknowledged); // the segment is at its Max Load and cannot grow
             copyImage(dir, image); // what a kill now leaves: the files as they are, the store still marked open
             Files.delete(full);
         }
@@ -429,29 +354,68 @@ class FullDiskTest
         {
             final RecoveryReport report = store.recoveryReport();
             assertFalse(report.cleanShutdown, report::toString);
-            assertAllReadable(store, acknowledged);
-            assertTrue(store.verify().isOk());
-            store.put(key(0), value(7));
-            acknowledged.put(new String(key(0), StandardCharsets.UTF_8), value(7));
-            store.remove(key(1));
-            acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
-            assertAllReadable(store, acknowledged);
-
-            Files.delete(filler);
-            final long capacity = store.stats().capacity;
-            for (int i = 100_000; i < 100_000 + 600; i++)
-            {
-                store.put(key(i), value(i));
-                acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value(i));
-            }
-            assertTrue(store.stats().capacity > capacity, "growth resumed once space was freed");
-            assertTrue(store.verify().isOk());
+            writesGoOnThenGrowthResumes(store, acknowledged, filler);
         }
         try (Cubby store = Cubby.builder(dir).open())
         {
             assertEquals(acknowledged.size(), store.size());
             assertAllReadable(store, acknowledged);
         }
+    }
+
+    /**
+     * Insert keys 0, 1, ... (each acknowledged one recorded) until the store refuses one because it cannot grow,
+     * which must happen before the keys exceed its capacity.
+     *
+     * @return the refusal.
+     */
+    private static StoreIOException insertUntilRefused(final Cubby store, final Map<String, byte[]> acknowledged)
+    {
+        final long capacity = store.stats().capacity;
+        for (int i = 0; ; i++)
+        {
+            assertTrue(i <= capacity, "the store never needed to grow");
+            try
+            {
+                put(store, acknowledged, i, value(i));
+            }
+            catch (final StoreIOException ex)
+            {
+                return ex;
+            }
+        }
+    }
+
+    /**
+     * A store recovered on the full disk {@code filler} fills: everything acknowledged is readable, an update and a
+     * removal go on; once {@code filler} is deleted, inserts make it grow.
+     */
+    private static void writesGoOnThenGrowthResumes(final Cubby store, final Map<String, byte[]> acknowledged,
+        final Path filler) throws IOException
+    {
+        assertAllReadable(store, acknowledged);
+        assertTrue(store.verify().isOk());
+        put(store, acknowledged, 0, value(7));
+        store.remove(key(1));
+        acknowledged.remove(new String(key(1), StandardCharsets.UTF_8));
+        assertAllReadable(store, acknowledged);
+
+        Files.delete(filler);
+        final long capacity = store.stats().capacity;
+        for (int i = 100_000; i < 100_000 + 600; i++)
+        {
+            put(store, acknowledged, i, value(i));
+        }
+        assertTrue(store.stats().capacity > capacity, "growth resumed once space was freed");
+        assertTrue(store.verify().isOk());
+    }
+
+    /** Put key {@code i} and record it as acknowledged once the put returns. */
+    private static void put(final Cubby store, final Map<String, byte[]> acknowledged, final int i,
+        final byte[] value)
+    {
+        store.put(key(i), value);
+        acknowledged.put(new String(key(i), StandardCharsets.UTF_8), value);
     }
 
     /** Copy the store's files but its lock file into {@code image}. */
