@@ -836,7 +836,11 @@ public final class Cubby implements AutoCloseable
 
         /**
          * Size of the preallocated log file in bytes. Default 64 MiB when operations are logged, 1 MiB in
-         * {@link Durability#NONE}. A checkpoint runs whenever the log is half full.
+         * {@link Durability#NONE}. A checkpoint runs whenever the log is half full. A reopen resizes the log to
+         * an explicit size, and without one grows a log smaller than this open's durability's default to it (a
+         * store created in NONE and reopened in SYNC gets 64 MiB); the new log is allocated before anything else
+         * is done, so an open that cannot allocate it (a full disk) fails with {@link StoreIOException} having
+         * changed nothing.
          */
         public Builder logSize(final long bytes)
         {
@@ -1001,9 +1005,8 @@ public final class Cubby implements AutoCloseable
          * {@code formatVersion(1)}): {@link #probing(Probing) probing}, {@code verifyChecksumsOnRead(false)}
          * (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
-         * tombstoneCompactionRatio} other than the default. In a version-2 store {@link #logSize(long) logSize}
-         * applies at creation only, and {@link Cubby#compact()} shrinks the segments larger than their entries
-         * need (a removal frees its slot at once, leaving no tombstone). {@link #expiry(boolean) expiry} and
+         * tombstoneCompactionRatio} other than the default. In a version-2 store {@link Cubby#compact()} shrinks
+         * the segments larger than their entries need (a removal frees its slot at once, leaving no tombstone). {@link #expiry(boolean) expiry} and
          * {@link #expireAfterWrite(Duration) expireAfterWrite} work as in version 1: expiry is fixed at creation
          * (a reopen asking for it on a store without it is refused), expired entries read as absent for every
          * operation, and a rehash's migration reclaims them.

@@ -51,8 +51,8 @@ final class SegmentLogWriter implements AutoCloseable
     private long forces;
 
     private SegmentLogWriter(
-        final Path file, final Object fileKey, final FileChannel channel, final SegmentParams params, final long capacity, final int salt,
-        final int startOffset, final long firstSequence, final int appendPosition, final long nextSequence)
+        final Path file, final Object fileKey, final FileChannel channel, final SegmentParams params,
+        final long capacity, final int salt, final int startOffset, final long firstSequence, final int appendPosition, final long nextSequence)
         throws IOException
     {
         this.file = file;
@@ -78,29 +78,68 @@ final class SegmentLogWriter implements AutoCloseable
         final Path file, final SegmentParams params, final long capacity, final int salt, final long firstSequence)
         throws IOException
     {
-        if (capacity < minCapacity(params.segmentBits) || capacity > MAX_CAPACITY || capacity % ALIGNMENT != 0)
+        checkCapacity(params, capacity);
+        return publish(file, prepare(file, capacity), params, capacity, salt, firstSequence);
+    }
+
+    /**
+     * First half of {@link #create}: allocate {@code capacity} bytes under {@code file}'s temporary name
+     * ({@code wal.log.tmp}, FORMAT-v2.md 7.1), reading as zeros (so that appends into the mapping never meet a full
+     * disk): a metadata operation where {@code fallocate} works, else zeros written. On failure (a full disk) no
+     * temporary file is left.
+     *
+     * @return the temporary file.
+     */
+    static Path prepare(final Path file, final long capacity) throws IOException
+    {
+        final Path tmp = temporaryFile(file);
+        Files.deleteIfExists(tmp);
+        final boolean allocated = Fallocate.allocate(tmp, capacity);
+        if (!allocated)
         {
-            throw new IllegalArgumentException("log capacity " + capacity + " out of range for " +
-                (1 << params.segmentBits) + " segments");
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+            {
+                final ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
+                long position = 0;
+                while (position < capacity)
+                {
+                    zeros.clear().limit((int)Math.min(zeros.capacity(), capacity - position));
+                    position += out.write(zeros, position);
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                Files.deleteIfExists(tmp);
+                throw ex;
+            }
         }
+        return tmp;
+    }
+
+    /** The temporary name a new log is allocated under. */
+    static Path temporaryFile(final Path file)
+    {
+        return file.resolveSibling(file.getFileName() + ".tmp");
+    }
+
+    /**
+     * Second half of {@link #create}: write the whole header of the file {@link #prepare} allocated, magic included,
+     * in one write, force it once, and only then rename it to {@code file} (replacing a log there), so that no reader
+     * sees a half-written header under that name; then open it for appending. The caller forces the directory.
+     */
+    static SegmentLogWriter publish(final Path file, final Path tmp, final SegmentParams params, final long capacity,
+        final int salt, final long firstSequence) throws IOException
+    {
+        checkCapacity(params, capacity);
         if (0 == salt || firstSequence < 1)
         {
             throw new IllegalArgumentException("salt " + salt + ", first sequence " + firstSequence);
         }
-        final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        // allocated blocks (so that appends into the mapping never meet a full disk), reading as zeros: a
-        // metadata operation where fallocate works, else zeros written
-        final boolean allocated = Fallocate.allocate(tmp, capacity);
-        try (FileChannel out = allocated ? FileChannel.open(tmp, StandardOpenOption.WRITE) :
-            FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE))
         {
-            final ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
-            long position = allocated ? capacity : 0;
-            while (position < capacity)
+            if (out.size() != capacity)
             {
-                zeros.clear().limit((int)Math.min(zeros.capacity(), capacity - position));
-                position += out.write(zeros, position);
+                throw new IllegalStateException(tmp + " has " + out.size() + " bytes, not " + capacity);
             }
             final UnsafeBuffer h = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
             h.putInt(VERSION_OFFSET, VERSION, LE);
@@ -112,8 +151,6 @@ final class SegmentLogWriter implements AutoCloseable
             h.putLong(FIRST_SEQUENCE_OFFSET, firstSequence, LE);
             h.putLong(MAGIC_OFFSET, MAGIC, LE);
             h.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(h, new CRC32C(), new byte[HEADER_LENGTH]), LE);
-            // one write of the whole header, magic included, and one force: the file gets its name only after
-            // it, so no reader sees a half-written header under that name
             final ByteBuffer image = h.byteBuffer().clear();
             while (image.hasRemaining())
             {
@@ -121,7 +158,9 @@ final class SegmentLogWriter implements AutoCloseable
             }
             out.force(true);
         }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        CrashPoints.Hook.reached("v2.log.new-forced");
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        CrashPoints.Hook.reached("v2.log.new-renamed");
         final FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try
         {
@@ -132,6 +171,15 @@ final class SegmentLogWriter implements AutoCloseable
         {
             channel.close();
             throw e;
+        }
+    }
+
+    private static void checkCapacity(final SegmentParams params, final long capacity)
+    {
+        if (capacity < minCapacity(params.segmentBits) || capacity > MAX_CAPACITY || capacity % ALIGNMENT != 0)
+        {
+            throw new IllegalArgumentException("log capacity " + capacity + " out of range for " +
+                (1 << params.segmentBits) + " segments");
         }
     }
 

@@ -45,8 +45,10 @@ final class SegmentOpener
             final boolean clean;
             if (exists)
             {
-                clean = checkExisting(builder);
-                store = SegmentStore.open(directory, builder.durability, builder.syncInterval, builder.salvage);
+                final Existing existing = checkExisting(builder);
+                clean = existing.clean;
+                store = SegmentStore.open(directory, builder.durability, builder.syncInterval, builder.salvage,
+                    logSize(builder, existing.segmentBits));
             }
             else
             {
@@ -151,7 +153,7 @@ final class SegmentOpener
         final SegmentReader reader;
         try
         {
-            clean = checkExisting(b);
+            clean = checkExisting(b).clean;
             reader = SegmentReader.open(directory);
         }
         catch (final IOException ex)
@@ -179,12 +181,18 @@ final class SegmentOpener
         }
     }
 
+    /** What {@link #checkExisting} read of an existing store's manifest. */
+    private record Existing(boolean clean, int segmentBits)
+    {
+    }
+
     /**
-     * Compare the explicit parameters with the manifest's (read-only, no lock: they never change).
+     * Compare the explicit parameters with the manifest's (read-only, no lock: they never change), and check an
+     * explicit {@code logSize} against the store's segment count.
      *
-     * @return whether the manifest says the last writer closed the store.
+     * @return whether the manifest says the last writer closed the store, and its segment bits.
      */
-    private static boolean checkExisting(final Cubby.Builder b) throws IOException
+    private static Existing checkExisting(final Cubby.Builder b) throws IOException
     {
         try (Manifest manifest = Manifest.open(b.directory, true))
         {
@@ -204,8 +212,32 @@ final class SegmentOpener
             }
             final int maxLoadPpm = null == b.maxLoad ? p.maxLoadPpm : (int)Math.round(b.maxLoad * 1_000_000);
             mismatch(b, maxLoadPpm != p.maxLoadPpm, "maxLoad", b.maxLoad, p.maxLoadPpm / 1_000_000.0);
-            return manifest.openState() == ManifestDescriptor.OPEN_STATE_CLOSED;
+            final long minLog = SegmentLogDescriptor.minCapacity(p.segmentBits);
+            if (b.logSize > 0 && b.logSize < minLog)
+            {
+                throw new IllegalArgumentException("logSize must be at least " + minLog + " bytes for " +
+                    manifest.segmentCount + " segments in format version 2: " + b.logSize + "; nothing was changed");
+            }
+            return new Existing(manifest.openState() == ManifestDescriptor.OPEN_STATE_CLOSED, p.segmentBits);
         }
+    }
+
+    /**
+     * The log size of a writable open, as version 1's: an explicit {@code logSize} resizes the log to it; without
+     * one, a log smaller than this open's durability's default (1 MiB in NONE, 64 MiB when operations are logged)
+     * grows to that default, and a larger one is kept.
+     */
+    private static SegmentStore.LogSize logSize(final Cubby.Builder b, final int segmentBits)
+    {
+        return b.logSize > 0 ? new SegmentStore.LogSize(b.logSize, false) :
+            new SegmentStore.LogSize(defaultLogCapacity(b.durability, segmentBits), true);
+    }
+
+    /** The log capacity of a new store without an explicit {@code logSize}, or the least a reopen grows to. */
+    private static long defaultLogCapacity(final Durability durability, final int segmentBits)
+    {
+        return Math.max(SegmentLogDescriptor.minCapacity(segmentBits), durability == Durability.NONE ?
+            NONE_LOG_CAPACITY : SegmentStore.DEFAULT_LOG_CAPACITY);
     }
 
     private static void mismatch(final Cubby.Builder b, final boolean differs, final String name,
@@ -267,8 +299,7 @@ final class SegmentOpener
         }
         else
         {
-            logCapacity = Math.max(minLog, b.durability == Durability.NONE ? NONE_LOG_CAPACITY :
-                SegmentStore.DEFAULT_LOG_CAPACITY);
+            logCapacity = defaultLogCapacity(b.durability, bits);
         }
         final long groups = groupsFor(b.expectedEntries, segments);
         if (groups > SegmentDescriptor.maxGroupCount(params.slotLength))
@@ -280,7 +311,6 @@ final class SegmentOpener
         return SegmentStore.create(directory, params, groups, logCapacity, b.durability, interval);
     }
 
-    /** 16 segments below 64K expected entries, 64 below 1M, else 256. */
     /**
      * @param maxEntries the entry bound, 0 for none: a bounded store gets at most one segment per 64 entries of its
      *                   bound, so that each segment holds entries to evict ({@link SegmentEvictor}).
@@ -292,6 +322,7 @@ final class SegmentOpener
             (int)Math.max(1, Math.min(segments, Long.highestOneBit(Math.max(1, maxEntries / 64))));
     }
 
+    /** 16 segments below 64K expected entries, 64 below 1M, else 256. */
     static int defaultSegments(final long expectedEntries)
     {
         return expectedEntries < 65_536 ? 16 : expectedEntries < 1_000_000 ? 64 : 256;

@@ -55,7 +55,8 @@ final class SegmentStore implements AutoCloseable
     private final Path directory;
     private final StoreLock fileLock;
     private final SegmentSet set;
-    private final SegmentLogWriter log;
+    /** The log: replaced only by an open that resizes it ({@link #replaceLog}), before the threads start. */
+    private SegmentLogWriter log;
     private final Durability durability;
     private final ReentrantLock[] writeLocks;
     private final ReentrantLock logLock = new ReentrantLock();
@@ -100,7 +101,6 @@ final class SegmentStore implements AutoCloseable
         {
             forcer = new Thread(() -> forceEvery(syncInterval.toNanos()), "cubby-v2-log-force " + directory);
             forcer.setDaemon(true);
-            forcer.start();
         }
         else
         {
@@ -108,7 +108,17 @@ final class SegmentStore implements AutoCloseable
         }
         checkpointer = new Thread(this::checkpointWhenWanted, "cubby-v2-checkpoint " + directory);
         checkpointer.setDaemon(true);
+    }
+
+    /** Start the background threads (the log's forcer in ASYNC, the checkpointer), once the open is done. */
+    private SegmentStore start()
+    {
+        if (null != forcer)
+        {
+            forcer.start();
+        }
         checkpointer.start();
+        return this;
     }
 
     /**
@@ -140,7 +150,7 @@ final class SegmentStore implements AutoCloseable
                 log.close();
                 throw ex;
             }
-            return new SegmentStore(directory, lock, set, log, durability, syncInterval, null);
+            return new SegmentStore(directory, lock, set, log, durability, syncInterval, null).start();
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -151,22 +161,57 @@ final class SegmentStore implements AutoCloseable
 
     /**
      * Open the store in {@code directory}: replay its log into the segments (refused, before any change, if the
-     * log is damaged in the middle, unless {@code salvage}), then checkpoint if anything was replayed.
+     * log is damaged in the middle, unless {@code salvage}), then checkpoint if anything was replayed. The log
+     * keeps its size.
      */
     static SegmentStore open(
         final Path directory, final Durability durability, final Duration syncInterval, final boolean salvage)
         throws IOException
     {
+        return open(directory, durability, syncInterval, salvage, LogSize.KEEP);
+    }
+
+    /**
+     * {@link #open(Path, Durability, Duration, boolean)}, then give the log the size {@code logSize} asks for
+     * (FORMAT-v2.md 7.1): a new, empty log replaces the old one once that holds no live record. The new file is
+     * allocated before recovery changes anything, so an open that cannot allocate it (a full disk) fails having
+     * changed nothing.
+     */
+    static SegmentStore open(
+        final Path directory, final Durability durability, final Duration syncInterval, final boolean salvage,
+        final LogSize logSize) throws IOException
+    {
         StoreUpgrade.checkNotInterrupted(directory);
         final StoreLock lock = StoreLock.acquireWriter(directory);
         SegmentSet set = null;
         SegmentLogWriter log = null;
+        Path replacement = null;
         try
         {
             final Path logFile = directory.resolve(LOG_FILE);
             if (!Files.isRegularFile(logFile))
             {
                 throw new CorruptStoreException(directory + ": " + LOG_FILE + " is missing or not a regular file");
+            }
+            // a log whose creation or resize was cut short (FORMAT-v2.md 1): a file of ours, under the writer's lock
+            final Path stale = SegmentLogWriter.temporaryFile(logFile);
+            if (Files.isRegularFile(stale, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+            {
+                Files.delete(stale);
+            }
+            // the Log Capacity is the file's length (7.1; the recovery below refuses a log where they differ)
+            final long newCapacity = logSize.capacityFor(Files.size(logFile));
+            if (newCapacity > 0)
+            {
+                try
+                {
+                    replacement = SegmentLogWriter.prepare(logFile, newCapacity);
+                }
+                catch (final IOException ex)
+                {
+                    throw new StoreIOException("cannot resize the log of " + directory + " to " + newCapacity +
+                        " bytes: " + ex + "; nothing was changed", ex);
+                }
             }
             final SegmentRecovery.Recovered recovered = SegmentRecovery.recover(directory, logFile, MIGRATION_STEP,
                 System.currentTimeMillis(), salvage, true, true);
@@ -177,12 +222,20 @@ final class SegmentStore implements AutoCloseable
             t = report.phases.mark(SegmentRecovery.PHASE_LOG_RESUME, t);
             final SegmentStore store = new SegmentStore(directory, lock, set, log, durability, syncInterval, report);
             t = report.phases.mark(SegmentRecovery.PHASE_START, t);
-            if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END)
+            if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END ||
+                null != replacement && log.usedBytes() > 0)
             {
                 store.checkpoint();
             }
+            if (null != replacement)
+            {
+                final Path prepared = replacement;
+                replacement = null; // the log file now, or deleted by replaceLog if that fails
+                store.replaceLog(prepared, newCapacity);
+                log = store.log;
+            }
             report.phases.mark(SegmentRecovery.PHASE_CHECKPOINT, t);
-            return store;
+            return store.start();
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -194,8 +247,68 @@ final class SegmentStore implements AutoCloseable
             {
                 set.close();
             }
+            if (null != replacement)
+            {
+                Files.deleteIfExists(replacement);
+            }
             lock.close();
             throw ex;
+        }
+    }
+
+    /**
+     * The size an open gives the log (FORMAT-v2.md 7.1): {@link #KEEP} it, or a capacity, to which the log is
+     * resized when it differs, or, {@code growOnly}, only when the log is smaller.
+     */
+    record LogSize(long capacity, boolean growOnly)
+    {
+        static final LogSize KEEP = new LogSize(0, true);
+
+        /** @return the capacity to resize a log of {@code current} bytes to, or 0 to keep it. */
+        long capacityFor(final long current)
+        {
+            return capacity <= 0 || capacity == current || growOnly && current > capacity ? 0 : capacity;
+        }
+    }
+
+    /**
+     * Replace the log, which holds no live record, by the file {@link SegmentLogWriter#prepare} allocated at
+     * {@code prepared}: its header written and forced, renamed over {@code wal.log}, the directory forced, then the
+     * old log closed. Called by {@link #open} before the threads start and before any write; a kill at any instant
+     * leaves either log, both empty, and a {@code wal.log.tmp} that the next create or resize replaces. The new log
+     * continues the old one's sequence, so its records are never taken for an earlier lap's.
+     */
+    private void replaceLog(final Path prepared, final long capacity) throws IOException
+    {
+        final SegmentLogWriter old = log;
+        if (old.usedBytes() != 0)
+        {
+            Files.deleteIfExists(prepared);
+            throw new IllegalStateException("the log of " + directory + " holds live records");
+        }
+        final SegmentLogWriter replacement;
+        try
+        {
+            replacement = SegmentLogWriter.publish(directory.resolve(LOG_FILE), prepared, set.params, capacity,
+                ThreadLocalRandom.current().nextInt() | 1, old.nextSequence());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            Files.deleteIfExists(prepared);
+            throw ex;
+        }
+        log = replacement;
+        // before any append: a power loss must not bring back the old name over records in the new file
+        Storage.syncDirectory(directory);
+        CrashPoints.Hook.reached("v2.log.replaced");
+        try
+        {
+            old.close();
+        }
+        catch (final IOException ex)
+        {
+            // the old log is unlinked: closing its channel failing loses nothing
+            Cubby.LOGGER.log(System.Logger.Level.WARNING, "closing the replaced log of " + directory + ": " + ex);
         }
     }
 

@@ -352,7 +352,7 @@ final class StoreUpgrade
         {
             if (!isSegmentFile(name) && !name.endsWith(SegmentDescriptor.PREPARED_SUFFIX) &&
                 !name.equals(ManifestDescriptor.FILE_NAME) && !name.equals(SegmentStore.LOG_FILE) &&
-                !name.equals(StoreLock.FILE_NAME))
+                !name.equals(SegmentStore.LOG_FILE + ".tmp") && !name.equals(StoreLock.FILE_NAME))
             {
                 throw new CorruptStoreException(staging + " holds " + name + ", which no upgrade writes; " +
                     "refusing to delete it");

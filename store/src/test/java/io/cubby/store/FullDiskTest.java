@@ -350,7 +350,7 @@ class FullDiskTest
         restoreImage(image, dir); // the lock file stays, as after a kill
         final Path filler = fillDisk();
 
-        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).open())
+        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).logSize(1 << 20).open())
         {
             final RecoveryReport report = store.recoveryReport();
             assertFalse(report.cleanShutdown, report::toString);
@@ -359,6 +359,45 @@ class FullDiskTest
         try (Cubby store = Cubby.builder(dir).open())
         {
             assertEquals(acknowledged.size(), store.size());
+            assertAllReadable(store, acknowledged);
+        }
+    }
+
+    /**
+     * Format version 2: a reopen that must resize the log (a store created in NONE, reopened in SYNC, wants the
+     * 64 MiB log of a logged store) allocates the new log before anything else, so on a full disk it is refused
+     * with the reason and no byte of the store changes; an open that keeps the log goes on, and once space is
+     * freed the resize works.
+     */
+    @Test
+    void version2LogResizeOnAFullDiskIsRefusedWithNothingChanged() throws IOException
+    {
+        final Path dir = disk.resolve("store");
+        final Map<String, byte[]> acknowledged = new LinkedHashMap<>();
+        try (Cubby store = Cubby.builder(dir).maxKeySize(MAX_KEY).maxValueSize(MAX_VALUE).open())
+        {
+            for (int i = 0; i < 100; i++)
+            {
+                put(store, acknowledged, i, value(i));
+            }
+        }
+        final Path filler = fillDisk();
+        final Map<String, byte[]> before = FormatVersion2LogSizeTest.contents(dir);
+        final StoreIOException failure = assertThrows(StoreIOException.class,
+            () -> Cubby.builder(dir).durability(Durability.SYNC).open());
+        assertTrue(failure.getMessage().contains("No space left on device"), failure::getMessage);
+        assertTrue(failure.getMessage().contains("nothing was changed"), failure::getMessage);
+        FormatVersion2LogSizeTest.assertContentsEqual(before, FormatVersion2LogSizeTest.contents(dir));
+
+        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).logSize(1 << 20).open())
+        {
+            assertAllReadable(store, acknowledged);
+            put(store, acknowledged, 0, value(3));
+        }
+        Files.delete(filler);
+        try (Cubby store = Cubby.builder(dir).durability(Durability.SYNC).logSize(4L << 20).open())
+        {
+            assertEquals(4L << 20, store.stats().logCapacity);
             assertAllReadable(store, acknowledged);
         }
     }
