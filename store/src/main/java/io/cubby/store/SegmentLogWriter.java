@@ -229,6 +229,11 @@ final class SegmentLogWriter implements AutoCloseable
         return to >= from ? to - from : (capacity - from) + (to - HEADER_LENGTH);
     }
 
+    Path file()
+    {
+        return file;
+    }
+
     long nextSequence()
     {
         return nextSequence;

@@ -14,9 +14,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 
 /**
- * Engine v2's store core (FORMAT-v2.md §7-§9): a {@link SegmentSet}, the version-2 log behind every write, the
- * writer's lock, the durability modes and checkpoints; an open replays the log with {@link SegmentRecovery}.
- * {@link SegmentCore} puts it behind {@link Cubby}.
+ * Engine v2's store core (FORMAT-v2.md §7-§9): a {@link SegmentSet}, the version-2 log behind every write (its
+ * room, appends and durability in {@link SegmentLog}), the writer's lock, the per-segment write locks, checkpoints
+ * and close; an open replays the log with {@link SegmentRecovery}. {@link SegmentCore} puts it behind
+ * {@link Cubby}.
  * <p>
  * <b>In {@link Durability#NONE}</b> entry writes are not logged (as version 1's NONE): the segments' own write
  * protocols (FORMAT-v2 §8) keep them whole across a process kill, since the mapped pages survive it, and nothing
@@ -55,23 +56,13 @@ final class SegmentStore implements AutoCloseable
     private final Path directory;
     private final StoreLock fileLock;
     private final SegmentSet set;
-    /** The log: replaced only by an open that resizes it ({@link #replaceLog}), before the threads start. */
-    private SegmentLogWriter log;
+    private final SegmentLog log;
     private final Durability durability;
     private final ReentrantLock[] writeLocks;
-    private final ReentrantLock logLock = new ReentrantLock();
-    private final Object forceLock = new Object();
     private final Object checkpointLock = new Object();
-    private final int maxRecordLength;
     private final ThreadLocal<SegmentLookup> lookups = ThreadLocal.withInitial(SegmentLookup::new);
-    private final Thread forcer;
     /** Runs checkpoints once the log is half full, so that writers meet a full log only if it cannot keep up. */
     private final Thread checkpointer;
-    private volatile boolean checkpointWanted;
-    /** Bytes promised to writers that passed the room check and have not appended yet (under the log lock). */
-    private long reserved;
-    private volatile long appendedSequence;
-    private volatile long durableSequence;
     private volatile boolean closed;
     private long checkpoints;
     /** Where close spent its time (diagnostics), with the set's own phases. */
@@ -86,37 +77,22 @@ final class SegmentStore implements AutoCloseable
         this.directory = directory;
         this.fileLock = fileLock;
         this.set = set;
-        this.log = log;
         this.durability = durability;
         this.recovery = recovery;
-        this.maxRecordLength = SegmentLogDescriptor.maxRecordLength(set.params);
         this.writeLocks = new ReentrantLock[set.segmentCount()];
         for (int s = 0; s < writeLocks.length; s++)
         {
             writeLocks[s] = new ReentrantLock();
         }
-        appendedSequence = log.nextSequence() - 1;
-        durableSequence = appendedSequence;
-        if (durability == Durability.ASYNC)
-        {
-            forcer = new Thread(() -> forceEvery(syncInterval.toNanos()), "cubby-v2-log-force " + directory);
-            forcer.setDaemon(true);
-        }
-        else
-        {
-            forcer = null;
-        }
         checkpointer = new Thread(this::checkpointWhenWanted, "cubby-v2-checkpoint " + directory);
         checkpointer.setDaemon(true);
+        this.log = new SegmentLog(directory, log, set.params, durability, syncInterval, checkpointer);
     }
 
     /** Start the background threads (the log's forcer in ASYNC, the checkpointer), once the open is done. */
     private SegmentStore start()
     {
-        if (null != forcer)
-        {
-            forcer.start();
-        }
+        log.start();
         checkpointer.start();
         return this;
     }
@@ -184,7 +160,8 @@ final class SegmentStore implements AutoCloseable
         StoreUpgrade.checkNotInterrupted(directory);
         final StoreLock lock = StoreLock.acquireWriter(directory);
         SegmentSet set = null;
-        SegmentLogWriter log = null;
+        SegmentLogWriter resumed = null;
+        SegmentStore store = null;
         Path replacement = null;
         try
         {
@@ -218,30 +195,33 @@ final class SegmentStore implements AutoCloseable
             set = recovered.set;
             final SegmentRecovery.Report report = recovered.report;
             long t = System.nanoTime();
-            log = SegmentLogWriter.resume(logFile, set.params, report.log, salvage);
+            resumed = SegmentLogWriter.resume(logFile, set.params, report.log, salvage);
             t = report.phases.mark(SegmentRecovery.PHASE_LOG_RESUME, t);
-            final SegmentStore store = new SegmentStore(directory, lock, set, log, durability, syncInterval, report);
+            store = new SegmentStore(directory, lock, set, resumed, durability, syncInterval, report);
             t = report.phases.mark(SegmentRecovery.PHASE_START, t);
             if (report.puts + report.removes > 0 || report.log.stop != SegmentLogReader.Stop.END ||
-                null != replacement && log.usedBytes() > 0)
+                null != replacement && store.log.usedBytes() > 0)
             {
                 store.checkpoint();
             }
             if (null != replacement)
             {
                 final Path prepared = replacement;
-                replacement = null; // the log file now, or deleted by replaceLog if that fails
-                store.replaceLog(prepared, newCapacity);
-                log = store.log;
+                replacement = null; // the log file now, or deleted by the replacement if that fails
+                store.log.replace(prepared, newCapacity, set.params);
             }
             report.phases.mark(SegmentRecovery.PHASE_CHECKPOINT, t);
             return store.start();
         }
         catch (final IOException | RuntimeException ex)
         {
-            if (null != log)
+            if (null != store)
             {
-                log.close();
+                store.log.close(); // the resumed log, or its replacement
+            }
+            else if (null != resumed)
+            {
+                resumed.close();
             }
             if (null != set)
             {
@@ -268,47 +248,6 @@ final class SegmentStore implements AutoCloseable
         long capacityFor(final long current)
         {
             return capacity <= 0 || capacity == current || growOnly && current > capacity ? 0 : capacity;
-        }
-    }
-
-    /**
-     * Replace the log, which holds no live record, by the file {@link SegmentLogWriter#prepare} allocated at
-     * {@code prepared}: its header written and forced, renamed over {@code wal.log}, the directory forced, then the
-     * old log closed. Called by {@link #open} before the threads start and before any write; a kill at any instant
-     * leaves either log, both empty, and a {@code wal.log.tmp} that the next create or resize replaces. The new log
-     * continues the old one's sequence, so its records are never taken for an earlier lap's.
-     */
-    private void replaceLog(final Path prepared, final long capacity) throws IOException
-    {
-        final SegmentLogWriter old = log;
-        if (old.usedBytes() != 0)
-        {
-            Files.deleteIfExists(prepared);
-            throw new IllegalStateException("the log of " + directory + " holds live records");
-        }
-        final SegmentLogWriter replacement;
-        try
-        {
-            replacement = SegmentLogWriter.publish(directory.resolve(LOG_FILE), prepared, set.params, capacity,
-                ThreadLocalRandom.current().nextInt() | 1, old.nextSequence());
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            Files.deleteIfExists(prepared);
-            throw ex;
-        }
-        log = replacement;
-        // before any append: a power loss must not bring back the old name over records in the new file
-        Storage.syncDirectory(directory);
-        CrashPoints.Hook.reached("v2.log.replaced");
-        try
-        {
-            old.close();
-        }
-        catch (final IOException ex)
-        {
-            // the old log is unlinked: closing its channel failing loses nothing
-            Cubby.LOGGER.log(System.Logger.Level.WARNING, "closing the replaced log of " + directory + ": " + ex);
         }
     }
 
@@ -353,15 +292,7 @@ final class SegmentStore implements AutoCloseable
     /** @return {log bytes in use, log capacity}, for statistics. */
     long[] logUsage()
     {
-        logLock.lock();
-        try
-        {
-            return new long[] {log.usedBytes(), log.capacity()};
-        }
-        finally
-        {
-            logLock.unlock();
-        }
+        return log.usage();
     }
 
     boolean isClosed()
@@ -489,7 +420,7 @@ final class SegmentStore implements AutoCloseable
             try
             {
                 checkOpen();
-                if (reserve(recordLength + evictionRoom))
+                if (log.reserve(recordLength + evictionRoom))
                 {
                     try
                     {
@@ -498,7 +429,7 @@ final class SegmentStore implements AutoCloseable
                     }
                     catch (final IOException | RuntimeException ex)
                     {
-                        release(recordLength + evictionRoom);
+                        log.release(recordLength + evictionRoom);
                         throw ex;
                     }
                     if (evictionRoom > 0)
@@ -506,21 +437,21 @@ final class SegmentStore implements AutoCloseable
                         if (lookup.victimKeyLength >= 0)
                         {
                             final int victimLength = SegmentLogDescriptor.entryRecordLength(lookup.victimKeyLength, 0);
-                            append(victimLength, lookup.victimKey, 0, lookup.victimKeyLength, null, 0, -1, 0);
-                            release(evictionRoom - victimLength);
+                            log.append(victimLength, lookup.victimKey, 0, lookup.victimKeyLength, null, 0, -1, 0);
+                            log.release(evictionRoom - victimLength);
                         }
                         else
                         {
-                            release(evictionRoom);
+                            log.release(evictionRoom);
                         }
                     }
                     if (removal && !result)
                     {
-                        release(recordLength);
+                        log.release(recordLength);
                     }
                     else
                     {
-                        sequence = append(recordLength, key, keyOffset, keyLength, value, valueOffset,
+                        sequence = log.append(recordLength, key, keyOffset, keyLength, value, valueOffset,
                             removal ? -1 : valueLength, lookup.expiresAt);
                     }
                     break;
@@ -534,7 +465,7 @@ final class SegmentStore implements AutoCloseable
         }
         if (sequence >= 0)
         {
-            afterWrite(sequence);
+            log.afterWrite(sequence);
         }
         return result;
     }
@@ -553,139 +484,13 @@ final class SegmentStore implements AutoCloseable
         }
     }
 
-    /**
-     * Promise room in the log for one record (plus the padding a wrap may need), so that the record can be
-     * appended after the segment changed. @return false if the log must be checkpointed first.
-     */
-    private boolean reserve(final int recordLength)
-    {
-        logLock.lock();
-        try
-        {
-            if (!log.fits((int)Math.min(Integer.MAX_VALUE, reserved + recordLength + maxRecordLength)))
-            {
-                if (reserved == 0 && !log.fits(recordLength + maxRecordLength) && log.usedBytes() == 0)
-                {
-                    throw new IllegalStateException("log capacity " + log.capacity() + " below one record");
-                }
-                return false;
-            }
-            reserved += recordLength;
-            return true;
-        }
-        finally
-        {
-            logLock.unlock();
-        }
-    }
-
-    private void release(final int recordLength)
-    {
-        logLock.lock();
-        try
-        {
-            reserved -= recordLength;
-        }
-        finally
-        {
-            logLock.unlock();
-        }
-    }
-
-    /** Append a PUT (or a REMOVE if {@code valueLength < 0}) for which room was reserved, its Expires At resolved. */
-    private long append(final int recordLength, final DirectBuffer key, final int keyOffset, final int keyLength,
-        final DirectBuffer value, final int valueOffset, final int valueLength, final long expiresAt)
-    {
-        logLock.lock();
-        try
-        {
-            reserved -= recordLength;
-            final long sequence = valueLength < 0 ? log.appendRemove(key, keyOffset, keyLength) :
-                log.appendPut(key, keyOffset, keyLength, value, valueOffset, valueLength, expiresAt);
-            appendedSequence = sequence;
-            if (!checkpointWanted && log.usedBytes() * 2 > log.capacity())
-            {
-                checkpointWanted = true;
-                java.util.concurrent.locks.LockSupport.unpark(checkpointer);
-            }
-            return sequence;
-        }
-        finally
-        {
-            logLock.unlock();
-        }
-    }
-
-    private void afterWrite(final long sequence)
-    {
-        if (durability == Durability.SYNC)
-        {
-            awaitDurable(sequence);
-        }
-    }
-
-    /** Return once the log is forced past {@code sequence}; writers waiting together share one force. */
-    private void awaitDurable(final long sequence)
-    {
-        if (durableSequence >= sequence)
-        {
-            return;
-        }
-        synchronized (forceLock)
-        {
-            if (durableSequence >= sequence)
-            {
-                return;
-            }
-            forceLog();
-        }
-    }
-
-    /** Under the force lock: force everything appended so far. */
-    private void forceLog()
-    {
-        final long through = appendedSequence;
-        log.force();
-        if (through > durableSequence)
-        {
-            durableSequence = through;
-        }
-    }
-
-    private void forceEvery(final long intervalNanos)
-    {
-        while (!closed)
-        {
-            java.util.concurrent.locks.LockSupport.parkNanos(intervalNanos);
-            if (closed)
-            {
-                return;
-            }
-            try
-            {
-                synchronized (forceLock)
-                {
-                    if (!closed && durableSequence < appendedSequence)
-                    {
-                        forceLog();
-                    }
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                System.getLogger(SegmentStore.class.getName()).log(System.Logger.Level.WARNING,
-                    "background force of " + directory.resolve(LOG_FILE) + " failed: " + ex);
-            }
-        }
-    }
-
     // ---------------------------------------------------------------- checkpoint and close
 
     private void checkpointWhenWanted()
     {
         while (!closed)
         {
-            if (!checkpointWanted)
+            if (!log.checkpointWanted())
             {
                 java.util.concurrent.locks.LockSupport.park(this);
                 continue;
@@ -703,7 +508,7 @@ final class SegmentStore implements AutoCloseable
             }
             finally
             {
-                checkpointWanted = false;
+                log.checkpointDone();
             }
         }
     }
@@ -805,38 +610,13 @@ final class SegmentStore implements AutoCloseable
             FileWatch.checkUnchanged(directory, changes);
             final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
             event.begin();
-            final int position;
-            final long sequence;
-            final boolean logEmpty;
-            logLock.lock();
-            try
-            {
-                logEmpty = log.usedBytes() == 0;
-                // Every record before this position was appended after its change was applied to its segment.
-                position = log.appendPosition();
-                sequence = log.nextSequence();
-            }
-            finally
-            {
-                logLock.unlock();
-            }
+            // every record before the mark was appended after its change was applied to its segment
+            final SegmentLog.Mark mark = log.mark();
             // also with an empty log: NONE logs no entry write, and evictions and sweeps are not logged
             forceSegmentFiles();
-            if (!logEmpty)
+            if (!mark.empty())
             {
-                synchronized (forceLock)
-                {
-                    logLock.lock();
-                    try
-                    {
-                        log.moveStart(position, sequence);
-                        forceLog();
-                    }
-                    finally
-                    {
-                        logLock.unlock();
-                    }
-                }
+                log.moveStart(mark);
                 checkpoints++;
             }
             if (event.shouldCommit())
@@ -910,21 +690,7 @@ final class SegmentStore implements AutoCloseable
             changed = !changes.isEmpty();
             checkpoint(changes);
             t = closePhases.mark(1, t);
-            synchronized (forceLock)
-            {
-                logLock.lock();
-                try
-                {
-                    if (log.usedBytes() == 0)
-                    {
-                        log.markClosed();
-                    }
-                }
-                finally
-                {
-                    logLock.unlock();
-                }
-            }
+            log.markClosedIfEmpty();
             t = closePhases.mark(2, t);
         }
         finally
@@ -938,18 +704,7 @@ final class SegmentStore implements AutoCloseable
             {
                 Thread.currentThread().interrupt();
             }
-            if (null != forcer)
-            {
-                java.util.concurrent.locks.LockSupport.unpark(forcer);
-                try
-                {
-                    forcer.join();
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            log.stop();
             t = closePhases.mark(3, t);
             try
             {
