@@ -361,8 +361,9 @@ final class SegmentSet implements AutoCloseable
 
     /**
      * The lock every write and migration step of segment {@code s} holds: a caller holding it sees the segment
-     * quiescent (scans, verification). It must not write to the set meanwhile (growth runs after the lock's
-     * release).
+     * quiescent (scans, verification). The store's writes take it around the set's own acquisition (reentrant) to
+     * make a read-decide-write or an apply-and-log atomic; a write made while holding it runs the growth step that
+     * follows its release ({@link SegmentGrowth#advance}, which only tries other segments' locks) still holding it.
      */
     ReentrantLock lockOf(final int s)
     {

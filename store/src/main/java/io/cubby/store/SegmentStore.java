@@ -79,10 +79,12 @@ final class SegmentStore implements AutoCloseable
         this.set = set;
         this.durability = durability;
         this.recovery = recovery;
+        // the set's own segment locks: a logged write holds its segment's across apply and append, and the set's
+        // write inside takes it again, reentrantly, instead of a second lock per write
         this.writeLocks = new ReentrantLock[set.segmentCount()];
         for (int s = 0; s < writeLocks.length; s++)
         {
-            writeLocks[s] = new ReentrantLock();
+            writeLocks[s] = set.lockOf(s);
         }
         checkpointer = new Thread(this::checkpointWhenWanted, "cubby-v2-checkpoint " + directory);
         checkpointer.setDaemon(true);
@@ -278,7 +280,10 @@ final class SegmentStore implements AutoCloseable
         return set.entryCount();
     }
 
-    /** Segment {@code s}'s reentrant write lock: a holder may read, decide and put/remove atomically (the facade). */
+    /**
+     * Segment {@code s}'s reentrant write lock, the set's ({@link SegmentSet#lockOf}): a holder may read, decide and
+     * put/remove atomically (the facade).
+     */
     ReentrantLock writeLock(final int s)
     {
         return writeLocks[s];
