@@ -880,11 +880,6 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Close after a recovery failed part of the way: everything is forced, but the store is left marked open
-     * with no Writer Identity (FORMAT-v2.md 3.1), never marked closed cleanly, so that the next open repeats the
-     * recovery and scans every slot again.
-     */
-    /**
      * Close a set whose files another process changed ({@link #changedFiles}): nothing is forced and the store is
      * not marked closed cleanly, so that the next open recovers and checks every file.
      */
@@ -894,6 +889,11 @@ final class SegmentSet implements AutoCloseable
         close();
     }
 
+    /**
+     * Close after a recovery failed part of the way: everything is forced, but the store is left marked open
+     * with no Writer Identity (FORMAT-v2.md 3.1), never marked closed cleanly, so that the next open repeats the
+     * recovery and scans every slot again.
+     */
     void closeAfterFailedRecovery()
     {
         failedRecovery = true;
