@@ -93,6 +93,7 @@ final class SegmentLogWriter implements AutoCloseable
     static Path prepare(final Path file, final long capacity) throws IOException
     {
         final Path tmp = temporaryFile(file);
+        Storage.requireRegularFile(tmp); // a directory, FIFO or link of that name is not ours to delete
         Files.deleteIfExists(tmp);
         final boolean allocated = Fallocate.allocate(tmp, capacity);
         if (!allocated)

@@ -125,6 +125,31 @@ class FormatVersion2LogSizeTest
         }
     }
 
+    /** Something other than a file under the name a new log is allocated under is not the store's to delete. */
+    @Test
+    void aDirectoryNamedLikeTheLogsAllocationIsRefusedNotDeleted(@TempDir final Path tmp) throws IOException
+    {
+        final Path dir = tmp.resolve("store");
+        final Map<String, byte[]> model = new TreeMap<>();
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            put(store, model, 0, 20);
+        }
+        final Path squatter = Files.createDirectory(dir.resolve(SegmentStore.LOG_FILE + ".tmp"));
+        Files.writeString(squatter.resolve("notes.txt"), "someone's");
+        final Map<String, byte[]> before = contents(dir);
+        final CorruptStoreException refused = assertThrows(CorruptStoreException.class,
+            () -> Cubby.builder(dir).durability(Durability.SYNC).open());
+        assertTrue(refused.getMessage().contains("not a regular file"), refused::getMessage);
+        assertContentsEqual(before, contents(dir));
+        assertTrue(Files.isRegularFile(squatter.resolve("notes.txt")));
+        try (Cubby store = Cubby.builder(dir).open()) // keeps the log: the name is not touched
+        {
+            assertAll(store, model);
+        }
+        assertTrue(Files.isRegularFile(squatter.resolve("notes.txt")));
+    }
+
     /**
      * A kill at each step of replacing the log (the new file forced under {@code wal.log.tmp}, renamed over
      * {@code wal.log}, the directory forced), from a cleanly closed store and from a killed one whose log holds
@@ -259,7 +284,7 @@ class FormatVersion2LogSizeTest
         }
     }
 
-    /** Every file's bytes but the lock file's, by name. */
+    /** Every regular file's bytes but the lock file's, by name. */
     static Map<String, byte[]> contents(final Path dir) throws IOException
     {
         final Map<String, byte[]> contents = new TreeMap<>();
@@ -267,7 +292,8 @@ class FormatVersion2LogSizeTest
         {
             for (final Path file : files.toList())
             {
-                if (!file.getFileName().toString().equals(StoreLock.FILE_NAME))
+                if (!file.getFileName().toString().equals(StoreLock.FILE_NAME) &&
+                    Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS))
                 {
                     contents.put(file.getFileName().toString(), Files.readAllBytes(file));
                 }
