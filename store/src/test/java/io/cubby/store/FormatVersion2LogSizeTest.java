@@ -125,6 +125,47 @@ class FormatVersion2LogSizeTest
         }
     }
 
+    /**
+     * Reopens that alternate durabilities and log sizes, so that every other one replaces the log, leave no file
+     * descriptor open: the replaced log's channel is closed with the store's others. (A leak of one descriptor per
+     * replacement, 30 in all, fails it; the slack allows for other threads of the test JVM.)
+     */
+    @Test
+    void reopensThatResizeTheLogLeakNoFileDescriptor(@TempDir final Path tmp) throws IOException
+    {
+        final Path fds = Path.of("/proc/self/fd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(fds), "no /proc/self/fd here");
+        final Path dir = tmp.resolve("store");
+        final Map<String, byte[]> model = new TreeMap<>();
+        long baseline = -1;
+        for (int round = 0; round < 60; round++)
+        {
+            final Cubby.Builder builder = Cubby.builder(dir).durability(round % 2 == 0 ? Durability.SYNC :
+                Durability.NONE);
+            try (Cubby store = (round % 3 == 0 ? builder : builder.logSize(2 * MIB)).open())
+            {
+                put(store, model, round, 1);
+            }
+            try (Stream<Path> open = Files.list(fds))
+            {
+                final long count = open.count();
+                if (round == 1)
+                {
+                    baseline = count; // after the first resize, with whatever the JVM opened for itself
+                }
+                else if (round > 1)
+                {
+                    assertTrue(count <= baseline + 8, "round " + round + ": " + count + " descriptors open, " +
+                        baseline + " after round 1");
+                }
+            }
+        }
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            assertAll(store, model);
+        }
+    }
+
     /** Something other than a file under the name a new log is allocated under is not the store's to delete. */
     @Test
     void aDirectoryNamedLikeTheLogsAllocationIsRefusedNotDeleted(@TempDir final Path tmp) throws IOException
