@@ -306,6 +306,14 @@ final class Wal
                 return;
             }
             used -= ringDistance(start, position);
+            // The records before the new start need no force (the tables hold them). A force position left behind
+            // it would let the appends that follow wrap around the ring and pass it before the next force, which
+            // would then force only the bytes from it to the append position, missing the records appended at the
+            // end of the ring and at its beginning, and still count them durable.
+            if (ringDistance(start, forcedPosition) < ringDistance(start, position))
+            {
+                forcedPosition = position;
+            }
             start = position;
             firstSequence = sequence;
             // One positional write of the whole header (inside one page, so a process kill applies all of it or
