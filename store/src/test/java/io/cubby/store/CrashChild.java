@@ -21,6 +21,7 @@ public final class CrashChild
 
     public static void main(final String[] args) throws Exception
     {
+        ParentWatch.haltWhenParentDies();
         final Path dir = Path.of(args[0]);
         final SplittableRandom random = new SplittableRandom(Long.parseLong(args[1]));
         final Path journal = Path.of(args[2]);

@@ -48,6 +48,7 @@ public final class CrossProcessReaderChild
 
     public static void main(final String[] args)
     {
+        ParentWatch.haltWhenParentDies();
         final Path dir = Path.of(args[0]);
         final Random random = new Random(Long.parseLong(args[1]));
         final int keys = Integer.parseInt(args[2]);
