@@ -1006,10 +1006,10 @@ public final class Cubby implements AutoCloseable
          * (version 2 always checks), {@code preallocate(false)}, and a
          * {@link #migrationStep(int) migrationStep} or {@link #tombstoneCompactionRatio(double)
          * tombstoneCompactionRatio} other than the default. In a version-2 store {@link Cubby#compact()} shrinks
-         * the segments larger than their entries need (a removal frees its slot at once, leaving no tombstone). {@link #expiry(boolean) expiry} and
-         * {@link #expireAfterWrite(Duration) expireAfterWrite} work as in version 1: expiry is fixed at creation
-         * (a reopen asking for it on a store without it is refused), expired entries read as absent for every
-         * operation, and a rehash's migration reclaims them.
+         * the segments larger than their entries need (a removal frees its slot at once, leaving no tombstone).
+         * {@link #expiry(boolean) expiry} and {@link #expireAfterWrite(Duration) expireAfterWrite} work as in
+         * version 1: expiry is fixed at creation (a reopen asking for it on a store without it is refused),
+         * expired entries read as absent for every operation, and a rehash's migration reclaims them.
          * {@link #maxLoad(double) maxLoad} must lie in [0.5, 0.96] for version 2.
          */
         public Builder formatVersion(final int version)

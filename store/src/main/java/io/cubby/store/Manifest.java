@@ -82,7 +82,8 @@ final class Manifest implements AutoCloseable
     private volatile boolean[] held;
 
     private Manifest(final Path file, final Object fileKey, final FileChannel channel, final boolean readOnly,
-        final SegmentParams params, final int targetLoadPpm, final int earlyLoadPpm, final int writeVersion) throws IOException
+        final SegmentParams params, final int targetLoadPpm, final int earlyLoadPpm, final int writeVersion)
+        throws IOException
     {
         this.file = file;
         this.channel = channel;

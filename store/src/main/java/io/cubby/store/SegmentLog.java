@@ -30,6 +30,7 @@ final class SegmentLog implements AutoCloseable
 
     private final Path directory;
     private final Durability durability;
+    private final SegmentParams params;
     private final ReentrantLock lock = new ReentrantLock();
     /** Held by whoever forces the log, and by a start move with its force. */
     private final Object forceLock = new Object();
@@ -54,6 +55,7 @@ final class SegmentLog implements AutoCloseable
         this.directory = directory;
         this.writer = writer;
         this.durability = durability;
+        this.params = params;
         this.checkpointer = checkpointer;
         this.maxRecordLength = SegmentLogDescriptor.maxRecordLength(params);
         appendedSequence = writer.nextSequence() - 1;
@@ -288,7 +290,7 @@ final class SegmentLog implements AutoCloseable
      * write; a kill at any instant leaves either log, both empty. The new log continues the old one's sequence, so
      * its records are never taken for an earlier lap's. {@code prepared} is deleted if this fails.
      */
-    void replace(final Path prepared, final long capacity, final SegmentParams params) throws IOException
+    void replace(final Path prepared, final long capacity) throws IOException
     {
         final SegmentLogWriter old = writer;
         final SegmentLogWriter replacement;

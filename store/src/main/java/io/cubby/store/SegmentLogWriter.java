@@ -52,7 +52,8 @@ final class SegmentLogWriter implements AutoCloseable
 
     private SegmentLogWriter(
         final Path file, final Object fileKey, final FileChannel channel, final SegmentParams params,
-        final long capacity, final int salt, final int startOffset, final long firstSequence, final int appendPosition, final long nextSequence)
+        final long capacity, final int salt, final int startOffset, final long firstSequence, final int appendPosition,
+        final long nextSequence)
         throws IOException
     {
         this.file = file;
@@ -206,8 +207,8 @@ final class SegmentLogWriter implements AutoCloseable
             {
                 throw new CorruptStoreException(file.getFileName() + ": length changed since it was read");
             }
-            final SegmentLogWriter writer = new SegmentLogWriter(file, fileKey, channel, params, read.capacity, read.salt,
-                read.startOffset, read.firstSequence, read.stopPosition, read.nextSequence);
+            final SegmentLogWriter writer = new SegmentLogWriter(file, fileKey, channel, params, read.capacity,
+                read.salt, read.startOffset, read.firstSequence, read.stopPosition, read.nextSequence);
             writer.closedState = read.closed;
             return writer;
         }

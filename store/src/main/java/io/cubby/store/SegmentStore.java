@@ -58,7 +58,6 @@ final class SegmentStore implements AutoCloseable
     private final SegmentSet set;
     private final SegmentLog log;
     private final Durability durability;
-    private final ReentrantLock[] writeLocks;
     private final Object checkpointLock = new Object();
     private final ThreadLocal<SegmentLookup> lookups = ThreadLocal.withInitial(SegmentLookup::new);
     /** Runs checkpoints once the log is half full, so that writers meet a full log only if it cannot keep up. */
@@ -79,13 +78,6 @@ final class SegmentStore implements AutoCloseable
         this.set = set;
         this.durability = durability;
         this.recovery = recovery;
-        // the set's own segment locks: a logged write holds its segment's across apply and append, and the set's
-        // write inside takes it again, reentrantly, instead of a second lock per write
-        this.writeLocks = new ReentrantLock[set.segmentCount()];
-        for (int s = 0; s < writeLocks.length; s++)
-        {
-            writeLocks[s] = set.lockOf(s);
-        }
         checkpointer = new Thread(this::checkpointWhenWanted, "cubby-v2-checkpoint " + directory);
         checkpointer.setDaemon(true);
         this.log = new SegmentLog(directory, log, set.params, durability, syncInterval, checkpointer);
@@ -210,7 +202,7 @@ final class SegmentStore implements AutoCloseable
             {
                 final Path prepared = replacement;
                 replacement = null; // the log file now, or deleted by the replacement if that fails
-                store.log.replace(prepared, newCapacity, set.params);
+                store.log.replace(prepared, newCapacity);
             }
             report.phases.mark(SegmentRecovery.PHASE_CHECKPOINT, t);
             return store.start();
@@ -281,12 +273,13 @@ final class SegmentStore implements AutoCloseable
     }
 
     /**
-     * Segment {@code s}'s reentrant write lock, the set's ({@link SegmentSet#lockOf}): a holder may read, decide and
-     * put/remove atomically (the facade).
+     * Segment {@code s}'s reentrant write lock, the set's own ({@link SegmentSet#lockOf}): a holder may read, decide
+     * and put/remove atomically (the facade), and a logged write holds it across apply and append; the set's write
+     * inside takes it again, reentrantly, so a write takes one lock.
      */
     ReentrantLock writeLock(final int s)
     {
-        return writeLocks[s];
+        return set.lockOf(s);
     }
 
     Durability durability()
@@ -416,7 +409,7 @@ final class SegmentStore implements AutoCloseable
         // a put into a bounded store may evict an entry, whose REMOVE record goes first (SegmentEvictor)
         final int evictionRoom = !removal && set.maxEntries() > 0 ?
             SegmentLogDescriptor.entryRecordLength(set.params.maxKeyLength, 0) : 0;
-        final ReentrantLock lock = writeLocks[set.segmentOf(set.hash(key, keyOffset, keyLength))];
+        final ReentrantLock lock = writeLock(set.segmentOf(set.hash(key, keyOffset, keyLength)));
         boolean result;
         long sequence = -1;
         while (true)
@@ -533,9 +526,9 @@ final class SegmentStore implements AutoCloseable
     {
         long migrated = 0;
         int shrunk = 0;
-        for (int s = 0; s < writeLocks.length; s++)
+        for (int s = 0; s < set.segmentCount(); s++)
         {
-            final ReentrantLock lock = writeLocks[s];
+            final ReentrantLock lock = writeLock(s);
             // expired entries first, so that they are reclaimed whether or not the segment is shrunk, and the
             // shrink is sized for the live entries
             for (int from = 0; from >= 0; )
@@ -685,10 +678,10 @@ final class SegmentStore implements AutoCloseable
         {
             closed = true;
             // a logged write that passed its open check holds its segment's lock until it has appended
-            for (final ReentrantLock lock : writeLocks)
+            for (int s = 0; s < set.segmentCount(); s++)
             {
-                lock.lock();
-                lock.unlock();
+                writeLock(s).lock();
+                writeLock(s).unlock();
             }
             t = closePhases.mark(0, t);
             final String changes = changedFiles();
