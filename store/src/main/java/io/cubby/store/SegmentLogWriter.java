@@ -38,7 +38,8 @@ final class SegmentLogWriter implements AutoCloseable
     private final int salt;
     private final CRC32C crc = new CRC32C();
     private final byte[] scratch = new byte[CHECKSUM_CHUNK];
-    private final UnsafeBuffer headerImage = new UnsafeBuffer(ByteBuffer.allocate(HEADER_LENGTH));
+    private final ByteBuffer headerBytes = ByteBuffer.allocateDirect(HEADER_LENGTH);
+    private final UnsafeBuffer headerImage = new UnsafeBuffer(headerBytes);
 
     private int startOffset;
     private long firstSequence;
@@ -308,7 +309,7 @@ final class SegmentLogWriter implements AutoCloseable
         headerImage.putLong(START_OFFSET_OFFSET, position, LE);
         headerImage.putLong(FIRST_SEQUENCE_OFFSET, sequence, LE);
         headerImage.putInt(HEADER_CHECKSUM_OFFSET, headerChecksum(headerImage, crc, scratch), LE);
-        final ByteBuffer image = headerImage.byteBuffer().duplicate().clear();
+        final ByteBuffer image = headerBytes.clear();
         try
         {
             while (image.hasRemaining())

@@ -4,12 +4,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The {@link org.agrona.DirectBuffer} methods allocate nothing once warm, measured with the JVM's per-thread
@@ -20,36 +18,21 @@ class AllocationFreeTest
     private static final int KEYS = 20_000;
 
     @Test
-    void directBufferGetPutRemoveAllocateNothing(@TempDir final Path dir)
+    void directBufferGetPutRemoveAllocateNothing(@TempDir final Path dir) throws Exception
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
-        final long thread = Thread.currentThread().getId();
-
+        final ThreadAllocation allocation = ThreadAllocation.ofThisThread();
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
         final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
         try (Cubby store = Cubby.builder(dir).maxKeySize(16).maxValueSize(64).expectedEntries(4 * KEYS)
             .durability(Durability.NONE).open())
         {
-            long checksum = 0;
-            for (int round = 0; round < 30; round++)
-            {
-                checksum += work(store, key, value, dst);
-            }
-            // A measured round of 60,000 operations must allocate nothing. Up to three rounds are measured: a
-            // write that meets a background thread (checkpoint, allocation) holding the lock queues a lock node,
-            // a rare allocation that is not the operation's; an allocation per operation fails all three.
-            long allocated = -1;
-            for (int measured = 0; measured < 3 && 0 != allocated; measured++)
-            {
-                store.checkpoint(); // nothing left for background work to do during the measured round
-                final long before = threads.getThreadAllocatedBytes(thread);
-                checksum += work(store, key, value, dst);
-                allocated = threads.getThreadAllocatedBytes(thread) - before;
-            }
-            assertEquals(0, allocated, "bytes allocated by " + 3 * KEYS + " operations (checksum " + checksum + ")");
+            // a measured round of 60,000 operations must allocate nothing (up to three rounds measured)
+            allocation.warm(30, () -> work(store, key, value, dst));
+            store.checkpoint(); // nothing left for background work to do during the measured rounds
+            final long allocated = allocation.measure(() -> work(store, key, value, dst));
+            assertEquals(0, allocated, "bytes allocated by " + 3 * KEYS + " operations (checksum " +
+                allocation.checksum() + ")");
         }
     }
 

@@ -4,7 +4,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Format version 2 through the public API with concurrent writers: two writer threads, each with its own keys
@@ -168,26 +166,24 @@ class FormatVersion2ConcurrencyTest
     }
 
     @Test
-    void theBufferPathAllocatesNothingOnceWarm(@TempDir final Path dir)
+    void theBufferPathAllocatesNothingOnceWarm(@TempDir final Path dir) throws Exception
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
         // SYNC last and small: each of its writes forces the log, and the path is compiled by then; with expiry,
         // half of the puts give a time to live, the others keep the entry's deadline
         for (final boolean expiry : new boolean[] {false, true})
         {
             for (final Durability durability : new Durability[] {Durability.NONE, Durability.ASYNC, Durability.SYNC})
             {
-                assertAllocatesNothing((com.sun.management.ThreadMXBean)bean,
-                    dir.resolve(durability.name() + (expiry ? "-expiry" : "")), durability, expiry);
+                assertAllocatesNothing(dir.resolve(durability.name() + (expiry ? "-expiry" : "")), durability,
+                    expiry);
             }
         }
     }
 
-    private static void assertAllocatesNothing(final com.sun.management.ThreadMXBean threads, final Path store,
-        final Durability durability, final boolean expiry)
+    private static void assertAllocatesNothing(final Path store, final Durability durability,
+        final boolean expiry) throws Exception
     {
-        final long thread = Thread.currentThread().getId();
+        final ThreadAllocation allocation = ThreadAllocation.ofThisThread();
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
         final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
@@ -197,22 +193,10 @@ class FormatVersion2ConcurrencyTest
             .expectedEntries(2 * keys).durability(durability).logSize(256L << 20).expiry(expiry).open())
         {
             final long generations = cubby.stats().generation;
-            long checksum = 0;
-            for (int round = 0; round < rounds; round++)
-            {
-                checksum += work(cubby, keys, key, value, dst);
-            }
-            // up to three measured rounds, as AllocationFreeTest: an allocation per operation shows in each
-            // (at least one byte per operation), a lock contended by a background thread only now and then
-            long allocated = -1;
-            for (int measured = 0; measured < 3 && 0 != allocated; measured++)
-            {
-                final long before = threads.getThreadAllocatedBytes(thread);
-                checksum += work(cubby, keys, key, value, dst);
-                allocated = threads.getThreadAllocatedBytes(thread) - before;
-            }
+            final ThreadAllocation.Round round = () -> work(cubby, keys, key, value, dst);
+            final long allocated = allocation.warm(rounds, round).measure(round);
             assertEquals(0, allocated, durability + (expiry ? " with expiry" : "") + ": bytes allocated by " +
-                5 * keys + " operations (checksum " + checksum + ")");
+                5 * keys + " operations (checksum " + allocation.checksum() + ")");
             assertEquals(generations, cubby.stats().generation, "no rehash ran");
         }
     }

@@ -7,12 +7,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The version-2 buffer path (segment set get, put, update, remove) allocates nothing once warm, measured with the
@@ -28,13 +26,9 @@ class SegmentAllocationFreeTest
 
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
-    void segmentSetGetPutRemoveAllocateNothing(final boolean expiry, @TempDir final Path dir) throws IOException
+    void segmentSetGetPutRemoveAllocateNothing(final boolean expiry, @TempDir final Path dir) throws Exception
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
-        final long thread = Thread.currentThread().getId();
-
+        final ThreadAllocation allocation = ThreadAllocation.ofThisThread();
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
         final UnsafeBuffer value = new UnsafeBuffer(new byte[64]);
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
@@ -44,15 +38,10 @@ class SegmentAllocationFreeTest
         final long groups = (long)Math.ceil(KEYS / 4.0 * 1.2 / (15 * 0.8));
         try (SegmentSet set = SegmentSet.create(dir, params, groups, 1, false))
         {
-            long checksum = 0;
-            for (int round = 0; round < 30; round++)
-            {
-                checksum += work(set, expiry, key, value, dst, lookup);
-            }
-            final long before = threads.getThreadAllocatedBytes(thread);
-            checksum += work(set, expiry, key, value, dst, lookup);
-            final long allocated = threads.getThreadAllocatedBytes(thread) - before;
-            assertEquals(0, allocated, "bytes allocated by " + 4 * KEYS + " operations (checksum " + checksum + ")");
+            final ThreadAllocation.Round round = () -> work(set, expiry, key, value, dst, lookup);
+            final long allocated = allocation.warm(30, round).measure(round);
+            assertEquals(0, allocated, "bytes allocated by " + 4 * KEYS + " operations (checksum " +
+                allocation.checksum() + ")");
             assertEquals(1, set.manifest.currentGeneration(0), "no rehash ran");
         }
     }
@@ -80,17 +69,13 @@ class SegmentAllocationFreeTest
 
     /**
      * Reads through {@link Cubby} with {@code recordStats(true)} (hits and misses counted in striped counters)
-     * allocate nothing either; as the version-1 test, up to three measured rounds, so that a counter cell created
-     * under contention by a background thread does not count as an allocation per read.
+     * allocate nothing either; up to three measured rounds ({@link ThreadAllocation}), so that a counter cell
+     * created under contention by a background thread does not count as an allocation per read.
      */
     @Test
-    void countedReadsThroughCubbyAllocateNothing(@TempDir final Path dir)
+    void countedReadsThroughCubbyAllocateNothing(@TempDir final Path dir) throws Exception
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "needs HotSpot's allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
-        final long thread = Thread.currentThread().getId();
-
+        final ThreadAllocation allocation = ThreadAllocation.ofThisThread();
         final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
         final UnsafeBuffer value = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
         final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
@@ -104,22 +89,11 @@ class SegmentAllocationFreeTest
                 value.putLong(0, i);
                 store.put(key, 0, 16, value, 0, 64);
             }
-            long checksum = 0;
-            for (int round = 0; round < 30; round++)
-            {
-                checksum += reads(store, key, dst);
-            }
-            long allocated = -1;
-            long rounds = 30;
-            for (int round = 0; round < 3 && allocated != 0; round++)
-            {
-                rounds++;
-                final long before = threads.getThreadAllocatedBytes(thread);
-                checksum += reads(store, key, dst);
-                allocated = threads.getThreadAllocatedBytes(thread) - before;
-            }
-            assertEquals(0, allocated, "bytes allocated by " + 2 * KEYS + " counted reads (checksum " + checksum +
-                ")");
+            final ThreadAllocation.Round round = () -> reads(store, key, dst);
+            final long allocated = allocation.warm(30, round).measure(round);
+            assertEquals(0, allocated, "bytes allocated by " + 2 * KEYS + " counted reads (checksum " +
+                allocation.checksum() + ")");
+            final long rounds = 30 + allocation.measured();
             final CubbyStats stats = store.stats();
             assertEquals(rounds * KEYS / 2, stats.hits, stats.toString());
             assertEquals(rounds * KEYS / 2, stats.misses, stats.toString());

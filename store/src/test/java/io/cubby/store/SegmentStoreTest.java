@@ -184,13 +184,9 @@ class SegmentStoreTest
      * before the measured round so that none runs inside it).
      */
     @Test
-    void theBufferPathAllocatesNothingLogIncluded(@TempDir final Path tmp) throws IOException
+    void theBufferPathAllocatesNothingLogIncluded(@TempDir final Path tmp) throws Exception
     {
-        final java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
-        org.junit.jupiter.api.Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean,
-            "needs HotSpot's allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
-        final long thread = Thread.currentThread().getId();
+        final ThreadAllocation allocation = ThreadAllocation.ofThisThread();
         final int keys = 10_000;
         final UnsafeBuffer key = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(16));
         final UnsafeBuffer value = new UnsafeBuffer(new byte[40]);
@@ -199,18 +195,14 @@ class SegmentStoreTest
         try (SegmentStore store = SegmentStore.create(tmp.resolve("store"), PARAMS, groups, 16L << 20,
             Durability.NONE, Duration.ofMillis(50)))
         {
-            long checksum = 0;
-            for (int round = 0; round < 20; round++)
-            {
-                checksum += work(store, keys, key, value, dst);
-            }
+            final ThreadAllocation.Round round = () -> work(store, keys, key, value, dst);
+            allocation.warm(20, round);
             store.checkpoint();
             final long checkpoints = store.checkpointCount();
-            final long before = threads.getThreadAllocatedBytes(thread);
-            checksum += work(store, keys, key, value, dst);
-            final long allocated = threads.getThreadAllocatedBytes(thread) - before;
-            assertEquals(checkpoints, store.checkpointCount(), "no checkpoint in the measured round");
-            assertEquals(0, allocated, "bytes allocated by " + 4 * keys + " operations (checksum " + checksum + ")");
+            final long allocated = allocation.measure(round);
+            assertEquals(checkpoints, store.checkpointCount(), "no checkpoint in the measured rounds");
+            assertEquals(0, allocated, "bytes allocated by " + 4 * keys + " operations (checksum " +
+                allocation.checksum() + ")");
             assertEquals(1, store.segments().manifest.currentGeneration(0), "no rehash ran");
         }
     }
