@@ -67,6 +67,8 @@ if [ "$BUILD" = 1 ]; then
 fi
 JAR=tools/bench/target/benchmarks.jar
 export CUBBY_BENCH_DIR="${CUBBY_BENCH_DIR:-target/bench-data}"
+# asked before the old results go: their removal is not a change to the code measured
+CHANGES=$(git diff --quiet HEAD -- store tools ':(exclude)tools/bench/results' ':(exclude)tools/bench/RESULTS.md' || echo ' (with local changes)')
 rm -rf "$OUT" "$CUBBY_BENCH_DIR/prepared"
 mkdir -p "$OUT" "$CUBBY_BENCH_DIR"
 START=$(date +%s)
@@ -82,7 +84,7 @@ JVM=(--add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/s
 
 {
   echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- store tools || echo ' (with local changes)')"
+  echo "commit:  $(git rev-parse --short HEAD)$CHANGES"
   echo "cpus:    $(nproc) ($(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1))"
   echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "kernel:  $(uname -sr)"

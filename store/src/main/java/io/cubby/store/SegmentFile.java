@@ -223,4 +223,51 @@ final class SegmentFile
             throw ex;
         }
     }
+
+    /**
+     * Open segment {@code s}'s current file and, if the manifest names one, its rehash source, each checked against
+     * the manifest's entry (generation, group counts and, if {@code checkSources}, the current file's source)
+     * before anything is written.
+     *
+     * @throws CorruptStoreException if a file disagrees with the entry; both files are closed then.
+     */
+    static Segment openSegment(final Path directory, final Manifest manifest, final int s, final boolean checkSources)
+        throws IOException
+    {
+        final SegmentParams params = manifest.params;
+        final long generation = manifest.currentGeneration(s);
+        final SegmentTable current = open(directory.resolve(SegmentDescriptor.fileName(s, generation)), params, s,
+            generation, false);
+        final long sourceGeneration = manifest.sourceGeneration(s);
+        SegmentTable source = null;
+        try
+        {
+            if (current.groupCount != manifest.currentGroupCount(s) || checkSources &&
+                (current.sourceGeneration() != sourceGeneration ||
+                current.sourceGroupCount() != manifest.sourceGroupCount(s)))
+            {
+                throw new CorruptStoreException(current.file.getFileName() + " has " + current.groupCount +
+                    " groups and source generation " + current.sourceGeneration() + " of " +
+                    current.sourceGroupCount() + " groups; the manifest says " + manifest.currentGroupCount(s) +
+                    " groups and source " + sourceGeneration + " of " + manifest.sourceGroupCount(s));
+            }
+            source = 0 == sourceGeneration ? null : open(
+                directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s, sourceGeneration, false);
+            if (null != source && source.groupCount != manifest.sourceGroupCount(s))
+            {
+                throw new CorruptStoreException(source.file.getFileName() + " has " + source.groupCount +
+                    " groups, the manifest says " + manifest.sourceGroupCount(s));
+            }
+            return new Segment(s, current, source);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            current.close();
+            if (null != source)
+            {
+                source.close();
+            }
+            throw ex;
+        }
+    }
 }

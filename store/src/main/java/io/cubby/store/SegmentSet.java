@@ -179,48 +179,12 @@ final class SegmentSet implements AutoCloseable
     {
         final long start = System.nanoTime();
         final Manifest manifest = Manifest.open(directory, false);
-        final SegmentParams params = manifest.params;
         final Segment[] segments = new Segment[manifest.segmentCount];
         try
         {
             for (int s = 0; s < segments.length; s++)
             {
-                final long generation = manifest.currentGeneration(s);
-                final SegmentTable current = SegmentFile.open(
-                    directory.resolve(SegmentDescriptor.fileName(s, generation)), params, s, generation, false);
-                final long sourceGeneration = manifest.sourceGeneration(s);
-                SegmentTable source = null;
-                try
-                {
-                    if (current.groupCount != manifest.currentGroupCount(s) || checkSources &&
-                        (current.sourceGeneration() != sourceGeneration ||
-                        current.sourceGroupCount() != manifest.sourceGroupCount(s)))
-                    {
-                        throw new CorruptStoreException(current.file.getFileName() + " has " + current.groupCount +
-                            " groups and source generation " + current.sourceGeneration() + " of " +
-                            current.sourceGroupCount() + " groups; the manifest says " +
-                            manifest.currentGroupCount(s) + " groups and source " + sourceGeneration + " of " +
-                            manifest.sourceGroupCount(s));
-                    }
-                    source = 0 == sourceGeneration ? null : SegmentFile.open(
-                        directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s,
-                        sourceGeneration, false);
-                    if (null != source && source.groupCount != manifest.sourceGroupCount(s))
-                    {
-                        throw new CorruptStoreException(source.file.getFileName() + " has " + source.groupCount +
-                            " groups, the manifest says " + manifest.sourceGroupCount(s));
-                    }
-                    segments[s] = new Segment(s, current, source);
-                }
-                catch (final IOException | RuntimeException ex)
-                {
-                    current.close();
-                    if (null != source)
-                    {
-                        source.close();
-                    }
-                    throw ex;
-                }
+                segments[s] = SegmentFile.openSegment(directory, manifest, s, checkSources);
             }
         }
         catch (final IOException | RuntimeException ex)

@@ -7,35 +7,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
 
 /**
  * Engine v2's store core (FORMAT-v2.md §7-§9): a {@link SegmentSet}, the version-2 log behind every write (its
- * room, appends and durability in {@link SegmentLog}), the writer's lock, the per-segment write locks, checkpoints
- * and close; an open replays the log with {@link SegmentRecovery}. {@link SegmentCore} puts it behind
- * {@link Cubby}.
+ * room, appends and durability in {@link SegmentLog}), the writer's lock, the per-segment write locks, the
+ * checkpoints ({@link SegmentCheckpointer}) and close; an open replays the log with {@link SegmentRecovery}.
+ * {@link SegmentCore} puts it behind {@link Cubby}.
  * <p>
  * <b>In {@link Durability#NONE}</b> entry writes are not logged (as version 1's NONE): the segments' own write
  * protocols (FORMAT-v2 §8) keep them whole across a process kill, since the mapped pages survive it, and nothing
  * is promised across a power loss beyond a store that opens.
  * <p>
- * <b>A write</b> in SYNC and ASYNC takes its segment's write lock, reserves room for its record in the log, applies the change to
- * the segment (which may grow it, or fail for lack of disk before anything changes), appends the record and
- * releases the lock; in {@link Durability#SYNC} it then waits until the log is forced past its record (writers
- * arriving meanwhile share one force). Record order equals apply order for every key, because a key's writes
- * hold its segment's lock across both; writes to other segments run at the same time, sharing only the short
- * append under the log lock.
+ * <b>A write</b> in SYNC and ASYNC takes its segment's write lock, reserves room for its record in the log, applies the
+ * change to the segment (which may grow it, or fail for lack of disk before anything changes), appends the record and
+ * releases the lock; in {@link Durability#SYNC} it then waits until the log is forced past its record (writers arriving
+ * meanwhile share one force). Record order equals apply order for every key, because a key's writes hold its segment's
+ * lock across both; writes to other segments run at the same time, sharing only the short append under the log lock.
  * <p>
- * <b>A checkpoint</b> runs when the log has no room for a record, on request and at close: it notes the log's append
- * position (every record before it was appended after its change was applied), forces the files of the segments
- * whose sequence word moved since their last force ({@link SegmentSet#forceChanged}) while writers go on, then
- * moves the log's start to the noted position and forces the log. Every record before the start is then in forced
- * segment files, so replay of the records after it is enough; writers are not stopped for the forces. With an
- * empty log (always in NONE) it forces the changed segment files and stops there.
+ * <b>A checkpoint</b> ({@link SegmentCheckpointer}) runs once the log is half full, when it has no room for a record,
+ * on request and at close: it forces the segment files changed since their last force while writers go on, then moves
+ * the log's start past the records they hold.
  * <p>
  * <b>A close</b> stops new writes, waits for those under way, checkpoints, marks the log closed (FORMAT-v2.md 7.1)
  * and closes the set, which forces what changed and marks the manifest closed last: a close after no change forces
@@ -50,20 +44,15 @@ final class SegmentStore implements AutoCloseable
     static final String LOG_FILE = "wal.log";
     static final long DEFAULT_LOG_CAPACITY = 64L << 20;
     static final int MIGRATION_STEP = 2;
-    /** Groups a compaction migrates per hold of a segment's lock. */
-    static final int COMPACTION_STEP = 64;
 
     private final Path directory;
     private final StoreLock fileLock;
     private final SegmentSet set;
     private final SegmentLog log;
     private final Durability durability;
-    private final Object checkpointLock = new Object();
     private final ThreadLocal<SegmentLookup> lookups = ThreadLocal.withInitial(SegmentLookup::new);
-    /** Runs checkpoints once the log is half full, so that writers meet a full log only if it cannot keep up. */
-    private final Thread checkpointer;
+    private final SegmentCheckpointer checkpointer;
     private volatile boolean closed;
-    private long checkpoints;
     /** Where close spent its time (diagnostics), with the set's own phases. */
     final PhaseTimes closePhases = new PhaseTimes("writers stopped", "checkpoint", "log closed", "threads",
         "set", "log file");
@@ -78,9 +67,9 @@ final class SegmentStore implements AutoCloseable
         this.set = set;
         this.durability = durability;
         this.recovery = recovery;
-        checkpointer = new Thread(this::checkpointWhenWanted, "cubby-v2-checkpoint " + directory);
-        checkpointer.setDaemon(true);
-        this.log = new SegmentLog(directory, log, set.params, durability, syncInterval, checkpointer);
+        this.checkpointer = new SegmentCheckpointer(directory, set);
+        this.log = new SegmentLog(directory, log, set.params, durability, syncInterval, checkpointer.thread());
+        checkpointer.attach(this.log);
     }
 
     /** Start the background threads (the log's forcer in ASYNC, the checkpointer), once the open is done. */
@@ -258,7 +247,7 @@ final class SegmentStore implements AutoCloseable
 
     long checkpointCount()
     {
-        return checkpoints;
+        return checkpointer.count();
     }
 
     /** Forces of the log since the open (tests). */
@@ -482,158 +471,24 @@ final class SegmentStore implements AutoCloseable
         }
     }
 
-    // ---------------------------------------------------------------- checkpoint and close
-
-    private void checkpointWhenWanted()
-    {
-        while (!closed)
-        {
-            if (!log.checkpointWanted())
-            {
-                java.util.concurrent.locks.LockSupport.park(this);
-                continue;
-            }
-            try
-            {
-                checkpoint();
-            }
-            catch (final IOException | RuntimeException | InternalError ex)
-            {
-                // a writer that finds the log full runs the checkpoint itself and meets the failure
-                System.getLogger(SegmentStore.class.getName()).log(System.Logger.Level.WARNING,
-                    "background checkpoint of " + directory + " failed: " + ex);
-                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
-            }
-            finally
-            {
-                log.checkpointDone();
-            }
-        }
-    }
+    // ---------------------------------------------------------------- compaction, checkpoints and close
 
     /**
-     * Compaction (FORMAT-v2.md 9.1): segment by segment, remove its expired entries ({@link
-     * SegmentSet#sweepExpiredStep}), finish its rehash in flight and shrink it into a file
-     * sized for its entries at {@code loadPpm} if it has more groups than that, migrating {@link #COMPACTION_STEP}
-     * groups per hold of its lock (its writers migrate too, and go on in between); then wait until the retirer
-     * has ended the rehashes, so the smaller files are forced and the larger ones deleted on return. Readers and
-     * writers of every segment go on meanwhile. Called by one thread at a time per store (the facade serialises).
+     * Compaction (FORMAT-v2.md 9.1): {@link SegmentCompaction}, each step under its segment's lock after an open
+     * check. Called by one thread at a time per store (the facade serialises).
      *
      * @param progress receives the source slots migrated so far by the shrinks, after each step; may be null.
      * @return the segments shrunk.
      */
     int compact(final int loadPpm, final boolean fit, final LongConsumer progress) throws IOException
     {
-        long migrated = 0;
-        int shrunk = 0;
-        for (int s = 0; s < set.segmentCount(); s++)
-        {
-            final ReentrantLock lock = writeLock(s);
-            // expired entries first, so that they are reclaimed whether or not the segment is shrunk, and the
-            // shrink is sized for the live entries
-            for (int from = 0; from >= 0; )
-            {
-                lock.lock();
-                try
-                {
-                    checkOpen();
-                    from = set.sweepExpiredStep(s, from, lookups.get());
-                }
-                finally
-                {
-                    lock.unlock();
-                }
-            }
-            final long sourceSlots;
-            lock.lock();
-            try
-            {
-                checkOpen();
-                sourceSlots = set.beginCompaction(s, loadPpm, fit);
-            }
-            finally
-            {
-                lock.unlock();
-            }
-            if (sourceSlots < 0)
-            {
-                continue;
-            }
-            shrunk++;
-            long cursor;
-            do
-            {
-                lock.lock();
-                try
-                {
-                    checkOpen();
-                    cursor = set.migrateStep(s, COMPACTION_STEP);
-                }
-                finally
-                {
-                    lock.unlock();
-                }
-                if (null != progress)
-                {
-                    progress.accept(migrated + (cursor < 0 ? sourceSlots :
-                        Math.min(sourceSlots, cursor * SegmentDescriptor.GROUP_SLOTS)));
-                }
-            }
-            while (cursor >= 0);
-            migrated += sourceSlots;
-        }
-        set.awaitRetired();
-        return shrunk;
+        return SegmentCompaction.run(set, this::checkOpen, lookups.get(), loadPpm, fit, progress);
     }
 
-    /**
-     * Make every logged change durable in the segment files and free the log: see the class comment. Called by a
-     * thread holding no segment lock; writers go on meanwhile (their records stay after the new start), and one
-     * checkpoint runs at a time.
-     */
+    /** A checkpoint ({@link SegmentCheckpointer#checkpoint()}); called by a thread holding no segment lock. */
     void checkpoint() throws IOException
     {
-        checkpoint(changedFiles());
-    }
-
-    /**
-     * {@link #checkpoint()} for a store whose changed files are {@code changes} ({@link #changedFiles}, which
-     * {@link #close} has asked already).
-     */
-    private void checkpoint(final String changes) throws IOException
-    {
-        synchronized (checkpointLock)
-        {
-            // writes since the open went to the files as mapped: moving the log start past a changed one loses them
-            FileWatch.checkUnchanged(directory, changes);
-            final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
-            event.begin();
-            // every record before the mark was appended after its change was applied to its segment
-            final SegmentLog.Mark mark = log.mark();
-            // also with an empty log: NONE logs no entry write, and evictions and sweeps are not logged
-            forceSegmentFiles();
-            if (!mark.empty())
-            {
-                log.moveStart(mark);
-                checkpoints++;
-            }
-            if (event.shouldCommit())
-            {
-                event.directory = directory.toString();
-                event.logBytes = log.usedBytes();
-                event.commit();
-            }
-        }
-    }
-
-    /**
-     * Force the files of the segments changed since their last force, then the manifest and the directory
-     * ({@link SegmentSet#forceChanged}: through their own channels, a file whose rehash ended meanwhile skipped,
-     * its target holding its entries, forced by the rehash end).
-     */
-    private void forceSegmentFiles() throws IOException
-    {
-        set.forceChanged();
+        checkpointer.checkpoint();
     }
 
     /**
@@ -642,14 +497,7 @@ final class SegmentStore implements AutoCloseable
      */
     String changedFiles()
     {
-        final List<String> changes = new ArrayList<>(2);
-        set.changedFiles(changes);
-        final String logChange = log.changedFile();
-        if (null != logChange)
-        {
-            changes.add(logChange);
-        }
-        return String.join("; ", changes);
+        return checkpointer.changedFiles();
     }
 
     private void checkOpen()
@@ -677,6 +525,7 @@ final class SegmentStore implements AutoCloseable
         try
         {
             closed = true;
+            checkpointer.stopping();
             // a logged write that passed its open check holds its segment's lock until it has appended
             for (int s = 0; s < set.segmentCount(); s++)
             {
@@ -686,22 +535,14 @@ final class SegmentStore implements AutoCloseable
             t = closePhases.mark(0, t);
             final String changes = changedFiles();
             changed = !changes.isEmpty();
-            checkpoint(changes);
+            checkpointer.checkpoint(changes);
             t = closePhases.mark(1, t);
             log.markClosedIfEmpty();
             t = closePhases.mark(2, t);
         }
         finally
         {
-            java.util.concurrent.locks.LockSupport.unpark(checkpointer);
-            try
-            {
-                checkpointer.join();
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
+            checkpointer.stop();
             log.stop();
             t = closePhases.mark(3, t);
             try

@@ -444,18 +444,18 @@ final class SegmentTable implements AutoCloseable
         return find(hash, other.buffer, other.slotOffset(otherSlot) + other.keyOffset, keyLength) != NOT_FOUND;
     }
 
-    /**
-     * Recovery step for a torn in-place update: if the undo area names a slot whose checksum fails and the undo
-     * image is intact, copy the image back.
-     *
-     * @return whether a slot was rolled back.
-     */
     /** Whether the undo area names a slot: an in-place update was under way ({@link #rollBackTornUpdate}). */
     boolean undoPending()
     {
         return NO_UNDO != buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
     }
 
+    /**
+     * Recovery step for a torn in-place update: if the undo area names a slot whose checksum fails and the undo
+     * image is intact, copy the image back; then clear the undo area.
+     *
+     * @return whether a slot was rolled back.
+     */
     boolean rollBackTornUpdate()
     {
         final long undo = buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
@@ -909,7 +909,6 @@ final class SegmentTable implements AutoCloseable
         }
     }
 
-    /** Mark the table as no longer readable (assertions on) without unmapping it: the tests' stand-in. */
     /**
      * The retirer, once the file that migrated this source has its Source Generation cleared and forced: from now
      * on recovery deletes this file as stale, so removals need no longer clear copies in it (FORMAT-v2.md 9 step 6).
@@ -924,6 +923,7 @@ final class SegmentTable implements AutoCloseable
         return rehashEnded;
     }
 
+    /** Mark the table as no longer readable (assertions on) without unmapping it: the tests' stand-in. */
     void retire()
     {
         retired = true;
