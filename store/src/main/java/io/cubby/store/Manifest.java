@@ -145,9 +145,11 @@ final class Manifest implements AutoCloseable
             SegmentHeader.writeFully(channel, b.byteBuffer().duplicate().clear().position(READ_VERSION_OFFSET),
                 READ_VERSION_OFFSET);
             channel.force(true);
+            CrashPoints.Hook.reached("v2.manifest-create.fields-written");
             SegmentHeader.writeFully(channel, ByteBuffer.allocate(Long.BYTES).order(LE).putLong(0, MAGIC),
                 MAGIC_OFFSET);
             channel.force(true);
+            CrashPoints.Hook.reached("v2.manifest-create.magic-written");
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -156,6 +158,7 @@ final class Manifest implements AutoCloseable
         }
         Files.move(prepared, file, StandardCopyOption.ATOMIC_MOVE);
         Storage.syncDirectory(directory);
+        CrashPoints.Hook.reached("v2.manifest-create.renamed");
         return open(directory, false);
     }
 

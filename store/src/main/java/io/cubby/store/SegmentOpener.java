@@ -263,7 +263,7 @@ final class SegmentOpener
             {
                 throw new NotAStoreException("no Cubby store at " + directory + " (no manifest)");
             }
-            if (StoreDirectory.hasForeignFiles(directory) || Files.exists(directory.resolve(SegmentStore.LOG_FILE)))
+            if (null == CreationLeftovers.find(directory))
             {
                 throw new NotAStoreException(directory + " is not empty and holds no Cubby store; refusing to " +
                     "create a store among other files");

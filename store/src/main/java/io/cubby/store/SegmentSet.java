@@ -118,16 +118,33 @@ final class SegmentSet implements AutoCloseable
     static SegmentSet create(final Path directory, final SegmentParams params, final long groupsPerSegment,
         final int migrationStep, final boolean allocate, final boolean background) throws IOException
     {
-        final Manifest manifest = Manifest.create(directory, params, ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM,
-            ManifestDescriptor.DEFAULT_EARLY_LOAD_PPM, groupsPerSegment);
         final Segment[] segments = new Segment[1 << params.segmentBits];
-        for (int s = 0; s < segments.length; s++)
+        final Manifest manifest;
+        try
         {
-            // one directory force for all of them, below, before the set is used
-            segments[s] = new Segment(s, SegmentFile.create(directory, params, s, 1, groupsPerSegment, 0, 0,
-                allocate, false), null);
+            for (int s = 0; s < segments.length; s++)
+            {
+                // one directory force for all of them, below, before the manifest names them
+                segments[s] = new Segment(s, SegmentFile.create(directory, params, s, 1, groupsPerSegment, 0, 0,
+                    allocate, false), null);
+            }
+            Storage.syncDirectory(directory);
+            // last (FORMAT-v2.md 2.1): until the manifest is in place the directory holds no store, only files
+            // a creation left (CreationLeftovers), which the next creation deletes
+            manifest = Manifest.create(directory, params, ManifestDescriptor.DEFAULT_TARGET_LOAD_PPM,
+                ManifestDescriptor.DEFAULT_EARLY_LOAD_PPM, groupsPerSegment);
         }
-        Storage.syncDirectory(directory);
+        catch (final IOException | RuntimeException ex)
+        {
+            for (final Segment segment : segments)
+            {
+                if (null != segment)
+                {
+                    closeTables(segment);
+                }
+            }
+            throw ex;
+        }
         final SegmentSet set = new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
         for (int s = 0; s < segments.length; s++)
         {

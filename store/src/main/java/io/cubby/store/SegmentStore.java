@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
@@ -82,7 +83,8 @@ final class SegmentStore implements AutoCloseable
 
     /**
      * Create a store in {@code directory} (which must not hold one) with {@code 2^params.segmentBits} segments of
-     * {@code groupsPerSegment} groups each.
+     * {@code groupsPerSegment} groups each: the log, the segment files, and the manifest last (FORMAT-v2.md 2.1),
+     * after deleting what an earlier creation cut short left there ({@link CreationLeftovers}).
      */
     static SegmentStore create(
         final Path directory, final SegmentParams params, final long groupsPerSegment, final long logCapacity,
@@ -92,11 +94,18 @@ final class SegmentStore implements AutoCloseable
         final StoreLock lock = StoreLock.acquireWriter(directory);
         try
         {
-            if (Files.exists(directory.resolve(ManifestDescriptor.FILE_NAME)) ||
-                Files.exists(directory.resolve(LOG_FILE)))
+            if (Files.exists(directory.resolve(ManifestDescriptor.FILE_NAME)))
             {
                 throw new IncompatibleStoreException(directory + " already holds a store");
             }
+            // asked again under the writer's lock: another process may have created the store meanwhile
+            final List<Path> leftovers = CreationLeftovers.find(directory);
+            if (null == leftovers)
+            {
+                throw new NotAStoreException(directory + " is not empty and holds no Cubby store; refusing to " +
+                    "create a store among other files");
+            }
+            CreationLeftovers.delete(directory, leftovers);
             final SegmentLogWriter log = SegmentLogWriter.create(directory.resolve(LOG_FILE), params, logCapacity,
                 ThreadLocalRandom.current().nextInt() | 1, 1);
             final SegmentSet set;

@@ -2,13 +2,15 @@ package io.cubby.store;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
  * Tells the format version of the store in a directory from its file names (FORMAT-v2.md §2): version 2 has a
- * {@code manifest.cubby} or {@code seg-*.cubby} files, version 1 {@code table-*.cubby} files. Reads nothing but
- * the listing and changes nothing.
+ * {@code manifest.cubby} or {@code seg-*.cubby} files, version 1 {@code table-*.cubby} files. Segment files
+ * without a manifest that a creation cut short left ({@link CreationLeftovers}) are no store. Reads the listing
+ * (and, without a manifest, the leftovers' headers) and changes nothing.
  */
 final class StoreFormat
 {
@@ -67,6 +69,11 @@ final class StoreFormat
         catch (final IOException ex)
         {
             throw new StoreIOException("cannot list " + directory + ": " + ex, ex);
+        }
+        if (v2 && !Files.exists(directory.resolve(ManifestDescriptor.FILE_NAME), LinkOption.NOFOLLOW_LINKS) &&
+            null != CreationLeftovers.find(directory))
+        {
+            v2 = false; // segment files of a creation cut short before its manifest: no store (FORMAT-v2.md 2.1)
         }
         v1 = !StoreDirectory.tableGenerations(directory).isEmpty();
         if (v1 && v2)
