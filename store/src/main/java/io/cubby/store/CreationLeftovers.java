@@ -69,6 +69,22 @@ final class CreationLeftovers
         return leftovers;
     }
 
+    /**
+     * {@link #find}, refusing a directory that holds anything else.
+     *
+     * @throws NotAStoreException if the directory holds a manifest or anything a creation cannot have left.
+     */
+    static List<Path> require(final Path directory)
+    {
+        final List<Path> leftovers = find(directory);
+        if (null == leftovers)
+        {
+            throw new NotAStoreException(directory + " is not empty and holds no Cubby store; refusing to create a " +
+                "store among other files");
+        }
+        return leftovers;
+    }
+
     /** Delete {@code leftovers} ({@link #find}, asked again under the writer's lock), then force the directory. */
     static void delete(final Path directory, final List<Path> leftovers) throws IOException
     {
@@ -143,17 +159,12 @@ final class CreationLeftovers
     {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))
         {
-            final ByteBuffer bytes = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-            long position = 0;
-            while (bytes.hasRemaining())
+            if (channel.size() < length)
             {
-                final int n = channel.read(bytes, position);
-                if (n < 0)
-                {
-                    return null;
-                }
-                position += n;
+                return null;
             }
+            final ByteBuffer bytes = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+            TableHeader.readFully(channel, bytes, 0);
             return bytes.clear();
         }
     }

@@ -263,11 +263,7 @@ final class SegmentOpener
             {
                 throw new NotAStoreException("no Cubby store at " + directory + " (no manifest)");
             }
-            if (null == CreationLeftovers.find(directory))
-            {
-                throw new NotAStoreException(directory + " is not empty and holds no Cubby store; refusing to " +
-                    "create a store among other files");
-            }
+            CreationLeftovers.require(directory);
         }
         final int maxKey = null == b.maxKeySize ? DEFAULT_MAX_KEY_SIZE : b.maxKeySize;
         final int maxValue = null == b.maxValueSize ? DEFAULT_MAX_VALUE_SIZE : b.maxValueSize;

@@ -136,13 +136,7 @@ final class SegmentSet implements AutoCloseable
         }
         catch (final IOException | RuntimeException ex)
         {
-            for (final Segment segment : segments)
-            {
-                if (null != segment)
-                {
-                    closeTables(segment);
-                }
-            }
+            closeTables(segments);
             throw ex;
         }
         final SegmentSet set = new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
@@ -206,13 +200,7 @@ final class SegmentSet implements AutoCloseable
         }
         catch (final IOException | RuntimeException ex)
         {
-            for (final Segment segment : segments)
-            {
-                if (null != segment)
-                {
-                    closeTables(segment);
-                }
-            }
+            closeTables(segments);
             manifest.close();
             throw ex;
         }
@@ -930,10 +918,7 @@ final class SegmentSet implements AutoCloseable
             manifest.markClosed(); // last: every change before it is forced
         }
         t = phases.mark(PHASE_CLOSE_MARK, t);
-        for (final Segment segment : segments)
-        {
-            closeTables(segment);
-        }
+        closeTables(segments);
         manifest.close();
         phases.mark(PHASE_CLOSE_FILES, t);
     }
@@ -950,12 +935,19 @@ final class SegmentSet implements AutoCloseable
         return text.append(" ms").toString();
     }
 
-    private static void closeTables(final Segment segment)
+    /** Close the files of every segment opened so far (a failed open or creation leaves the rest null). */
+    private static void closeTables(final Segment[] segments)
     {
-        segment.current().close();
-        if (null != segment.source())
+        for (final Segment segment : segments)
         {
-            segment.source().close();
+            if (null != segment)
+            {
+                segment.current().close();
+                if (null != segment.source())
+                {
+                    segment.source().close();
+                }
+            }
         }
     }
 }

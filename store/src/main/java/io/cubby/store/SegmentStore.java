@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
@@ -99,13 +98,7 @@ final class SegmentStore implements AutoCloseable
                 throw new IncompatibleStoreException(directory + " already holds a store");
             }
             // asked again under the writer's lock: another process may have created the store meanwhile
-            final List<Path> leftovers = CreationLeftovers.find(directory);
-            if (null == leftovers)
-            {
-                throw new NotAStoreException(directory + " is not empty and holds no Cubby store; refusing to " +
-                    "create a store among other files");
-            }
-            CreationLeftovers.delete(directory, leftovers);
+            CreationLeftovers.delete(directory, CreationLeftovers.require(directory));
             final SegmentLogWriter log = SegmentLogWriter.create(directory.resolve(LOG_FILE), params, logCapacity,
                 ThreadLocalRandom.current().nextInt() | 1, 1);
             final SegmentSet set;

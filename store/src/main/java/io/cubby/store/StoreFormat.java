@@ -2,7 +2,6 @@ package io.cubby.store;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
@@ -70,8 +69,7 @@ final class StoreFormat
         {
             throw new StoreIOException("cannot list " + directory + ": " + ex, ex);
         }
-        if (v2 && !Files.exists(directory.resolve(ManifestDescriptor.FILE_NAME), LinkOption.NOFOLLOW_LINKS) &&
-            null != CreationLeftovers.find(directory))
+        if (v2 && null != CreationLeftovers.find(directory)) // null whenever there is a manifest
         {
             v2 = false; // segment files of a creation cut short before its manifest: no store (FORMAT-v2.md 2.1)
         }
