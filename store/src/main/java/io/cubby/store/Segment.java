@@ -291,9 +291,9 @@ final class Segment
         final long now = source.params.expiry ? ExpiryClock.now() : 0;
         final long end = Math.min(source.groupCount, cursor + groups);
         final int endSlot = (int)(end * SegmentDescriptor.GROUP_SLOTS);
-        for (int slot = source.nextFull((int)(cursor * SegmentDescriptor.GROUP_SLOTS));
+        for (int slot = source.tags.nextFull((int)(cursor * SegmentDescriptor.GROUP_SLOTS));
             slot != SegmentTable.NOT_FOUND && slot < endSlot;
-            slot = source.nextFull(slot + 1))
+            slot = source.tags.nextFull(slot + 1))
         {
             final int keyLength = source.keyLength(slot);
             if (keyLength < 0 || keyLength > source.params.maxKeyLength)

@@ -48,7 +48,7 @@ final class SegmentDamage implements SegmentLogReader.Visitor
             this.segment = table.segment;
             this.generation = table.generation;
             this.slot = slot;
-            this.tag = table.tagAt(slot);
+            this.tag = table.tags.tagAt(slot);
             this.key = key;
             this.problem = problem;
         }
@@ -127,7 +127,7 @@ final class SegmentDamage implements SegmentLogReader.Visitor
     {
         final int restored = table.tornUpdateSlot();
         final UnsafeBuffer key = new UnsafeBuffer(new byte[params.maxKeyLength]);
-        for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
+        for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.tags.nextFull(slot + 1))
         {
             if (slot == restored)
             {
@@ -136,11 +136,11 @@ final class SegmentDamage implements SegmentLogReader.Visitor
             final int keyLength = table.keyLength(slot);
             final boolean lengthOk = keyLength >= 0 && keyLength <= params.maxKeyLength;
             final long hash = lengthOk ? table.slotHash(slot, keyLength) : 0;
-            final boolean keyFits = lengthOk && SegmentDescriptor.tag(hash) == table.tagAt(slot) &&
+            final boolean keyFits = lengthOk && SegmentDescriptor.tag(hash) == table.tags.tagAt(slot) &&
                 SegmentDescriptor.segmentOf(hash, params.segmentBits) == table.segment;
             if (!table.checksumMatches(slot))
             {
-                damaged.add(new Slot(table, slot, keyFits && table.onProbePath(hash, slot) ?
+                damaged.add(new Slot(table, slot, keyFits && table.tags.onProbePath(hash, slot) ?
                     keyBytes(table, slot, keyLength) : null, "fails its checksum"));
                 continue;
             }
@@ -229,7 +229,7 @@ final class SegmentDamage implements SegmentLogReader.Visitor
             }
             else
             {
-                slot.logged = slot.tag == tag && slot.table.onProbePath(hash, slot.slot);
+                slot.logged = slot.tag == tag && slot.table.tags.onProbePath(hash, slot.slot);
             }
         }
     }

@@ -45,7 +45,7 @@ final class SegmentEvictor
             final int start = ThreadLocalRandom.current().nextInt(slots);
             for (int n = 0, slot = start; n < slots && sampled < SAMPLE; n++, slot = slot + 1 == slots ? 0 : slot + 1)
             {
-                if (!table.isFull(slot) || (0 != t && !liveInSource(segment, table, slot)))
+                if (!table.tags.isFull(slot) || (0 != t && !liveInSource(segment, table, slot)))
                 {
                     continue;
                 }
@@ -95,7 +95,7 @@ final class SegmentEvictor
         final SegmentTable table = segment.current();
         for (int slot = from, end = Math.min(to, table.slotCount); slot < end; slot++)
         {
-            if (!table.isFull(slot) || !table.isExpired(slot, now))
+            if (!table.tags.isFull(slot) || !table.isExpired(slot, now))
             {
                 continue;
             }

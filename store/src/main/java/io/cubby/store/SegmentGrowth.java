@@ -478,7 +478,7 @@ final class SegmentGrowth implements AutoCloseable
         source.force();
         segment.current().force();
         long full = 0;
-        for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.nextFull(slot + 1))
+        for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.tags.nextFull(slot + 1))
         {
             full++;
         }

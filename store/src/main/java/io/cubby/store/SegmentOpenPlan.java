@@ -333,7 +333,7 @@ final class SegmentOpenPlan
 
     private static boolean empty(final SegmentTable table)
     {
-        return table.nextFull(0) == SegmentTable.NOT_FOUND;
+        return table.tags.nextFull(0) == SegmentTable.NOT_FOUND;
     }
 
     /**

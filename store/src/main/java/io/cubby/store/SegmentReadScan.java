@@ -99,7 +99,7 @@ final class SegmentReadScan
                 final long sequence = reader.begin(s);
                 try
                 {
-                    if (table.isFull(slot))
+                    if (table.tags.isFull(slot))
                     {
                         copy(table, shadow, copies, slot, now, sequence);
                     }
@@ -136,8 +136,8 @@ final class SegmentReadScan
     {
         final int maxKey = table.params.maxKeyLength;
         final int maxValue = table.params.maxValueLength;
-        for (int slot = onlySlot < 0 ? table.nextFull(0) : onlySlot; slot != SegmentTable.NOT_FOUND;
-            slot = onlySlot < 0 ? table.nextFull(slot + 1) : SegmentTable.NOT_FOUND)
+        for (int slot = onlySlot < 0 ? table.tags.nextFull(0) : onlySlot; slot != SegmentTable.NOT_FOUND;
+            slot = onlySlot < 0 ? table.tags.nextFull(slot + 1) : SegmentTable.NOT_FOUND)
         {
             final int keyLength = table.keyLength(slot);
             final int valueLength = table.valueLength(slot);

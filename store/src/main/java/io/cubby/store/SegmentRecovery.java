@@ -384,7 +384,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             set.manifest.beginWrite(unreachable.segment);
             try
             {
-                table(unreachable.segment, unreachable.generation).repairProbePath(unreachable.hash, unreachable.slot);
+                table(unreachable.segment, unreachable.generation).tags.repairProbePath(unreachable.hash, unreachable.slot);
             }
             finally
             {
@@ -414,7 +414,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 {
                     report.sourceCopiesDropped += dropSourceCopies(segment.current(), source, key);
                     source.recount();
-                    final int first = source.nextFull(0);
+                    final int first = source.tags.nextFull(0);
                     if (first != SegmentTable.NOT_FOUND && first / SegmentDescriptor.GROUP_SLOTS < segment.cursor())
                     {
                         // a power loss kept source entries whose migration (or removal) did not reach the disk
@@ -436,7 +436,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         final org.agrona.concurrent.UnsafeBuffer key)
     {
         long dropped = 0;
-        for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.nextFull(slot + 1))
+        for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.tags.nextFull(slot + 1))
         {
             final int keyLength = source.keyLength(slot);
             if (keyLength < 0 || keyLength > source.params.maxKeyLength)

@@ -144,7 +144,7 @@ final class SegmentReports
     static long countFull(final SegmentTable table)
     {
         long count = 0;
-        for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
+        for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.tags.nextFull(slot + 1))
         {
             count++;
         }

@@ -1,8 +1,6 @@
 package io.cubby.store;
 
 import static io.cubby.store.SegmentDescriptor.ENTRY_COUNT_OFFSET;
-import static io.cubby.store.SegmentDescriptor.GROUP_LENGTH;
-import static io.cubby.store.SegmentDescriptor.GROUP_OVERFLOW_OFFSET;
 import static io.cubby.store.SegmentDescriptor.GROUP_SLOTS;
 import static io.cubby.store.SegmentDescriptor.MIGRATION_CURSOR_OFFSET;
 import static io.cubby.store.SegmentDescriptor.NO_UNDO;
@@ -16,14 +14,12 @@ import static io.cubby.store.SegmentDescriptor.UNDO_IMAGE_OFFSET;
 import static io.cubby.store.SegmentDescriptor.UNDO_SLOT_INDEX_OFFSET;
 
 import org.agrona.DirectBuffer;
-import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
@@ -38,23 +34,17 @@ import java.nio.file.Path;
  * <p>
  * Not thread-safe: one writer at a time (the segment's write lock). Concurrent readers are made safe by the
  * segment's sequence word (FORMAT-v2.md section 3.2), which is the caller's job; this class only orders its own
- * stores so that a tag byte is published after the slot it describes. A retired rehash source is unmapped
- * explicitly ({@link #unmap}) once no lock-free reader can still be using it (the caller's job: SegmentSet's
- * per-segment reader counts); other mappings are released by the garbage collector once unreachable. With
- * assertions on, every read path checks that its table has not been unmapped (or {@link #retire}d, the test
- * stand-in that keeps the mapping).
+ * stores so that a tag byte is published after the slot it describes. The tag array is {@link SegmentTags}'s;
+ * the file's channel and mapping, and their life (force, retire, unmap), {@link SegmentMapping}'s. A retired
+ * rehash source is unmapped ({@link #unmap}) once no lock-free reader can still be using it (the caller's job:
+ * SegmentSet's per-segment reader counts). With assertions on, every read path checks that its table has not
+ * been unmapped (or {@link #retire}d).
  */
 final class SegmentTable implements AutoCloseable
 {
     static final int NOT_FOUND = -1;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final long LOW_BITS = 0x0101_0101_0101_0101L;
-    private static final long LOW_SEVEN_BITS = 0x7F7F_7F7F_7F7F_7F7FL;
-    /** Tag bytes 8 to 14 of a group's second word; byte 15 is the overflow byte. */
-    private static final long HIGH_WORD_TAGS = 0x00FF_FFFF_FFFF_FFFFL;
-    private static final long HIGH_WORD_TAG_FLAGS = 0x0080_8080_8080_8080L;
-    private static final int OVERFLOW_SHIFT = 56;
 
     final Path file;
     final SegmentParams params;
@@ -65,14 +55,11 @@ final class SegmentTable implements AutoCloseable
     final int slotCount;
     final long maxEntries;
 
-    private final FileChannel channel;
-    /** The file's identity when mapped, to tell another process's replacement ({@link #changedFile}). */
-    private final Object fileKey;
-    private final MappedByteBuffer mapping;
+    private final SegmentMapping mapping;
     private final UnsafeBuffer buffer;
+    /** The tag array: probing, overflow bits, which slots are full. */
+    final SegmentTags tags;
     private final long address;
-    private final boolean readOnly;
-    private final int tagBase;
     private final int slotBase;
     private final int slotLength;
     private final int keyOffset;
@@ -83,10 +70,8 @@ final class SegmentTable implements AutoCloseable
     private final int valueLengthWidth;
     private final Xxh3 hashFunction;
 
-    private volatile boolean retired;
     /** Set by the retirer once the current file no longer names this source on disk (its clear forced). */
     private volatile boolean rehashEnded;
-    private boolean unmapped;
     private long sourceGeneration;
     private long sourceGroupCount;
     private long entryCount;
@@ -107,9 +92,6 @@ final class SegmentTable implements AutoCloseable
         final SegmentHeader h) throws IOException
     {
         this.file = file;
-        this.channel = channel;
-        this.fileKey = fileKey;
-        this.readOnly = readOnly;
         this.params = params;
         this.segment = segment;
         this.generation = h.generation;
@@ -126,12 +108,12 @@ final class SegmentTable implements AutoCloseable
         this.expiresAtOffset = params.expiresAtOffset;
         this.keyLengthWidth = params.keyLengthWidth;
         this.valueLengthWidth = params.valueLengthWidth;
-        this.tagBase = (int)SegmentDescriptor.tagArrayOffset(params.headerLength);
         this.slotBase = (int)SegmentDescriptor.slotArrayOffset(params.headerLength, groupCount);
         this.hashFunction = Xxh3.withSeed(params.seed);
         final long length = SegmentDescriptor.fileLength(params.headerLength, slotLength, groupCount);
-        mapping = channel.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, length);
-        buffer = new UnsafeBuffer(mapping);
+        mapping = new SegmentMapping(file, fileKey, channel, readOnly, length);
+        buffer = mapping.buffer;
+        tags = new SegmentTags(buffer, (int)SegmentDescriptor.tagArrayOffset(params.headerLength), groupCount);
         address = buffer.addressOffset();
         entryCount = buffer.getLong(ENTRY_COUNT_OFFSET, LE);
         staleOverflow = buffer.getLong(STALE_OVERFLOW_OFFSET, LE);
@@ -169,14 +151,14 @@ final class SegmentTable implements AutoCloseable
      */
     int findPreferredFirst(final long hash, final DirectBuffer key, final int offset, final int length)
     {
-        assert !retired : file.getFileName() + " read after it was unmapped";
+        assert !mapping.retired() : file.getFileName() + " read after it was unmapped";
         final long home = SegmentDescriptor.homeGroup(hash, groupCount);
         final int preferred = SegmentDescriptor.preferredPosition(hash);
         final int preferredSlot = (int)home * GROUP_SLOTS + preferred;
         final int s = slotOffset(preferredSlot);
         // Load both before testing either; the non-short-circuit & keeps the slot load ahead of the tag test.
         final int storedKeyLength = keyLengthAt(s);
-        final int storedTag = buffer.getByte(tagBase + (int)home * GROUP_LENGTH + preferred) & 0xFF;
+        final int storedTag = tags.tagAt(preferredSlot);
         if ((storedTag == SegmentDescriptor.tag(hash) & storedKeyLength == length) &&
             keyBytesEqual(s, key, offset, length))
         {
@@ -193,40 +175,8 @@ final class SegmentTable implements AutoCloseable
      */
     int find(final long hash, final DirectBuffer key, final int offset, final int length)
     {
-        assert !retired : file.getFileName() + " read after it was unmapped";
-        final long broadcast = SegmentDescriptor.tag(hash) * LOW_BITS;
-        final long overflowBit = SegmentDescriptor.overflowBit(hash);
-        long group = SegmentDescriptor.homeGroup(hash, groupCount);
-        for (long probed = 0; probed < groupCount; probed++)
-        {
-            final int groupOffset = tagBase + (int)group * GROUP_LENGTH;
-            final long low = buffer.getLong(groupOffset, LE);
-            final long high = buffer.getLong(groupOffset + Long.BYTES, LE);
-            final int firstSlot = (int)group * GROUP_SLOTS;
-            for (long m = zeroBytes(low ^ broadcast); m != 0; m &= m - 1)
-            {
-                final int slot = firstSlot + (Long.numberOfTrailingZeros(m) >>> 3);
-                if (keyEquals(slot, key, offset, length))
-                {
-                    return slot;
-                }
-            }
-            for (long m = zeroBytes((high & HIGH_WORD_TAGS) ^ broadcast); m != 0; m &= m - 1)
-            {
-                final int slot = firstSlot + Long.BYTES + (Long.numberOfTrailingZeros(m) >>> 3);
-                if (keyEquals(slot, key, offset, length))
-                {
-                    return slot;
-                }
-            }
-            if (((high >>> OVERFLOW_SHIFT) & overflowBit) == 0)
-            {
-                return NOT_FOUND;
-            }
-            group = group + 1 == groupCount ? 0 : group + 1;
-        }
-        // every group carries the key's overflow bit (removals leave them set): every tag was compared
-        return NOT_FOUND;
+        assert !mapping.retired() : file.getFileName() + " read after it was unmapped";
+        return tags.find(hash, this, key, offset, length);
     }
 
     /**
@@ -273,53 +223,27 @@ final class SegmentTable implements AutoCloseable
         return slot;
     }
 
-    /**
-     * Step 1 of an insert: walk from the home group, setting the key's overflow bit in every full group passed,
-     * and return the slot to fill: the preferred position of the first group with an empty slot if it is empty,
-     * else that group's lowest empty slot.
-     */
+    /** Step 1 of an insert: {@link SegmentTags#claim}. */
     private int claimSlot(final long hash)
     {
         if (entryCount >= maxEntries)
         {
             throw new IllegalStateException(file.getFileName() + " is full: " + entryCount + " entries");
         }
-        final int overflowBit = SegmentDescriptor.overflowBit(hash);
-        final int preferred = SegmentDescriptor.preferredPosition(hash);
-        long group = SegmentDescriptor.homeGroup(hash, groupCount);
-        for (long probed = 0; probed < groupCount; probed++)
+        final int slot = tags.claim(hash);
+        if (NOT_FOUND == slot)
         {
-            final int groupOffset = tagBase + (int)group * GROUP_LENGTH;
-            final long low = buffer.getLong(groupOffset, LE);
-            final long high = buffer.getLong(groupOffset + Long.BYTES, LE);
-            final long emptyLow = zeroBytes(low);
-            final long emptyHigh = zeroBytes(high) & HIGH_WORD_TAG_FLAGS;
-            if ((emptyLow | emptyHigh) != 0)
-            {
-                final int firstSlot = (int)group * GROUP_SLOTS;
-                if (buffer.getByte(groupOffset + preferred) == TAG_EMPTY)
-                {
-                    return firstSlot + preferred;
-                }
-                return firstSlot + (0 != emptyLow ? Long.numberOfTrailingZeros(emptyLow) >>> 3 :
-                    Long.BYTES + (Long.numberOfTrailingZeros(emptyHigh) >>> 3));
-            }
-            final int overflow = (int)(high >>> OVERFLOW_SHIFT);
-            if ((overflow & overflowBit) == 0)
-            {
-                buffer.putByte(groupOffset + GROUP_OVERFLOW_OFFSET, (byte)(overflow | overflowBit));
-            }
-            group = group + 1 == groupCount ? 0 : group + 1;
+            throw new CorruptStoreException(file.getFileName() + ": no empty slot although " + entryCount +
+                " entries are below the limit of " + maxEntries);
         }
-        throw new CorruptStoreException(file.getFileName() + ": no empty slot although " + entryCount +
-            " entries are below the limit of " + maxEntries);
+        return slot;
     }
 
     /** Steps 3 and 4 of an insert: publish the tag after the slot body, then count the entry. */
     private void commitInsert(final int slot, final long hash)
     {
         VarHandle.releaseFence();
-        buffer.putByte(tagOffset(slot), (byte)SegmentDescriptor.tag(hash));
+        tags.store(slot, SegmentDescriptor.tag(hash));
         CrashPoints.Hook.reached("v2.insert.tag-stored");
         entryCount++;
         buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
@@ -378,12 +302,11 @@ final class SegmentTable implements AutoCloseable
      */
     void remove(final int slot)
     {
-        final int groupOffset = tagBase + (slot / GROUP_SLOTS) * GROUP_LENGTH;
-        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        tags.store(slot, TAG_EMPTY);
         CrashPoints.Hook.reached("v2.remove.tag-cleared");
         entryCount--;
         buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
-        if (buffer.getByte(groupOffset + GROUP_OVERFLOW_OFFSET) != 0)
+        if (tags.overflowByte(slot / GROUP_SLOTS) != 0)
         {
             staleOverflow++;
             buffer.putLong(STALE_OVERFLOW_OFFSET, staleOverflow, LE);
@@ -408,7 +331,7 @@ final class SegmentTable implements AutoCloseable
      */
     void clearCopy(final int slot)
     {
-        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        tags.store(slot, TAG_EMPTY);
         CrashPoints.Hook.reached("v2.remove.copy-cleared");
     }
 
@@ -486,71 +409,11 @@ final class SegmentTable implements AutoCloseable
         final long undo = buffer.getLong(UNDO_SLOT_INDEX_OFFSET, LE);
         if (undo >= 0 && undo < slotCount &&
             buffer.getInt(UNDO_CHECKSUM_OFFSET, LE) == Hashing.checksum(address + UNDO_IMAGE_OFFSET, slotLength) &&
-            isFull((int)undo) && !checksumMatches((int)undo))
+            tags.isFull((int)undo) && !checksumMatches((int)undo))
         {
             return (int)undo;
         }
         return NOT_FOUND;
-    }
-
-    /**
-     * The groups a lookup of an absent key with this hash reads: from the home group up to the first without the
-     * key's overflow bit (FORMAT-v2.md 6.2), at most every group. Read only (diagnostics: how far removals' stale
-     * overflow bits make lookups walk).
-     */
-    long groupsWalked(final long hash)
-    {
-        final int overflowBit = SegmentDescriptor.overflowBit(hash);
-        long group = SegmentDescriptor.homeGroup(hash, groupCount);
-        long read = 1;
-        while ((overflowByte(group) & overflowBit) != 0 && read < groupCount)
-        {
-            group = group + 1 == groupCount ? 0 : group + 1;
-            read++;
-        }
-        return read;
-    }
-
-    /**
-     * Whether a lookup of a key with this hash reaches {@code slot}'s group: from the home group, every group
-     * before it has the key's overflow bit set (FORMAT-v2.md 6.2). Read only.
-     */
-    boolean onProbePath(final long hash, final int slot)
-    {
-        final long target = slot / GROUP_SLOTS;
-        final int overflowBit = SegmentDescriptor.overflowBit(hash);
-        long group = SegmentDescriptor.homeGroup(hash, groupCount);
-        for (long probed = 0; probed < groupCount; probed++)
-        {
-            if (group == target)
-            {
-                return true;
-            }
-            if ((overflowByte(group) & overflowBit) == 0)
-            {
-                return false;
-            }
-            group = group + 1 == groupCount ? 0 : group + 1;
-        }
-        return false;
-    }
-
-    /**
-     * Recovery repair of a missing overflow bit (a torn tag page, FORMAT-v2.md 8.4): set the key's overflow bit in
-     * every group from its home group up to {@code slot}'s group, so that lookups reach the slot again. Extra
-     * bits cost probes, never correctness.
-     */
-    void repairProbePath(final long hash, final int slot)
-    {
-        final long target = slot / GROUP_SLOTS;
-        final int overflowBit = SegmentDescriptor.overflowBit(hash);
-        long group = SegmentDescriptor.homeGroup(hash, groupCount);
-        for (long probed = 0; probed < groupCount && group != target; probed++)
-        {
-            final int offset = tagBase + (int)group * GROUP_LENGTH + GROUP_OVERFLOW_OFFSET;
-            buffer.putByte(offset, (byte)(buffer.getByte(offset) | overflowBit));
-            group = group + 1 == groupCount ? 0 : group + 1;
-        }
     }
 
     /**
@@ -559,7 +422,7 @@ final class SegmentTable implements AutoCloseable
      */
     void clearDamaged(final int slot)
     {
-        buffer.putByte(tagOffset(slot), (byte)TAG_EMPTY);
+        tags.store(slot, TAG_EMPTY);
     }
 
     /**
@@ -570,30 +433,13 @@ final class SegmentTable implements AutoCloseable
     long recount()
     {
         long count = 0;
-        for (int slot = nextFull(0); slot != NOT_FOUND; slot = nextFull(slot + 1))
+        for (int slot = tags.nextFull(0); slot != NOT_FOUND; slot = tags.nextFull(slot + 1))
         {
             count++;
         }
         entryCount = count;
         buffer.putLong(ENTRY_COUNT_OFFSET, count, LE);
         return count;
-    }
-
-    /**
-     * First full slot at or after {@code from}, in slot order.
-     *
-     * @return the slot index, or {@link #NOT_FOUND}.
-     */
-    int nextFull(final int from)
-    {
-        for (int slot = from; slot < slotCount; slot++)
-        {
-            if (buffer.getByte(tagOffset(slot)) != TAG_EMPTY)
-            {
-                return slot;
-            }
-        }
-        return NOT_FOUND;
     }
 
     /**
@@ -605,7 +451,7 @@ final class SegmentTable implements AutoCloseable
     long countAtPreferredPosition()
     {
         long count = 0;
-        for (int slot = nextFull(0); slot != NOT_FOUND; slot = nextFull(slot + 1))
+        for (int slot = tags.nextFull(0); slot != NOT_FOUND; slot = tags.nextFull(slot + 1))
         {
             final int keyLength = keyLength(slot);
             if (keyLength >= 0 && keyLength <= params.maxKeyLength)
@@ -621,21 +467,6 @@ final class SegmentTable implements AutoCloseable
         return count;
     }
 
-    boolean isFull(final int slot)
-    {
-        return buffer.getByte(tagOffset(slot)) != TAG_EMPTY;
-    }
-
-    int tagAt(final int slot)
-    {
-        return buffer.getByte(tagOffset(slot)) & 0xFF;
-    }
-
-    int overflowByte(final long group)
-    {
-        return buffer.getByte(tagBase + (int)group * GROUP_LENGTH + GROUP_OVERFLOW_OFFSET) & 0xFF;
-    }
-
     /**
      * Key length of a full slot as stored; may exceed the maximum in a damaged file (see {@link #checksumMatches}).
      */
@@ -649,7 +480,7 @@ final class SegmentTable implements AutoCloseable
      */
     int valueLength(final int slot)
     {
-        assert !retired : file.getFileName() + " read after it was unmapped";
+        assert !mapping.retired() : file.getFileName() + " read after it was unmapped";
         return getLength(slotOffset(slot) + valueLengthOffset, valueLengthWidth);
     }
 
@@ -676,7 +507,7 @@ final class SegmentTable implements AutoCloseable
      */
     boolean checksumMatches(final int slot)
     {
-        assert !retired : file.getFileName() + " read after it was unmapped";
+        assert !mapping.retired() : file.getFileName() + " read after it was unmapped";
         final int s = slotOffset(slot);
         final int keyLength = keyLengthAt(s);
         final int valueLength = getLength(s + valueLengthOffset, valueLengthWidth);
@@ -720,9 +551,9 @@ final class SegmentTable implements AutoCloseable
      */
     void copyValue(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int valueLength)
     {
-        assert !retired : file.getFileName() + " read after it was unmapped";
+        assert !mapping.retired() : file.getFileName() + " read after it was unmapped";
         dst.putBytes(dstOffset, buffer, slotOffset(slot) + valueOffset, valueLength);
-        assert !retired : file.getFileName() + " unmapped while a value was copied";
+        assert !mapping.retired() : file.getFileName() + " unmapped while a value was copied";
     }
 
     void copyKey(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int keyLength)
@@ -802,7 +633,7 @@ final class SegmentTable implements AutoCloseable
         h.putInt(SegmentDescriptor.HEADER_CHECKSUM_OFFSET, SegmentHeader.checksum(h), LE);
         try
         {
-            Storage.writeFully(channel, java.nio.ByteBuffer.wrap(image, from, to - from), from);
+            mapping.write(java.nio.ByteBuffer.wrap(image, from, to - from), from);
         }
         catch (final IOException ex)
         {
@@ -853,60 +684,32 @@ final class SegmentTable implements AutoCloseable
         buffer.putInt(OPEN_STATE_OFFSET, state, LE);
     }
 
-    /**
-     * Touch every page of the mapping with an atomic add of zero, a write that changes nothing even while a writer
-     * fills the file, so that the page is mapped writable before a writer needs it (no first-touch fault then).
-     *
-     * @param page bytes between touches.
-     */
+    /** {@link SegmentMapping#prefault}. */
     void prefault(final int page)
     {
-        if (readOnly)
-        {
-            return;
-        }
-        final int length = buffer.capacity();
-        for (long offset = 0; offset <= length - Long.BYTES; offset += page)
-        {
-            buffer.getAndAddLong((int)offset, 0);
-        }
+        mapping.prefault(page);
     }
 
     long fileLength()
     {
-        return buffer.capacity();
+        return mapping.length();
     }
 
     /** What another process did to this file (truncated, replaced, deleted), or null: {@link Storage#changedFile}. */
     String changedFile()
     {
-        return Storage.changedFile(file, fileKey, fileLength());
+        return mapping.changedFile();
     }
 
     void force()
     {
-        if (!readOnly)
-        {
-            mapping.force();
-            CrashPoints.Hook.forced(file);
-            CrashPoints.Hook.reached("v2.segment.forced");
-        }
+        mapping.force();
     }
 
-    /**
-     * Release the mapping now instead of when the garbage collector finds it unreachable. The caller guarantees
-     * that nothing reads this table afterwards: a read then would be a fault, not an exception. Closes the
-     * channel too. Idempotent.
-     */
+    /** {@link SegmentMapping#unmap}: nothing may read this table afterwards. */
     void unmap()
     {
-        retire();
-        close();
-        if (!unmapped)
-        {
-            unmapped = true;
-            IoUtil.unmap(mapping);
-        }
+        mapping.unmap();
     }
 
     /**
@@ -926,41 +729,24 @@ final class SegmentTable implements AutoCloseable
     /** Mark the table as no longer readable (assertions on) without unmapping it: the tests' stand-in. */
     void retire()
     {
-        retired = true;
-        if (!readOnly)
-        {
-            // a writable table retires only as the source of an ended rehash (read-only ones: recovery's checks)
-            CrashPoints.Hook.reached("v2.rehash-end.source-released");
-        }
+        mapping.retire();
     }
 
     boolean retired()
     {
-        return retired;
+        return mapping.retired();
     }
 
+    /** Close the channel; the mapping stays valid. */
     @Override
     public void close()
     {
-        try
-        {
-            channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // the mapping stays valid; nothing was lost
-        }
+        mapping.close();
     }
 
     private int slotOffset(final int slot)
     {
         return slotBase + slot * slotLength;
-    }
-
-    private int tagOffset(final int slot)
-    {
-        final int group = slot / GROUP_SLOTS;
-        return tagBase + group * GROUP_LENGTH + (slot - group * GROUP_SLOTS);
     }
 
     private int keyLengthAt(final int s)
@@ -1002,13 +788,5 @@ final class SegmentTable implements AutoCloseable
                 buffer.putInt(offset, length, LE);
                 break;
         }
-    }
-
-    /**
-     * High bit of every byte of {@code x} that is zero, exactly (no false positives from borrows).
-     */
-    static long zeroBytes(final long x)
-    {
-        return ~(((x & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | x | LOW_SEVEN_BITS);
     }
 }

@@ -64,8 +64,8 @@ final class SegmentVerifier
         final org.agrona.concurrent.UnsafeBuffer key =
             new org.agrona.concurrent.UnsafeBuffer(new byte[source.params.maxKeyLength]);
         long copies = 0;
-        for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND && problems.size() < MAX_PROBLEMS;
-            slot = source.nextFull(slot + 1))
+        for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND && problems.size() < MAX_PROBLEMS;
+            slot = source.tags.nextFull(slot + 1))
         {
             final int keyLength = source.keyLength(slot);
             if (keyLength < 0 || keyLength > source.params.maxKeyLength)
@@ -116,7 +116,7 @@ final class SegmentVerifier
     {
         final String name = String.valueOf(table.file.getFileName());
         long full = 0;
-        for (int slot = table.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.nextFull(slot + 1))
+        for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.tags.nextFull(slot + 1))
         {
             full++;
             if (problems.size() >= MAX_PROBLEMS)
@@ -131,9 +131,9 @@ final class SegmentVerifier
             }
             final int keyLength = table.keyLength(slot);
             final long hash = table.slotHash(slot, keyLength);
-            if (table.tagAt(slot) != SegmentDescriptor.tag(hash))
+            if (table.tags.tagAt(slot) != SegmentDescriptor.tag(hash))
             {
-                problems.add(name + ": slot " + slot + " has tag " + table.tagAt(slot) + ", its key's tag is " +
+                problems.add(name + ": slot " + slot + " has tag " + table.tags.tagAt(slot) + ", its key's tag is " +
                     SegmentDescriptor.tag(hash));
                 continue;
             }

@@ -446,7 +446,7 @@ class FormatVersion2CompactionTest
             final SegmentTable table = set.segment(s).current();
             for (int i = 0; i < 4000; i++)
             {
-                walked += table.groupsWalked(random.nextLong());
+                walked += table.tags.groupsWalked(random.nextLong());
                 lookups++;
             }
         }

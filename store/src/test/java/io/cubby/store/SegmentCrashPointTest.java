@@ -363,8 +363,8 @@ class SegmentCrashPointTest
                 final SegmentTable source = set.segment(s).source();
                 if (null != source)
                 {
-                    for (int slot = source.nextFull(0); slot != SegmentTable.NOT_FOUND;
-                        slot = source.nextFull(slot + 1))
+                    for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND;
+                        slot = source.tags.nextFull(slot + 1))
                     {
                         source.copyKey(slot, checkKey, 0, Integer.BYTES);
                         keys.add(checkKey.getInt(0));

@@ -70,7 +70,7 @@ class SegmentTableTest
                     expected |= 0x80L << (8 * b);
                 }
             }
-            assertEquals(expected, SegmentTable.zeroBytes(x), "word 0x" + Long.toHexString(x));
+            assertEquals(expected, SegmentTags.zeroBytes(x), "word 0x" + Long.toHexString(x));
         }
     }
 
@@ -139,7 +139,7 @@ class SegmentTableTest
     {
         for (int g = 0; g < table.groupCount; g++)
         {
-            if ((table.overflowByte(g) & overflowBit) == 0)
+            if ((table.tags.overflowByte(g) & overflowBit) == 0)
             {
                 return false;
             }
@@ -445,12 +445,12 @@ class SegmentTableTest
         {
             for (long g = 0; g < 3 && overflowedGroup < 0; g++)
             {
-                if (table.overflowByte(g) != 0)
+                if (table.tags.overflowByte(g) != 0)
                 {
                     overflowedGroup = g;
                 }
             }
-            final int slot = table.nextFull(0);
+            final int slot = table.tags.nextFull(0);
             final long offset = SegmentDescriptor.slotArrayOffset(PARAMS.headerLength, 3) +
                 (long)slot * PARAMS.slotLength + PARAMS.valueOffset;
             write(file, offset, new byte[]{ (byte)~read(file, offset, 1)[0] });

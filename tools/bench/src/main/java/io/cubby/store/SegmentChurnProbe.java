@@ -97,11 +97,11 @@ public final class SegmentChurnProbe
             entries += t.entryCount();
             for (long g = 0; g < t.groupCount; g++)
             {
-                saturated += t.overflowByte(g) == 0xFF ? 1 : 0;
+                saturated += t.tags.overflowByte(g) == 0xFF ? 1 : 0;
             }
             for (int i = 0; i < 20000; i++)
             {
-                groups += t.groupsWalked(r.nextLong());
+                groups += t.tags.groupsWalked(r.nextLong());
                 probes++;
             }
         }
