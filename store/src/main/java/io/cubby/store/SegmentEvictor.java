@@ -3,6 +3,7 @@ package io.cubby.store;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Size-bound eviction in a version-2 store ({@link Cubby.Builder#maxEntries(long)}), as version 1's: before a put
@@ -82,6 +83,50 @@ final class SegmentEvictor
         {
             lookup.victimKeyLength = keyLength;
         }
+    }
+
+    /**
+     * While {@code set} holds more than {@code bound} entries (0: none), evict one entry of each segment in turn,
+     * under its lock and inside its bracket (unlogged: the caller checkpoints after), until it holds no more or a
+     * round finds nothing to evict.
+     *
+     * @return the entries evicted.
+     */
+    static long evictDownTo(final SegmentSet set, final long bound, final SegmentLookup lookup)
+    {
+        long evicted = 0;
+        boolean progress = true;
+        while (bound > 0 && set.entryCount() > bound && progress)
+        {
+            progress = false;
+            for (int s = 0; s < set.segmentCount() && set.entryCount() > bound; s++)
+            {
+                final ReentrantLock lock = set.lockOf(s);
+                lock.lock();
+                try
+                {
+                    set.manifest.beginWrite(s);
+                    try
+                    {
+                        set.evict(s, set.segment(s), set.params.expiry ? ExpiryClock.now() : 0, lookup);
+                    }
+                    finally
+                    {
+                        set.manifest.endWrite(s);
+                    }
+                }
+                finally
+                {
+                    lock.unlock();
+                }
+                if (lookup.victimKeyLength >= 0)
+                {
+                    evicted++;
+                    progress = true;
+                }
+            }
+        }
+        return evicted;
     }
 
     /**

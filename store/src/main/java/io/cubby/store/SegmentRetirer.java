@@ -15,7 +15,7 @@ import java.util.function.IntPredicate;
  * Ends rehashes off the writers' path (FORMAT-v2.md section 9 step 6), in batches: force every new file and clear
  * its Source Generation (forced; the files of a batch in parallel), force the manifest once, delete the sources,
  * force the directory once. It releases each deleted source's mapping ({@link SegmentTable#unmap}) later, once
- * the set's {@code readersGone} test says no lock-free reader of that segment is between its start and its end:
+ * {@link SegmentReaders#gone} says no lock-free reader of that segment is between its start and its end:
  * the sources wait in a list unmapped after each batch, once the batch's segments may have their next files
  * prepared ({@link #UNMAP_BACKLOG}), whenever no rehash end is queued, and at close; a source whose readers are
  * still in flight stays in the list.

@@ -4,13 +4,8 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -33,11 +28,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class SegmentSet implements AutoCloseable
 {
-    /** Longs between two segments' reader counts: 128 bytes, so counts of different segments share no line. */
-    private static final int READERS_STRIDE = 16;
-    /** Slots {@link #sweepExpiredStep} visits per hold of a segment's lock. */
-    private static final int SWEEP_STEP = 16 * SegmentDescriptor.GROUP_SLOTS;
-
     final Path directory;
     final Manifest manifest;
     final SegmentParams params;
@@ -46,16 +36,9 @@ final class SegmentSet implements AutoCloseable
     private final ReentrantLock[] locks;
     private final SegmentAllocator allocator;
     private final SegmentGrowth growth;
-    /** Optimistic reads in flight per segment, at {@code segment * READERS_STRIDE}. */
-    private final AtomicLongArray readers;
-    /**
-     * Per segment, its sequence word when its files were last forced (read before the force), or
-     * {@link #NEVER_FORCED}: every change to a segment moves its sequence (FORMAT-v2.md 3.2), so a segment whose
-     * sequence still equals it has nothing to force. Read and written by the one thread forcing (checkpoint, close).
-     */
-    private final long[] forcedSequence;
-    private static final long NEVER_FORCED = -1;
-    private long filesForced;
+    /** Optimistic reads in flight per segment (and writes that may touch a source being retired). */
+    final SegmentReaders readers;
+    private final SegmentForces forces;
     /**
      * Whether the manifest's Open State is 1 (forced) for this open; false after a clean reopen until the first
      * change ({@link #markOpenBeforeChange}).
@@ -86,11 +69,10 @@ final class SegmentSet implements AutoCloseable
         this.params = manifest.params;
         this.segmentBits = params.segmentBits;
         this.segments = segments;
-        this.readers = new AtomicLongArray(segments.length * READERS_STRIDE);
-        this.forcedSequence = new long[segments.length];
-        java.util.Arrays.fill(forcedSequence, NEVER_FORCED);
+        this.readers = new SegmentReaders(segments.length);
+        this.forces = new SegmentForces(manifest, directory, segments.length);
         this.allocator = new SegmentAllocator(directory, params, segments.length, allocate, background,
-            this::readersGone);
+            readers::gone);
         this.locks = new ReentrantLock[segments.length];
         for (int i = 0; i < locks.length; i++)
         {
@@ -140,10 +122,7 @@ final class SegmentSet implements AutoCloseable
             throw ex;
         }
         final SegmentSet set = new SegmentSet(directory, manifest, segments, migrationStep, allocate, background);
-        for (int s = 0; s < segments.length; s++)
-        {
-            set.forcedSequence[s] = manifest.readSequence(s); // each file's header was forced at its creation
-        }
+        set.forces.allForced(); // each file's header was forced at its creation
         set.publishWriterIdentity();
         return set;
     }
@@ -221,9 +200,9 @@ final class SegmentSet implements AutoCloseable
         set.markedOpen = mark;
         set.phases.record(PHASE_OPEN_FILES, opened - start);
         set.phases.record(PHASE_MARK_OPEN, marked - opened);
-        for (int s = 0; s < segments.length; s++)
+        if (forced)
         {
-            set.forcedSequence[s] = forced ? manifest.readSequence(s) : NEVER_FORCED;
+            set.forces.allForced();
         }
         return set;
     }
@@ -269,13 +248,6 @@ final class SegmentSet implements AutoCloseable
     boolean markedOpen()
     {
         return markedOpen;
-    }
-
-    /** Whether no optimistic read of segment {@code s} is in flight; a full fence first (see the class note). */
-    private boolean readersGone(final int s)
-    {
-        VarHandle.fullFence();
-        return readers.get(s * READERS_STRIDE) == 0;
     }
 
     /** Tests: retired sources are marked unreadable (assertions) instead of unmapped, so a violation is reported. */
@@ -364,15 +336,14 @@ final class SegmentSet implements AutoCloseable
         final long hash = hash(key, offset, length);
         final int s = segmentOf(hash);
         final Segment segment = segments[s];
-        final int counter = s * READERS_STRIDE;
-        readers.getAndIncrement(counter);
+        readers.enter(s);
         try
         {
             return read(s, segment, hash, key, offset, length, dst, dstOffset, now, lookup);
         }
         finally
         {
-            readers.getAndDecrement(counter);
+            readers.exit(s);
         }
     }
 
@@ -520,8 +491,7 @@ final class SegmentSet implements AutoCloseable
             manifest.beginWrite(s);
             // counted as a reader: the remove may clear a copy in a source whose rehash end is still being retired
             // (Segment.remove), whose mapping the retirer must not release meanwhile
-            final int counter = s * READERS_STRIDE;
-            readers.getAndIncrement(counter);
+            readers.enter(s);
             try
             {
                 // read under the lock, as put's: an entry expired then counts as absent and stays
@@ -530,7 +500,7 @@ final class SegmentSet implements AutoCloseable
             }
             finally
             {
-                readers.getAndDecrement(counter);
+                readers.exit(s);
                 manifest.endWrite(s);
             }
             growth.afterRemove(s, segment);
@@ -547,19 +517,24 @@ final class SegmentSet implements AutoCloseable
      * Remove one entry of segment {@code s} (its lock held, inside its bracket) to make room under the entry bound
      * ({@link SegmentEvictor}); its key is left in {@code lookup.victimKey} for the log.
      */
-    private void evict(final int s, final Segment segment, final long now, final SegmentLookup lookup)
+    void evict(final int s, final Segment segment, final long now, final SegmentLookup lookup)
     {
         // counted as a reader, as a remove: it may clear a copy in a source whose rehash end is being retired
-        final int counter = s * READERS_STRIDE;
-        readers.getAndIncrement(counter);
+        readers.enter(s);
         try
         {
             SegmentEvictor.evictOne(segment, now, removals, lookup);
         }
         finally
         {
-            readers.getAndDecrement(counter);
+            readers.exit(s);
         }
+    }
+
+    /** Whom expired entries and evictions are reported to, or null. */
+    SegmentRemovals removals()
+    {
+        return removals;
     }
 
     /** The entry bound puts keep, 0 for none. */
@@ -569,12 +544,10 @@ final class SegmentSet implements AutoCloseable
     }
 
     /**
-     * Keep a new entry bound (0 for none): stored in the manifest and forced; then, while the store holds more,
-     * entries are evicted, one segment after another under its lock (unlogged: the caller checkpoints after).
-     *
-     * @return the entries evicted.
+     * Keep a new entry bound (0 for none): stored in the manifest and forced; the caller then evicts down to it
+     * ({@link SegmentEvictor#evictDownTo}).
      */
-    long maxEntries(final long bound, final SegmentLookup lookup) throws IOException
+    void maxEntries(final long bound) throws IOException
     {
         if (bound < 0 || bound > ManifestDescriptor.MAX_MAX_ENTRIES)
         {
@@ -587,127 +560,6 @@ final class SegmentSet implements AutoCloseable
             manifest.force();
         }
         maxEntries = bound;
-        long evicted = 0;
-        boolean progress = true;
-        while (bound > 0 && entryCount() > bound && progress)
-        {
-            progress = false;
-            for (int s = 0; s < segments.length && entryCount() > bound; s++)
-            {
-                final ReentrantLock lock = locks[s];
-                lock.lock();
-                try
-                {
-                    manifest.beginWrite(s);
-                    try
-                    {
-                        evict(s, segments[s], params.expiry ? ExpiryClock.now() : 0, lookup);
-                    }
-                    finally
-                    {
-                        manifest.endWrite(s);
-                    }
-                }
-                finally
-                {
-                    lock.unlock();
-                }
-                if (lookup.victimKeyLength >= 0)
-                {
-                    evicted++;
-                    progress = true;
-                }
-            }
-        }
-        return evicted;
-    }
-
-    /**
-     * One step of removing the expired entries of segment {@code s}'s current file, under its lock: slots
-     * {@code [from, from + }{@link #SWEEP_STEP}{@code )}, inside the segment's bracket and unlogged, as
-     * {@link SegmentEvictor#sweepExpired} says. Those of a source in migration are dropped by the migration.
-     *
-     * @return the slot the next step begins at, or -1 once the file is swept (at once if the store has no expiry).
-     */
-    int sweepExpiredStep(final int s, final int from, final SegmentLookup lookup)
-    {
-        if (!params.expiry)
-        {
-            return -1;
-        }
-        markOpenBeforeChange();
-        final ReentrantLock lock = locks[s];
-        lock.lock();
-        try
-        {
-            final Segment segment = segments[s];
-            if (from >= segment.current().slotCount)
-            {
-                return -1;
-            }
-            final int counter = s * READERS_STRIDE;
-            manifest.beginWrite(s);
-            // counted as a reader, as a remove: it may clear a copy in a source whose rehash end is being retired
-            readers.getAndIncrement(counter);
-            try
-            {
-                SegmentEvictor.sweepExpired(segment, from, from + SWEEP_STEP, ExpiryClock.now(), removals, lookup);
-            }
-            finally
-            {
-                readers.getAndDecrement(counter);
-                manifest.endWrite(s);
-            }
-            return from + SWEEP_STEP;
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Compaction of segment {@code s} (FORMAT-v2.md 9.1), under its lock: finish its rehash in flight, then begin
-     * shrinking it into a file sized for its entries at {@code loadPpm}, unless it has that size or fewer groups.
-     *
-     * @return the slots of the file being shrunk, or -1 if the segment was left as it is; its migration goes on
-     *         with {@link #migrateStep} and the writers.
-     */
-    long beginCompaction(final int s, final int loadPpm, final boolean fit) throws IOException
-    {
-        markOpenBeforeChange();
-        final ReentrantLock lock = locks[s];
-        lock.lock();
-        try
-        {
-            return growth.beginShrink(s, segments[s], loadPpm, fit) ? segments[s].source().slotCount : -1;
-        }
-        finally
-        {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Migrate up to {@code groups} groups of segment {@code s}'s rehash in flight, under its lock; the last group
-     * ends the rehash (FORMAT-v2.md 9 step 6).
-     *
-     * @return the migration cursor afterwards, or -1 if the segment is not rehashing any more.
-     */
-    long migrateStep(final int s, final int groups)
-    {
-        final ReentrantLock lock = locks[s];
-        lock.lock();
-        try
-        {
-            final Segment segment = segments[s];
-            growth.migrate(s, segment, groups);
-            return segment.rehashing() ? segment.cursor() : -1;
-        }
-        finally
-        {
-            lock.unlock();
-        }
     }
 
     /**
@@ -791,61 +643,16 @@ final class SegmentSet implements AutoCloseable
         return allocator;
     }
 
-    /**
-     * Force the files of every segment changed since its files were last forced (its sequence word moved), then,
-     * if any was, the manifest and the directory; a segment not changed costs one sequence read. A file deleted
-     * meanwhile is skipped: a rehash end forced its target before deleting it. Writers may go on meanwhile (their
-     * changes move the sequence again, so the next call forces them); called by one thread at a time.
-     *
-     * @return the segment files forced.
-     */
+    /** {@link SegmentForces#forceChanged}: called by one thread at a time. @return the segment files forced. */
     int forceChanged() throws IOException
     {
-        int forcedNow = 0;
-        for (int s = 0; s < segments.length; s++)
-        {
-            final long sequence = manifest.readSequence(s);
-            if (sequence == forcedSequence[s])
-            {
-                continue;
-            }
-            // read after the sequence: the files of every change completed before it
-            final SegmentTable current = segments[s].current();
-            final SegmentTable source = segments[s].source();
-            forcedNow += force(current.file);
-            if (null != source)
-            {
-                forcedNow += force(source.file);
-            }
-            forcedSequence[s] = sequence;
-        }
-        if (forcedNow > 0)
-        {
-            manifest.force();
-            Storage.syncDirectory(directory);
-        }
-        filesForced += forcedNow;
-        return forcedNow;
-    }
-
-    private static int force(final Path file) throws IOException
-    {
-        Storage.requireRegularFile(file);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
-        {
-            channel.force(false);
-            return 1;
-        }
-        catch (final NoSuchFileException ex)
-        {
-            return 0; // a retired rehash source, deleted since it was read
-        }
+        return forces.forceChanged(segments);
     }
 
     /** Segment files forced by {@link #forceChanged} since the set was opened (tests). */
     long filesForced()
     {
-        return filesForced;
+        return forces.filesForced();
     }
 
     /**

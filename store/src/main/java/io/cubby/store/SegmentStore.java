@@ -467,7 +467,8 @@ final class SegmentStore implements AutoCloseable
     {
         checkOpen();
         final long bound = null == requested ? set.maxEntries() : requested;
-        if (set.maxEntries(bound, lookups.get()) > 0)
+        set.maxEntries(bound);
+        if (SegmentEvictor.evictDownTo(set, bound, lookups.get()) > 0)
         {
             checkpoint();
         }

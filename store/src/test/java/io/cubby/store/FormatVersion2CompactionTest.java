@@ -270,10 +270,10 @@ class FormatVersion2CompactionTest
             final Segment segment = set.segment(0);
             while (segment.rehashing())
             {
-                set.migrateStep(0, Integer.MAX_VALUE);
+                SegmentCompaction.migrateStep(set, 0, Integer.MAX_VALUE);
             }
             final long sourceEntries = segment.current().entryCount();
-            assertTrue(set.beginCompaction(0, params.maxLoadPpm, false) > 0, "a segment a third empty shrinks");
+            assertTrue(SegmentCompaction.beginShrink(set, 0, params.maxLoadPpm, false) > 0, "a segment a third empty shrinks");
             final long shrunkGroups = segment.current().groupCount;
             assertTrue(shrunkGroups < segment.source().groupCount);
             long newKeys = 0;
@@ -325,10 +325,10 @@ class FormatVersion2CompactionTest
             }
             while (set.segment(0).rehashing())
             {
-                set.migrateStep(0, Integer.MAX_VALUE);
+                SegmentCompaction.migrateStep(set, 0, Integer.MAX_VALUE);
             }
-            assertTrue(set.beginCompaction(0, set.manifest.targetLoadPpm, true) > 0);
-            set.migrateStep(0, 3);
+            assertTrue(SegmentCompaction.beginShrink(set, 0, set.manifest.targetLoadPpm, true) > 0);
+            SegmentCompaction.migrateStep(set, 0, 3);
             shrunkGroups = set.segment(0).current().groupCount;
         }
         try (SegmentSet set = SegmentSet.open(dir, 1, false))

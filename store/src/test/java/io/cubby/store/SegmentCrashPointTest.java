@@ -343,10 +343,10 @@ class SegmentCrashPointTest
             }
             for (int s = 0; s < set.segmentCount(); s++)
             {
-                if (set.beginCompaction(s, loadPpm, drive) >= 0)
+                if (SegmentCompaction.beginShrink(set, s, loadPpm, drive) >= 0)
                 {
                     shrinks++;
-                    while (drive && set.migrateStep(s, 3) >= 0)
+                    while (drive && SegmentCompaction.migrateStep(set, s, 3) >= 0)
                     {
                         continue;
                     }
