@@ -2,7 +2,7 @@ package io.cubby.store;
 
 import java.nio.file.Path;
 
-import static io.cubby.store.Cubby.LOGGER;
+import static io.cubby.store.Log.LOGGER;
 
 /**
  * Checkpoints (FORMAT.md §5a): log a CHECKPOINT record naming the tables and the migration cursor, force the
@@ -84,10 +84,13 @@ final class Checkpointer
      */
     void checkpointLocked()
     {
-        final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
-        event.begin();
+        final StoreEvents.Checkpoint event = StoreEvents.recorderInitialized() ? new StoreEvents.Checkpoint() : null;
+        if (null != event)
+        {
+            event.begin();
+        }
         checkpointLockedUntimed();
-        if (event.shouldCommit())
+        if (null != event && event.shouldCommit())
         {
             event.directory = directory.toString();
             event.logBytes = log.wal().usedBytes();

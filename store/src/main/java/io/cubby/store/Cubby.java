@@ -47,8 +47,6 @@ public final class Cubby implements AutoCloseable
     /** Lowest target load {@link #compact(double, LongConsumer)} accepts: the lowest maximum load a store can have. */
     public static final double MIN_COMPACTION_LOAD = TableDescriptor.MAX_LOAD_PPM_MIN / 1_000_000.0;
 
-    static final System.Logger LOGGER = System.getLogger("io.cubby.store");
-
     private static final byte[] EMPTY = new byte[0];
 
     private final Arguments arguments;

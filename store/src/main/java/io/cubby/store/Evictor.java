@@ -110,8 +110,8 @@ final class Evictor
         {
             notifier.removed(victimTable, victim, setMode, cause);
         }
-        final StoreEvents.Eviction event = new StoreEvents.Eviction();
-        if (event.shouldCommit())
+        final StoreEvents.Eviction event = StoreEvents.recorderInitialized() ? new StoreEvents.Eviction() : null;
+        if (null != event && event.shouldCommit())
         {
             event.directory = directory.toString();
             event.cause = cause.name();

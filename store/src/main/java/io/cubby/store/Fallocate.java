@@ -54,7 +54,7 @@ final class Fallocate
         {
             if (!nativeAccessAllowed())
             {
-                Cubby.LOGGER.log(System.Logger.Level.DEBUG, "native access is not enabled for JNA " +
+                Log.LOGGER.log(System.Logger.Level.DEBUG, "native access is not enabled for JNA " +
                     "(--enable-native-access); table files are zero-filled");
                 return null;
             }
@@ -62,7 +62,7 @@ final class Fallocate
         }
         catch (final LinkageError | RuntimeException | ReflectiveOperationException ex)
         {
-            Cubby.LOGGER.log(System.Logger.Level.DEBUG, "fallocate unavailable, table files are zero-filled", ex);
+            Log.LOGGER.log(System.Logger.Level.DEBUG, "fallocate unavailable, table files are zero-filled", ex);
             return null;
         }
     }
@@ -156,7 +156,7 @@ final class Fallocate
                     }
                     // not supported by this file system (EOPNOTSUPP) or refused otherwise: write zeros from now on
                     usable = false;
-                    Cubby.LOGGER.log(System.Logger.Level.DEBUG, () -> "fallocate of " + file + " failed with errno " +
+                    Log.LOGGER.log(System.Logger.Level.DEBUG, () -> "fallocate of " + file + " failed with errno " +
                         errno + "; table files are zero-filled from now on");
                     return false;
                 }

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.StampedLock;
 
-import static io.cubby.store.Cubby.LOGGER;
+import static io.cubby.store.Log.LOGGER;
 
 /**
  * The end of an open (after recovery: checkpoint, log resize, entry bound, tables marked open, background log

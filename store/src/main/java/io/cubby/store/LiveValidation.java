@@ -119,7 +119,7 @@ final class LiveValidation
             {
                 v.deadSourceWord = s1;
             }
-            Cubby.LOGGER.log(System.Logger.Level.WARNING, () -> "the writer of " + directory + " died during a " +
+            Log.LOGGER.log(System.Logger.Level.WARNING, () -> "the writer of " + directory + " died during a " +
                 "write; reading the tables as they stand until a writable open recovers the store");
             return 0;
         }

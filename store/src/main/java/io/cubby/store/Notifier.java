@@ -104,7 +104,7 @@ final class Notifier
         }
         catch (final RuntimeException ex)
         {
-            Cubby.LOGGER.log(System.Logger.Level.WARNING, "removal listener of " + directory + " failed", ex);
+            Log.LOGGER.log(System.Logger.Level.WARNING, "removal listener of " + directory + " failed", ex);
         }
     }
 
@@ -118,7 +118,7 @@ final class Notifier
         {
             if (!executor.awaitTermination(10, TimeUnit.SECONDS))
             {
-                Cubby.LOGGER.log(System.Logger.Level.WARNING, "removal listener of " + directory +
+                Log.LOGGER.log(System.Logger.Level.WARNING, "removal listener of " + directory +
                     " still busy after 10 s; pending notifications dropped");
                 executor.shutdownNow();
             }

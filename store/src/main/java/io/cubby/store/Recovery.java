@@ -320,7 +320,7 @@ final class Recovery
         cubby.tableCore().finishOpen(report, didWork, newLogSize);
         if (report.didWork())
         {
-            Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + builder.directory + ": " + report);
+            Log.LOGGER.log(System.Logger.Level.INFO, "opened " + builder.directory + ": " + report);
         }
         return cubby;
     }

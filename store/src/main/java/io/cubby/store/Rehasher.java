@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import static io.cubby.store.Cubby.LOGGER;
+import static io.cubby.store.Log.LOGGER;
 import static io.cubby.store.SlotDescriptor.STATE_FULL;
 
 /**
@@ -280,8 +280,8 @@ final class Rehasher
     {
         final Table current = tables.current;
         target.setMaxEntries(options.maxEntries);
-        final StoreEvents.RehashBegin event = new StoreEvents.RehashBegin();
-        if (event.shouldCommit())
+        final StoreEvents.RehashBegin event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashBegin() : null;
+        if (null != event && event.shouldCommit())
         {
             event.directory = directory.toString();
             event.segment = -1;
@@ -477,8 +477,8 @@ final class Rehasher
         tables.cursor = 0;
         retirePending = false;
         final Table current = tables.current;
-        final StoreEvents.RehashEnd event = new StoreEvents.RehashEnd();
-        if (event.shouldCommit())
+        final StoreEvents.RehashEnd event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashEnd() : null;
+        if (null != event && event.shouldCommit())
         {
             event.directory = directory.toString();
             event.segment = -1;

@@ -209,7 +209,7 @@ final class Salvage
             salvage.dropped, salvage.duplicates, false, 0, deleted, OpenPlan.elapsedMillis(start),
             notes);
         cubby.tableCore().finishOpen(report, true, 0);
-        Cubby.LOGGER.log(System.Logger.Level.INFO, "salvaged " + directory + ": " + report);
+        Log.LOGGER.log(System.Logger.Level.INFO, "salvaged " + directory + ": " + report);
         return cubby;
     }
 

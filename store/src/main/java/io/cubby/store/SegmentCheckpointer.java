@@ -81,8 +81,12 @@ final class SegmentCheckpointer
         synchronized (lock)
         {
             FileWatch.checkUnchanged(directory, changes);
-            final StoreEvents.Checkpoint event = new StoreEvents.Checkpoint();
-            event.begin();
+            final StoreEvents.Checkpoint event = StoreEvents.recorderInitialized() ?
+                new StoreEvents.Checkpoint() : null;
+            if (null != event)
+            {
+                event.begin();
+            }
             // every record before the mark was appended after its change was applied to its segment
             final SegmentLog.Mark mark = log.mark();
             // also with an empty log: NONE logs no entry write, and evictions and sweeps are not logged; a file
@@ -93,7 +97,7 @@ final class SegmentCheckpointer
                 log.moveStart(mark);
                 count++;
             }
-            if (event.shouldCommit())
+            if (null != event && event.shouldCommit())
             {
                 event.directory = directory.toString();
                 event.logBytes = log.usedBytes();

@@ -300,7 +300,7 @@ final class SegmentCore implements StoreCore
         }
         catch (final RuntimeException ex)
         {
-            Cubby.LOGGER.log(System.Logger.Level.WARNING, "closing " + directory + " at JVM shutdown failed: " + ex);
+            Log.LOGGER.log(System.Logger.Level.WARNING, "closing " + directory + " at JVM shutdown failed: " + ex);
         }
     }
 

@@ -70,8 +70,8 @@ final class SegmentEvictor
         {
             removals.removed(victimTable, victim, cause);
         }
-        final StoreEvents.Eviction event = new StoreEvents.Eviction();
-        if (event.shouldCommit())
+        final StoreEvents.Eviction event = StoreEvents.recorderInitialized() ? new StoreEvents.Eviction() : null;
+        if (null != event && event.shouldCommit())
         {
             event.directory = String.valueOf(victimTable.file.getParent());
             event.cause = cause.name();

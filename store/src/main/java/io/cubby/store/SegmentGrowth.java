@@ -639,8 +639,8 @@ final class SegmentGrowth implements AutoCloseable
         }
         liveBytes.addAndGet(target.fileLength() - current.fileLength());
         inFlight.add(s);
-        final StoreEvents.RehashBegin event = new StoreEvents.RehashBegin();
-        if (event.shouldCommit())
+        final StoreEvents.RehashBegin event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashBegin() : null;
+        if (null != event && event.shouldCommit())
         {
             event.directory = directory.toString();
             event.segment = s;
@@ -687,8 +687,8 @@ final class SegmentGrowth implements AutoCloseable
         {
             shrinkBound[s] = NOT_SHRINKING;
             allocator.retire(segment.current(), done, manifest);
-            final StoreEvents.RehashEnd event = new StoreEvents.RehashEnd();
-            if (event.shouldCommit())
+            final StoreEvents.RehashEnd event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashEnd() : null;
+            if (null != event && event.shouldCommit())
             {
                 final SegmentTable current = segment.current();
                 event.directory = directory.toString();

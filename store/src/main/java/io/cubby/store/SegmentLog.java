@@ -319,7 +319,7 @@ final class SegmentLog implements AutoCloseable
         catch (final IOException ex)
         {
             // the old log is unlinked: closing its channel failing loses nothing
-            Cubby.LOGGER.log(System.Logger.Level.WARNING, "closing the replaced log of " + directory + ": " + ex);
+            Log.LOGGER.log(System.Logger.Level.WARNING, "closing the replaced log of " + directory + ": " + ex);
         }
     }
 

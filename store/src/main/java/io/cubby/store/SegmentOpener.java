@@ -95,7 +95,7 @@ final class SegmentOpener
         StoreEvents.recovery(directory, report);
         if (report.didWork())
         {
-            Cubby.LOGGER.log(System.Logger.Level.INFO, "opened " + directory + ": " + report);
+            Log.LOGGER.log(System.Logger.Level.INFO, "opened " + directory + ": " + report);
         }
     }
 

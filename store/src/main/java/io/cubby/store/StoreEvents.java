@@ -4,6 +4,7 @@ import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -12,6 +13,11 @@ import jdk.jfr.StackTrace;
  * JDK Flight Recorder events of the store, all in the category "Cubby". Record them with, for example,
  * {@code java -XX:StartFlightRecording:filename=rec.jfr ...} and read them with {@code jfr print --categories Cubby
  * rec.jfr}. A disabled event costs a check and no allocation once the JIT has compiled the caller.
+ * <p>
+ * Callers create an event only once the recorder is initialized ({@link #recorderInitialized}): loading the first
+ * event class of a JVM initializes the recorder's metadata, tens of milliseconds of class loading that a store's
+ * first open would otherwise pay with no recording to write to. A recording started later (at JVM start or with
+ * {@code jcmd <pid> JFR.start}) initializes the recorder, and the events flow from then on.
  */
 final class StoreEvents
 {
@@ -19,9 +25,19 @@ final class StoreEvents
     {
     }
 
+    /** Whether the Flight Recorder is initialized in this JVM: before that no event can be recorded. */
+    static boolean recorderInitialized()
+    {
+        return FlightRecorder.isInitialized();
+    }
+
     /** Commit a {@link Recovery} event for an open of {@code directory}, if the event is enabled. */
     static void recovery(final java.nio.file.Path directory, final RecoveryReport report)
     {
+        if (!recorderInitialized())
+        {
+            return;
+        }
         final Recovery event = new Recovery();
         if (event.shouldCommit())
         {

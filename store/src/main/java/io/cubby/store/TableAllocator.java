@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
-import static io.cubby.store.Cubby.LOGGER;
+import static io.cubby.store.Log.LOGGER;
 
 /**
  * Allocates the file of the next table in the background once the current table is half full, so that a large

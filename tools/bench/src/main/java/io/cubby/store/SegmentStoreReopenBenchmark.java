@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * size"), single shot, phase by phase: create (presized for the entries, as the fair benchmark's store), load,
  * close, clean reopen (open + first get), a second clean reopen, a close after no write, the read-only open plan
  * and the log read on their own, and a reopen after a SIGKILL of a child process that opened the store and wrote
- * (no close). 16-byte keys computed from their index, 64-byte values, as {@link SegmentSetGrowthBenchmark}.
+ * (no close), and the facade's {@code Cubby.builder(dir).open()} in a fresh JVM. 16-byte keys computed from their index, 64-byte values, as {@link SegmentSetGrowthBenchmark}.
  * <p>
  * Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Xmx1g -cp
  * tools/bench/target/benchmarks.jar io.cubby.store.SegmentStoreReopenBenchmark <entries> [durability NONE|ASYNC|SYNC
@@ -43,6 +43,11 @@ public final class SegmentStoreReopenBenchmark
         if ("reopen".equals(args[0]))
         {
             freshReopen(Path.of(args[1]), Durability.valueOf(args[2]), Long.parseLong(args[3]));
+            return;
+        }
+        if ("facade".equals(args[0]))
+        {
+            freshFacadeReopen(Path.of(args[1]), Long.parseLong(args[2]));
             return;
         }
         if ("child".equals(args[0]))
@@ -142,6 +147,10 @@ public final class SegmentStoreReopenBenchmark
         {
             runJava(List.of("reopen", dir.toString(), durability.name(), Long.toString(entries)), null);
         }
+        for (int round = 0; round < 3; round++)
+        {
+            runJava(List.of("facade", dir.toString(), Long.toString(entries)), null);
+        }
 
         // a writer killed after writes (no close)
         final Process child = runJava(List.of("child", dir.toString(), durability.name(), Long.toString(entries),
@@ -183,6 +192,24 @@ public final class SegmentStoreReopenBenchmark
             System.out.printf("fresh JVM clean reopen: open %.2f ms + first get %.3f ms = %.2f ms; %s%n",
                 (opened - t) / 1e6, (got - opened) / 1e6, (got - t) / 1e6,
                 SegmentRecovery.phases(store.recoveryReport()));
+        }
+    }
+
+    /** A user's reopen in a fresh JVM: {@code Cubby.builder(dir).open()}, then one get through the facade. */
+    private static void freshFacadeReopen(final Path dir, final long entries)
+    {
+        final UnsafeBuffer key = new UnsafeBuffer(ByteBuffer.allocateDirect(KEY_LENGTH));
+        final UnsafeBuffer dst = new UnsafeBuffer(ByteBuffer.allocateDirect(VALUE_LENGTH));
+        final long t = System.nanoTime();
+        try (Cubby store = Cubby.builder(dir).open())
+        {
+            final long opened = System.nanoTime();
+            fill(key, entries / 3);
+            final int length = store.get(key, 0, KEY_LENGTH, dst, 0);
+            final long got = System.nanoTime();
+            check(length == VALUE_LENGTH && dst.getLong(0) == entries / 3, "first get in a fresh JVM");
+            System.out.printf("fresh JVM Cubby.builder(dir).open(): open %.2f ms + first get %.3f ms = %.2f ms%n",
+                (opened - t) / 1e6, (got - opened) / 1e6, (got - t) / 1e6);
         }
     }
 
