@@ -24,7 +24,8 @@
 #      directory size open and closed (du and apparent), close, reopen + first get, peak RSS; keeps the loaded
 #      store as the starting copy for step 2.
 #   2. FairBenchmark (JMH): get present 1/2 threads, get absent, update 1/2 threads, 90/10 mixed on 2 threads.
-#   3. MemoryLatencyBenchmark over comparable footprints, Cubby's get with bounds checks off (labelled),
+#   3. MemoryLatencyBenchmark over comparable footprints, HarnessFloorBenchmark (step 2's key draw and key read
+#      alone) per size, Cubby's get with bounds checks off (labelled),
 #      allocation per op (-prof gc, at the smallest size).
 #   4. Report: the tables of RESULTS.md.
 set -euo pipefail
@@ -145,6 +146,9 @@ done
 log "java -jar $JAR MemoryLatencyBenchmark -p bytes=$footprints ${JMH_ITER[*]} -rf json -rff $OUT/memory.json"
 java "${JMH_PROPS[@]}" -jar "$JAR" MemoryLatencyBenchmark -p bytes="$footprints" "${JMH_ITER[@]}" -rf json -rff "$OUT/memory.json" \
   > "$OUT/memory.log" 2>&1
+log "java -jar $JAR HarnessFloorBenchmark -p entries=$(csv $SIZES) ${JMH_ITER[*]} -rf json -rff $OUT/floor.json"
+java "${JMH_PROPS[@]}" -jar "$JAR" HarnessFloorBenchmark -p entries="$(csv $SIZES)" "${JMH_ITER[@]}" -rf json \
+  -rff "$OUT/floor.json" > "$OUT/floor.log" 2>&1
 
 smallest=$(echo $SIZES | tr ' ' '\n' | sort -n | head -1)
 log "java -jar $JAR 'FairBenchmark.(getPresent1|update1)$' -p entries=$smallest -p store=$(csv $(ops_stores "$smallest")) -prof gc -wi 5 -w 1 -i 1 -r 2 -rf json -rff $OUT/alloc.json"

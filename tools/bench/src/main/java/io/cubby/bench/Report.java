@@ -43,6 +43,10 @@ public final class Report
     private final Map<Long, Map<String, List<Map<?, ?>>>> loads = new LinkedHashMap<>();
     private final Map<Long, Double> boundsOff = new LinkedHashMap<>();
     private final Map<Long, Double> chase = new LinkedHashMap<>();
+    /** HarnessFloorBenchmark's ops/s per store size: FairBenchmark's key draw and key read, chained reads. */
+    private final Map<Long, Double> floor = new LinkedHashMap<>();
+    /** The same with independent reads, as a throughput run issues them. */
+    private final Map<Long, Double> floorOverlapped = new LinkedHashMap<>();
     /** operation -> store -> bytes per operation. */
     private final Map<String, Map<String, Double>> allocation = new LinkedHashMap<>();
     private final StringBuilder out = new StringBuilder();
@@ -89,6 +93,14 @@ public final class Report
                     {
                         final long bytes = Long.parseLong(((Map<?, ?>)result.get("params")).get("bytes").toString());
                         chase.put(bytes, ((Number)((Map<?, ?>)result.get("primaryMetric")).get("score")).doubleValue());
+                    }
+                }
+                else if ("floor.json".equals(name))
+                {
+                    for (final Map<?, ?> result : jmh(file))
+                    {
+                        final boolean chained = result.get("benchmark").toString().endsWith("Chained1");
+                        (chained ? floor : floorOverlapped).put(entries(result), score(result));
                     }
                 }
                 else if ("alloc.json".equals(name))
@@ -320,17 +332,39 @@ public final class Report
             "(`MemoryLatencyBenchmark`, pointer chase over %s MiB, comparable to the stores' footprint at this size) " +
             "took **%.1f ns**. A get of a present key (1 thread) costs:%n", footprint >> 20, readNs));
         final Map<String, List<Double>> row = table.get("getPresent1");
-        line("| store | ns per get | dependent reads per get |");
-        line("|---|---:|---:|");
+        final Double floorOps = floor.get(entries);
+        final double floorNs = null == floorOps ? 0 : 1e9 / floorOps;
+        if (null == floorOps)
+        {
+            line("| store | ns per get | dependent reads per get |");
+            line("|---|---:|---:|");
+        }
+        else
+        {
+            line("| store | ns per get | dependent reads per get | beyond the harness's own |");
+            line("|---|---:|---:|---:|");
+        }
         for (final String store : Stores.THROUGHPUT)
         {
             if (row.containsKey(store))
             {
                 final double ns = 1e9 / mean(row.get(store));
-                line(String.format(Locale.ROOT, "| %s | %.0f | %.2f |", store, ns, ns / readNs));
+                line(String.format(Locale.ROOT, "| %s | %.0f | %.2f |", store, ns, ns / readNs) +
+                    (null == floorOps ? "" : String.format(Locale.ROOT, " %.2f |", (ns - floorNs) / readNs)));
             }
         }
         line("");
+        if (null != floorOps)
+        {
+            final Double overlapped = floorOverlapped.get(entries);
+            line(String.format(Locale.ROOT, "The benchmark's own part of a get (`HarnessFloorBenchmark`: draw a random " +
+                "present key's index and read its 16 bytes from the key block, which every store's hash reads " +
+                "first) takes %.0f ns when each read waits for the one before (%.2f dependent reads: the key block " +
+                "is smaller than the stores), %s when they overlap freely; the last column takes the first away. " +
+                "Successive gets are independent, so the processor overlaps some of their misses: these are costs " +
+                "per get in a throughput run, not latencies.%n", floorNs, floorNs / readNs,
+                null == overlapped ? "less" : String.format(Locale.ROOT, "%.0f ns", 1e9 / overlapped)));
+        }
     }
 
     /** The pointer-chase footprint measured for a store size: the largest at most 256 bytes per entry. */
