@@ -76,16 +76,8 @@ final class SegmentGrowth implements AutoCloseable
     private final ConcurrentLinkedQueue<Integer> inFlight = new ConcurrentLinkedQueue<>();
     /** Bytes of the segments' current files. */
     private final AtomicLong liveBytes = new AtomicLong();
-    private final AtomicLong createdByWriters = new AtomicLong();
-    private final AtomicLong waitedForPrepared = new AtomicLong();
-    private final AtomicLong beganPrepared = new AtomicLong();
-    /** Files created by writers at Max Load by cause: see {@link #CREATE_CAUSES}. */
-    private final long[] createdBy = new long[CREATE_CAUSES.length];
-    private final AtomicLong refusedForBudget = new AtomicLong();
-    private final AtomicLong overGrowLoad = new AtomicLong();
-    static final String[] CREATE_CAUSES = {"no request (load below request load)", "no request (budget)",
-        "request cancelled (queued)", "request cancelled (waiting for the rehash end)",
-        "prepared file unusable or failed", "doubling segment (of the above)"};
+    /** What growth did (tests, diagnostics). */
+    final GrowthCounters counters = new GrowthCounters();
     private final boolean[] refused;
     /**
      * Per segment being shrunk by a compaction ({@link #beginShrink}), the entries a power loss may leave in its
@@ -97,8 +89,6 @@ final class SegmentGrowth implements AutoCloseable
     private final long[] shrinkBound;
     static final long NOT_SHRINKING = -1;
     static final long BOUND_UNKNOWN = -2;
-    private final AtomicLong shrinksBegun = new AtomicLong();
-    private final AtomicLong cleanupsBegun = new AtomicLong();
     private volatile boolean cleanups = true;
     /**
      * Stale Overflow per group above which a removal compacts its segment ({@link #afterRemove}): measured with
@@ -170,7 +160,7 @@ final class SegmentGrowth implements AutoCloseable
             return;
         }
         begin(s, segment, target);
-        beganPrepared.incrementAndGet();
+        counters.beganPrepared.incrementAndGet();
         manifest.nextSegment(next(s));
     }
 
@@ -212,7 +202,7 @@ final class SegmentGrowth implements AutoCloseable
             final long groups = groupsFor(entries, current);
             if (!withinBudget(URGENT_DIRECTORY_BUDGET, groups))
             {
-                overGrowLoad.incrementAndGet();
+                counters.overGrowLoad.incrementAndGet();
                 return false;
             }
             if (allocator.request(s, current.generation + 1, groups, current.generation, current.groupCount, true))
@@ -228,7 +218,7 @@ final class SegmentGrowth implements AutoCloseable
         {
             return true;
         }
-        overGrowLoad.incrementAndGet();
+        counters.overGrowLoad.incrementAndGet();
         return false;
     }
 
@@ -300,7 +290,7 @@ final class SegmentGrowth implements AutoCloseable
             }
             if (null != target && !ready)
             {
-                waitedForPrepared.incrementAndGet();
+                counters.waitedForPrepared.incrementAndGet();
             }
             if (GrowthSteps.ENABLED)
             {
@@ -312,12 +302,7 @@ final class SegmentGrowth implements AutoCloseable
             target = SegmentFile.create(directory, params, s, current.generation + 1,
                 groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
             allocator.sourceInFlight(current);
-            createdByWriters.incrementAndGet();
-            createdBy[cause]++;
-            if (current.groupCount < DOUBLING_GROUPS)
-            {
-                createdBy[5]++;
-            }
+            counters.createdByWriter(cause, current.groupCount < DOUBLING_GROUPS);
             if (GrowthSteps.ENABLED)
             {
                 steps.mark(GrowthSteps.GROW_CREATE);
@@ -357,7 +342,7 @@ final class SegmentGrowth implements AutoCloseable
             if (!refused[s])
             {
                 refused[s] = true;
-                refusedForBudget.incrementAndGet();
+                counters.refusedForBudget.incrementAndGet();
             }
             return;
         }
@@ -447,7 +432,6 @@ final class SegmentGrowth implements AutoCloseable
         allocator.sourceInFlight(current);
         shrinkBound[s] = current.entryCount();
         beginSwitch(s, segment, target);
-        shrinksBegun.incrementAndGet();
         return true;
     }
 
@@ -500,7 +484,7 @@ final class SegmentGrowth implements AutoCloseable
             current.staleOverflow() > STALE_OVERFLOW_PER_GROUP * current.groupCount &&
             beginShrink(s, segment, manifest.targetLoadPpm, true, true))
         {
-            cleanupsBegun.incrementAndGet();
+            counters.cleanupsBegun.incrementAndGet();
         }
     }
 
@@ -508,12 +492,6 @@ final class SegmentGrowth implements AutoCloseable
     void cleanups(final boolean on)
     {
         cleanups = on;
-    }
-
-    /** Compactions begun by {@link #afterRemove} to clear overflow bits (tests, stats). */
-    long cleanupsBegun()
-    {
-        return cleanupsBegun.get();
     }
 
     /**
@@ -714,48 +692,6 @@ final class SegmentGrowth implements AutoCloseable
             }
         }
         return names;
-    }
-
-    /** Rehash targets created by a writer at Max Load because no prepared file was there. */
-    long createdByWriters()
-    {
-        return createdByWriters.get();
-    }
-
-    /** Files created by writers at Max Load, by cause ({@link #CREATE_CAUSES}; diagnostics, racy counts). */
-    long[] createdBy()
-    {
-        return createdBy.clone();
-    }
-
-    /** Inserts into a segment above Grow Load while its file was on the way (diagnostics). */
-    long overGrowLoad()
-    {
-        return overGrowLoad.get();
-    }
-
-    /** Times a segment's request was refused for the directory budget. */
-    long refusedForBudget()
-    {
-        return refusedForBudget.get();
-    }
-
-    /** Growths at Max Load that waited for a file being prepared. */
-    long waitedForPrepared()
-    {
-        return waitedForPrepared.get();
-    }
-
-    /** Compactions that began shrinking a segment. */
-    long shrinksBegun()
-    {
-        return shrinksBegun.get();
-    }
-
-    /** Rehashes begun into a file prepared ahead of need. */
-    long beganPrepared()
-    {
-        return beganPrepared.get();
     }
 
     /** Bytes of the segments' current files. */

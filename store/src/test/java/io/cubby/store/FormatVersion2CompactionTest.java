@@ -426,7 +426,7 @@ class FormatVersion2CompactionTest
                         "lookup walks " + walked + " groups, " + filled + " after the fill");
                 }
             }
-            assertTrue(set.growth().cleanupsBegun() > 0);
+            assertTrue(set.growth().counters.cleanupsBegun.get() > 0);
             set.awaitRetired();
         }
         try (Cubby store = open(dir, durability, false))

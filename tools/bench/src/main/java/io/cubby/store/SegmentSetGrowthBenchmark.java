@@ -124,16 +124,16 @@ public final class SegmentSetGrowthBenchmark
             final SegmentAllocator allocator = set.allocator();
             System.out.printf("rehashes begun into prepared files %,d; files created by writers at Max Load %,d; " +
                 "waited for a file being prepared %,d; files prepared %,d; directory forces by the allocator %,d%n",
-                growth.beganPrepared(), growth.createdByWriters(), growth.waitedForPrepared(),
+                growth.counters.beganPrepared.get(), growth.counters.createdByWriters.get(), growth.counters.waitedForPrepared.get(),
                 allocator.preparedCount(), allocator.directoryForceCount());
             System.out.printf("inserts above Grow Load while the segment's file was on the way %,d%n",
-                growth.overGrowLoad());
-            final long[] created = growth.createdBy();
+                growth.counters.overGrowLoad.get());
+            final long[] created = growth.counters.createdBy();
             System.out.printf("files created by writers, by cause; segment requests refused for the directory " +
-                "budget %,d:%n", growth.refusedForBudget());
+                "budget %,d:%n", growth.counters.refusedForBudget.get());
             for (int i = 0; i < created.length; i++)
             {
-                System.out.printf("  %-55s %,8d%n", SegmentGrowth.CREATE_CAUSES[i], created[i]);
+                System.out.printf("  %-55s %,8d%n", GrowthCounters.CREATE_CAUSES[i], created[i]);
             }
             System.out.printf("allocator batches by phase (total ms, longest ms):%n");
             for (final PhaseTimes phases : new PhaseTimes[] {allocator.phases, allocator.retirePhases()})
