@@ -1,6 +1,7 @@
 package io.cubby.store;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.file.Path;
@@ -130,6 +131,33 @@ final class Arguments
         if (length < 0)
         {
             throw new IllegalArgumentException("negative value length " + length);
+        }
+    }
+
+    /**
+     * A read's destination buffer and offset: the offset within the buffer, unless the buffer is expandable (the
+     * value's length is checked when known, {@link #checkFits}).
+     */
+    static void checkDestination(final MutableDirectBuffer dst, final int offset)
+    {
+        Objects.requireNonNull(dst, "dst");
+        if (offset < 0 || !dst.isExpandable() && offset > dst.capacity())
+        {
+            throw new IndexOutOfBoundsException("dst offset " + offset + " outside buffer of capacity " +
+                dst.capacity());
+        }
+    }
+
+    /**
+     * Before a value is copied into a caller's buffer: it must fit unless the buffer is expandable, whatever
+     * Agrona's bounds checks (which a JVM may disable) would do.
+     */
+    static void checkFits(final MutableDirectBuffer dst, final int offset, final int length)
+    {
+        if (!dst.isExpandable() && (offset < 0 || (long)offset + length > dst.capacity()))
+        {
+            throw new IndexOutOfBoundsException("destination has " + (dst.capacity() - offset) +
+                " bytes from offset " + offset + " but the value has " + length);
         }
     }
 

@@ -123,6 +123,8 @@ public final class Cubby implements AutoCloseable
      * @param dst       buffer receiving the value; it must have room for it.
      * @param dstOffset where the value goes.
      * @return the value length, or {@link #MISSING}.
+     * @throws IndexOutOfBoundsException if {@code dstOffset} is outside {@code dst}, or the value does not fit; no
+     *                                   byte of {@code dst} is written then.
      */
     public int get(
         final DirectBuffer key,
@@ -132,7 +134,7 @@ public final class Cubby implements AutoCloseable
         final int dstOffset)
     {
         arguments.checkKey(key, keyOffset, keyLength);
-        Objects.requireNonNull(dst, "dst");
+        Arguments.checkDestination(dst, dstOffset);
         return core.read(key, keyOffset, keyLength, dst, dstOffset);
     }
 

@@ -552,6 +552,7 @@ final class SegmentTable implements AutoCloseable
     void copyValue(final int slot, final MutableDirectBuffer dst, final int dstOffset, final int valueLength)
     {
         assert !mapping.retired() : file.getFileName() + " read after it was unmapped";
+        Arguments.checkFits(dst, dstOffset, valueLength);
         dst.putBytes(dstOffset, buffer, slotOffset(slot) + valueOffset, valueLength);
         assert !mapping.retired() : file.getFileName() + " unmapped while a value was copied";
     }

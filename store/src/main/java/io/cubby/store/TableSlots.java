@@ -236,11 +236,7 @@ final class TableSlots
     void copyOut(
         final long index, final boolean setMode, final int length, final MutableDirectBuffer dst, final int dstOffset)
     {
-        if (!dst.isExpandable() && (dstOffset < 0 || (long)dstOffset + length > dst.capacity()))
-        {
-            throw new IndexOutOfBoundsException("destination has " + (dst.capacity() - dstOffset) +
-                " bytes from offset " + dstOffset + " but the value has " + length);
-        }
+        Arguments.checkFits(dst, dstOffset, length);
         if (setMode)
         {
             copyKey(index, dst, dstOffset, length);
