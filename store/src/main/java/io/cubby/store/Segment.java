@@ -322,7 +322,8 @@ final class Segment
                 // byte that marks an empty slot full, say)
                 throw new CorruptStoreException(source.file.getFileName() + " holds more full slots than its Entry " +
                     "Count (" + source.entryCount() + "): its slot " + slot + " does not fit " +
-                    current.file.getFileName() + "; the file is damaged");
+                    current.file.getFileName() + "; the file is damaged: run verify, or open with salvage(true), " +
+                    "which recounts every segment");
             }
             current.insertCopy(hash, source, slot);
             CrashPoints.Hook.reached("v2.migrate.copied");

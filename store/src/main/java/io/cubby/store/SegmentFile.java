@@ -194,6 +194,21 @@ final class SegmentFile
         final long generation,
         final boolean readOnly) throws IOException
     {
+        return open(file, params, segment, generation, readOnly, false);
+    }
+
+    /**
+     * @param lenient whether mutable header counters out of range are accepted (a salvaging open, which recomputes
+     *                them: {@link SegmentTable#repairCounters}).
+     */
+    static SegmentTable open(
+        final Path file,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final boolean readOnly,
+        final boolean lenient) throws IOException
+    {
         final Object fileKey = Storage.requireRegularFile(file);
         final FileChannel channel;
         try
@@ -207,7 +222,7 @@ final class SegmentFile
         }
         try
         {
-            final SegmentHeader header = SegmentHeader.read(file, channel, params, segment, generation);
+            final SegmentHeader header = SegmentHeader.read(file, channel, params, segment, generation, lenient);
             return new SegmentTable(file, fileKey, channel, readOnly, params, segment, header);
         }
         catch (final IOException | RuntimeException ex)
@@ -234,10 +249,17 @@ final class SegmentFile
     static Segment openSegment(final Path directory, final Manifest manifest, final int s, final boolean checkSources)
         throws IOException
     {
+        return openSegment(directory, manifest, s, checkSources, false);
+    }
+
+    /** @param lenient whether mutable header counters out of range are accepted (salvage). */
+    static Segment openSegment(final Path directory, final Manifest manifest, final int s, final boolean checkSources,
+        final boolean lenient) throws IOException
+    {
         final SegmentParams params = manifest.params;
         final long generation = manifest.currentGeneration(s);
         final SegmentTable current = open(directory.resolve(SegmentDescriptor.fileName(s, generation)), params, s,
-            generation, false);
+            generation, false, lenient);
         final long sourceGeneration = manifest.sourceGeneration(s);
         SegmentTable source = null;
         try
@@ -252,7 +274,8 @@ final class SegmentFile
                     " groups and source " + sourceGeneration + " of " + manifest.sourceGroupCount(s));
             }
             source = 0 == sourceGeneration ? null : open(
-                directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s, sourceGeneration, false);
+                directory.resolve(SegmentDescriptor.fileName(s, sourceGeneration)), params, s, sourceGeneration, false,
+                lenient);
             if (null != source && source.groupCount != manifest.sourceGroupCount(s))
             {
                 throw new CorruptStoreException(source.file.getFileName() + " has " + source.groupCount +

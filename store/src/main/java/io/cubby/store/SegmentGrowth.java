@@ -300,7 +300,7 @@ final class SegmentGrowth implements AutoCloseable
         if (null == target)
         {
             target = SegmentFile.create(directory, params, s, current.generation + 1,
-                groupsFor(current.entryCount() + 1, current), current.generation, current.groupCount, allocate);
+                groupsFor(toMigrate(current) + 1, current), current.generation, current.groupCount, allocate);
             allocator.sourceInFlight(current);
             counters.createdByWriter(cause, current.groupCount < DOUBLING_GROUPS);
             if (GrowthSteps.ENABLED)
@@ -389,7 +389,7 @@ final class SegmentGrowth implements AutoCloseable
             migrateStep(s, segment, Integer.MAX_VALUE);
         }
         final SegmentTable current = segment.current();
-        final long entries = current.entryCount() + (fit ? 1 : 0);
+        final long entries = toMigrate(current) + (fit ? 1 : 0);
         long groups = shrinkGroups(entries, loadPpm);
         if (fit && groups < DOUBLING_GROUPS)
         {
@@ -430,7 +430,7 @@ final class SegmentGrowth implements AutoCloseable
         final SegmentTable target = SegmentFile.create(directory, params, s, current.generation + 1, groups,
             current.generation, current.groupCount, allocate);
         allocator.sourceInFlight(current);
-        shrinkBound[s] = current.entryCount();
+        shrinkBound[s] = toMigrate(current);
         beginSwitch(s, segment, target);
         return true;
     }
@@ -585,7 +585,19 @@ final class SegmentGrowth implements AutoCloseable
     private static boolean fits(final SegmentTable target, final SegmentTable current)
     {
         return target.sourceGeneration() == current.generation && target.sourceGroupCount() == current.groupCount &&
-            target.maxEntries > current.entryCount();
+            target.maxEntries > toMigrate(current);
+    }
+
+    /**
+     * The entries a rehash of {@code current} (not itself migrating, so every full slot is an entry) copies: its
+     * full slots, which are its Entry Count unless damage a clean close vouched for set tags no count accounts
+     * for. Targets are sized for the larger, so that such a migration still fits (its entries are served as they
+     * are, and the new file's count agrees with its slots) instead of stopping half-way in a file too small for
+     * it. A pass over the tags: one read per 8 slots, once per rehash.
+     */
+    private static long toMigrate(final SegmentTable current)
+    {
+        return Math.max(current.entryCount(), current.tags.countFull());
     }
 
     private static void discard(final SegmentTable table) throws IOException

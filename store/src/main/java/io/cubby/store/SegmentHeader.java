@@ -54,6 +54,11 @@ final class SegmentHeader
     final long sourceGroupCount;
     final int writeVersion;
     final long created;
+    /**
+     * Whether a mutable counter (Entry Count, Stale Overflow, Migration Cursor, Open State, Undo Slot Index) is out
+     * of range: read leniently, by a salvaging open, which recomputes them ({@link SegmentTable#repairCounters}).
+     */
+    boolean countersDamaged;
 
     private SegmentHeader(final DirectBuffer h)
     {
@@ -143,6 +148,21 @@ final class SegmentHeader
         final int segment,
         final long generation) throws IOException
     {
+        return read(file, channel, params, segment, generation, false);
+    }
+
+    /**
+     * @param lenient whether the mutable counters may be out of range (a salvaging open: it recomputes them); the
+     *                header is {@link #countersDamaged} then.
+     */
+    static SegmentHeader read(
+        final Path file,
+        final FileChannel channel,
+        final SegmentParams params,
+        final int segment,
+        final long generation,
+        final boolean lenient) throws IOException
+    {
         final String name = String.valueOf(file.getFileName());
         final long fileLength = channel.size();
         if (fileLength < UNDO_IMAGE_OFFSET)
@@ -218,18 +238,18 @@ final class SegmentHeader
             header.sourceGroupCount);
         final long slots = header.groupCount * SegmentDescriptor.GROUP_SLOTS;
         final long entries = h.getLong(ENTRY_COUNT_OFFSET, le);
-        check(entries >= 0 && entries < slots, name, "entry count", entries);
+        header.counter(entries >= 0 && entries < slots, lenient, name, "entry count", entries);
         final long stale = h.getLong(STALE_OVERFLOW_OFFSET, le);
-        check(stale >= 0, name, "stale overflow", stale);
+        header.counter(stale >= 0, lenient, name, "stale overflow", stale);
         final long cursor = h.getLong(MIGRATION_CURSOR_OFFSET, le);
         // With no source the cursor is ignored: a rehash end clears it after rewriting the checksummed fields.
-        check(cursor >= 0 && (header.sourceGeneration == 0 || cursor <= header.sourceGroupCount), name,
-            "migration cursor", cursor);
+        header.counter(cursor >= 0 && (header.sourceGeneration == 0 || cursor <= header.sourceGroupCount), lenient,
+            name, "migration cursor", cursor);
         final int openState = h.getInt(OPEN_STATE_OFFSET, le);
-        check(openState == SegmentDescriptor.OPEN_STATE_OPEN || openState == SegmentDescriptor.OPEN_STATE_CLOSED,
-            name, "open state", openState);
+        header.counter(openState == SegmentDescriptor.OPEN_STATE_OPEN ||
+            openState == SegmentDescriptor.OPEN_STATE_CLOSED, lenient, name, "open state", openState);
         final long undo = h.getLong(UNDO_SLOT_INDEX_OFFSET, le);
-        check(undo == NO_UNDO || (undo >= 0 && undo < slots), name, "undo slot index", undo);
+        header.counter(undo == NO_UNDO || (undo >= 0 && undo < slots), lenient, name, "undo slot index", undo);
         check(h.getLong(RESERVED_2_OFFSET, le) == 0, name, "reserved", h.getLong(RESERVED_2_OFFSET, le));
         final long expected = SegmentDescriptor.fileLength(params.headerLength, params.slotLength, header.groupCount);
         if (fileLength != expected)
@@ -238,6 +258,22 @@ final class SegmentHeader
                 header.groupCount + " groups of slot length " + params.slotLength);
         }
         return header;
+    }
+
+    /** A mutable counter's check: refused unless {@code lenient}, which marks the header instead. */
+    private void counter(final boolean ok, final boolean lenient, final String name, final String field,
+        final long value)
+    {
+        if (ok)
+        {
+            return;
+        }
+        if (!lenient)
+        {
+            throw new CorruptStoreException(name + ": header field '" + field + "' has invalid value " + value +
+                "; an open with salvage(true) recomputes it");
+        }
+        countersDamaged = true;
     }
 
     private static void check(final boolean ok, final String name, final String field, final long value)

@@ -54,6 +54,8 @@ final class SegmentOpenPlan
      */
     boolean clean;
     SegmentLogReader.Result log;
+    /** Whether mutable header counters out of range are accepted (salvage recomputes them). */
+    private boolean lenient;
 
     private SegmentOpenPlan()
     {
@@ -183,6 +185,7 @@ final class SegmentOpenPlan
         final Path logFile, final boolean salvage) throws IOException
     {
         final SegmentOpenPlan plan = this;
+        plan.lenient = salvage;
         final List<SegmentTable> opened = new ArrayList<>();
         try
         {
@@ -368,11 +371,11 @@ final class SegmentOpenPlan
         }
     }
 
-    private static SegmentTable open(final Path directory, final SegmentParams params, final int s,
+    private SegmentTable open(final Path directory, final SegmentParams params, final int s,
         final long generation, final List<SegmentTable> opened) throws IOException
     {
         final SegmentTable table = SegmentFile.open(directory.resolve(SegmentDescriptor.fileName(s, generation)),
-            params, s, generation, true);
+            params, s, generation, true, lenient);
         opened.add(table);
         return table;
     }

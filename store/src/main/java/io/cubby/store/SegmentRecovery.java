@@ -54,6 +54,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         long rehashEndsFinished;
         /** Rehashes whose migration cursor was moved back over source entries a power loss kept. */
         long migrationsResumed;
+        /** Segment files whose mutable header counters were out of range and were recomputed (salvage). */
+        long countersRepaired;
         final java.util.List<String> problems = new java.util.ArrayList<>();
         /** Whether the open planned from the manifest after a clean close (no segment header read twice). */
         boolean clean;
@@ -81,7 +83,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
                 restoredFromLog + " damaged slots restored from the log, " + dropped + " dropped, " +
                 probePathsRepaired + " probe paths repaired, " + sourceCopiesDropped + " source copies dropped, " +
                 filesDeleted + " leftover files deleted, " + rehashEndsFinished + " rehash ends finished, " +
-                migrationsResumed + " migrations resumed earlier" +
+                migrationsResumed + " migrations resumed earlier, " + countersRepaired +
+                " headers' counters recomputed" +
                 (problems.isEmpty() ? "" : " " + problems) + "; log: " + log;
         }
     }
@@ -172,7 +175,7 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
         publish(directory, plan);
         t = phases.mark(PHASE_PUBLISH, t);
         final SegmentSet set = SegmentSet.open(directory, migrationStep, allocate, background,
-            plan.sourcesToClear.isEmpty(), plan.clean);
+            plan.sourcesToClear.isEmpty(), plan.clean, salvage);
         t = phases.mark(PHASE_SET_OPEN, t);
         CrashPoints.Hook.reached("v2.recover.set-opened");
         try
@@ -384,7 +387,8 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             set.manifest.beginWrite(unreachable.segment);
             try
             {
-                table(unreachable.segment, unreachable.generation).tags.repairProbePath(unreachable.hash, unreachable.slot);
+                table(unreachable.segment, unreachable.generation).tags.repairProbePath(unreachable.hash,
+                    unreachable.slot);
             }
             finally
             {
@@ -410,8 +414,11 @@ final class SegmentRecovery implements SegmentLogReader.Visitor
             try
             {
                 final SegmentTable source = segment.source();
+                // a salvaging open accepted counters out of range: rewritten before the recount below
+                report.countersRepaired += segment.current().repairCounters() ? 1 : 0;
                 if (null != source)
                 {
+                    report.countersRepaired += source.repairCounters() ? 1 : 0;
                     report.sourceCopiesDropped += dropSourceCopies(segment.current(), source, key);
                     source.recount();
                     final int first = source.tags.nextFull(0);

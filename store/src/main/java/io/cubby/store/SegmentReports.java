@@ -168,6 +168,7 @@ final class SegmentReports
         note(notes, report.probePathsRepaired, "probe paths repaired");
         note(notes, report.filesDeleted, "leftover files deleted");
         note(notes, report.rehashEndsFinished, "rehash ends finished");
+        note(notes, report.countersRepaired, "segment files whose header counters were out of range, recomputed");
         note(notes, report.absentRemoves, "removals of absent keys replayed");
         notes.addAll(report.problems);
         final SegmentLogReader.Result log = report.log;

@@ -180,14 +180,16 @@ final class SegmentScan
     {
         final SegmentTable current = segment.current();
         long count = 0;
-        for (int slot = current.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = current.tags.nextFull(slot + 1))
+        for (int slot = current.tags.nextFull(0); slot != SegmentTable.NOT_FOUND;
+            slot = current.tags.nextFull(slot + 1))
         {
             count += current.isExpired(slot, now) ? 0 : 1;
         }
         final SegmentTable source = segment.source();
         if (null != source)
         {
-            for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.tags.nextFull(slot + 1))
+            for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND;
+                slot = source.tags.nextFull(slot + 1))
             {
                 final int keyLength = source.keyLength(slot);
                 if (keyLength >= 0 && keyLength <= source.params.maxKeyLength && !source.isExpired(slot, now) &&
@@ -266,7 +268,8 @@ final class SegmentScan
 
         private void copy(final SegmentTable table, final SegmentTable shadow, final long now)
         {
-            for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.tags.nextFull(slot + 1))
+            for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND;
+                slot = table.tags.nextFull(slot + 1))
             {
                 final int keyLength = table.keyLength(slot);
                 final int valueLength = table.valueLength(slot);

@@ -167,6 +167,17 @@ final class SegmentSet implements AutoCloseable
     static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
         final boolean background, final boolean checkSources, final boolean deferOpenMark) throws IOException
     {
+        return open(directory, migrationStep, allocate, background, checkSources, deferOpenMark, false);
+    }
+
+    /**
+     * @param lenient whether mutable header counters out of range are accepted (a salvaging recovery, which
+     *                recomputes them).
+     */
+    static SegmentSet open(final Path directory, final int migrationStep, final boolean allocate,
+        final boolean background, final boolean checkSources, final boolean deferOpenMark, final boolean lenient)
+        throws IOException
+    {
         final long start = System.nanoTime();
         final Manifest manifest = Manifest.open(directory, false);
         final Segment[] segments = new Segment[manifest.segmentCount];
@@ -174,7 +185,7 @@ final class SegmentSet implements AutoCloseable
         {
             for (int s = 0; s < segments.length; s++)
             {
-                segments[s] = SegmentFile.openSegment(directory, manifest, s, checkSources);
+                segments[s] = SegmentFile.openSegment(directory, manifest, s, checkSources, lenient);
             }
         }
         catch (final IOException | RuntimeException ex)

@@ -72,6 +72,8 @@ final class SegmentTable implements AutoCloseable
 
     /** Set by the retirer once the current file no longer names this source on disk (its clear forced). */
     private volatile boolean rehashEnded;
+    /** Whether the header's mutable counters were out of range when opened (salvage: {@link #repairCounters}). */
+    private final boolean countersDamaged;
     private long sourceGeneration;
     private long sourceGroupCount;
     private long entryCount;
@@ -115,8 +117,11 @@ final class SegmentTable implements AutoCloseable
         buffer = mapping.buffer;
         tags = new SegmentTags(buffer, (int)SegmentDescriptor.tagArrayOffset(params.headerLength), groupCount);
         address = buffer.addressOffset();
-        entryCount = buffer.getLong(ENTRY_COUNT_OFFSET, LE);
-        staleOverflow = buffer.getLong(STALE_OVERFLOW_OFFSET, LE);
+        countersDamaged = h.countersDamaged;
+        // out of range only in a file a salvaging open accepted: its recovery recounts and rewrites them
+        final long entries = buffer.getLong(ENTRY_COUNT_OFFSET, LE);
+        entryCount = entries >= 0 && entries <= slotCount ? entries : 0;
+        staleOverflow = Math.max(0, buffer.getLong(STALE_OVERFLOW_OFFSET, LE));
     }
 
     /**
@@ -183,7 +188,8 @@ final class SegmentTable implements AutoCloseable
      * Insert a key known to be absent (FORMAT-v2.md 8.1).
      *
      * @return the slot written.
-     * @throws IllegalStateException if the segment already holds {@link #maxEntries} entries.
+     * @throws CorruptStoreException if the segment already holds {@link #maxEntries} entries: the store grows a
+     *                               segment before that, so its counts disagree with its slots.
      */
     int insert(
         final long hash,
@@ -228,13 +234,19 @@ final class SegmentTable implements AutoCloseable
     {
         if (entryCount >= maxEntries)
         {
-            throw new IllegalStateException(file.getFileName() + " is full: " + entryCount + " entries");
+            // The growth policy grows a segment before its file reaches Max Load, so a store never asks this:
+            // its counts disagree with its slots (full slots no Entry Count accounts for), which damage to a file
+            // that a clean close had vouched for leaves unnoticed until here.
+            throw new CorruptStoreException(file.getFileName() + " holds " + entryCount + " entries, its Max Load, " +
+                "and was asked for one more: its entry counts disagree with its slots, so a segment file is " +
+                "damaged; run verify, or open with salvage(true), which recounts every segment");
         }
         final int slot = tags.claim(hash);
         if (NOT_FOUND == slot)
         {
             throw new CorruptStoreException(file.getFileName() + ": no empty slot although " + entryCount +
-                " entries are below the limit of " + maxEntries);
+                " entries are below the limit of " + maxEntries + ": its entry count disagrees with its slots, so " +
+                "the file is damaged; run verify, or open with salvage(true), which recounts every segment");
         }
         return slot;
     }
@@ -304,8 +316,7 @@ final class SegmentTable implements AutoCloseable
     {
         tags.store(slot, TAG_EMPTY);
         CrashPoints.Hook.reached("v2.remove.tag-cleared");
-        entryCount--;
-        buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+        decrementEntryCount();
         if (tags.overflowByte(slot / GROUP_SLOTS) != 0)
         {
             staleOverflow++;
@@ -321,7 +332,19 @@ final class SegmentTable implements AutoCloseable
      */
     void discount()
     {
-        entryCount--;
+        decrementEntryCount();
+    }
+
+    /**
+     * Entry Count − 1, never below 0: a full slot that no count accounts for (damage a clean close vouched for)
+     * must not make the header invalid, which would refuse every later open, salvage included.
+     */
+    private void decrementEntryCount()
+    {
+        if (entryCount > 0)
+        {
+            entryCount--;
+        }
         buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
     }
 
@@ -665,9 +688,39 @@ final class SegmentTable implements AutoCloseable
         return staleOverflow;
     }
 
+    /**
+     * The Migration Cursor (ignored with no source); with a source, 0 if out of range (a damaged file a salvaging
+     * open accepted: migrated again from the start).
+     */
     long migrationCursor()
     {
-        return buffer.getLong(MIGRATION_CURSOR_OFFSET, LE);
+        final long cursor = buffer.getLong(MIGRATION_CURSOR_OFFSET, LE);
+        return 0 == sourceGeneration || cursor >= 0 && cursor <= sourceGroupCount ? cursor : 0;
+    }
+
+    /**
+     * A salvaging recovery, in the segment's bracket, before it recounts: rewrite the mutable counters a damaged
+     * header held out of range with the values this table has used since it was opened (Entry Count 0 until the
+     * recount, Stale Overflow 0, Migration Cursor 0: migrated again, Open State 0; an Undo Slot Index out of range
+     * is cleared by the roll-back step).
+     *
+     * @return whether anything was rewritten.
+     */
+    boolean repairCounters()
+    {
+        if (!countersDamaged)
+        {
+            return false;
+        }
+        buffer.putLong(ENTRY_COUNT_OFFSET, entryCount, LE);
+        buffer.putLong(STALE_OVERFLOW_OFFSET, staleOverflow, LE);
+        buffer.putLong(MIGRATION_CURSOR_OFFSET, migrationCursor(), LE);
+        final int openState = buffer.getInt(OPEN_STATE_OFFSET, LE);
+        if (openState != SegmentDescriptor.OPEN_STATE_OPEN && openState != SegmentDescriptor.OPEN_STATE_CLOSED)
+        {
+            buffer.putInt(OPEN_STATE_OFFSET, SegmentDescriptor.OPEN_STATE_CLOSED, LE);
+        }
+        return true;
     }
 
     void migrationCursor(final long groups)

@@ -128,7 +128,7 @@ final class SegmentTags
         return SegmentTable.NOT_FOUND;
     }
 
-    /** Store a slot's tag byte (an insert's publication, after the slot body), or {@link SegmentDescriptor#TAG_EMPTY}. */
+    /** Store a slot's tag: an insert's publication (after the slot body), or {@link SegmentDescriptor#TAG_EMPTY}. */
     void store(final int slot, final int tag)
     {
         buffer.putByte(offset(slot), (byte)tag);
@@ -209,6 +209,19 @@ final class SegmentTags
             }
         }
         return SegmentTable.NOT_FOUND;
+    }
+
+    /** The full slots, counted from the tags (eight at a time). */
+    long countFull()
+    {
+        long empty = 0;
+        for (long group = 0; group < groupCount; group++)
+        {
+            final int groupOffset = base + (int)group * GROUP_LENGTH;
+            empty += Long.bitCount(zeroBytes(buffer.getLong(groupOffset, LE))) +
+                Long.bitCount(zeroBytes(buffer.getLong(groupOffset + Long.BYTES, LE)) & HIGH_WORD_TAG_FLAGS);
+        }
+        return slotCount - empty;
     }
 
     boolean isFull(final int slot)

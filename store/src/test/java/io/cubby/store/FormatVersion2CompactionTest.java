@@ -273,7 +273,8 @@ class FormatVersion2CompactionTest
                 SegmentCompaction.migrateStep(set, 0, Integer.MAX_VALUE);
             }
             final long sourceEntries = segment.current().entryCount();
-            assertTrue(SegmentCompaction.beginShrink(set, 0, params.maxLoadPpm, false) > 0, "a segment a third empty shrinks");
+            assertTrue(SegmentCompaction.beginShrink(set, 0, params.maxLoadPpm, false) > 0,
+                "a segment a third empty shrinks");
             final long shrunkGroups = segment.current().groupCount;
             assertTrue(shrunkGroups < segment.source().groupCount);
             long newKeys = 0;

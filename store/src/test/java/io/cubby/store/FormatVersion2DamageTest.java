@@ -151,6 +151,17 @@ class FormatVersion2DamageTest
         run(300, 7);
     }
 
+    /**
+     * A case the slow campaign found (seed 20261204, case 2407): a cleanly closed store whose segment file's Stale
+     * Overflow and slots were overwritten; a clean-up compaction into a file of the same size then met a put of a
+     * key still in the source with the file at Max Load, which was an internal IllegalStateException ("is full").
+     */
+    @Test
+    void aPutIntoAFileItsCountsSayIsFullIsADocumentedError() throws Exception
+    {
+        runCase(3649604153222169035L, -1);
+    }
+
     @Test
     @Tag("slow")
     void manyDamagedStores() throws Exception

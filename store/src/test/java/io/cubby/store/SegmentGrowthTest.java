@@ -66,7 +66,8 @@ class SegmentGrowthTest
             final SegmentGrowth growth = set.growth();
             assertEquals(0, growth.counters.createdByWriters.get(), "files created by writers");
             assertEquals(0, growth.counters.waitedForPrepared.get(), "writers that waited for a file");
-            assertTrue(growth.counters.beganPrepared.get() >= 8, "rehashes into prepared files: " + growth.counters.beganPrepared.get());
+            assertTrue(growth.counters.beganPrepared.get() >= 8,
+                "rehashes into prepared files: " + growth.counters.beganPrepared.get());
             assertTrue(mostPending >= 2, "most files pending at once: " + mostPending);
             SegmentSetTest.validate(set, model, keys);
         }
@@ -115,7 +116,8 @@ class SegmentGrowthTest
                 assertEquals(null == expected ? -1 : expected.length,
                     set.get(new UnsafeBuffer(probe), 0, 16, dst, 0, lookup), "get, step " + step);
             }
-            assertTrue(set.growth().counters.createdByWriters.get() > 0, "a stopped allocator leaves the writers to create files");
+            assertTrue(set.growth().counters.createdByWriters.get() > 0,
+                "a stopped allocator leaves the writers to create files");
             set.pauseAllocation(false);
             set.awaitAllocation();
             SegmentSetTest.validate(set, model, keys);

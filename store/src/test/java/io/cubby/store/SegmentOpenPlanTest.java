@@ -91,7 +91,8 @@ class SegmentOpenPlanTest
         {
             final SegmentTable target = SegmentFile.create(dir, PARAMS, 1, 2, 16, 0, 0, false);
             final SegmentTable current = set.segment(1).current();
-            for (int slot = current.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = current.tags.nextFull(slot + 1))
+            for (int slot = current.tags.nextFull(0); slot != SegmentTable.NOT_FOUND;
+                slot = current.tags.nextFull(slot + 1))
             {
                 target.insertCopy(current.slotHash(slot, current.keyLength(slot)), current, slot);
             }

@@ -278,7 +278,8 @@ class SegmentTableModelTest
 
         private void checkEveryFullSlotIsInTheModel(final SegmentTable table)
         {
-            for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = table.tags.nextFull(slot + 1))
+            for (int slot = table.tags.nextFull(0); slot != SegmentTable.NOT_FOUND;
+                slot = table.tags.nextFull(slot + 1))
             {
                 final byte[] key = new byte[table.keyLength(slot)];
                 table.copyKey(slot, new UnsafeBuffer(key), 0, key.length);

@@ -164,7 +164,7 @@ class SegmentTableTest
                 insert(table, key, value(key));
                 inserted++;
             }
-            assertThrows(IllegalStateException.class, () -> insert(table, keys[99], value(keys[99])));
+            assertThrows(CorruptStoreException.class, () -> insert(table, keys[99], value(keys[99])));
             assertEquals(List.of(), SegmentVerifier.verify(table));
             for (int i = 0; i < inserted; i += 2)
             {

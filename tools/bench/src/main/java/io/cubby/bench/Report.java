@@ -357,7 +357,8 @@ public final class Report
         if (null != floorOps)
         {
             final Double overlapped = floorOverlapped.get(entries);
-            line(String.format(Locale.ROOT, "The benchmark's own part of a get (`HarnessFloorBenchmark`: draw a random " +
+            line(String.format(Locale.ROOT, "The benchmark's own part of a get (`HarnessFloorBenchmark`: draw a " +
+                "random " +
                 "present key's index and read its 16 bytes from the key block, which every store's hash reads " +
                 "first) takes %.0f ns when each read waits for the one before (%.2f dependent reads: the key block " +
                 "is smaller than the stores), %s when they overlap freely; the last column takes the first away. " +

@@ -124,7 +124,8 @@ public final class SegmentSetGrowthBenchmark
             final SegmentAllocator allocator = set.allocator();
             System.out.printf("rehashes begun into prepared files %,d; files created by writers at Max Load %,d; " +
                 "waited for a file being prepared %,d; files prepared %,d; directory forces by the allocator %,d%n",
-                growth.counters.beganPrepared.get(), growth.counters.createdByWriters.get(), growth.counters.waitedForPrepared.get(),
+                growth.counters.beganPrepared.get(), growth.counters.createdByWriters.get(),
+                growth.counters.waitedForPrepared.get(),
                 allocator.preparedCount(), allocator.directoryForceCount());
             System.out.printf("inserts above Grow Load while the segment's file was on the way %,d%n",
                 growth.counters.overGrowLoad.get());

@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * size"), single shot, phase by phase: create (presized for the entries, as the fair benchmark's store), load,
  * close, clean reopen (open + first get), a second clean reopen, a close after no write, the read-only open plan
  * and the log read on their own, and a reopen after a SIGKILL of a child process that opened the store and wrote
- * (no close), and the facade's {@code Cubby.builder(dir).open()} in a fresh JVM. 16-byte keys computed from their index, 64-byte values, as {@link SegmentSetGrowthBenchmark}.
+ * (no close), and the facade's {@code Cubby.builder(dir).open()} in a fresh JVM. 16-byte keys computed from their
+ * index, 64-byte values, as {@link SegmentSetGrowthBenchmark}.
  * <p>
  * Run: {@code java --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED -Xmx1g -cp
  * tools/bench/target/benchmarks.jar io.cubby.store.SegmentStoreReopenBenchmark <entries> [durability NONE|ASYNC|SYNC
