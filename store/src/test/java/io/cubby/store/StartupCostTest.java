@@ -19,9 +19,11 @@ import java.util.stream.Collectors;
 /**
  * What a store costs a JVM beyond its own work: a JVM that creates, grows, checkpoints and closes a store with no
  * recording running initializes no part of the Flight Recorder (loading the first event class does: tens of
- * milliseconds of class loading), and a JVM that reopens it, reads, updates and closes it also leaves the platform
- * logging alone (finding the logger initializes it, about 15 ms; the creation loads it anyway, through JNA's own
- * logger for {@code fallocate}). The events still flow once a recording runs:
+ * milliseconds of class loading), and a JVM that reopens it, reads and closes it also leaves the platform logging
+ * alone (finding the logger initializes it, about 15 ms). A JVM that creates segment files loads the logging
+ * anyway, through JNA's own logger for {@code fallocate}, and may log that JNA lacks native access (JDK 24 and
+ * later): so the creating child is checked for the recorder only, and the reopening one writes nothing, so that
+ * no growth prepares a file behind it. The events still flow once a recording runs:
  * {@code CacheFeaturesTest.flightRecorderEventsCoverRehashCheckpointRecoveryAndEviction}.
  */
 class StartupCostTest
@@ -69,7 +71,7 @@ class StartupCostTest
 
     /**
      * The child. {@code create}: a small store (so that it grows), written, checkpointed, closed. {@code reopen}:
-     * opened, read, one key updated in place (no growth), closed.
+     * opened, read, closed.
      */
     static final class StartupChild
     {
@@ -98,7 +100,6 @@ class StartupCostTest
             try (Cubby store = Cubby.builder(dir).open())
             {
                 final byte[] value = store.get(bytes("k7"));
-                store.put(bytes("k7"), bytes("w7"));
                 System.out.println(null != value && "v7".equals(new String(value, StandardCharsets.UTF_8)) ?
                     "reopened" : "lost k7");
             }
