@@ -219,7 +219,7 @@ final class Engine
         }
         else
         {
-            log.afterWrite(sequence);
+            afterWrite(sequence);
         }
         return result;
     }
@@ -287,8 +287,25 @@ final class Engine
         {
             lock.unlockWrite(stamp);
         }
-        log.afterWrite(sequence);
+        afterWrite(sequence);
         return result;
+    }
+
+    /**
+     * The log's part after a write, outside the lock (SYNC: wait for the force covering {@code sequence}). A fault
+     * on a mapped page (a log another process truncated) surfaces as an {@link InternalError} at the JVM's next
+     * check, which may be in here, after the access that raised it: the same {@link StoreIOException} as inside.
+     */
+    private void afterWrite(final long sequence)
+    {
+        try
+        {
+            log.afterWrite(sequence);
+        }
+        catch (final InternalError ex)
+        {
+            throw fileWatch.mappedFault(ex);
+        }
     }
 
     /**
