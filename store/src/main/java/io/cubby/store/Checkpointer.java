@@ -84,18 +84,9 @@ final class Checkpointer
      */
     void checkpointLocked()
     {
-        final StoreEvents.Checkpoint event = StoreEvents.recorderInitialized() ? new StoreEvents.Checkpoint() : null;
-        if (null != event)
-        {
-            event.begin();
-        }
+        final StoreEvents.Checkpoint event = StoreEvents.checkpointBegin();
         checkpointLockedUntimed();
-        if (null != event && event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.logBytes = log.wal().usedBytes();
-            event.commit();
-        }
+        StoreEvents.checkpointEnd(event, directory, log.wal().usedBytes());
     }
 
     private void checkpointLockedUntimed()

@@ -110,13 +110,7 @@ final class Evictor
         {
             notifier.removed(victimTable, victim, setMode, cause);
         }
-        final StoreEvents.Eviction event = StoreEvents.recorderInitialized() ? new StoreEvents.Eviction() : null;
-        if (null != event && event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.cause = cause.name();
-            event.commit();
-        }
+        StoreEvents.eviction(directory, true, cause);
         if (logged)
         {
             log.logEntry(WalRecordDescriptor.TYPE_REMOVE, window, keyOffset, keyLength, null, 0, 0, 0);

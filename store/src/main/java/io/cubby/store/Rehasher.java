@@ -280,17 +280,7 @@ final class Rehasher
     {
         final Table current = tables.current;
         target.setMaxEntries(options.maxEntries);
-        final StoreEvents.RehashBegin event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashBegin() : null;
-        if (null != event && event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.segment = -1;
-            event.generation = target.generation;
-            event.sourceCapacity = current.capacity;
-            event.capacity = target.capacity;
-            event.entries = tables.size();
-            event.commit();
-        }
+        StoreEvents.rehashBegin(directory, -1, target.generation, current.capacity, target.capacity, tables.size());
         current.becomeSource(true); // readers in other processes: a newer generation exists
         tables.source = current;
         tables.current = target;
@@ -477,16 +467,7 @@ final class Rehasher
         tables.cursor = 0;
         retirePending = false;
         final Table current = tables.current;
-        final StoreEvents.RehashEnd event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashEnd() : null;
-        if (null != event && event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.segment = -1;
-            event.generation = current.generation;
-            event.capacity = current.capacity;
-            event.entries = current.entryCount();
-            event.commit();
-        }
+        StoreEvents.rehashEnd(directory, -1, current.generation, current.capacity, current.entryCount());
         if (deleteOld)
         {
             deleteRetired(old);

@@ -81,12 +81,7 @@ final class SegmentCheckpointer
         synchronized (lock)
         {
             FileWatch.checkUnchanged(directory, changes);
-            final StoreEvents.Checkpoint event = StoreEvents.recorderInitialized() ?
-                new StoreEvents.Checkpoint() : null;
-            if (null != event)
-            {
-                event.begin();
-            }
+            final StoreEvents.Checkpoint event = StoreEvents.checkpointBegin();
             // every record before the mark was appended after its change was applied to its segment
             final SegmentLog.Mark mark = log.mark();
             // also with an empty log: NONE logs no entry write, and evictions and sweeps are not logged; a file
@@ -97,12 +92,7 @@ final class SegmentCheckpointer
                 log.moveStart(mark);
                 count++;
             }
-            if (null != event && event.shouldCommit())
-            {
-                event.directory = directory.toString();
-                event.logBytes = log.usedBytes();
-                event.commit();
-            }
+            StoreEvents.checkpointEnd(event, directory, log.usedBytes());
         }
     }
 

@@ -70,13 +70,7 @@ final class SegmentEvictor
         {
             removals.removed(victimTable, victim, cause);
         }
-        final StoreEvents.Eviction event = StoreEvents.recorderInitialized() ? new StoreEvents.Eviction() : null;
-        if (null != event && event.shouldCommit())
-        {
-            event.directory = String.valueOf(victimTable.file.getParent());
-            event.cause = cause.name();
-            event.commit();
-        }
+        StoreEvents.eviction(victimTable.file, false, cause);
         final long hash = victimTable.slotHash(victim, keyLength);
         // now 0: the victim goes whether or not it has expired
         if (segment.remove(hash, lookup.victimKey, 0, keyLength, 0, lookup))

@@ -629,17 +629,8 @@ final class SegmentGrowth implements AutoCloseable
         }
         liveBytes.addAndGet(target.fileLength() - current.fileLength());
         inFlight.add(s);
-        final StoreEvents.RehashBegin event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashBegin() : null;
-        if (null != event && event.shouldCommit())
-        {
-            event.directory = directory.toString();
-            event.segment = s;
-            event.generation = target.generation;
-            event.sourceCapacity = current.slotCount;
-            event.capacity = target.slotCount;
-            event.entries = segment.entryCount();
-            event.commit();
-        }
+        StoreEvents.rehashBegin(directory, s, target.generation, current.slotCount, target.slotCount,
+            segment.entryCount());
     }
 
     private int next(final int s)
@@ -677,17 +668,8 @@ final class SegmentGrowth implements AutoCloseable
         {
             shrinkBound[s] = NOT_SHRINKING;
             allocator.retire(segment.current(), done, manifest);
-            final StoreEvents.RehashEnd event = StoreEvents.recorderInitialized() ? new StoreEvents.RehashEnd() : null;
-            if (null != event && event.shouldCommit())
-            {
-                final SegmentTable current = segment.current();
-                event.directory = directory.toString();
-                event.segment = s;
-                event.generation = current.generation;
-                event.capacity = current.slotCount;
-                event.entries = current.entryCount();
-                event.commit();
-            }
+            final SegmentTable current = segment.current();
+            StoreEvents.rehashEnd(directory, s, current.generation, current.slotCount, current.entryCount());
         }
     }
 

@@ -14,10 +14,11 @@ import jdk.jfr.StackTrace;
  * {@code java -XX:StartFlightRecording:filename=rec.jfr ...} and read them with {@code jfr print --categories Cubby
  * rec.jfr}. A disabled event costs a check and no allocation once the JIT has compiled the caller.
  * <p>
- * Callers create an event only once the recorder is initialized ({@link #recorderInitialized}): loading the first
- * event class of a JVM initializes the recorder's metadata, tens of milliseconds of class loading that a store's
- * first open would otherwise pay with no recording to write to. A recording started later (at JVM start or with
- * {@code jcmd <pid> JFR.start}) initializes the recorder, and the events flow from then on.
+ * The store creates its events only here, and only once the recorder is initialized ({@link #recorderInitialized}):
+ * loading the first event class of a JVM initializes the recorder's metadata, tens of milliseconds of class loading
+ * that a store's first open would otherwise pay with no recording to write to. A recording started later (at JVM
+ * start or with {@code jcmd <pid> JFR.start}) initializes the recorder, and the events flow from then on. The
+ * arguments are what the caller already holds; strings are made only for an event that is committed.
  */
 final class StoreEvents
 {
@@ -29,6 +30,90 @@ final class StoreEvents
     static boolean recorderInitialized()
     {
         return FlightRecorder.isInitialized();
+    }
+
+    /** Commit a {@link RehashBegin} event if it is enabled; {@code segment} -1 for format version 1's table. */
+    static void rehashBegin(final java.nio.file.Path directory, final int segment, final long generation,
+        final long sourceCapacity, final long capacity, final long entries)
+    {
+        if (!recorderInitialized())
+        {
+            return;
+        }
+        final RehashBegin event = new RehashBegin();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.segment = segment;
+            event.generation = generation;
+            event.sourceCapacity = sourceCapacity;
+            event.capacity = capacity;
+            event.entries = entries;
+            event.commit();
+        }
+    }
+
+    /** Commit a {@link RehashEnd} event if it is enabled; {@code segment} -1 for format version 1's table. */
+    static void rehashEnd(final java.nio.file.Path directory, final int segment, final long generation,
+        final long capacity, final long entries)
+    {
+        if (!recorderInitialized())
+        {
+            return;
+        }
+        final RehashEnd event = new RehashEnd();
+        if (event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.segment = segment;
+            event.generation = generation;
+            event.capacity = capacity;
+            event.entries = entries;
+            event.commit();
+        }
+    }
+
+    /**
+     * Commit an {@link Eviction} event if it is enabled.
+     *
+     * @param file the store's directory, or a file in it (its parent is then the directory named).
+     */
+    static void eviction(final java.nio.file.Path file, final boolean isDirectory, final RemovalCause cause)
+    {
+        if (!recorderInitialized())
+        {
+            return;
+        }
+        final Eviction event = new Eviction();
+        if (event.shouldCommit())
+        {
+            event.directory = String.valueOf(isDirectory ? file : file.getParent());
+            event.cause = cause.name();
+            event.commit();
+        }
+    }
+
+    /** A {@link Checkpoint} event begun now, or null with no recorder: {@link #checkpointEnd} commits it. */
+    static Checkpoint checkpointBegin()
+    {
+        if (!recorderInitialized())
+        {
+            return null;
+        }
+        final Checkpoint event = new Checkpoint();
+        event.begin();
+        return event;
+    }
+
+    /** Commit a {@link #checkpointBegin} event (null: none) if it is enabled. */
+    static void checkpointEnd(final Checkpoint event, final java.nio.file.Path directory, final long logBytes)
+    {
+        if (null != event && event.shouldCommit())
+        {
+            event.directory = directory.toString();
+            event.logBytes = logBytes;
+            event.commit();
+        }
     }
 
     /** Commit a {@link Recovery} event for an open of {@code directory}, if the event is enabled. */
