@@ -461,12 +461,7 @@ final class SegmentGrowth implements AutoCloseable
         final SegmentTable source = segment.source();
         source.force();
         segment.current().force();
-        long full = 0;
-        for (int slot = source.tags.nextFull(0); slot != SegmentTable.NOT_FOUND; slot = source.tags.nextFull(slot + 1))
-        {
-            full++;
-        }
-        return full + segment.current().entryCount();
+        return source.tags.countFull() + segment.current().entryCount();
     }
 
     /**

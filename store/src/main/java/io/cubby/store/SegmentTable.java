@@ -455,11 +455,7 @@ final class SegmentTable implements AutoCloseable
      */
     long recount()
     {
-        long count = 0;
-        for (int slot = tags.nextFull(0); slot != NOT_FOUND; slot = tags.nextFull(slot + 1))
-        {
-            count++;
-        }
+        final long count = tags.countFull();
         entryCount = count;
         buffer.putLong(ENTRY_COUNT_OFFSET, count, LE);
         return count;
